@@ -1,0 +1,71 @@
+// Assembles one instance: database, federation, web pages, and the queue
+// worker. main.ts starts it for `npm start`; tests start several of them.
+import { join } from "node:path";
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config.ts";
+import { registerFederationBridge } from "./federation/bridge.ts";
+import { buildFederation } from "./federation/federation.ts";
+import { ensureInstanceActors } from "./federation/actors.ts";
+import { SqliteKvStore } from "./federation/kv.ts";
+import { SqliteMessageQueue } from "./federation/queue.ts";
+import { prepareFirstRun } from "./members/setup.ts";
+import type { Services } from "./services.ts";
+import { openDatabase } from "./storage/db.ts";
+import { registerWeb } from "./web/index.ts";
+
+export interface Instance {
+  app: FastifyInstance;
+  services: Services;
+  /** The one-time link to create the first account, while there is none. */
+  setupUrl: string | null;
+  /** Listens on config.host:config.port and starts the queue worker. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createInstance(config: Config, options: { logger?: Logger } = {}): Promise<Instance> {
+  const log = options.logger ?? pino({ level: config.logLevel });
+  const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
+  const kv = new SqliteKvStore(db.$client);
+  const queue = new SqliteMessageQueue(db.$client, { logger: log });
+  const federation = buildFederation(config, kv, queue);
+  const services: Services = { config, db, log, kv, federation };
+  ensureInstanceActors(db, config);
+
+  const app = Fastify({
+    // pino's Logger is what fastify wraps; its types disagree on a detail only.
+    loggerInstance: log.child({ component: "http" }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimit,
+    trustProxy: true,
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  registerFederationBridge(app, services);
+  await registerWeb(app, services);
+  app.get("/healthz", () => ({ status: "ok" }));
+
+  const setupUrl = prepareFirstRun(db, config);
+  const worker = new AbortController();
+  let queueDone: Promise<void> | null = null;
+
+  return {
+    app,
+    services,
+    setupUrl,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      queueDone = federation.startQueue(services, { signal: worker.signal });
+      return address;
+    },
+    async close() {
+      worker.abort();
+      await app.close();
+      await queueDone?.catch(() => {});
+      db.$client.close();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// The admin command line: `npx coopol <command>`. It works on the instance's
+// data directory directly (same COOPOL_* variables as the server), so operators
+// and scripts need no browser. Messages are in French, like the web pages' default.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { UserError } from "../errors.ts";
+import { createInvitation } from "../members/invitations.ts";
+import { createMember, disableMember, enableMember, listMembers, parseRole, setRole } from "../members/members.ts";
+import { ensureInstanceActors } from "../federation/actors.ts";
+import { openDatabase, type OpenDb } from "../storage/db.ts";
+import { translator } from "../web/i18n.ts";
+
+const USAGE = `Utilisation : coopol <commande> [options]
+
+  member add --username NOM [--display-name "Nom affiché"] [--role member] [--password-file FICHIER]
+             (sans --password-file, le mot de passe est lu sur l'entrée standard)
+  member list [--json]
+  member set-role --username NOM --role ROLE
+  member disable --username NOM
+  member enable --username NOM
+  invite create [--role member] [--days 7]
+
+Rôles : member, sympathisant, secretary, moderator, admin.
+Les variables COOPOL_DATA, COOPOL_ORIGIN… sont celles du serveur (docs/configuration.md).`;
+
+const t = translator("fr");
+
+async function readPassword(file: string | undefined): Promise<string> {
+  if (file) return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  if (process.stdin.isTTY) process.stderr.write("Mot de passe : ");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+function need(value: string | undefined, name: string): string {
+  if (!value) throw new UserError("cli_missing_option", 2, { name });
+  return value;
+}
+
+export async function run(argv: string[], config: Config, db: OpenDb, out: (line: string) => void): Promise<void> {
+  const [group, command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      username: { type: "string" },
+      "display-name": { type: "string" },
+      role: { type: "string" },
+      "password-file": { type: "string" },
+      days: { type: "string" },
+      json: { type: "boolean" },
+    },
+    strict: true,
+  });
+  const key = `${group ?? ""} ${command ?? ""}`;
+  switch (key) {
+    case "member add": {
+      const password = await readPassword(values["password-file"]);
+      const user = await createMember(db, config, {
+        username: need(values.username, "--username"),
+        displayName: values["display-name"],
+        password,
+        role: parseRole(values.role ?? "member"),
+      });
+      out(`Compte créé : @${user.username} (${t(`role.${user.role}`)}).`);
+      return;
+    }
+    case "member list": {
+      const rows = listMembers(db);
+      if (values.json) {
+        out(JSON.stringify(rows.map((m) => ({ username: m.username, displayName: m.displayName, role: m.role, disabled: !!m.disabledAt }))));
+        return;
+      }
+      if (rows.length === 0) out("Aucun compte pour l'instant.");
+      for (const m of rows) out(`${m.username}\t${m.displayName}\t${m.role}${m.disabledAt ? "\tdésactivé" : ""}`);
+      return;
+    }
+    case "member set-role": {
+      const user = setRole(db, need(values.username, "--username"), parseRole(need(values.role, "--role")));
+      out(`@${user.username} a maintenant le rôle ${t(`role.${user.role}`)}.`);
+      return;
+    }
+    case "member disable": {
+      const user = disableMember(db, need(values.username, "--username"));
+      out(`Le compte @${user.username} est désactivé ; ses sessions sont fermées.`);
+      return;
+    }
+    case "member enable": {
+      const user = enableMember(db, need(values.username, "--username"));
+      out(`Le compte @${user.username} est réactivé.`);
+      return;
+    }
+    case "invite create": {
+      const days = values.days ? Number(values.days) : undefined;
+      const invitation = createInvitation(db, config, { role: parseRole(values.role ?? "member"), days });
+      out(invitation.url);
+      out(`(à usage unique, valable jusqu'au ${new Date(invitation.expiresAt).toLocaleString("fr-FR", { timeZone: "Europe/Paris" })})`);
+      return;
+    }
+    default:
+      throw new UserError("cli_usage", 2);
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv[0] === "help" || argv.includes("--help")) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Erreur de configuration : ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
+  ensureInstanceActors(db, config);
+  try {
+    await run(argv, config, db, (line) => process.stdout.write(line + "\n"));
+  } catch (error) {
+    if (error instanceof UserError) {
+      const message = error.code === "cli_usage" ? USAGE : error.code === "cli_missing_option" ? `Option manquante : ${error.params.name}` : t(error.code, error.params);
+      process.stderr.write(message + "\n");
+      process.exit(error.status === 2 ? 2 : 1);
+    }
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    throw error;
+  } finally {
+    db.$client.close();
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,128 @@
+// Instance configuration, read once from the environment at start-up.
+// Every variable is documented in docs/configuration.md; keep both in step.
+import { resolve } from "node:path";
+
+export const INSTANCE_KINDS = ["section", "federation", "national"] as const;
+export type InstanceKind = (typeof INSTANCE_KINDS)[number];
+
+export interface Config {
+  /** Public origin, e.g. https://paris11.example.org: every ActivityPub id starts with it. */
+  origin: string;
+  host: string;
+  port: number;
+  /** Directory holding the SQLite file, uploads and the first-run token. */
+  dataDir: string;
+  kind: InstanceKind;
+  name: string;
+  /** Handle of the section's own Group actor: @<handle>@<host>. */
+  handle: string;
+  /** INSEE code: a département (2 or 3 characters) or a commune (5). */
+  territory: string | null;
+  /** Largest request body accepted, in bytes (inbox and forms). */
+  bodyLimit: number;
+  logLevel: string;
+  /**
+   * Lets Fedify fetch actors on private and loopback addresses. Only for tests
+   * and local development: in production it would open the door to SSRF.
+   */
+  allowPrivateAddress: boolean;
+}
+
+/** A configuration problem, shown to the operator as one plain sentence. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export function slugify(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 30);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = parseInteger(env.PORT, 3000, "PORT", 1, 65535);
+  const host = env.HOST?.trim() || "127.0.0.1";
+
+  const originText = env.COOPOL_ORIGIN?.trim() || `http://localhost:${port}`;
+  let origin: URL;
+  try {
+    origin = new URL(originText);
+  } catch {
+    throw new ConfigError(
+      `COOPOL_ORIGIN « ${originText} » n'est pas une adresse valide (exemple : https://paris11.exemple.fr).`,
+    );
+  }
+  if (origin.protocol !== "https:" && origin.protocol !== "http:") {
+    throw new ConfigError(`COOPOL_ORIGIN doit commencer par https:// (ou http:// en développement), pas « ${origin.protocol} ».`);
+  }
+  if (origin.pathname !== "/" || origin.search || origin.hash) {
+    throw new ConfigError(`COOPOL_ORIGIN doit être une origine sans chemin, par exemple ${origin.origin}.`);
+  }
+
+  const kindText = (env.COOPOL_KIND?.trim() || "section") as InstanceKind;
+  if (!INSTANCE_KINDS.includes(kindText)) {
+    throw new ConfigError(
+      `COOPOL_KIND vaut « ${kindText} » : les valeurs possibles sont ${INSTANCE_KINDS.join(", ")}.`,
+    );
+  }
+
+  const name = env.COOPOL_NAME?.trim() || defaultName(kindText);
+  if (name.length > 100) throw new ConfigError("COOPOL_NAME est trop long (100 caractères au plus).");
+
+  const handle = env.COOPOL_HANDLE?.trim() || slugify(name) || kindText;
+  if (!/^[a-z0-9_]{1,30}$/.test(handle)) {
+    throw new ConfigError(
+      `COOPOL_HANDLE « ${handle} » ne convient pas : lettres minuscules, chiffres et _ seulement (30 au plus).`,
+    );
+  }
+
+  const territory = env.COOPOL_TERRITORY?.trim() || null;
+  if (territory !== null && !/^(\d{2}|2[AB]|97\d|\d{5}|2[AB]\d{3})$/.test(territory)) {
+    throw new ConfigError(
+      `COOPOL_TERRITORY « ${territory} » n'est pas un code INSEE de département (ex. 75, 2A, 971) ni de commune (ex. 75111).`,
+    );
+  }
+
+  const logLevel = env.LOG_LEVEL?.trim() || "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL vaut « ${logLevel} » : les valeurs possibles sont ${LOG_LEVELS.join(", ")}.`);
+  }
+
+  return {
+    origin: origin.origin,
+    host,
+    port,
+    dataDir: resolve(env.COOPOL_DATA?.trim() || "data"),
+    kind: kindText,
+    name,
+    handle,
+    territory,
+    bodyLimit: parseInteger(env.COOPOL_BODY_LIMIT, 1024 * 1024, "COOPOL_BODY_LIMIT", 1024, 100 * 1024 * 1024),
+    logLevel,
+    allowPrivateAddress: parseBoolean(env.COOPOL_ALLOW_PRIVATE_ADDRESS, false, "COOPOL_ALLOW_PRIVATE_ADDRESS"),
+  };
+}
+
+function defaultName(kind: InstanceKind): string {
+  return kind === "section" ? "Section" : kind === "federation" ? "Fédération" : "National";
+}
+
+function parseInteger(text: string | undefined, fallback: number, name: string, min: number, max: number): number {
+  if (text === undefined || text.trim() === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} vaut « ${text} » : il faut un nombre entier entre ${min} et ${max}.`);
+  }
+  return value;
+}
+
+function parseBoolean(text: string | undefined, fallback: boolean, name: string): boolean {
+  if (text === undefined || text.trim() === "") return fallback;
+  if (["1", "true", "yes", "oui"].includes(text.toLowerCase())) return true;
+  if (["0", "false", "no", "non"].includes(text.toLowerCase())) return false;
+  throw new ConfigError(`${name} vaut « ${text} » : il faut true ou false.`);
+}

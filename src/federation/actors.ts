@@ -1,0 +1,133 @@
+import type { webcrypto } from "node:crypto";
+// The instance's own actors as ActivityPub sees them: one Person per member,
+// one Group for the section itself and one Application for the instance.
+import { exportJwk, generateCryptoKeyPair, importJwk, type Context, type Federation } from "@fedify/fedify";
+import { Application, Endpoints, Group, Image, Person } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actorKeys, actors, users } from "../storage/schema.ts";
+import { instant } from "./time.ts";
+
+export const ACTOR_PATH = "/users/{identifier}";
+
+export type ActorRow = typeof actors.$inferSelect;
+
+export function findLocalActor(db: Db, username: string): ActorRow | undefined {
+  return db
+    .select()
+    .from(actors)
+    .where(and(eq(actors.username, username), eq(actors.local, true)))
+    .get();
+}
+
+/** Creates the section's Group and the instance's Application actors if they are missing. */
+export function ensureInstanceActors(db: Db, config: Config): void {
+  const host = new URL(config.origin).host;
+  const wanted = [
+    { username: config.handle, type: "Group" as const, name: config.name },
+    { username: INSTANCE_ACTOR_USERNAME, type: "Application" as const, name: host },
+  ];
+  for (const actor of wanted) {
+    const existing = findLocalActor(db, actor.username);
+    if (existing) {
+      if (existing.name !== actor.name) db.update(actors).set({ name: actor.name }).where(eq(actors.id, existing.id)).run();
+      continue;
+    }
+    db.insert(actors)
+      .values({
+        id: newId(),
+        uri: `${config.origin}/users/${actor.username}`,
+        type: actor.type,
+        username: actor.username,
+        domain: host,
+        local: true,
+        name: actor.name,
+        url: actor.type === "Group" ? `${config.origin}/` : `${config.origin}/about`,
+        inboxUrl: `${config.origin}/users/${actor.username}/inbox`,
+        sharedInboxUrl: `${config.origin}/inbox`,
+        followersUrl: `${config.origin}/users/${actor.username}/followers`,
+      })
+      .run();
+  }
+}
+
+/** Key pairs are made on first use and kept: RSA for HTTP signatures, Ed25519 for proofs. */
+async function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
+  const rows = db.select().from(actorKeys).where(eq(actorKeys.actorId, actorId)).all();
+  const pairs: webcrypto.CryptoKeyPair[] = [];
+  for (const algorithm of ["RSASSA-PKCS1-v1_5", "Ed25519"] as const) {
+    const row = rows.find((r) => r.algorithm === algorithm);
+    if (row) {
+      pairs.push({
+        publicKey: await importJwk(JSON.parse(row.publicJwk), "public"),
+        privateKey: await importJwk(JSON.parse(row.privateJwk), "private"),
+      });
+      continue;
+    }
+    const pair = await generateCryptoKeyPair(algorithm);
+    db.insert(actorKeys)
+      .values({
+        actorId,
+        algorithm,
+        publicJwk: JSON.stringify(await exportJwk(pair.publicKey)),
+        privateJwk: JSON.stringify(await exportJwk(pair.privateKey)),
+      })
+      .onConflictDoNothing()
+      .run();
+    pairs.push(pair);
+  }
+  return pairs;
+}
+
+async function buildActor(ctx: Context<Services>, row: ActorRow) {
+  const identifier = row.username;
+  const keys = await ctx.getActorKeyPairs(identifier);
+  const values = {
+    id: ctx.getActorUri(identifier),
+    preferredUsername: identifier,
+    name: row.name,
+    summary: row.summary || null,
+    url: row.url ? new URL(row.url) : null,
+    inbox: ctx.getInboxUri(identifier),
+    outbox: ctx.getOutboxUri(identifier),
+    followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    manuallyApprovesFollowers: row.locked,
+    discoverable: row.type !== "Application",
+    published: instant(row.createdAt),
+    icon: row.avatarUrl ? new Image({ url: new URL(row.avatarUrl) }) : null,
+    publicKey: keys[0]?.cryptographicKey ?? null,
+    assertionMethods: keys.map((k) => k.multikey),
+  };
+  if (row.type === "Group") return new Group(values);
+  if (row.type === "Application") return new Application(values);
+  return new Person(values);
+}
+
+export function registerActors(federation: Federation<Services>): void {
+  federation
+    .setActorDispatcher(ACTOR_PATH, async (ctx, identifier) => {
+      const row = findLocalActor(ctx.data.db, identifier);
+      if (!row) return null;
+      // A disabled member's actor stays resolvable (their posts exist) but says nothing new.
+      return buildActor(ctx, row);
+    })
+    .setKeyPairsDispatcher(async (ctx, identifier) => {
+      const row = findLocalActor(ctx.data.db, identifier);
+      return row ? keyPairsOf(ctx.data.db, row.id) : [];
+    })
+    .mapHandle((ctx, username) => {
+      const row = findLocalActor(ctx.data.db, username.toLowerCase());
+      if (!row) return null;
+      if (row.type === "Person") {
+        const user = ctx.data.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.actorId, row.id)).get();
+        if (user?.disabledAt) return null;
+      }
+      return row.username;
+    });
+}

@@ -1,0 +1,100 @@
+// Conversions between stored posts and ActivityPub Notes, in one place.
+import { Hashtag, Mention, Note, PUBLIC_COLLECTION, type Object as APObject } from "@fedify/vocab";
+import { eq, inArray } from "drizzle-orm";
+import type { Context } from "@fedify/fedify";
+import type { Services } from "../services.ts";
+import { actors, mentions, postTags, type Visibility } from "../storage/schema.ts";
+import type { PostRow } from "../posts/posts.ts";
+import type { ActorRow } from "./actors.ts";
+import { instant } from "./time.ts";
+
+export const NOTE_PATH = "/users/{identifier}/posts/{id}";
+
+export function tagUrl(origin: string, tag: string): string {
+  return `${origin}/tags/${encodeURIComponent(tag)}`;
+}
+
+/** Addressing as Mastodon does it, so its users see the same audience. */
+export function audienceOf(visibility: Visibility, followersUri: URL, mentioned: URL[]): { to: URL[]; cc: URL[] } {
+  switch (visibility) {
+    case "public":
+      return { to: [PUBLIC_COLLECTION], cc: [followersUri, ...mentioned] };
+    case "unlisted":
+      return { to: [followersUri], cc: [PUBLIC_COLLECTION, ...mentioned] };
+    case "private":
+      return { to: [followersUri], cc: mentioned };
+    case "direct":
+    case "section":
+      return { to: mentioned, cc: [] };
+  }
+}
+
+/** Reads the audience of an incoming object back into one of Mastodon's visibilities. */
+export function visibilityOf(object: APObject, followersUri: string | null): Visibility {
+  const to = object.toIds.map((u) => u.href);
+  const cc = object.ccIds.map((u) => u.href);
+  if (to.includes(PUBLIC_COLLECTION.href)) return "public";
+  if (cc.includes(PUBLIC_COLLECTION.href)) return "unlisted";
+  if (followersUri && (to.includes(followersUri) || cc.includes(followersUri))) return "private";
+  return "direct";
+}
+
+export function noteFromPost(ctx: Context<Services>, post: PostRow, author: ActorRow): Note {
+  const db = ctx.data.db;
+  const mentioned = db
+    .select({ uri: actors.uri, username: actors.username, domain: actors.domain })
+    .from(mentions)
+    .innerJoin(actors, eq(actors.id, mentions.actorId))
+    .where(eq(mentions.postId, post.id))
+    .all();
+  const tags = db.select({ tag: postTags.tag }).from(postTags).where(eq(postTags.postId, post.id)).all();
+  const { to, cc } = audienceOf(
+    post.visibility,
+    ctx.getFollowersUri(author.username),
+    mentioned.map((m) => new URL(m.uri)),
+  );
+  return new Note({
+    id: new URL(post.uri),
+    attribution: new URL(author.uri),
+    url: post.url ? new URL(post.url) : null,
+    content: post.content,
+    summary: post.summary || null,
+    sensitive: post.sensitive,
+    replyTarget: post.inReplyToUri ? new URL(post.inReplyToUri) : null,
+    published: instant(post.publishedAt),
+    updated: post.editedAt ? instant(post.editedAt) : null,
+    tos: to,
+    ccs: cc,
+    tags: [
+      ...mentioned.map((m) => new Mention({ href: new URL(m.uri), name: `@${m.username}@${m.domain}` })),
+      ...tags.map((t) => new Hashtag({ href: new URL(tagUrl(ctx.data.config.origin, t.tag)), name: `#${t.tag}` })),
+    ],
+  });
+}
+
+/** Actor rows of the local and known remote actors a Note mentions. */
+export async function mentionedActorIds(services: Services, note: Note): Promise<number[]> {
+  const hrefs: string[] = [];
+  for await (const tag of note.getTags()) {
+    if (tag instanceof Mention && tag.href) hrefs.push(tag.href.href);
+  }
+  for (const u of [...note.toIds, ...note.ccIds]) hrefs.push(u.href);
+  if (hrefs.length === 0) return [];
+  return services.db
+    .select({ id: actors.id })
+    .from(actors)
+    .where(inArray(actors.uri, [...new Set(hrefs)]))
+    .all()
+    .map((r) => r.id);
+}
+
+export async function hashtagsOf(note: Note): Promise<string[]> {
+  const tags = new Set<string>();
+  for await (const tag of note.getTags()) {
+    if (tag instanceof Hashtag && tag.name) {
+      const name = tag.name.toString().replace(/^#/, "").toLowerCase();
+      if (/^[\p{L}\p{N}_]{1,100}$/u.test(name)) tags.add(name);
+    }
+  }
+  return [...tags];
+}

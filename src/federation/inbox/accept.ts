@@ -1,0 +1,19 @@
+// Accept(Follow): a remote actor approved one of our members' follow requests.
+import type { InboxContext } from "@fedify/fedify";
+import type { Accept } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import type { Services } from "../../services.ts";
+import { actors, follows } from "../../storage/schema.ts";
+
+export async function onAccept(ctx: InboxContext<Services>, accept: Accept): Promise<void> {
+  const followUri = accept.objectId?.href;
+  if (!followUri || !accept.actorId) return;
+  const { db } = ctx.data;
+  const target = db.select().from(actors).where(eq(actors.uri, accept.actorId.href)).get();
+  if (!target) return;
+  // Only the followed actor can accept: match both the Follow's id and its object.
+  db.update(follows)
+    .set({ acceptedAt: Date.now() })
+    .where(and(eq(follows.uri, followUri), eq(follows.followingId, target.id)))
+    .run();
+}

@@ -1,0 +1,33 @@
+// Announce: a remote actor boosts a post (ours or anyone's).
+import type { InboxContext } from "@fedify/fedify";
+import type { Announce } from "@fedify/vocab";
+import { eq, sql } from "drizzle-orm";
+import type { Services } from "../../services.ts";
+import type { Db } from "../../storage/db.ts";
+import { newId } from "../../storage/ids.ts";
+import { posts } from "../../storage/schema.ts";
+import { fanOut, findPostByUri } from "../../posts/posts.ts";
+import { resolveNote } from "../notes.ts";
+import { senderOf } from "./common.ts";
+
+export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
+  const { db } = ctx.data;
+  if (!announce.id || !announce.objectId) return;
+  if (findPostByUri(db, announce.id.href)) return;
+  const original = await resolveNote(ctx, announce.objectId);
+  // Only public and unlisted posts can be boosted.
+  if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
+  const actor = await senderOf(ctx, announce);
+  if (!actor) return;
+  db.transaction((tx) => {
+    const row = tx
+      .insert(posts)
+      .values({ id: newId(), uri: announce.id!.href, actorId: actor.id, reblogOfId: original.id, visibility: "public", publishedAt: announce.published?.epochMilliseconds ?? Date.now() })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row) return;
+    tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
+    fanOut(tx, row);
+  });
+}

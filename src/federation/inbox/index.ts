@@ -1,0 +1,35 @@
+// Incoming activities, one handler file per type (as Mastodon's
+// app/lib/activitypub/activity/ does). Fedify verifies signatures, drops
+// duplicates and runs these from the persistent queue.
+import type { Federation } from "@fedify/fedify";
+import { Accept, Announce, Create, Delete, Follow, Like, Reject, Undo, Update } from "@fedify/vocab";
+import type { Services } from "../../services.ts";
+import { onAccept } from "./accept.ts";
+import { onAnnounce } from "./announce.ts";
+import { onCreate } from "./create.ts";
+import { onDelete } from "./delete.ts";
+import { onFollow } from "./follow.ts";
+import { onLike } from "./like.ts";
+import { onReject } from "./reject.ts";
+import { onUndo } from "./undo.ts";
+import { onUpdate } from "./update.ts";
+
+export const INBOX_PATH = "/users/{identifier}/inbox";
+export const SHARED_INBOX_PATH = "/inbox";
+
+export function registerInbox(federation: Federation<Services>): void {
+  federation
+    .setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH)
+    .on(Follow, onFollow)
+    .on(Accept, onAccept)
+    .on(Reject, onReject)
+    .on(Undo, onUndo)
+    .on(Create, onCreate)
+    .on(Update, onUpdate)
+    .on(Delete, onDelete)
+    .on(Like, onLike)
+    .on(Announce, onAnnounce)
+    .onError((ctx, error) => {
+      ctx.data.log.warn({ err: error }, "inbox activity failed");
+    });
+}

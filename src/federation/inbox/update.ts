@@ -1,0 +1,21 @@
+// Update: an edited Note, or a changed profile.
+import type { InboxContext } from "@fedify/fedify";
+import { isActor, Note, type Update } from "@fedify/vocab";
+import type { Services } from "../../services.ts";
+import { upsertRemoteActor } from "../remote.ts";
+import { storeRemoteNote } from "../notes.ts";
+import { sameOrigin, senderOf } from "./common.ts";
+
+export async function onUpdate(ctx: InboxContext<Services>, update: Update): Promise<void> {
+  const object = await update.getObject();
+  if (!object?.id || !sameOrigin(object.id, update.actorId)) return;
+  if (isActor(object)) {
+    if (object.id.href === update.actorId?.href) await upsertRemoteActor(ctx.data.db, object);
+    return;
+  }
+  if (object instanceof Note && object.attributionId?.href === update.actorId?.href) {
+    const author = await senderOf(ctx, update);
+    // storeRemoteNote refuses to change a post whose author is someone else.
+    if (author) await storeRemoteNote(ctx.data, object, author);
+  }
+}

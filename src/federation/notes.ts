@@ -1,0 +1,90 @@
+// Storing Notes that come from other servers (Create, Update, and the objects
+// of Announce), with their mentions, hashtags and place in home timelines.
+import type { Context } from "@fedify/fedify";
+import { Note } from "@fedify/vocab";
+import { eq, sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { mentions, posts, postTags } from "../storage/schema.ts";
+import { fanOut, findPostByUri, type PostRow } from "../posts/posts.ts";
+import { sanitizeRemoteHtml } from "../posts/content.ts";
+import type { ActorRow } from "./actors.ts";
+import { hashtagsOf, mentionedActorIds, visibilityOf } from "./convert.ts";
+import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
+import { resolveActor } from "./remote.ts";
+
+function ms(instant: { epochMilliseconds: number } | null | undefined): number | null {
+  return instant ? instant.epochMilliseconds : null;
+}
+
+/** Stores a remote Note by `author`, or refreshes it if known. */
+export async function storeRemoteNote(services: Services, note: Note, author: ActorRow): Promise<PostRow | null> {
+  if (!note.id) return null;
+  const { db } = services;
+  const existing = findPostByUri(db, note.id.href);
+  const parent = note.replyTargetId ? findPostByUri(db, note.replyTargetId.href) : undefined;
+  const mentionIds = await mentionedActorIds(services, note);
+  const tags = await hashtagsOf(note);
+  const fields = {
+    url: note.url instanceof URL ? note.url.href : (note.url?.href?.href ?? null),
+    content: sanitizeRemoteHtml(note.content?.toString() ?? ""),
+    summary: note.summary?.toString() ?? "",
+    sensitive: note.sensitive ?? false,
+    language: note.contents.map((c) => (typeof c === "string" ? null : c.locale?.baseName)).find(Boolean) ?? null,
+    visibility: visibilityOf(note, author.followersUrl),
+  };
+  if (existing) {
+    if (existing.actorId !== author.id) return null;
+    db.transaction((tx) => {
+      tx.update(posts).set({ ...fields, editedAt: ms(note.updated) ?? Date.now() }).where(eq(posts.id, existing.id)).run();
+      replaceLinks(tx, existing.id, mentionIds, tags);
+    });
+    return findPostByUri(db, note.id.href)!;
+  }
+  const id = newId();
+  return db.transaction((tx) => {
+    const row = tx
+      .insert(posts)
+      .values({
+        id,
+        uri: note.id!.href,
+        actorId: author.id,
+        inReplyToId: parent?.id ?? null,
+        inReplyToUri: note.replyTargetId?.href ?? null,
+        publishedAt: ms(note.published) ?? Date.now(),
+        ...fields,
+      })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row) return findPostByUri(tx, note.id!.href) ?? null;
+    replaceLinks(tx, id, mentionIds, tags);
+    if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
+    fanOut(tx, row);
+    return row;
+  });
+}
+
+function replaceLinks(db: Db, postId: number, mentionIds: number[], tags: string[]): void {
+  db.delete(mentions).where(eq(mentions.postId, postId)).run();
+  db.delete(postTags).where(eq(postTags.postId, postId)).run();
+  if (mentionIds.length) db.insert(mentions).values([...new Set(mentionIds)].map((actorId) => ({ postId, actorId }))).run();
+  if (tags.length) db.insert(postTags).values(tags.map((tag) => ({ postId, tag }))).run();
+}
+
+/**
+ * A post by URI: from the database, or fetched from its server (signed by the
+ * instance actor) when someone boosts or replies to a post we have not seen.
+ */
+export async function resolveNote(ctx: Context<Services>, uri: URL): Promise<PostRow | null> {
+  const known = findPostByUri(ctx.data.db, uri.href);
+  if (known) return known;
+  const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
+  const object = await ctx.lookupObject(uri, { documentLoader }).catch(() => null);
+  if (!(object instanceof Note) || !object.id || !object.attributionId) return null;
+  // The Note must come from its author's server.
+  if (object.id.origin !== object.attributionId.origin) return null;
+  const author = await resolveActor(ctx, object.attributionId);
+  return author ? storeRemoteNote(ctx.data, object, author) : null;
+}

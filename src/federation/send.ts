@@ -1,0 +1,171 @@
+// Outgoing activities. Domain code calls these after it has stored a change;
+// Fedify signs each delivery and puts it in the persistent queue, which
+// retries with back-off while a remote server is down.
+import type { Context } from "@fedify/fedify";
+import type { Recipient } from "@fedify/vocab";
+import { Accept, Announce, Create, Delete, Follow, Like, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update } from "@fedify/vocab";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, follows } from "../storage/schema.ts";
+import type { PostRow } from "../posts/posts.ts";
+import { isFederated } from "../posts/visibility.ts";
+import type { ActorRow } from "./actors.ts";
+import { noteFromPost } from "./convert.ts";
+import { instant } from "./time.ts";
+
+export function context(services: Services): Context<Services> {
+  return services.federation.createContext(new URL(services.config.origin), services);
+}
+
+function recipient(row: ActorRow): Recipient {
+  return {
+    id: new URL(row.uri),
+    inboxId: row.inboxUrl ? new URL(row.inboxUrl) : null,
+    endpoints: row.sharedInboxUrl ? { sharedInbox: new URL(row.sharedInboxUrl) } : null,
+  };
+}
+
+/** Remote actors that follow `actorId` (accepted follows only). */
+function remoteFollowers(services: Services, actorId: number): ActorRow[] {
+  return services.db
+    .select({ actor: actors })
+    .from(follows)
+    .innerJoin(actors, eq(actors.id, follows.followerId))
+    .where(and(eq(follows.followingId, actorId), isNotNull(follows.acceptedAt), eq(actors.local, false)))
+    .all()
+    .map((r) => r.actor);
+}
+
+function remoteActors(services: Services, ids: number[]): ActorRow[] {
+  if (ids.length === 0) return [];
+  return services.db
+    .select()
+    .from(actors)
+    .where(and(inArray(actors.id, ids), eq(actors.local, false)))
+    .all();
+}
+
+/** Who receives a post: never anyone for section posts; followers unless direct; always those mentioned. */
+function audienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[], parent?: PostRow): ActorRow[] {
+  if (!isFederated(post.visibility)) return [];
+  const byUri = new Map<string, ActorRow>();
+  const add = (rows: ActorRow[]) => rows.forEach((r) => byUri.set(r.uri, r));
+  if (post.visibility !== "direct") add(remoteFollowers(services, author.id));
+  add(remoteActors(services, mentionedIds));
+  if (parent && post.visibility !== "direct") add(remoteActors(services, [parent.actorId]));
+  return [...byUri.values()];
+}
+
+async function deliver(services: Services, sender: ActorRow, to: ActorRow[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
+  const targets = to.filter((r) => r.inboxUrl);
+  if (targets.length === 0) return;
+  await context(services).sendActivity({ identifier: sender.username }, targets.map(recipient), activity, {
+    preferSharedInbox: true,
+  });
+}
+
+function mentionIdsOf(services: Services, post: PostRow): number[] {
+  return services.db.query.mentions.findMany({ where: (m, { eq }) => eq(m.postId, post.id) }).sync().map((m) => m.actorId);
+}
+
+export async function postCreated(services: Services, post: PostRow, author: ActorRow, parent?: PostRow): Promise<void> {
+  const to = audienceOf(services, post, author, mentionIdsOf(services, post), parent);
+  if (to.length === 0) return;
+  const ctx = context(services);
+  const note = noteFromPost(ctx, post, author);
+  await deliver(services, author, to, new Create({
+    id: new URL(`${post.uri}/activity`),
+    actor: new URL(author.uri),
+    object: note,
+    tos: note.toIds,
+    ccs: note.ccIds,
+    published: instant(post.publishedAt),
+  }));
+}
+
+export async function postUpdated(services: Services, post: PostRow, author: ActorRow): Promise<void> {
+  const to = audienceOf(services, post, author, mentionIdsOf(services, post));
+  if (to.length === 0) return;
+  const note = noteFromPost(context(services), post, author);
+  await deliver(services, author, to, new Update({
+    id: new URL(`${post.uri}#updates/${post.editedAt ?? Date.now()}`),
+    actor: new URL(author.uri),
+    object: note,
+    tos: note.toIds,
+    ccs: note.ccIds,
+  }));
+}
+
+export async function postDeleted(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): Promise<void> {
+  const to = audienceOf(services, post, author, mentionedIds);
+  if (to.length === 0) return;
+  await deliver(services, author, to, new Delete({
+    id: new URL(`${post.uri}#delete`),
+    actor: new URL(author.uri),
+    object: new Tombstone({ id: new URL(post.uri) }),
+    to: PUBLIC_COLLECTION,
+  }));
+}
+
+export async function liked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
+  const author = services.db.select().from(actors).where(eq(actors.id, post.actorId)).get();
+  if (!author || author.local) return;
+  await deliver(services, actor, [author], new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) }));
+}
+
+export async function unliked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
+  const author = services.db.select().from(actors).where(eq(actors.id, post.actorId)).get();
+  if (!author || author.local) return;
+  await deliver(services, actor, [author], new Undo({
+    id: new URL(`${likeUri}/undo`),
+    actor: new URL(actor.uri),
+    object: new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) }),
+  }));
+}
+
+function announceOf(reblog: PostRow, actor: ActorRow, original: PostRow): Announce {
+  return new Announce({
+    id: new URL(reblog.uri),
+    actor: new URL(actor.uri),
+    object: new URL(original.uri),
+    to: PUBLIC_COLLECTION,
+    cc: new URL(`${actor.uri}/followers`),
+    published: instant(reblog.publishedAt),
+  });
+}
+
+function boostAudience(services: Services, actor: ActorRow, original: PostRow): ActorRow[] {
+  return [...remoteFollowers(services, actor.id), ...remoteActors(services, [original.actorId])];
+}
+
+export async function announced(services: Services, reblog: PostRow, actor: ActorRow, original: PostRow): Promise<void> {
+  await deliver(services, actor, boostAudience(services, actor, original), announceOf(reblog, actor, original));
+}
+
+export async function unannounced(services: Services, reblog: PostRow, actor: ActorRow, original: PostRow): Promise<void> {
+  await deliver(services, actor, boostAudience(services, actor, original), new Undo({
+    id: new URL(`${reblog.uri}/undo`),
+    actor: new URL(actor.uri),
+    object: announceOf(reblog, actor, original),
+  }));
+}
+
+export async function followRequested(services: Services, followUri: string, follower: ActorRow, target: ActorRow): Promise<void> {
+  await deliver(services, follower, [target], new Follow({ id: new URL(followUri), actor: new URL(follower.uri), object: new URL(target.uri) }));
+}
+
+export async function followUndone(services: Services, followUri: string, follower: ActorRow, target: ActorRow): Promise<void> {
+  await deliver(services, follower, [target], new Undo({
+    id: new URL(`${followUri}/undo`),
+    actor: new URL(follower.uri),
+    object: new Follow({ id: new URL(followUri), actor: new URL(follower.uri), object: new URL(target.uri) }),
+  }));
+}
+
+export async function followAnswered(services: Services, accepted: boolean, followUri: string, follower: ActorRow, target: ActorRow): Promise<void> {
+  const follow = new Follow({ id: new URL(followUri), actor: new URL(follower.uri), object: new URL(target.uri) });
+  // The answer is the target's activity, so its id lives on the target's origin.
+  const values = { id: new URL(`${target.uri}#${accepted ? "accepts" : "rejects"}/${newId()}`), actor: new URL(target.uri), object: follow };
+  await deliver(services, target, [follower], accepted ? new Accept(values) : new Reject(values));
+}

@@ -1,0 +1,41 @@
+// `npm start`: reads the configuration, opens ./data, serves the instance.
+import { createInstance } from "./app.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Coopol ne peut pas démarrer : ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const started = performance.now();
+  const instance = await createInstance(config);
+  const address = await instance.listen();
+  const { log } = instance.services;
+  log.info({ address, origin: config.origin, kind: config.kind, ms: Math.round(performance.now() - started) }, "Coopol instance started");
+  if (instance.setupUrl) {
+    // Printed plainly too: the person installing reads the terminal, not JSON logs.
+    log.info({ setupUrl: instance.setupUrl }, "first-run link: open it to create the secretary account");
+    process.stdout.write(
+      `\n  Première installation : ouvrez ce lien pour créer le compte du ou de la secrétaire\n  First run: open this link to create the secretary's account\n\n  ${instance.setupUrl}\n\n`,
+    );
+  }
+  const stop = async (signal: string) => {
+    log.info({ signal }, "stopping");
+    await instance.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error) => {
+  process.stderr.write(`Coopol s'est arrêté sur une erreur : ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.LOG_LEVEL === "debug") console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,175 @@
+// Local accounts: creation, roles, login, disabling. Every path that creates or
+// changes an account (web forms, invitations, the CLI) goes through here.
+import { and, asc, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import { UserError } from "../errors.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, ROLES, sessions, users, type Role } from "../storage/schema.ts";
+import { hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
+
+export type User = typeof users.$inferSelect;
+export type Actor = typeof actors.$inferSelect;
+
+/** Card-holding roles: everyone but sympathisants. They read section-only posts. */
+export const MEMBER_ROLES: readonly Role[] = ["member", "secretary", "moderator", "admin"];
+
+export function isCardHolder(role: Role): boolean {
+  return MEMBER_ROLES.includes(role);
+}
+
+/** Who runs the section: invitations, roles, disabling accounts. */
+export function canManageMembers(role: Role): boolean {
+  return role === "secretary" || role === "admin";
+}
+
+/** Usernames that name the instance's own actors or its pages. */
+export const INSTANCE_ACTOR_USERNAME = "instance";
+const RESERVED = new Set([INSTANCE_ACTOR_USERNAME, "admin", "root", "api", "inbox", "users", "setup", "login", "logout", "invite", "section", "settings", "about", "nodeinfo", "well_known"]);
+
+export function usernameProblem(config: Config, username: string): string | null {
+  if (!/^[a-z0-9_]{1,30}$/.test(username)) return "username_invalid";
+  if (RESERVED.has(username) || username === config.handle) return "username_reserved";
+  return null;
+}
+
+export function parseRole(text: string): Role {
+  if (!(ROLES as readonly string[]).includes(text)) throw new UserError("role_invalid", 400, { roles: ROLES.join(", ") });
+  return text as Role;
+}
+
+export interface NewMember {
+  username: string;
+  displayName?: string;
+  password: string;
+  role: Role;
+}
+
+/**
+ * Creates the local Person actor and its account in one transaction.
+ * The password is hashed first: scrypt is slow and must not hold the write lock.
+ */
+export async function createMember(db: Db, config: Config, input: NewMember): Promise<User> {
+  const username = input.username.trim().toLowerCase();
+  const problem = usernameProblem(config, username) ?? passwordProblem(input.password);
+  if (problem) throw new UserError(problem);
+  parseRole(input.role);
+  const passwordHash = await hashPassword(input.password);
+  return createMemberWithHash(db, config, { ...input, username, passwordHash });
+}
+
+/** The synchronous half of createMember, for callers that must stay in one transaction. */
+export function createMemberWithHash(
+  db: Db,
+  config: Config,
+  input: Omit<NewMember, "password"> & { passwordHash: string },
+): User {
+  return db.transaction((tx) => {
+    const taken = tx.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get();
+    if (taken) throw new UserError("username_taken");
+    const actorId = newId();
+    tx.insert(actors)
+      .values({
+        id: actorId,
+        uri: `${config.origin}/users/${input.username}`,
+        type: "Person",
+        username: input.username,
+        domain: new URL(config.origin).host,
+        local: true,
+        name: input.displayName?.trim() || input.username,
+        url: `${config.origin}/@${input.username}`,
+        inboxUrl: `${config.origin}/users/${input.username}/inbox`,
+        sharedInboxUrl: `${config.origin}/inbox`,
+        followersUrl: `${config.origin}/users/${input.username}/followers`,
+      })
+      .run();
+    return tx
+      .insert(users)
+      .values({ id: newId(), actorId, username: input.username, passwordHash: input.passwordHash, role: input.role })
+      .returning()
+      .get();
+  });
+}
+
+export function findUserByUsername(db: Db, username: string): User | undefined {
+  return db.select().from(users).where(eq(users.username, username.trim().toLowerCase())).get();
+}
+
+export function findUser(db: Db, id: number): User | undefined {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+export function countUsers(db: Db): number {
+  return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
+}
+
+export function listMembers(db: Db): Array<User & { displayName: string }> {
+  return db
+    .select({ user: users, displayName: actors.name })
+    .from(users)
+    .innerJoin(actors, eq(actors.id, users.actorId))
+    .orderBy(asc(users.username))
+    .all()
+    .map((row) => ({ ...row.user, displayName: row.displayName }));
+}
+
+/**
+ * Checks a username and password. The same error for an unknown name and a
+ * wrong password, so the form does not tell who has an account.
+ */
+export async function authenticate(db: Db, username: string, password: string): Promise<User> {
+  const user = findUserByUsername(db, username);
+  // Hash even when the user does not exist, so timing does not tell either.
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) throw new UserError("login_failed", 401);
+  if (user.disabledAt) throw new UserError("account_disabled", 403);
+  db.update(users).set({ lastLoginAt: Date.now() }).where(eq(users.id, user.id)).run();
+  return user;
+}
+const DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+export function setRole(db: Db, username: string, role: Role): User {
+  const user = requireUser(db, username);
+  parseRole(role);
+  // Someone must always be able to invite and manage members.
+  if (canManageMembers(user.role) && !canManageMembers(role) && countOtherManagers(db, user.id) === 0) {
+    throw new UserError("last_manager");
+  }
+  return db.update(users).set({ role }).where(eq(users.id, user.id)).returning().get();
+}
+
+/** Disabling logs the person out everywhere; their posts stay, they can no longer log in. */
+export function disableMember(db: Db, username: string): User {
+  const user = requireUser(db, username);
+  return db.transaction((tx) => {
+    tx.delete(sessions).where(eq(sessions.userId, user.id)).run();
+    return tx.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, user.id)).returning().get();
+  });
+}
+
+export function enableMember(db: Db, username: string): User {
+  const user = requireUser(db, username);
+  return db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id)).returning().get();
+}
+
+function requireUser(db: Db, username: string): User {
+  const user = findUserByUsername(db, username);
+  if (!user) throw new UserError("user_not_found", 404, { username });
+  return user;
+}
+
+function countOtherManagers(db: Db, exceptId: number): number {
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(and(inArray(users.role, ["secretary", "admin"]), ne(users.id, exceptId), isNull(users.disabledAt)))
+      .get()?.n ?? 0
+  );
+}
+
+export function actorOf(db: Db, user: User): Actor {
+  const actor = db.select().from(actors).where(eq(actors.id, user.actorId)).get();
+  if (!actor) throw new Error(`user ${user.id} has no actor`);
+  return actor;
+}

@@ -1,0 +1,327 @@
+// Posts: writing, deleting, liking and boosting, and the timelines that list
+// them. Federation is told about changes through federation/send.ts.
+import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { UserError } from "../errors.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, follows, likes, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
+import { actorOf, type User } from "../members/members.ts";
+import { formatText, parseText } from "./content.ts";
+import { canSee, visibleTo, type Viewer } from "./visibility.ts";
+import { tagUrl } from "../federation/convert.ts";
+import { resolveHandle } from "../federation/remote.ts";
+import * as send from "../federation/send.ts";
+
+export type PostRow = typeof posts.$inferSelect;
+export const MAX_POST_LENGTH = 5000;
+
+export function viewerOf(user: User | null | undefined): Viewer {
+  return user ? { kind: "local", actorId: user.actorId, role: user.role } : { kind: "anonymous" };
+}
+
+export interface NewPost {
+  text: string;
+  visibility: Visibility;
+  /** Section posts only: sympathisants may read it too. */
+  sympathisants?: boolean;
+  summary?: string;
+  sensitive?: boolean;
+  language?: string | null;
+  inReplyToId?: number | null;
+}
+
+export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
+  const { db, config } = services;
+  const text = input.text.trim();
+  if (!text) throw new UserError("post_empty");
+  if (text.length > MAX_POST_LENGTH) throw new UserError("post_too_long", 422, { max: MAX_POST_LENGTH });
+  if (!VISIBILITIES.includes(input.visibility)) throw new UserError("visibility_invalid", 422);
+  const author = actorOf(db, user);
+  const viewer = viewerOf(user);
+
+  let parent: PostRow | undefined;
+  if (input.inReplyToId != null) {
+    parent = db.select().from(posts).where(eq(posts.id, input.inReplyToId)).get();
+    if (!parent || !canSee(db, viewer, parent)) throw new UserError("post_not_found", 404);
+  }
+  // A reply never widens the audience of a section thread.
+  const visibility = parent?.visibility === "section" ? "section" : input.visibility;
+
+  const parsed = parseText(text);
+  const ctx = send.context(services);
+  const mentioned = new Map<string, { id: number; uri: string; url: string | null }>();
+  for (const ref of parsed.mentions) {
+    const row = ref.domain === null || ref.domain === new URL(config.origin).host
+      ? db.select().from(actors).where(and(eq(actors.username, ref.username), eq(actors.local, true))).get()
+      : await resolveHandle(ctx, ref.username, ref.domain);
+    if (row) mentioned.set(`${ref.username}@${ref.domain ?? ""}`, row);
+  }
+  const html = formatText(text, {
+    mentionUrl: (ref) => {
+      const row = mentioned.get(`${ref.username}@${ref.domain ?? ""}`);
+      return row ? (row.url ?? row.uri) : null;
+    },
+    tagUrl: (tag) => tagUrl(config.origin, tag),
+  });
+
+  const id = newId();
+  const post = db.transaction((tx) => {
+    const row = tx
+      .insert(posts)
+      .values({
+        id,
+        uri: `${config.origin}/users/${author.username}/posts/${id}`,
+        url: `${config.origin}/@${author.username}/${id}`,
+        actorId: author.id,
+        inReplyToId: parent?.id ?? null,
+        inReplyToUri: parent?.uri ?? null,
+        content: html,
+        source: text,
+        summary: input.summary?.trim() ?? "",
+        sensitive: input.sensitive ?? !!input.summary?.trim(),
+        language: input.language ?? null,
+        visibility,
+        sympathisants: visibility === "section" && !!input.sympathisants,
+        publishedAt: Date.now(),
+      })
+      .returning()
+      .get();
+    const mentionIds = [...new Set([...mentioned.values()].map((m) => m.id))];
+    if (mentionIds.length) tx.insert(mentions).values(mentionIds.map((actorId) => ({ postId: id, actorId }))).run();
+    if (parsed.tags.length) tx.insert(postTags).values(parsed.tags.map((tag) => ({ postId: id, tag }))).run();
+    if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
+    fanOut(tx, row);
+    return row;
+  });
+  await send.postCreated(services, post, author, parent);
+  return post;
+}
+
+/**
+ * Adds a post to the home timeline of every local account that should see it
+ * there: its author, local followers of its author, local accounts it mentions.
+ */
+export function fanOut(db: Db, post: PostRow): void {
+  const audience = post.visibility === "direct" ? sql`0` : sql`1`;
+  db.run(sql`
+    insert or ignore into ${timelineEntries} (user_id, post_id)
+    select ${users.id}, ${post.id} from ${users} where ${users.actorId} = ${post.actorId}
+    union
+    select ${users.id}, ${post.id} from ${follows}
+      join ${users} on ${users.actorId} = ${follows.followerId}
+      where ${follows.followingId} = ${post.actorId} and ${follows.acceptedAt} is not null and ${audience}
+    union
+    select ${users.id}, ${post.id} from ${mentions}
+      join ${users} on ${users.actorId} = ${mentions.actorId}
+      where ${mentions.postId} = ${post.id}`);
+}
+
+export function findPost(db: Db, id: number): PostRow | undefined {
+  return db.select().from(posts).where(eq(posts.id, id)).get();
+}
+
+export function findPostByUri(db: Db, uri: string): PostRow | undefined {
+  return db.select().from(posts).where(eq(posts.uri, uri)).get();
+}
+
+/** A post as the viewer may see it, or a 404 that does not tell whether it exists. */
+export function getVisiblePost(db: Db, viewer: Viewer, id: number): PostRow {
+  const post = findPost(db, id);
+  if (!post || !canSee(db, viewer, post)) throw new UserError("post_not_found", 404);
+  return post;
+}
+
+export async function deleteLocalPost(services: Services, user: User, id: number): Promise<void> {
+  const { db } = services;
+  const post = findPost(db, id);
+  const author = actorOf(db, user);
+  if (!post || post.actorId !== author.id) throw new UserError("post_not_found", 404);
+  const mentionedIds = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, id)).all();
+  removePost(db, post);
+  await send.postDeleted(services, post, author, mentionedIds.map((m) => m.id));
+}
+
+/** Deletes a post and its boosts, keeping reply counters right. */
+export function removePost(db: Db, post: PostRow): void {
+  db.transaction((tx) => {
+    tx.delete(posts).where(eq(posts.reblogOfId, post.id)).run();
+    tx.delete(posts).where(eq(posts.id, post.id)).run();
+    if (post.inReplyToId) {
+      tx.update(posts).set({ repliesCount: sql`max(${posts.repliesCount} - 1, 0)` }).where(eq(posts.id, post.inReplyToId)).run();
+    }
+    if (post.reblogOfId) {
+      tx.update(posts).set({ reblogsCount: sql`max(${posts.reblogsCount} - 1, 0)` }).where(eq(posts.id, post.reblogOfId)).run();
+    }
+  });
+}
+
+export async function likePost(services: Services, user: User, id: number): Promise<PostRow> {
+  const { db } = services;
+  const post = getVisiblePost(db, viewerOf(user), id);
+  const actor = actorOf(db, user);
+  const likeId = newId();
+  const inserted = db
+    .insert(likes)
+    .values({ id: likeId, actorId: actor.id, postId: post.id, uri: `${actor.uri}#likes/${likeId}` })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (!inserted) return post;
+  db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+  await send.liked(services, inserted.uri, actor, post);
+  return findPost(db, id)!;
+}
+
+export async function unlikePost(services: Services, user: User, id: number): Promise<PostRow> {
+  const { db } = services;
+  const post = getVisiblePost(db, viewerOf(user), id);
+  const actor = actorOf(db, user);
+  const like = db.delete(likes).where(and(eq(likes.actorId, actor.id), eq(likes.postId, post.id))).returning().get();
+  if (!like) return post;
+  db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, post.id)).run();
+  await send.unliked(services, like.uri, actor, post);
+  return findPost(db, id)!;
+}
+
+/** Boosts: only public and unlisted posts can be boosted, as on Mastodon. */
+export async function reblogPost(services: Services, user: User, id: number): Promise<PostRow> {
+  const { db, config } = services;
+  const original = getVisiblePost(db, viewerOf(user), id);
+  if (original.visibility !== "public" && original.visibility !== "unlisted") throw new UserError("reblog_forbidden", 422);
+  const actor = actorOf(db, user);
+  const existing = db.select().from(posts).where(and(eq(posts.actorId, actor.id), eq(posts.reblogOfId, original.id))).get();
+  if (existing) return existing;
+  const reblogId = newId();
+  const reblog = db.transaction((tx) => {
+    const row = tx
+      .insert(posts)
+      .values({
+        id: reblogId,
+        uri: `${config.origin}/users/${actor.username}/posts/${reblogId}/activity`,
+        actorId: actor.id,
+        reblogOfId: original.id,
+        visibility: "public",
+        publishedAt: Date.now(),
+      })
+      .returning()
+      .get();
+    tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
+    fanOut(tx, row);
+    return row;
+  });
+  await send.announced(services, reblog, actor, original);
+  return reblog;
+}
+
+export async function unreblogPost(services: Services, user: User, id: number): Promise<void> {
+  const { db } = services;
+  const actor = actorOf(db, user);
+  const reblog = db.select().from(posts).where(and(eq(posts.actorId, actor.id), eq(posts.reblogOfId, id))).get();
+  if (!reblog) return;
+  const original = findPost(db, id)!;
+  removePost(db, reblog);
+  await send.unannounced(services, reblog, actor, original);
+}
+
+export interface Page {
+  maxId?: number;
+  sinceId?: number;
+  minId?: number;
+  limit?: number;
+}
+
+function pageClauses(page: Page, column: typeof posts.id | typeof timelineEntries.postId = posts.id): SQL[] {
+  const clauses: SQL[] = [];
+  if (page.maxId != null) clauses.push(lt(column, page.maxId));
+  if (page.sinceId != null) clauses.push(gt(column, page.sinceId));
+  if (page.minId != null) clauses.push(gt(column, page.minId));
+  return clauses;
+}
+
+function pageLimit(page: Page): number {
+  return Math.min(Math.max(page.limit ?? 20, 1), 40);
+}
+
+/** min_id pages run forward from the given id, then come back newest first. */
+function ordered(rows: PostRow[], page: Page): PostRow[] {
+  return page.minId != null ? rows.reverse() : rows;
+}
+
+export function homeTimeline(db: Db, user: User, page: Page = {}): PostRow[] {
+  const rows = db
+    .select({ post: posts })
+    .from(timelineEntries)
+    .innerJoin(posts, eq(posts.id, timelineEntries.postId))
+    .where(and(eq(timelineEntries.userId, user.id), visibleTo(viewerOf(user)), ...pageClauses(page, timelineEntries.postId)))
+    .orderBy(page.minId != null ? timelineEntries.postId : desc(timelineEntries.postId))
+    .limit(pageLimit(page))
+    .all()
+    .map((r) => r.post);
+  return ordered(rows, page);
+}
+
+/** Posts of the instance's own members, as a viewer may see them. */
+export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: { remote?: boolean; local?: boolean; tag?: string } = {}): PostRow[] {
+  const where: SQL[] = [visibleTo(viewer), isNull(posts.reblogOfId), ...pageClauses(page)];
+  // Public timelines show public posts only, never followers-only or section ones.
+  where.push(eq(posts.visibility, "public"));
+  if (options.local) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 1)`);
+  if (options.remote) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 0)`);
+  if (options.tag) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tag.toLowerCase()})`);
+  const rows = db
+    .select()
+    .from(posts)
+    .where(and(...where))
+    .orderBy(page.minId != null ? posts.id : desc(posts.id))
+    .limit(pageLimit(page))
+    .all();
+  return ordered(rows, page);
+}
+
+/** What the section's members post for the section, newest first. */
+export function sectionTimeline(db: Db, viewer: Viewer, page: Page = {}): PostRow[] {
+  if (viewer.kind !== "local") return [];
+  const rows = db
+    .select()
+    .from(posts)
+    .where(and(visibleTo(viewer), eq(posts.visibility, "section"), ...pageClauses(page)))
+    .orderBy(page.minId != null ? posts.id : desc(posts.id))
+    .limit(pageLimit(page))
+    .all();
+  return ordered(rows, page);
+}
+
+export function actorPosts(db: Db, viewer: Viewer, actorId: number, page: Page = {}, options: { excludeReplies?: boolean; excludeReblogs?: boolean } = {}): PostRow[] {
+  const where: SQL[] = [eq(posts.actorId, actorId), visibleTo(viewer), ...pageClauses(page)];
+  if (options.excludeReplies) where.push(isNull(posts.inReplyToId));
+  if (options.excludeReblogs) where.push(isNull(posts.reblogOfId));
+  const rows = db
+    .select()
+    .from(posts)
+    .where(and(...where))
+    .orderBy(page.minId != null ? posts.id : desc(posts.id))
+    .limit(pageLimit(page))
+    .all();
+  return ordered(rows, page);
+}
+
+/** Replies to a post that the viewer may see, oldest first. */
+export function repliesOf(db: Db, viewer: Viewer, id: number): PostRow[] {
+  return db.select().from(posts).where(and(eq(posts.inReplyToId, id), visibleTo(viewer))).orderBy(posts.id).all();
+}
+
+/** Actors (rows) of a set of posts, including the authors of boosted posts. */
+export function authorsOf(db: Db, rows: PostRow[]) {
+  const ids = new Set(rows.map((p) => p.actorId));
+  const reblogged = rows.map((p) => p.reblogOfId).filter((x): x is number => x != null);
+  const originals = reblogged.length ? db.select().from(posts).where(inArray(posts.id, reblogged)).all() : [];
+  for (const o of originals) ids.add(o.actorId);
+  const actorRows = ids.size ? db.select().from(actors).where(inArray(actors.id, [...ids])).all() : [];
+  return { actors: new Map(actorRows.map((a) => [a.id, a])), originals: new Map(originals.map((o) => [o.id, o])) };
+}
+
+export function hasLiked(db: Db, actorId: number, postId: number): boolean {
+  return !!db.select({ id: likes.id }).from(likes).where(and(eq(likes.actorId, actorId), eq(likes.postId, postId))).get();
+}
+

@@ -1,0 +1,16 @@
+// What every layer receives: configuration, storage, logging and federation.
+// Routes and inbox listeners get it as their context; domain functions take it
+// (or just `db`) as their first argument, so tests can call them directly.
+import type { Federation } from "@fedify/fedify";
+import type { Logger } from "pino";
+import type { Config } from "./config.ts";
+import type { OpenDb } from "./storage/db.ts";
+import type { SqliteKvStore } from "./federation/kv.ts";
+
+export interface Services {
+  config: Config;
+  db: OpenDb;
+  log: Logger;
+  kv: SqliteKvStore;
+  federation: Federation<Services>;
+}

@@ -1,0 +1,92 @@
+// Follow relations between any two actors, local or remote. Locked accounts
+// (and the section's fédération link, later) approve requests by hand.
+import { and, eq, isNull } from "drizzle-orm";
+import { UserError } from "../errors.ts";
+import { actorOf, type User } from "../members/members.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, follows } from "../storage/schema.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import * as send from "../federation/send.ts";
+
+export type FollowRow = typeof follows.$inferSelect;
+
+export function findFollow(db: Db, followerId: number, followingId: number): FollowRow | undefined {
+  return db.select().from(follows).where(and(eq(follows.followerId, followerId), eq(follows.followingId, followingId))).get();
+}
+
+export function findActor(db: Db, id: number): ActorRow | undefined {
+  return db.select().from(actors).where(eq(actors.id, id)).get();
+}
+
+/** A local account follows any actor. Remote ones answer later with Accept or Reject. */
+export async function follow(services: Services, user: User, target: ActorRow): Promise<FollowRow> {
+  const { db } = services;
+  const me = actorOf(db, user);
+  if (me.id === target.id) throw new UserError("follow_self", 422);
+  const existing = findFollow(db, me.id, target.id);
+  if (existing) return existing;
+  const id = newId();
+  const row = db
+    .insert(follows)
+    .values({
+      id,
+      followerId: me.id,
+      followingId: target.id,
+      uri: `${me.uri}#follows/${id}`,
+      // Local targets that are not locked accept at once; remote ones decide.
+      acceptedAt: target.local && !target.locked ? Date.now() : null,
+    })
+    .returning()
+    .get();
+  if (!target.local) await send.followRequested(services, row.uri, me, target);
+  return row;
+}
+
+export async function unfollow(services: Services, user: User, target: ActorRow): Promise<void> {
+  const { db } = services;
+  const me = actorOf(db, user);
+  const row = db.delete(follows).where(and(eq(follows.followerId, me.id), eq(follows.followingId, target.id))).returning().get();
+  if (row && !target.local) await send.followUndone(services, row.uri, me, target);
+}
+
+/** Records a follow request that reached a local actor; returns whether it is accepted already. */
+export async function receiveFollow(services: Services, follower: ActorRow, target: ActorRow, uri: string): Promise<FollowRow> {
+  const { db } = services;
+  const existing = findFollow(db, follower.id, target.id);
+  if (existing) {
+    // A repeated Follow (the remote side lost our Accept): answer again.
+    if (existing.acceptedAt) await send.followAnswered(services, true, uri, follower, target);
+    return existing;
+  }
+  const row = db
+    .insert(follows)
+    .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked ? null : Date.now() })
+    .returning()
+    .get();
+  if (row.acceptedAt) await send.followAnswered(services, true, uri, follower, target);
+  return row;
+}
+
+/** The owner of a locked account answers a pending request. */
+export async function answerFollowRequest(services: Services, user: User, followerId: number, accept: boolean): Promise<void> {
+  const { db } = services;
+  const me = actorOf(db, user);
+  const row = db.select().from(follows).where(and(eq(follows.followerId, followerId), eq(follows.followingId, me.id), isNull(follows.acceptedAt))).get();
+  if (!row) throw new UserError("follow_request_not_found", 404);
+  if (accept) db.update(follows).set({ acceptedAt: Date.now() }).where(eq(follows.id, row.id)).run();
+  else db.delete(follows).where(eq(follows.id, row.id)).run();
+  const follower = findActor(db, followerId)!;
+  if (!follower.local) await send.followAnswered(services, accept, row.uri, follower, me);
+}
+
+export function pendingFollowRequests(db: Db, actorId: number): ActorRow[] {
+  return db
+    .select({ actor: actors })
+    .from(follows)
+    .innerJoin(actors, eq(actors.id, follows.followerId))
+    .where(and(eq(follows.followingId, actorId), isNull(follows.acceptedAt)))
+    .all()
+    .map((r) => r.actor);
+}

@@ -1,0 +1,51 @@
+// The page frame shared by every web page: header, navigation, main content.
+import type { Services } from "../services.ts";
+import { canManageMembers, type User } from "../members/members.ts";
+import { html, type Html } from "./html.ts";
+import type { Locale, Translate } from "./i18n.ts";
+
+export interface PageContext {
+  services: Services;
+  user: User | null;
+  locale: Locale;
+  t: Translate;
+  csrf: string;
+}
+
+export function csrfField(page: PageContext): Html {
+  return html`<input type="hidden" name="_csrf" value="${page.csrf}">`;
+}
+
+export function layout(page: PageContext, title: string, body: Html, options: { notice?: string; error?: string } = {}): string {
+  const { t, user, services } = page;
+  const nav = user
+    ? html`<a href="/">${t("nav.home")}</a>
+        <a href="/section">${t("nav.section")}</a>
+        <a href="/members">${t("nav.members")}</a>
+        ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
+        <a href="/@${user.username}">${t("nav.profile")}</a>
+        <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
+    : html`<a href="/">${t("nav.section")}</a> <a href="/login">${t("nav.login")}</a>`;
+  return html`<!doctype html>
+<html lang="${page.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${services.config.name}</title>
+<link rel="stylesheet" href="/static/coopol.css">
+</head>
+<body>
+<a class="skip" href="#main">${t("skip")}</a>
+<header>
+  <p class="brand"><a href="/">${services.config.name}</a> <span>${t("app.tagline")}</span></p>
+  <nav aria-label="Navigation">${nav}</nav>
+</header>
+<main id="main">
+${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ""}
+${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ""}
+${body}
+</main>
+<footer><p>Coopol · <a href="/about">AGPL-3.0-or-later</a></p></footer>
+</body>
+</html>`.value;
+}

@@ -1,0 +1,30 @@
+// Small helpers shared by the web routes.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { UserError } from "../errors.ts";
+import type { User } from "../members/members.ts";
+import type { Services } from "../services.ts";
+
+export function cookieOptions(services: Services, maxAgeSeconds?: number) {
+  return {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: services.config.origin.startsWith("https:"),
+    ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}),
+  };
+}
+
+export function requireUser(request: FastifyRequest): User {
+  if (!request.page.user) throw new UserError("error.login_required", 401);
+  return request.page.user;
+}
+
+export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
+  return reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body);
+}
+
+/** Where to go after a form: back to a local page, never to another site. */
+export function safeRedirect(target: unknown, fallback = "/"): string {
+  return typeof target === "string" && target.startsWith("/") && !target.startsWith("//") ? target : fallback;
+}
+

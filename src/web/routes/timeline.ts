@@ -1,0 +1,262 @@
+// Timelines, posting, profiles and single posts.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { and, eq } from "drizzle-orm";
+import { UserError } from "../../errors.ts";
+import { actorOf, isCardHolder } from "../../members/members.ts";
+import type { Services } from "../../services.ts";
+import { actors, VISIBILITIES, type Visibility } from "../../storage/schema.ts";
+import {
+  actorPosts,
+  authorsOf,
+  createLocalPost,
+  deleteLocalPost,
+  getVisiblePost,
+  hasLiked,
+  homeTimeline,
+  likePost,
+  localTimeline,
+  reblogPost,
+  repliesOf,
+  sectionTimeline,
+  unlikePost,
+  viewerOf,
+  type PostRow,
+} from "../../posts/posts.ts";
+import { findFollow, follow, unfollow } from "../../social/follows.ts";
+import { resolveActor, resolveHandle } from "../../federation/remote.ts";
+import * as send from "../../federation/send.ts";
+import { html, raw, type Html } from "../html.ts";
+import { csrfField, layout, type PageContext } from "../layout.ts";
+import { requireUser, safeRedirect, sendPage } from "../respond.ts";
+
+type Form = Record<string, string | undefined>;
+
+function dateText(page: PageContext, ms: number): string {
+  return new Intl.DateTimeFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
+}
+
+function renderPosts(page: PageContext, rows: PostRow[]): Html {
+  const { db } = page.services;
+  if (rows.length === 0) return html`<p>${page.t("timeline.empty")}</p>`;
+  const { actors: byId, originals } = authorsOf(db, rows);
+  return html`${rows.map((row) => {
+    const shown = row.reblogOfId ? originals.get(row.reblogOfId) : row;
+    if (!shown) return "";
+    const author = byId.get(shown.actorId);
+    const booster = row.reblogOfId ? byId.get(row.actorId) : undefined;
+    return renderPost(page, shown, author, booster);
+  })}`;
+}
+
+function handleOf(author: { username: string; domain: string; local: boolean }): string {
+  return author.local ? `@${author.username}` : `@${author.username}@${author.domain}`;
+}
+
+function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inferSelect | undefined, booster?: typeof actors.$inferSelect): Html {
+  const { t, user } = page;
+  const profile = author?.local ? `/@${author.username}` : (author?.url ?? author?.uri ?? "#");
+  const permalink = author?.local ? `/@${author.username}/${post.id}` : (post.url ?? post.uri);
+  const liked = user ? hasLiked(page.services.db, user.actorId, post.id) : false;
+  const mine = user && author && user.actorId === author.id;
+  return html`<article class="post" id="post-${post.id}">
+  ${booster ? html`<p class="meta">↻ ${booster.name || booster.username}</p>` : ""}
+  <p class="meta"><a href="${profile}"><strong>${author?.name || author?.username || "?"}</strong> ${author ? handleOf(author) : ""}</a>
+   · <a href="${permalink}"><time datetime="${new Date(post.publishedAt).toISOString()}">${dateText(page, post.publishedAt)}</time></a>
+   ${post.visibility !== "public" ? html` · <span class="badge">${t(`visibility.${post.visibility}`)}</span>` : ""}</p>
+  ${post.summary ? html`<details><summary>${post.summary}</summary>${raw(post.content)}</details>` : raw(post.content)}
+  ${user
+    ? html`<div class="post-actions">
+    <form method="post" action="/posts/${post.id}/${liked ? "unlike" : "like"}">${csrfField(page)}<button type="submit">${liked ? t("post.unlike") : t("post.like")} (${post.favouritesCount})</button></form>
+    ${post.visibility === "public" || post.visibility === "unlisted" ? html`<form method="post" action="/posts/${post.id}/boost">${csrfField(page)}<button type="submit">${t("post.boost")} (${post.reblogsCount})</button></form>` : ""}
+    ${author?.local ? html`<a href="${permalink}#reply">${t("post.reply")} (${post.repliesCount})</a>` : ""}
+    ${mine ? html`<form method="post" action="/posts/${post.id}/delete">${csrfField(page)}<button type="submit">${t("post.delete")}</button></form>` : ""}
+  </div>`
+    : ""}
+</article>`;
+}
+
+function postForm(page: PageContext, options: { visibility?: Visibility; inReplyTo?: number; back?: string } = {}): Html {
+  const { t, user } = page;
+  if (!user) return html``;
+  const choices = VISIBILITIES.filter((v) => v !== "section" || isCardHolder(user.role) || options.visibility === "section");
+  const selected = options.visibility ?? "public";
+  return html`<form method="post" action="/posts" class="compose" id="reply">
+  ${csrfField(page)}
+  ${options.inReplyTo ? html`<input type="hidden" name="in_reply_to_id" value="${options.inReplyTo}">` : ""}
+  <input type="hidden" name="back" value="${options.back ?? "/"}">
+  <label for="text">${t("post.label")}</label>
+  <textarea id="text" name="text" required maxlength="5000" placeholder="${t("post.placeholder")}"></textarea>
+  <label for="summary">${t("post.summary")}</label>
+  <input type="text" id="summary" name="summary" maxlength="200">
+  <label for="visibility">${t("post.visibility")}</label>
+  <select id="visibility" name="visibility">
+    ${choices.map((v) => html`<option value="${v}" ${v === selected ? raw("selected") : ""}>${t(`visibility.${v}`)}</option>`)}
+  </select>
+  ${isCardHolder(user.role) ? html`<label><input type="checkbox" name="sympathisants" value="1"> ${t("post.sympathisants")}</label>` : ""}
+  <p><button type="submit">${t("post.submit")}</button></p>
+</form>`;
+}
+
+function olderLink(page: PageContext, path: string, rows: PostRow[]): Html {
+  const last = rows.at(-1);
+  return rows.length >= 20 && last ? html`<p><a href="${path}?max_id=${last.id}">${page.t("timeline.older")}</a></p>` : html``;
+}
+
+function maxIdOf(request: FastifyRequest): number | undefined {
+  const value = (request.query as { max_id?: string }).max_id;
+  return value && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+export function registerTimelineRoutes(web: FastifyInstance, services: Services): void {
+  const { db, config } = services;
+
+  web.get("/", (request, reply) => {
+    const { page } = request;
+    const notice = (request.query as { notice?: string }).notice;
+    const noticeText = notice === "posted" ? page.t("post.created") : notice === "deleted" ? page.t("post.deleted") : notice === "followed" ? page.t("follow.requested") : undefined;
+    if (page.user) {
+      const rows = homeTimeline(db, page.user, { maxId: maxIdOf(request) });
+      return sendPage(reply, layout(page, page.t("timeline.home"), html`<h1>${page.t("timeline.home")}</h1>
+${postForm(page)}
+<form method="post" action="/follow" class="follow-remote">
+  ${csrfField(page)}
+  <label for="target">${page.t("follow.remote")}</label>
+  <input type="text" id="target" name="target" required placeholder="@nom@instance.exemple" aria-describedby="target-help">
+  <p class="help" id="target-help">${page.t("follow.remote_help")}</p>
+  <p><button type="submit">${page.t("profile.follow")}</button></p>
+</form>
+<section aria-label="${page.t("timeline.home")}">${renderPosts(page, rows)}</section>${olderLink(page, "/", rows)}`, { notice: noticeText }));
+    }
+    // Anonymous visitors see the section's public face: public posts of its members.
+    const rows = localTimeline(db, viewerOf(null), { maxId: maxIdOf(request) }, { local: true });
+    return sendPage(reply, layout(page, config.name, html`<h1>${config.name}</h1>
+<p>${page.t("section.members_private")}</p>
+<h2>${page.t("section.public")}</h2>
+${renderPosts(page, rows)}${olderLink(page, "/", rows)}`));
+  });
+
+  web.get("/section", (request, reply) => {
+    const { page } = request;
+    const user = requireUser(request);
+    const rows = sectionTimeline(db, viewerOf(user), { maxId: maxIdOf(request) });
+    return sendPage(reply, layout(page, page.t("timeline.section"), html`<h1>${page.t("timeline.section")}</h1>
+${isCardHolder(user.role) ? postForm(page, { visibility: "section", back: "/section" }) : ""}
+${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
+  });
+
+  web.get("/tags/:tag", (request: FastifyRequest<{ Params: { tag: string } }>, reply) => {
+    const { page } = request;
+    const rows = localTimeline(db, viewerOf(page.user), { maxId: maxIdOf(request) }, { tag: request.params.tag });
+    return sendPage(reply, layout(page, `#${request.params.tag}`, html`<h1>#${request.params.tag}</h1>${renderPosts(page, rows)}`));
+  });
+
+  web.post("/posts", async (request, reply) => {
+    const user = requireUser(request);
+    const form = request.body as Form;
+    const visibility = (VISIBILITIES as readonly string[]).includes(form.visibility ?? "") ? (form.visibility as Visibility) : "public";
+    await createLocalPost(services, user, {
+      text: form.text ?? "",
+      visibility,
+      sympathisants: form.sympathisants === "1",
+      summary: form.summary,
+      inReplyToId: form.in_reply_to_id && /^\d+$/.test(form.in_reply_to_id) ? Number(form.in_reply_to_id) : null,
+    });
+    const back = safeRedirect(form.back);
+    return reply.redirect(back === "/" ? "/?notice=posted" : back, 303);
+  });
+
+  const postAction = (path: string, action: (user: ReturnType<typeof requireUser>, id: number) => Promise<unknown>, after = (_id: number) => "") =>
+    web.post(path, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+      const user = requireUser(request);
+      if (!/^\d+$/.test(request.params.id)) throw new UserError("post_not_found", 404);
+      const id = Number(request.params.id);
+      await action(user, id);
+      const referer = request.headers.referer;
+      const back = referer && referer.startsWith(config.origin) ? referer.slice(config.origin.length) : "/";
+      return reply.redirect(after(id) || safeRedirect(back), 303);
+    });
+  postAction("/posts/:id/like", (user, id) => likePost(services, user, id));
+  postAction("/posts/:id/unlike", (user, id) => unlikePost(services, user, id));
+  postAction("/posts/:id/boost", (user, id) => reblogPost(services, user, id));
+  postAction("/posts/:id/delete", (user, id) => deleteLocalPost(services, user, id), () => "/?notice=deleted");
+
+  const localActor = (username: string) => {
+    const actor = db.select().from(actors).where(and(eq(actors.username, username.toLowerCase()), eq(actors.local, true))).get();
+    if (!actor || actor.type === "Application") throw new UserError("actor_not_found", 404);
+    return actor;
+  };
+
+  web.get("/users/:username", (request: FastifyRequest<{ Params: { username: string } }>, reply) =>
+    reply.redirect(`/@${encodeURIComponent(request.params.username)}`),
+  );
+
+  web.get("/@:username", (request: FastifyRequest<{ Params: { username: string } }>, reply) => {
+    const { page } = request;
+    const actor = localActor(request.params.username);
+    const rows = actorPosts(db, viewerOf(page.user), actor.id, { maxId: maxIdOf(request) });
+    const me = page.user ? actorOf(db, page.user) : null;
+    const relation = me && me.id !== actor.id ? findFollow(db, me.id, actor.id) : undefined;
+    const followForm = me && me.id !== actor.id
+      ? html`<form method="post" action="/@${actor.username}/${relation ? "unfollow" : "follow"}">${csrfField(page)}<button type="submit">${relation ? (relation.acceptedAt ? page.t("profile.unfollow") : page.t("profile.pending")) : page.t("profile.follow")}</button></form>`
+      : "";
+    return sendPage(reply, layout(page, actor.name || actor.username, html`<h1>${actor.name || actor.username}</h1>
+<p class="meta">@${actor.username}@${actor.domain}</p>
+${raw(actor.summary)}
+${followForm}
+<h2>${page.t("profile.posts")}</h2>
+${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
+  });
+
+  web.post("/@:username/follow", async (request: FastifyRequest<{ Params: { username: string } }>, reply) => {
+    const user = requireUser(request);
+    await follow(services, user, localActor(request.params.username));
+    return reply.redirect(`/@${request.params.username}`, 303);
+  });
+
+  // Follows (or stops following) an account of another instance, given its
+  // handle (@name@host) or the address of its profile.
+  const resolveTarget = async (request: FastifyRequest) => {
+    const target = ((request.body as Form).target ?? "").trim();
+    const ctx = send.context(services);
+    const handle = /^@?([a-z0-9_.-]+)@([a-z0-9.-]+(?::\d+)?)$/i.exec(target);
+    const actor = /^https?:\/\//.test(target)
+      ? await resolveActor(ctx, target)
+      : handle
+        ? await resolveHandle(ctx, handle[1]!.toLowerCase(), handle[2]!.toLowerCase())
+        : null;
+    if (!actor) throw new UserError("actor_not_found", 404);
+    return actor;
+  };
+
+  web.post("/follow", async (request, reply) => {
+    const user = requireUser(request);
+    await follow(services, user, await resolveTarget(request));
+    return reply.redirect("/?notice=followed", 303);
+  });
+
+  web.post("/unfollow", async (request, reply) => {
+    const user = requireUser(request);
+    await unfollow(services, user, await resolveTarget(request));
+    return reply.redirect("/", 303);
+  });
+
+  web.post("/@:username/unfollow", async (request: FastifyRequest<{ Params: { username: string } }>, reply) => {
+    const user = requireUser(request);
+    await unfollow(services, user, localActor(request.params.username));
+    return reply.redirect(`/@${request.params.username}`, 303);
+  });
+
+  web.get("/@:username/:id", (request: FastifyRequest<{ Params: { username: string; id: string } }>, reply) => {
+    const { page } = request;
+    const actor = localActor(request.params.username);
+    if (!/^\d+$/.test(request.params.id)) throw new UserError("post_not_found", 404);
+    const viewer = viewerOf(page.user);
+    const post = getVisiblePost(db, viewer, Number(request.params.id));
+    if (post.actorId !== actor.id) throw new UserError("post_not_found", 404);
+    const replies = repliesOf(db, viewer, post.id);
+    return sendPage(reply, layout(page, actor.name || actor.username, html`${renderPosts(page, [post])}
+<h2>${page.t("post.replies")}</h2>
+${renderPosts(page, replies)}
+${postForm(page, { inReplyTo: post.id, visibility: post.visibility, back: `/@${actor.username}/${post.id}` })}`));
+  });
+}

@@ -1,0 +1,56 @@
+// A logged-in web session over real HTTP, as a browser without JavaScript
+// would use the pages: cookies kept, forms posted with their CSRF field.
+import { request } from "undici";
+
+export class WebSession {
+  readonly origin: string;
+  readonly cookies = new Map<string, string>();
+
+  constructor(origin: string) {
+    this.origin = origin;
+  }
+
+  #cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  #remember(setCookie: string | string[] | undefined): void {
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+      const [pair] = line.split(";");
+      const [name, ...value] = pair!.split("=");
+      const v = value.join("=");
+      if (!v || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name!.trim());
+      else this.cookies.set(name!.trim(), v);
+    }
+  }
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; location?: string }> {
+    const res = await request(new URL(path, this.origin), { headers: { cookie: this.#cookieHeader(), ...headers } });
+    this.#remember(res.headers["set-cookie"]);
+    return { status: res.statusCode, body: await res.body.text(), location: res.headers.location as string | undefined };
+  }
+
+  /** Posts a form the way a browser would, with the CSRF token from the cookie. */
+  async post(path: string, fields: Record<string, string>, options: { csrf?: boolean } = {}): Promise<{ status: number; body: string; location?: string }> {
+    if (!this.cookies.has("coopol_csrf")) await this.get("/login");
+    const form = new URLSearchParams(fields);
+    if (options.csrf !== false) form.set("_csrf", this.cookies.get("coopol_csrf") ?? "");
+    const res = await request(new URL(path, this.origin), {
+      method: "POST",
+      headers: { cookie: this.#cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    this.#remember(res.headers["set-cookie"]);
+    return { status: res.statusCode, body: await res.body.text(), location: res.headers.location as string | undefined };
+  }
+
+  async login(username: string, password: string): Promise<void> {
+    const res = await this.post("/login", { username, password });
+    if (res.status !== 303) throw new Error(`login ${username} failed: ${res.status} ${res.body.slice(0, 300)}`);
+  }
+
+  async publish(text: string, visibility = "public", extra: Record<string, string> = {}): Promise<void> {
+    const res = await this.post("/posts", { text, visibility, ...extra });
+    if (res.status !== 303) throw new Error(`post failed: ${res.status} ${res.body.slice(0, 500)}`);
+  }
+}

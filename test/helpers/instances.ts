@@ -1,0 +1,141 @@
+// Starts real Coopol instances for tests: each one a separate Node process
+// (`node src/main.ts`) with its own SQLite file and its own origin on
+// 127.0.0.1, exactly as `npm start` runs it. Nothing is mocked.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { request } from "undici";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface TestInstance {
+  name: string;
+  origin: string;
+  port: number;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Output of the process, for diagnosing a failed test. */
+  output: string[];
+  setupUrl: string | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Runs the admin CLI against this instance's data. */
+  cli(args: string[], stdin?: string): { status: number | null; stdout: string; stderr: string };
+  addMember(username: string, role?: string, password?: string): void;
+  /** A read-only handle on the instance's SQLite file. */
+  query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
+}
+
+export const PASSWORD = "correct horse battery";
+
+export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestInstance> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `coopol-${name}-`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    COOPOL_ORIGIN: origin,
+    COOPOL_DATA: dataDir,
+    COOPOL_NAME: `Section ${name}`,
+    COOPOL_HANDLE: `section_${name}`,
+    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
+    LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
+    ...extraEnv,
+  };
+  let child: ChildProcess | null = null;
+  const output: string[] = [];
+  const instance: TestInstance = {
+    name,
+    origin,
+    port,
+    dataDir,
+    env,
+    output,
+    setupUrl: null,
+    async start() {
+      child = spawn(process.execPath, [join(ROOT, "src/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const collect = (chunk: Buffer) => {
+        const text = chunk.toString();
+        output.push(text);
+        const link = /(http:\/\/\S+\/setup\/\S+)/.exec(text);
+        if (link) instance.setupUrl = link[1]!;
+      };
+      child.stdout!.on("data", collect);
+      child.stderr!.on("data", collect);
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`instance ${name} exited: ${output.join("")}`);
+        try {
+          const res = await request(`${origin}/healthz`);
+          await res.body.dump();
+          if (res.statusCode === 200) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`instance ${name} did not start: ${output.join("")}`);
+    },
+    async stop() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once("exit", () => resolve());
+        running.kill("SIGTERM");
+        setTimeout(() => running.kill("SIGKILL"), 5000).unref();
+      });
+      child = null;
+    },
+    cli(args, stdin) {
+      const result = spawnSync(process.execPath, [join(ROOT, "src/cli/main.ts"), ...args], { env, input: stdin ?? "", encoding: "utf8" });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+    addMember(username, role = "member", password = PASSWORD) {
+      const file = join(dataDir, `pw-${username}`);
+      writeFileSync(file, password, { mode: 0o600 });
+      const result = instance.cli(["member", "add", "--username", username, "--role", role, "--password-file", file]);
+      if (result.status !== 0) throw new Error(`member add ${username}: ${result.stderr}`);
+    },
+    query(sql, ...params) {
+      const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all(...params) as never;
+      } finally {
+        db.close();
+      }
+    },
+  };
+  await instance.start();
+  return instance;
+}
+
+/** Waits until `check` returns a truthy value, or fails after `ms`. */
+export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
