@@ -37,8 +37,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
 
   const app = Fastify({
     // pino's Logger is what fastify wraps; its types disagree on a detail only.
-    loggerInstance: log.child({ component: "http" }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines only at debug level: a small instance's log stays readable.
+    loggerInstance: log.child({ component: "http" }, { level: log.level === "debug" || log.level === "trace" ? log.level : "warn" }) as unknown as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     trustProxy: true,
   });

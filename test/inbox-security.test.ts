@@ -1,6 +1,7 @@
 // Bad input at the inbox: each request below is refused with a clear status
 // and changes nothing. The requests are signed for real with a member's key
 // of a second running instance.
+import type { webcrypto } from "node:crypto";
 import t from "tap";
 import { generateCryptoKeyPair, importJwk, signRequest } from "@fedify/fedify";
 import { request } from "undici";
@@ -8,7 +9,7 @@ import { startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 
 let b: TestInstance, c: TestInstance;
-let carolKey: CryptoKey;
+let carolKey: webcrypto.CryptoKey;
 let carolKeyId: URL;
 
 t.before(async () => {
@@ -21,7 +22,7 @@ t.before(async () => {
   const row = c.query<{ private_jwk: string }>(
     "select private_jwk from actor_keys join actors on actors.id = actor_keys.actor_id where actors.username = 'carol' and algorithm = 'RSASSA-PKCS1-v1_5'",
   )[0]!;
-  carolKey = (await importJwk(JSON.parse(row.private_jwk), "private")) as CryptoKey;
+  carolKey = (await importJwk(JSON.parse(row.private_jwk), "private")) as webcrypto.CryptoKey;
 });
 
 t.teardown(async () => {
@@ -48,7 +49,7 @@ function createNote(text: string, objectOrigin?: string) {
   };
 }
 
-async function signed(body: string, key: CryptoKey = carolKey, keyId: URL = carolKeyId): Promise<Request> {
+async function signed(body: string, key: webcrypto.CryptoKey = carolKey, keyId: URL = carolKeyId): Promise<Request> {
   const req = new Request(`${b.origin}/users/bob/inbox`, {
     method: "POST",
     headers: { "content-type": "application/activity+json", accept: "application/activity+json" },
@@ -89,7 +90,7 @@ t.test("a correctly signed Create is accepted (the baseline)", async (t) => {
 t.test("a forged signature is refused", async (t) => {
   const before = postCount();
   const forger = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
-  const res = await send(await signed(JSON.stringify(createNote("Message forgé")), forger.privateKey as CryptoKey));
+  const res = await send(await signed(JSON.stringify(createNote("Message forgé")), forger.privateKey as webcrypto.CryptoKey));
   t.equal(res.status, 401);
   await settle();
   t.equal(postCount(), before);

@@ -3,6 +3,7 @@
 // unreadable JSON, missing fields, objects claimed from another origin, and
 // a signed request replayed byte for byte.
 import { createHash } from "node:crypto";
+import type { KvKey } from "@fedify/fedify";
 import type { FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
 import { duration } from "./time.ts";
@@ -33,11 +34,11 @@ function originOf(uri: string | null): string | null {
   }
 }
 
-function signatureKey(request: FastifyRequest): string[] | null {
+function signatureKey(request: FastifyRequest): KvKey | null {
   const signature = request.headers["signature"] ?? request.headers["signature-input"];
   if (!signature) return null;
   const text = Array.isArray(signature) ? signature.join(",") : signature;
-  return ["coopol", "seen-signature", createHash("sha256").update(text).digest("base64url")];
+  return ["coopol", "seen-signature", createHash("sha256").update(text).digest("base64url")] as const;
 }
 
 export async function checkInboxRequest(services: Services, request: FastifyRequest, body: Buffer): Promise<InboxProblem | null> {

@@ -5,7 +5,7 @@
 // Party membership is political opinion (special-category data under the
 // GDPR): a section-only post is readable by this instance's card-holding
 // members only, and never leaves the instance.
-import { and, eq, exists, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
 import { isCardHolder } from "../members/members.ts";
 import type { Db } from "../storage/db.ts";
 import { follows, mentions, posts, type Role, type Visibility } from "../storage/schema.ts";
@@ -44,13 +44,11 @@ export function visibleTo(viewer: Viewer): SQL {
     eq(posts.actorId, me),
     and(
       eq(posts.visibility, "private"),
-      exists(
-        sql`select 1 from ${follows} where ${follows.followerId} = ${me} and ${follows.followingId} = ${posts.actorId} and ${follows.acceptedAt} is not null`,
-      ),
+      sql`exists (select 1 from ${follows} where ${follows.followerId} = ${me} and ${follows.followingId} = ${posts.actorId} and ${follows.acceptedAt} is not null)`,
     )!,
     and(
       inArray(posts.visibility, ["private", "direct"]),
-      exists(sql`select 1 from ${mentions} where ${mentions.postId} = ${posts.id} and ${mentions.actorId} = ${me}`),
+      sql`exists (select 1 from ${mentions} where ${mentions.postId} = ${posts.id} and ${mentions.actorId} = ${me})`,
     )!,
   ];
   if (viewer.kind === "local") {

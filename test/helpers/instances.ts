@@ -72,6 +72,7 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
       const collect = (chunk: Buffer) => {
         const text = chunk.toString();
         output.push(text);
+        if (process.env.COOPOL_TEST_LOG) process.stderr.write(`[${name}] ${text}`);
         const link = /(http:\/\/\S+\/setup\/\S+)/.exec(text);
         if (link) instance.setupUrl = link[1]!;
       };

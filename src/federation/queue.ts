@@ -1,0 +1,128 @@
+// Fedify's persistent message queue on the instance's SQLite file (table
+// fedify_queue): outgoing deliveries and incoming activities wait here, so a
+// stopped process or an unreachable server loses nothing.
+//
+// A message is deleted only once its handler has finished. One that fails is
+// put back with a delay; one held by a process that died is released when the
+// next process starts listening. Fedify adds its own retry policy on top
+// (nativeRetrial = false): it re-enqueues failed deliveries with back-off.
+import type { MessageQueue, MessageQueueDepth, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
+import type Database from "better-sqlite3";
+import type { Logger } from "pino";
+
+export interface SqliteMessageQueueOptions {
+  /** How often to look for delayed messages that came due. */
+  pollIntervalMs?: number;
+  /** How many messages are handled at once. */
+  concurrency?: number;
+  logger?: Logger;
+}
+
+type Row = { id: number; message: string; ordering_key: string | null };
+
+const FAILURE_DELAY_MS = 5_000;
+
+export class SqliteMessageQueue implements MessageQueue {
+  readonly nativeRetrial = false;
+  readonly #insert: Database.Statement<[string, string | null, number]>;
+  readonly #take: Database.Statement<[number, number], Row>;
+  readonly #done: Database.Statement<[number]>;
+  readonly #retry: Database.Statement<[number, number]>;
+  readonly #release: Database.Statement<[]>;
+  readonly #depth: Database.Statement<[number], { queued: number; ready: number }>;
+  readonly #insertMany: (messages: readonly unknown[], orderingKey: string | null, availableAt: number) => void;
+  readonly #pollIntervalMs: number;
+  readonly #concurrency: number;
+  readonly #log?: Logger;
+  #wake: (() => void) | null = null;
+
+  constructor(db: Database.Database, options: SqliteMessageQueueOptions = {}) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#log = options.logger;
+    this.#insert = db.prepare("insert into fedify_queue (message, ordering_key, available_at) values (?, ?, ?)");
+    // Takes the oldest due message whose ordering key no other held message
+    // shares, and marks it held, in one statement.
+    this.#take = db.prepare(`
+      update fedify_queue set locked_at = ?
+      where id = (
+        select q.id from fedify_queue q
+        where q.locked_at is null and q.available_at <= ?
+          and (q.ordering_key is null or not exists (
+            select 1 from fedify_queue o
+            where o.ordering_key = q.ordering_key and (o.locked_at is not null or o.id < q.id)))
+        order by q.available_at, q.id
+        limit 1)
+      returning id, message, ordering_key`);
+    this.#done = db.prepare("delete from fedify_queue where id = ?");
+    this.#retry = db.prepare("update fedify_queue set locked_at = null, available_at = ? where id = ?");
+    this.#release = db.prepare("update fedify_queue set locked_at = null where locked_at is not null");
+    this.#depth = db.prepare(
+      "select count(*) as queued, coalesce(sum(case when available_at <= ? then 1 else 0 end), 0) as ready from fedify_queue",
+    );
+    this.#insertMany = db.transaction((messages: readonly unknown[], orderingKey: string | null, availableAt: number) => {
+      for (const message of messages) this.#insert.run(JSON.stringify(message), orderingKey, availableAt);
+    });
+  }
+
+  enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    return this.enqueueMany([message], options);
+  }
+
+  enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
+    const delay = options?.delay ? Math.max(0, options.delay.total({ unit: "millisecond" })) : 0;
+    this.#insertMany(messages, options?.orderingKey ?? null, Date.now() + delay);
+    this.#wake?.();
+    return Promise.resolve();
+  }
+
+  getDepth(): Promise<MessageQueueDepth> {
+    const row = this.#depth.get(Date.now())!;
+    return Promise.resolve({ queued: row.queued, ready: row.ready, delayed: row.queued - row.ready });
+  }
+
+  async listen(handler: (message: unknown) => Promise<void> | void, options: MessageQueueListenOptions = {}): Promise<void> {
+    const { signal } = options;
+    // This process is the only worker on this file: whatever is still marked
+    // held was held by a process that stopped, and must run again.
+    const released = this.#release.run().changes;
+    if (released) this.#log?.info({ released }, "queue: released messages held by a stopped process");
+    const running = new Set<Promise<void>>();
+
+    const run = async (row: Row) => {
+      try {
+        await handler(JSON.parse(row.message));
+        this.#done.run(row.id);
+      } catch (error) {
+        this.#log?.warn({ err: error, id: row.id }, "queue: message failed, retrying later");
+        this.#retry.run(Date.now() + FAILURE_DELAY_MS, row.id);
+      }
+    };
+
+    while (!signal?.aborted) {
+      while (running.size < this.#concurrency) {
+        const row = this.#take.get(Date.now(), Date.now());
+        if (!row) break;
+        const task = run(row).finally(() => {
+          running.delete(task);
+          this.#wake?.();
+        });
+        running.add(task);
+      }
+      // Sleep until an enqueue, a finished task, the poll interval or the abort.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.#pollIntervalMs);
+        const onAbort = () => done();
+        signal?.addEventListener("abort", onAbort, { once: true });
+        function done() {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }
+        this.#wake = done;
+      });
+      this.#wake = null;
+    }
+    await Promise.allSettled(running);
+  }
+}
