@@ -52,7 +52,7 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
     COOPOL_ORIGIN: origin,
     COOPOL_DATA: dataDir,
     COOPOL_NAME: `Section ${name}`,
-    COOPOL_HANDLE: `section_${name}`,
+    COOPOL_HANDLE: `section_${name.replace(/[^a-z0-9_]/g, "_")}`,
     COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
     LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
     ...extraEnv,
