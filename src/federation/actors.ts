@@ -83,7 +83,7 @@ async function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyP
   return pairs;
 }
 
-async function buildActor(ctx: Context<Services>, row: ActorRow) {
+export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   const identifier = row.username;
   const keys = await ctx.getActorKeyPairs(identifier);
   const values = {

@@ -4,10 +4,9 @@ import type { Context } from "@fedify/fedify";
 import { Note } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
-import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { mentions, posts, postTags } from "../storage/schema.ts";
-import { fanOut, findPostByUri, type PostRow } from "../posts/posts.ts";
+import { fanOut, findPostByUri, replaceLinks, type PostRow } from "../posts/posts.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { ActorRow } from "./actors.ts";
 import { hashtagsOf, mentionedActorIds, visibilityOf } from "./convert.ts";
@@ -64,13 +63,6 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
     fanOut(tx, row);
     return row;
   });
-}
-
-function replaceLinks(db: Db, postId: number, mentionIds: number[], tags: string[]): void {
-  db.delete(mentions).where(eq(mentions.postId, postId)).run();
-  db.delete(postTags).where(eq(postTags.postId, postId)).run();
-  if (mentionIds.length) db.insert(mentions).values([...new Set(mentionIds)].map((actorId) => ({ postId, actorId }))).run();
-  if (tags.length) db.insert(postTags).values(tags.map((tag) => ({ postId, tag }))).run();
 }
 
 /**

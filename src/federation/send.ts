@@ -10,7 +10,7 @@ import { newId } from "../storage/ids.ts";
 import { actors, follows } from "../storage/schema.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { isFederated } from "../posts/visibility.ts";
-import type { ActorRow } from "./actors.ts";
+import { buildActor, type ActorRow } from "./actors.ts";
 import { noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
 
@@ -70,6 +70,7 @@ function mentionIdsOf(services: Services, post: PostRow): number[] {
 }
 
 export async function postCreated(services: Services, post: PostRow, author: ActorRow, parent?: PostRow): Promise<void> {
+  await relayBySection(services, post, author);
   const to = audienceOf(services, post, author, mentionIdsOf(services, post), parent);
   if (to.length === 0) return;
   const ctx = context(services);
@@ -80,6 +81,31 @@ export async function postCreated(services: Services, post: PostRow, author: Act
     object: note,
     tos: note.toIds,
     ccs: note.ccIds,
+    published: instant(post.publishedAt),
+  }));
+}
+
+/**
+ * The section's Group actor boosts its members' public posts, so that whoever
+ * follows the section (its fédération, other sections, sympathisants on any
+ * server) sees the section's public activity in one place.
+ */
+async function relayBySection(services: Services, post: PostRow, author: ActorRow): Promise<void> {
+  if (post.visibility !== "public" || author.type !== "Person" || !author.local) return;
+  const section = services.db
+    .select()
+    .from(actors)
+    .where(and(eq(actors.username, services.config.handle), eq(actors.local, true)))
+    .get();
+  if (!section) return;
+  const followers = remoteFollowers(services, section.id);
+  if (followers.length === 0) return;
+  await deliver(services, section, followers, new Announce({
+    id: new URL(`${section.uri}/announces/${post.id}`),
+    actor: new URL(section.uri),
+    object: new URL(post.uri),
+    to: PUBLIC_COLLECTION,
+    cc: new URL(`${section.uri}/followers`),
     published: instant(post.publishedAt),
   }));
 }
@@ -148,6 +174,17 @@ export async function unannounced(services: Services, reblog: PostRow, actor: Ac
     id: new URL(`${reblog.uri}/undo`),
     actor: new URL(actor.uri),
     object: announceOf(reblog, actor, original),
+  }));
+}
+
+/** Tells followers' servers that a local actor's profile changed. */
+export async function profileUpdated(services: Services, actor: ActorRow): Promise<void> {
+  const document = await buildActor(context(services), actor);
+  await deliver(services, actor, remoteFollowers(services, actor.id), new Update({
+    id: new URL(`${actor.uri}#updates/${newId()}`),
+    actor: new URL(actor.uri),
+    object: document,
+    to: PUBLIC_COLLECTION,
   }));
 }
 

@@ -48,23 +48,7 @@ export async function createLocalPost(services: Services, user: User, input: New
   // A reply never widens the audience of a section thread.
   const visibility = parent?.visibility === "section" ? "section" : input.visibility;
 
-  const parsed = parseText(text);
-  const ctx = send.context(services);
-  const mentioned = new Map<string, { id: number; uri: string; url: string | null }>();
-  for (const ref of parsed.mentions) {
-    const row = ref.domain === null || ref.domain === new URL(config.origin).host
-      ? db.select().from(actors).where(and(eq(actors.username, ref.username), eq(actors.local, true))).get()
-      : await resolveHandle(ctx, ref.username, ref.domain);
-    if (row) mentioned.set(`${ref.username}@${ref.domain ?? ""}`, row);
-  }
-  const html = formatText(text, {
-    mentionUrl: (ref) => {
-      const row = mentioned.get(`${ref.username}@${ref.domain ?? ""}`);
-      return row ? (row.url ?? row.uri) : null;
-    },
-    tagUrl: (tag) => tagUrl(config.origin, tag),
-  });
-
+  const { html, mentionIds, tags } = await renderSource(services, text);
   const id = newId();
   const post = db.transaction((tx) => {
     const row = tx
@@ -87,15 +71,71 @@ export async function createLocalPost(services: Services, user: User, input: New
       })
       .returning()
       .get();
-    const mentionIds = [...new Set([...mentioned.values()].map((m) => m.id))];
-    if (mentionIds.length) tx.insert(mentions).values(mentionIds.map((actorId) => ({ postId: id, actorId }))).run();
-    if (parsed.tags.length) tx.insert(postTags).values(parsed.tags.map((tag) => ({ postId: id, tag }))).run();
+    replaceLinks(tx, id, mentionIds, tags);
     if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });
   await send.postCreated(services, post, author, parent);
   return post;
+}
+
+/**
+ * Turns what a member typed into HTML, resolving mentions (local accounts, or
+ * remote ones by WebFinger) and collecting hashtags.
+ */
+async function renderSource(services: Services, text: string): Promise<{ html: string; mentionIds: number[]; tags: string[] }> {
+  const { db, config } = services;
+  const parsed = parseText(text);
+  const ctx = send.context(services);
+  const host = new URL(config.origin).host;
+  const mentioned = new Map<string, { id: number; uri: string; url: string | null }>();
+  for (const ref of parsed.mentions) {
+    const row = ref.domain === null || ref.domain === host
+      ? db.select().from(actors).where(and(eq(actors.username, ref.username), eq(actors.local, true))).get()
+      : await resolveHandle(ctx, ref.username, ref.domain);
+    if (row) mentioned.set(`${ref.username}@${ref.domain ?? ""}`, row);
+  }
+  const html = formatText(text, {
+    mentionUrl: (ref) => {
+      const row = mentioned.get(`${ref.username}@${ref.domain ?? ""}`);
+      return row ? (row.url ?? row.uri) : null;
+    },
+    tagUrl: (tag) => tagUrl(config.origin, tag),
+  });
+  return { html, mentionIds: [...new Set([...mentioned.values()].map((m) => m.id))], tags: parsed.tags };
+}
+
+/** Mentions and hashtags of a post, replaced as a whole (new post, edit, remote update). */
+export function replaceLinks(db: Db, postId: number, mentionIds: number[], tags: string[]): void {
+  db.delete(mentions).where(eq(mentions.postId, postId)).run();
+  db.delete(postTags).where(eq(postTags.postId, postId)).run();
+  if (mentionIds.length) db.insert(mentions).values([...new Set(mentionIds)].map((actorId) => ({ postId, actorId }))).run();
+  if (tags.length) db.insert(postTags).values([...new Set(tags)].map((tag) => ({ postId, tag }))).run();
+}
+
+/** Edits a member's own post; followers' servers receive an Update. */
+export async function editLocalPost(services: Services, user: User, id: number, input: { text: string; summary?: string }): Promise<PostRow> {
+  const { db } = services;
+  const author = actorOf(db, user);
+  const post = findPost(db, id);
+  if (!post || post.actorId !== author.id || post.reblogOfId) throw new UserError("post_not_found", 404);
+  const text = input.text.trim();
+  if (!text) throw new UserError("post_empty");
+  if (text.length > MAX_POST_LENGTH) throw new UserError("post_too_long", 422, { max: MAX_POST_LENGTH });
+  const { html, mentionIds, tags } = await renderSource(services, text);
+  const updated = db.transaction((tx) => {
+    const row = tx
+      .update(posts)
+      .set({ content: html, source: text, summary: input.summary?.trim() ?? post.summary, editedAt: Date.now() })
+      .where(eq(posts.id, id))
+      .returning()
+      .get();
+    replaceLinks(tx, id, mentionIds, tags);
+    return row;
+  });
+  await send.postUpdated(services, updated, author);
+  return updated;
 }
 
 /**

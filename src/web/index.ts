@@ -13,6 +13,7 @@ import { html } from "./html.ts";
 import { sendPage } from "./respond.ts";
 import { pickLocale, translator } from "./i18n.ts";
 import { layout, type PageContext } from "./layout.ts";
+import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerMemberRoutes } from "./routes/members.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
@@ -76,5 +77,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerAuthRoutes(web, services, limiter);
     registerTimelineRoutes(web, services);
     registerMemberRoutes(web, services);
+    registerAccountRoutes(web, services);
   });
 }

@@ -24,6 +24,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
         <a href="/members">${t("nav.members")}</a>
         ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
         <a href="/@${user.username}">${t("nav.profile")}</a>
+        <a href="/settings">${t("nav.settings")}</a>
         <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
     : html`<a href="/">${t("nav.section")}</a> <a href="/login">${t("nav.login")}</a>`;
   return html`<!doctype html>

@@ -19,6 +19,7 @@ import {
   repliesOf,
   sectionTimeline,
   unlikePost,
+  unreblogPost,
   viewerOf,
   type PostRow,
 } from "../../posts/posts.ts";
@@ -69,6 +70,7 @@ function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inf
     <form method="post" action="/posts/${post.id}/${liked ? "unlike" : "like"}">${csrfField(page)}<button type="submit">${liked ? t("post.unlike") : t("post.like")} (${post.favouritesCount})</button></form>
     ${post.visibility === "public" || post.visibility === "unlisted" ? html`<form method="post" action="/posts/${post.id}/boost">${csrfField(page)}<button type="submit">${t("post.boost")} (${post.reblogsCount})</button></form>` : ""}
     ${author?.local ? html`<a href="${permalink}#reply">${t("post.reply")} (${post.repliesCount})</a>` : ""}
+    ${mine && !post.reblogOfId ? html`<a href="/posts/${post.id}/edit">${t("post.edit")}</a>` : ""}
     ${mine ? html`<form method="post" action="/posts/${post.id}/delete">${csrfField(page)}<button type="submit">${t("post.delete")}</button></form>` : ""}
   </div>`
     : ""}
@@ -178,6 +180,7 @@ ${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
   postAction("/posts/:id/like", (user, id) => likePost(services, user, id));
   postAction("/posts/:id/unlike", (user, id) => unlikePost(services, user, id));
   postAction("/posts/:id/boost", (user, id) => reblogPost(services, user, id));
+  postAction("/posts/:id/unboost", (user, id) => unreblogPost(services, user, id));
   postAction("/posts/:id/delete", (user, id) => deleteLocalPost(services, user, id), () => "/?notice=deleted");
 
   const localActor = (username: string) => {
