@@ -44,6 +44,9 @@ function runTap(args: string[]): Promise<number> {
   });
 }
 
+// tap compiles its plugin list into node_modules; ours drops its TypeScript
+// plugin (Node 24 runs .ts itself), so a fresh install must rebuild it once.
+step("Préparation de tap", "tap", ["build"]);
 step("Vérification des types (tsc)", "tsc", ["--noEmit", "-p", "."]);
 ensureChromium();
 process.exitCode = await runTap(process.argv.slice(2));

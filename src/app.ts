@@ -40,7 +40,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     // Request lines only at debug level: a small instance's log stays readable.
     loggerInstance: log.child({ component: "http" }, { level: log.level === "debug" || log.level === "trace" ? log.level : "warn" }) as unknown as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: true,
+    // Only a reverse proxy on this machine may say who the client is (X-Forwarded-For).
+    trustProxy: ["127.0.0.1", "::1"],
   });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });

@@ -11,6 +11,19 @@ import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 
 export function registerMemberRoutes(web: FastifyInstance, services: Services): void {
+  // What this instance is, who runs it, and where its source code is (AGPL).
+  web.get("/about", (request, reply) => {
+    const { page } = request;
+    const { config } = services;
+    return sendPage(reply, layout(page, page.t("about.title"), html`<h1>${page.t("about.title")}</h1>
+<p>${page.t("about.intro", { name: config.name, kind: page.t(`kind.${config.kind}`) })}</p>
+<dl>
+  <dt>${page.t("about.handle")}</dt><dd>@${config.handle}@${new URL(config.origin).host}</dd>
+  ${config.territory ? html`<dt>${page.t("about.territory")}</dt><dd>${config.territory}</dd>` : ""}
+</dl>
+<p>${page.t("about.software")}</p>`));
+  });
+
   web.get("/members", (request, reply) => {
     const { page } = request;
     const user = requireUser(request);
