@@ -1,0 +1,188 @@
+// The web pages in a real headless Chromium (Debian's package, driven by
+// playwright-core), against a real instance process.
+import t from "tap";
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
+
+let instance: TestInstance;
+let browser: Browser;
+
+t.before(async () => {
+  instance = await startInstance("web");
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+t.teardown(async () => {
+  await browser?.close();
+  await instance?.stop();
+});
+
+async function person(options: Parameters<Browser["newContext"]>[0] = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: "fr-FR", ...options });
+  return { context, page: await context.newPage() };
+}
+
+async function login(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${instance.origin}/login`);
+  await page.getByLabel("Nom d'utilisateur").fill(username);
+  await page.getByLabel("Mot de passe").fill(password);
+  await page.getByRole("button", { name: "Se connecter" }).click();
+  await page.waitForLoadState();
+}
+
+/** Every form control on the page has a label, there is one h1, and the page says its language. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  // Runs in the page; a string keeps the DOM's types out of the Node project.
+  return page.evaluate(`(() => {
+    const problems = [];
+    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+      if (!el.labels || el.labels.length === 0) problems.push("no label: " + el.name);
+    }
+    const h1 = document.querySelectorAll("h1").length;
+    if (h1 !== 1) problems.push("h1 count " + h1);
+    if (!document.documentElement.lang) problems.push("no lang");
+    return problems;
+  })()`);
+}
+
+let invitationUrl = "";
+
+t.test("first run: the one-time link creates the secretary's account", async (t) => {
+  t.ok(instance.setupUrl, "the first start printed a link");
+  const { context, page } = await person();
+  await page.goto(instance.setupUrl!);
+  t.same(await accessibilityProblems(page), []);
+  await page.getByLabel("Nom affiché").fill("Sophie Secrétaire");
+  await page.getByLabel("Nom d'utilisateur").fill("sophie");
+  await page.getByLabel("Mot de passe").fill(PASSWORD);
+  await page.getByRole("button", { name: "Créer le compte" }).click();
+  await page.waitForURL(`${instance.origin}/`);
+  t.equal(await page.locator("h1").textContent(), "Mon fil");
+  t.same(await accessibilityProblems(page), [], "home page");
+  await page.screenshot({ path: join(instance.dataDir, "home.png"), fullPage: true });
+
+  const again = await page.goto(instance.setupUrl!);
+  t.equal(again?.status(), 410, "the link works once");
+  t.match(await page.locator(".error").textContent(), "n'est plus valable");
+
+  // The secretary invites a member.
+  await page.goto(`${instance.origin}/invitations/new`);
+  await page.getByLabel("Rôle").selectOption("member");
+  await page.getByRole("button", { name: "Créer un lien d'invitation" }).click();
+  invitationUrl = (await page.locator("#invitation-link").textContent())!.trim();
+  t.match(invitationUrl, `${instance.origin}/invite/`);
+  await context.close();
+});
+
+t.test("an invitation opens one account, once", async (t) => {
+  const { context, page } = await person();
+  await page.goto(invitationUrl);
+  t.same(await accessibilityProblems(page), []);
+  await page.getByLabel("Nom affiché").fill("Marc Militant");
+  await page.getByLabel("Nom d'utilisateur").fill("marc");
+  await page.getByLabel("Mot de passe").fill(PASSWORD);
+  await page.getByRole("button", { name: "Créer mon compte" }).click();
+  await page.waitForURL(`${instance.origin}/`);
+  t.equal(await page.locator("h1").textContent(), "Mon fil");
+  await context.close();
+
+  const other = await person();
+  const reused = await other.page.goto(invitationUrl);
+  t.equal(reused?.status(), 410, "a used invitation is refused");
+  t.match(await other.page.locator(".error").textContent(), "déjà servi");
+  await other.context.close();
+});
+
+t.test("wrong passwords are refused, then slowed down", async (t) => {
+  // Its own account: the limiter would otherwise lock "marc" out of the later tests.
+  instance.addMember("rita");
+  const { context, page } = await person();
+  await login(page, "rita", "pas le bon mot de passe");
+  t.match(await page.locator(".error").textContent(), "Nom d'utilisateur ou mot de passe incorrect.");
+  t.notOk((await context.cookies()).some((c) => c.name === "coopol_session"), "no session");
+  t.same(await accessibilityProblems(page), []);
+  for (let i = 0; i < 4; i++) await login(page, "rita", "encore faux");
+  await login(page, "rita");
+  t.match(await page.locator(".error").textContent(), "Trop de tentatives", "even the right password waits");
+  await context.close();
+});
+
+t.test("section-only posts stay inside the section", async (t) => {
+  instance.addMember("sam", "sympathisant");
+  const member = await person();
+  await login(member.page, "sophie");
+  await member.page.getByLabel("Votre message").fill("Message public de la section");
+  await member.page.getByLabel("Qui peut lire ?").selectOption("public");
+  await member.page.getByRole("button", { name: "Publier" }).click();
+  await member.page.waitForURL(/notice=posted/);
+  await member.page.getByLabel("Votre message").fill("Ordre du jour réservé aux adhérents");
+  await member.page.getByLabel("Qui peut lire ?").selectOption("section");
+  await member.page.getByRole("button", { name: "Publier" }).click();
+  await member.page.waitForURL(/notice=posted/);
+  const timeline = await member.page.locator("main").textContent();
+  t.match(timeline, "Message public de la section");
+  t.match(timeline, "Ordre du jour réservé aux adhérents");
+  await member.page.goto(`${instance.origin}/section`);
+  t.match(await member.page.locator("main").textContent(), "Ordre du jour réservé");
+
+  const anonymous = await person();
+  for (const path of ["/", "/@sophie"]) {
+    await anonymous.page.goto(`${instance.origin}${path}`);
+    const text = await anonymous.page.locator("main").textContent();
+    t.match(text, "Message public de la section", `public post on ${path}`);
+    t.notMatch(text, "Ordre du jour", `no section post on ${path} for anonymous visitors`);
+  }
+
+  const sympathisant = await person();
+  await login(sympathisant.page, "sam");
+  await sympathisant.page.goto(`${instance.origin}/section`);
+  t.notMatch(await sympathisant.page.locator("main").textContent(), "Ordre du jour", "sympathisants do not read it");
+  await sympathisant.page.goto(`${instance.origin}/@sophie`);
+  t.notMatch(await sympathisant.page.locator("main").textContent(), "Ordre du jour");
+
+  // The member list: members yes, visitors no, sympathisants no.
+  await member.page.goto(`${instance.origin}/members`);
+  t.match(await member.page.locator("table").textContent(), "Marc Militant");
+  await anonymous.page.goto(`${instance.origin}/members`);
+  t.match(anonymous.page.url(), /\/login/, "visitors are asked to log in");
+  const forbidden = await sympathisant.page.goto(`${instance.origin}/members`);
+  t.equal(forbidden?.status(), 403);
+  for (const p of [member, anonymous, sympathisant]) await p.context.close();
+});
+
+t.test("an expired session is logged out", async (t) => {
+  const { context, page } = await person();
+  await login(page, "marc");
+  await page.goto(`${instance.origin}/`);
+  t.equal(await page.locator("h1").textContent(), "Mon fil");
+  const db = new Database(join(instance.dataDir, "coopol.sqlite"));
+  db.prepare("update sessions set expires_at = 0").run();
+  db.close();
+  await page.goto(`${instance.origin}/`);
+  t.notMatch(await page.locator("h1").textContent(), "Mon fil");
+  t.match(await page.locator("nav").textContent(), "Se connecter");
+  await context.close();
+});
+
+t.test("English for English-speaking browsers", async (t) => {
+  const { context, page } = await person({ locale: "en-GB" });
+  await page.goto(`${instance.origin}/login`);
+  t.equal(await page.locator("h1").textContent(), "Log in");
+  t.ok(await page.getByLabel("Username").isVisible());
+  await context.close();
+});
+
+t.test("the pages work without JavaScript", async (t) => {
+  const { context, page } = await person({ javaScriptEnabled: false });
+  await login(page, "marc");
+  await page.getByLabel("Votre message").fill("Écrit sans JavaScript");
+  await page.getByRole("button", { name: "Publier" }).click();
+  await page.waitForURL(/notice=posted/);
+  t.match(await page.locator("main").textContent(), "Écrit sans JavaScript");
+  await context.close();
+});
