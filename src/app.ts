@@ -15,6 +15,9 @@ import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
+import { EventBus } from "./events.ts";
+import { registerMastodonApi } from "./mastodon/index.ts";
+import { registerMediaFiles } from "./media/routes.ts";
 
 export interface Instance {
   app: FastifyInstance;
@@ -32,7 +35,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   const kv = new SqliteKvStore(db.$client);
   const queue = new SqliteMessageQueue(db.$client, { logger: log });
   const federation = buildFederation(config, kv, queue);
-  const services: Services = { config, db, log, kv, federation };
+  const services: Services = { config, db, log, kv, federation, events: new EventBus() };
   ensureInstanceActors(db, config);
 
   const app = Fastify({
@@ -47,6 +50,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   registerFederationBridge(app, services);
   await registerWeb(app, services);
+  await registerMastodonApi(app, services);
+  registerMediaFiles(app, services);
   app.get("/healthz", () => ({ status: "ok" }));
 
   const setupUrl = prepareFirstRun(db, config);

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import type { OpenDb } from "./storage/db.ts";
 import type { SqliteKvStore } from "./federation/kv.ts";
+import type { EventBus } from "./events.ts";
 
 export interface Services {
   config: Config;
@@ -13,4 +14,5 @@ export interface Services {
   log: Logger;
   kv: SqliteKvStore;
   federation: Federation<Services>;
+  events: EventBus;
 }

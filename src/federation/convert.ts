@@ -1,5 +1,5 @@
 // Conversions between stored posts and ActivityPub Notes, in one place.
-import { Hashtag, Mention, Note, PUBLIC_COLLECTION, type Object as APObject } from "@fedify/vocab";
+import { Document, Hashtag, Image, Link, Mention, Note, PUBLIC_COLLECTION, type Object as APObject } from "@fedify/vocab";
 import { eq, inArray } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import type { Services } from "../services.ts";
@@ -7,6 +7,7 @@ import { actors, mentions, postTags, type Visibility } from "../storage/schema.t
 import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
+import { attachmentsOf, mediaUrl } from "../media/media.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
 
@@ -53,8 +54,19 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
     ctx.getFollowersUri(author.username),
     mentioned.map((m) => new URL(m.uri)),
   );
+  const attachments = (attachmentsOf(db, [post.id]).get(post.id) ?? []).map(
+    (m) =>
+      new Document({
+        url: new URL(mediaUrl(ctx.data.config.origin, m)),
+        mediaType: m.contentType,
+        name: m.description || null,
+        width: m.width,
+        height: m.height,
+      }),
+  );
   return new Note({
     id: new URL(post.uri),
+    attachments,
     attribution: new URL(author.uri),
     url: post.url ? new URL(post.url) : null,
     content: post.content,
@@ -97,4 +109,30 @@ export async function hashtagsOf(note: Note): Promise<string[]> {
     }
   }
   return [...tags];
+}
+
+export interface RemoteAttachment {
+  url: string;
+  contentType: string;
+  description: string;
+  width: number | null;
+  height: number | null;
+}
+
+/** Images attached to an incoming Note (Document or Image objects with an http(s) URL). */
+export async function attachmentsOfNote(note: Note): Promise<RemoteAttachment[]> {
+  const found: RemoteAttachment[] = [];
+  for await (const item of note.getAttachments()) {
+    if (!(item instanceof Document || item instanceof Image)) continue;
+    const url = item.url instanceof URL ? item.url : item.url instanceof Link ? item.url.href : null;
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) continue;
+    found.push({
+      url: url.href,
+      contentType: item.mediaType ?? "image/jpeg",
+      description: item.name?.toString() ?? "",
+      width: item.width ?? null,
+      height: item.height ?? null,
+    });
+  }
+  return found;
 }

@@ -13,8 +13,8 @@ import { registerInbox } from "./inbox/index.ts";
 import type { SqliteKvStore } from "./kv.ts";
 import type { SqliteMessageQueue } from "./queue.ts";
 import { instant } from "./time.ts";
+import { instanceStats, SOFTWARE_VERSION } from "../members/stats.ts";
 
-export const SOFTWARE_VERSION = "0.1.0";
 const PAGE_SIZE = 20;
 
 export function buildFederation(config: Config, kv: SqliteKvStore, queue: SqliteMessageQueue): Federation<Services> {
@@ -32,21 +32,12 @@ export function buildFederation(config: Config, kv: SqliteKvStore, queue: Sqlite
   registerObjects(federation);
   registerInbox(federation);
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
-    const { db } = ctx.data;
-    const monthAgo = Date.now() - 30 * 86_400_000;
-    const total = db.select({ n: count() }).from(users).get()?.n ?? 0;
-    const activeMonth = db.select({ n: count() }).from(users).where(gt(users.lastLoginAt, monthAgo)).get()?.n ?? 0;
-    const localPosts = db
-      .select({ n: count() })
-      .from(posts)
-      .innerJoin(actors, eq(actors.id, posts.actorId))
-      .where(and(eq(actors.local, true), eq(posts.visibility, "public")))
-      .get()?.n ?? 0;
+    const stats = instanceStats(ctx.data.db);
     return {
       software: { name: "coopol", version: SOFTWARE_VERSION, homepage: new URL("https://coopol.example/") },
       protocols: ["activitypub"],
       openRegistrations: false,
-      usage: { users: { total, activeMonth }, localPosts, localComments: 0 },
+      usage: { users: { total: stats.users, activeMonth: stats.activeMonth }, localPosts: stats.localPublicPosts, localComments: 0 },
       metadata: { nodeName: config.name, coopolKind: config.kind, territory: config.territory },
     };
   });

@@ -9,9 +9,11 @@ import { mentions, posts, postTags } from "../storage/schema.ts";
 import { fanOut, findPostByUri, replaceLinks, type PostRow } from "../posts/posts.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { ActorRow } from "./actors.ts";
-import { hashtagsOf, mentionedActorIds, visibilityOf } from "./convert.ts";
+import { attachmentsOfNote, hashtagsOf, mentionedActorIds, visibilityOf } from "./convert.ts";
+import { replaceRemoteAttachments } from "../media/media.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { resolveActor } from "./remote.ts";
+import { notifyMentions } from "../notifications/notifications.ts";
 
 function ms(instant: { epochMilliseconds: number } | null | undefined): number | null {
   return instant ? instant.epochMilliseconds : null;
@@ -25,6 +27,7 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
   const parent = note.replyTargetId ? findPostByUri(db, note.replyTargetId.href) : undefined;
   const mentionIds = await mentionedActorIds(services, note);
   const tags = await hashtagsOf(note);
+  const attachments = await attachmentsOfNote(note);
   const fields = {
     url: note.url instanceof URL ? note.url.href : (note.url?.href?.href ?? null),
     content: sanitizeRemoteHtml(note.content?.toString() ?? ""),
@@ -38,11 +41,14 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
     db.transaction((tx) => {
       tx.update(posts).set({ ...fields, editedAt: ms(note.updated) ?? Date.now() }).where(eq(posts.id, existing.id)).run();
       replaceLinks(tx, existing.id, mentionIds, tags);
+      replaceRemoteAttachments(tx, existing.id, author.id, attachments);
     });
-    return findPostByUri(db, note.id.href)!;
+    const updated = findPostByUri(db, note.id.href)!;
+    services.events.emit("post.updated", updated);
+    return updated;
   }
   const id = newId();
-  return db.transaction((tx) => {
+  const created = db.transaction((tx) => {
     const row = tx
       .insert(posts)
       .values({
@@ -57,12 +63,18 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row) return findPostByUri(tx, note.id!.href) ?? null;
+    if (!row) return null;
     replaceLinks(tx, id, mentionIds, tags);
+    replaceRemoteAttachments(tx, id, author.id, attachments);
     if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });
+  // Stored meanwhile by a concurrent delivery of the same note.
+  if (!created) return findPostByUri(db, note.id.href) ?? null;
+  notifyMentions(services, created, mentionIds);
+  services.events.emit("post.created", created);
+  return created;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Remote actors: turning what another server publishes into rows of `actors`.
 import { isActor, type Actor } from "@fedify/vocab";
-import { and, eq } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
@@ -9,6 +9,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, type ActorType, ACTOR_TYPES } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
+import { context } from "./send.ts";
 
 function actorType(actor: Actor): ActorType {
   const name = actor.constructor.name as ActorType;
@@ -70,6 +71,45 @@ export async function resolveHandle(ctx: Context<Services>, username: string, do
   if (known) return known;
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(`@${username}@${domain}`, { documentLoader }).catch(() => null);
-  if (!isActor(object)) return null;
-  return upsertRemoteActor(ctx.data.db, object);
+  if (isActor(object)) return upsertRemoteActor(ctx.data.db, object);
+  // WebFinger of acct: handles is HTTPS only. On a private test network
+  // (COOPOL_ALLOW_PRIVATE_ADDRESS) instances speak plain HTTP: ask there too.
+  if (!ctx.data.config.allowPrivateAddress) return null;
+  const self = await webfingerOverHttp(username, domain);
+  return self ? resolveActor(ctx, self) : null;
+}
+
+async function webfingerOverHttp(username: string, domain: string): Promise<string | null> {
+  try {
+    const url = `http://${domain}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${username}@${domain}`)}`;
+    const response = await fetch(url, { headers: { accept: "application/jrd+json" }, signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return null;
+    const jrd = (await response.json()) as { links?: Array<{ rel?: string; type?: string; href?: string }> };
+    const link = jrd.links?.find((l) => l.rel === "self" && /activity\+json|ld\+json/.test(l.type ?? ""));
+    return link?.href ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An actor from what a person typed: `@name@host`, `name@host`, a profile
+ * address, or a local `name`. Remote ones are fetched if not known yet.
+ */
+export async function lookupActor(services: Services, text: string, options: { resolve?: boolean } = {}): Promise<ActorRow | null> {
+  const { db, config } = services;
+  const target = text.trim();
+  const resolve = options.resolve ?? true;
+  const host = new URL(config.origin).host;
+  if (/^https?:\/\//.test(target)) {
+    const known = db.select().from(actors).where(or(eq(actors.uri, target), eq(actors.url, target))).get();
+    return known ?? (resolve ? resolveActor(context(services), target) : null);
+  }
+  const handle = /^@?([a-z0-9_.-]+)(?:@([a-z0-9.-]+(?::\d+)?))?$/i.exec(target);
+  if (!handle) return null;
+  const username = handle[1]!.toLowerCase();
+  const domain = handle[2]?.toLowerCase() ?? host;
+  if (domain === host) return db.select().from(actors).where(and(eq(actors.username, username), eq(actors.local, true))).get() ?? null;
+  const known = db.select().from(actors).where(and(eq(actors.username, username), eq(actors.domain, domain))).get();
+  return known ?? (resolve ? resolveHandle(context(services), username, domain) : null);
 }

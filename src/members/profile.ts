@@ -14,6 +14,9 @@ export interface ProfileChanges {
   /** Plain text, turned into safe HTML. */
   bio?: string;
   locked?: boolean;
+  /** Addresses of images already stored (see media/media.ts). */
+  avatarUrl?: string;
+  headerUrl?: string;
 }
 
 export async function updateProfile(services: Services, user: User, changes: ProfileChanges): Promise<Actor> {
@@ -29,6 +32,8 @@ export async function updateProfile(services: Services, user: User, changes: Pro
         ? { summary: changes.bio.trim() ? formatText(changes.bio, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(config.origin, tag) }) : "" }
         : {}),
       ...(changes.locked !== undefined ? { locked: changes.locked } : {}),
+      ...(changes.avatarUrl !== undefined ? { avatarUrl: changes.avatarUrl } : {}),
+      ...(changes.headerUrl !== undefined ? { headerUrl: changes.headerUrl } : {}),
       updatedAt: Date.now(),
     })
     .where(eq(actors.id, actorOf(db, user).id))

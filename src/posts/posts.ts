@@ -5,13 +5,15 @@ import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, follows, likes, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
+import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
 import { actorOf, type User } from "../members/members.ts";
 import { formatText, parseText } from "./content.ts";
 import { canSee, visibleTo, type Viewer } from "./visibility.ts";
 import { tagUrl } from "../federation/convert.ts";
 import { resolveHandle } from "../federation/remote.ts";
 import * as send from "../federation/send.ts";
+import { notify, notifyMentions } from "../notifications/notifications.ts";
+import { attach, checkAttachable } from "../media/media.ts";
 
 export type PostRow = typeof posts.$inferSelect;
 export const MAX_POST_LENGTH = 5000;
@@ -29,15 +31,19 @@ export interface NewPost {
   sensitive?: boolean;
   language?: string | null;
   inReplyToId?: number | null;
+  /** Uploaded images (media ids of the author's), in order. */
+  mediaIds?: number[];
 }
 
 export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
   const { db, config } = services;
   const text = input.text.trim();
-  if (!text) throw new UserError("post_empty");
+  const mediaIds = input.mediaIds ?? [];
+  if (!text && mediaIds.length === 0) throw new UserError("post_empty");
   if (text.length > MAX_POST_LENGTH) throw new UserError("post_too_long", 422, { max: MAX_POST_LENGTH });
   if (!VISIBILITIES.includes(input.visibility)) throw new UserError("visibility_invalid", 422);
   const author = actorOf(db, user);
+  checkAttachable(db, author.id, mediaIds);
   const viewer = viewerOf(user);
 
   let parent: PostRow | undefined;
@@ -72,10 +78,13 @@ export async function createLocalPost(services: Services, user: User, input: New
       .returning()
       .get();
     replaceLinks(tx, id, mentionIds, tags);
+    attach(tx, id, mediaIds);
     if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });
+  notifyMentions(services, post, mentionIds);
+  services.events.emit("post.created", post);
   await send.postCreated(services, post, author, parent);
   return post;
 }
@@ -134,6 +143,7 @@ export async function editLocalPost(services: Services, user: User, id: number, 
     replaceLinks(tx, id, mentionIds, tags);
     return row;
   });
+  services.events.emit("post.updated", updated);
   await send.postUpdated(services, updated, author);
   return updated;
 }
@@ -178,13 +188,13 @@ export async function deleteLocalPost(services: Services, user: User, id: number
   const author = actorOf(db, user);
   if (!post || post.actorId !== author.id) throw new UserError("post_not_found", 404);
   const mentionedIds = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, id)).all();
-  removePost(db, post);
+  removePost(services, post);
   await send.postDeleted(services, post, author, mentionedIds.map((m) => m.id));
 }
 
 /** Deletes a post and its boosts, keeping reply counters right. */
-export function removePost(db: Db, post: PostRow): void {
-  db.transaction((tx) => {
+export function removePost(services: Services, post: PostRow): void {
+  services.db.transaction((tx) => {
     tx.delete(posts).where(eq(posts.reblogOfId, post.id)).run();
     tx.delete(posts).where(eq(posts.id, post.id)).run();
     if (post.inReplyToId) {
@@ -194,6 +204,7 @@ export function removePost(db: Db, post: PostRow): void {
       tx.update(posts).set({ reblogsCount: sql`max(${posts.reblogsCount} - 1, 0)` }).where(eq(posts.id, post.reblogOfId)).run();
     }
   });
+  services.events.emit("post.deleted", post);
 }
 
 export async function likePost(services: Services, user: User, id: number): Promise<PostRow> {
@@ -209,6 +220,7 @@ export async function likePost(services: Services, user: User, id: number): Prom
     .get();
   if (!inserted) return post;
   db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+  notify(services, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
   await send.liked(services, inserted.uri, actor, post);
   return findPost(db, id)!;
 }
@@ -250,6 +262,8 @@ export async function reblogPost(services: Services, user: User, id: number): Pr
     fanOut(tx, row);
     return row;
   });
+  notify(services, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
+  services.events.emit("post.created", reblog);
   await send.announced(services, reblog, actor, original);
   return reblog;
 }
@@ -260,7 +274,7 @@ export async function unreblogPost(services: Services, user: User, id: number): 
   const reblog = db.select().from(posts).where(and(eq(posts.actorId, actor.id), eq(posts.reblogOfId, id))).get();
   if (!reblog) return;
   const original = findPost(db, id)!;
-  removePost(db, reblog);
+  removePost(services, reblog);
   await send.unannounced(services, reblog, actor, original);
 }
 
@@ -288,12 +302,18 @@ function ordered(rows: PostRow[], page: Page): PostRow[] {
   return page.minId != null ? rows.reverse() : rows;
 }
 
+/** Leaves out accounts the viewer blocked or muted. */
+function notFilteredBy(viewer: Viewer): SQL {
+  if (viewer.kind !== "local") return sql`1`;
+  return sql`${posts.actorId} not in (select ${actorFilters.targetId} from ${actorFilters} join ${users} on ${users.id} = ${actorFilters.userId} where ${users.actorId} = ${viewer.actorId})`;
+}
+
 export function homeTimeline(db: Db, user: User, page: Page = {}): PostRow[] {
   const rows = db
     .select({ post: posts })
     .from(timelineEntries)
     .innerJoin(posts, eq(posts.id, timelineEntries.postId))
-    .where(and(eq(timelineEntries.userId, user.id), visibleTo(viewerOf(user)), ...pageClauses(page, timelineEntries.postId)))
+    .where(and(eq(timelineEntries.userId, user.id), visibleTo(viewerOf(user)), notFilteredBy(viewerOf(user)), ...pageClauses(page, timelineEntries.postId)))
     .orderBy(page.minId != null ? timelineEntries.postId : desc(timelineEntries.postId))
     .limit(pageLimit(page))
     .all()
@@ -302,13 +322,14 @@ export function homeTimeline(db: Db, user: User, page: Page = {}): PostRow[] {
 }
 
 /** Posts of the instance's own members, as a viewer may see them. */
-export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: { remote?: boolean; local?: boolean; tag?: string } = {}): PostRow[] {
-  const where: SQL[] = [visibleTo(viewer), isNull(posts.reblogOfId), ...pageClauses(page)];
+export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: { remote?: boolean; local?: boolean; tag?: string; onlyMedia?: boolean } = {}): PostRow[] {
+  const where: SQL[] = [visibleTo(viewer), notFilteredBy(viewer), isNull(posts.reblogOfId), ...pageClauses(page)];
   // Public timelines show public posts only, never followers-only or section ones.
   where.push(eq(posts.visibility, "public"));
   if (options.local) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 1)`);
   if (options.remote) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 0)`);
   if (options.tag) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tag.toLowerCase()})`);
+  if (options.onlyMedia) where.push(sql`exists (select 1 from ${media} where ${media.postId} = ${posts.id})`);
   const rows = db
     .select()
     .from(posts)
@@ -332,10 +353,18 @@ export function sectionTimeline(db: Db, viewer: Viewer, page: Page = {}): PostRo
   return ordered(rows, page);
 }
 
-export function actorPosts(db: Db, viewer: Viewer, actorId: number, page: Page = {}, options: { excludeReplies?: boolean; excludeReblogs?: boolean } = {}): PostRow[] {
+export function actorPosts(
+  db: Db,
+  viewer: Viewer,
+  actorId: number,
+  page: Page = {},
+  options: { excludeReplies?: boolean; excludeReblogs?: boolean; onlyMedia?: boolean; tagged?: string } = {},
+): PostRow[] {
   const where: SQL[] = [eq(posts.actorId, actorId), visibleTo(viewer), ...pageClauses(page)];
   if (options.excludeReplies) where.push(isNull(posts.inReplyToId));
   if (options.excludeReblogs) where.push(isNull(posts.reblogOfId));
+  if (options.onlyMedia) where.push(sql`exists (select 1 from ${media} where ${media.postId} = ${posts.id})`);
+  if (options.tagged) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tagged.toLowerCase()})`);
   const rows = db
     .select()
     .from(posts)
@@ -365,3 +394,39 @@ export function hasLiked(db: Db, actorId: number, postId: number): boolean {
   return !!db.select({ id: likes.id }).from(likes).where(and(eq(likes.actorId, actorId), eq(likes.postId, postId))).get();
 }
 
+
+/** A post's thread as the viewer may see it: ancestors oldest first, then every reply below it. */
+export function threadOf(db: Db, viewer: Viewer, id: number): { ancestors: PostRow[]; descendants: PostRow[] } {
+  const post = getVisiblePost(db, viewer, id);
+  const ancestors: PostRow[] = [];
+  const seen = new Set([post.id]);
+  for (let parentId = post.inReplyToId; parentId != null && ancestors.length < 100; ) {
+    const parent = findPost(db, parentId);
+    if (!parent || seen.has(parent.id) || !canSee(db, viewer, parent)) break;
+    seen.add(parent.id);
+    ancestors.unshift(parent);
+    parentId = parent.inReplyToId;
+  }
+  const descendants: PostRow[] = [];
+  const queue = [post.id];
+  while (queue.length && descendants.length < 500) {
+    for (const reply of repliesOf(db, viewer, queue.shift()!)) {
+      if (seen.has(reply.id)) continue;
+      seen.add(reply.id);
+      descendants.push(reply);
+      queue.push(reply.id);
+    }
+  }
+  return { ancestors, descendants };
+}
+
+/** Accounts that liked or boosted a post the viewer can see. */
+export function likersOf(db: Db, viewer: Viewer, id: number) {
+  const post = getVisiblePost(db, viewer, id);
+  return db.select({ actor: actors }).from(likes).innerJoin(actors, eq(actors.id, likes.actorId)).where(eq(likes.postId, post.id)).orderBy(desc(likes.id)).limit(80).all().map((r) => r.actor);
+}
+
+export function rebloggersOf(db: Db, viewer: Viewer, id: number) {
+  const post = getVisiblePost(db, viewer, id);
+  return db.select({ actor: actors }).from(posts).innerJoin(actors, eq(actors.id, posts.actorId)).where(eq(posts.reblogOfId, post.id)).orderBy(desc(posts.id)).limit(80).all().map((r) => r.actor);
+}

@@ -9,6 +9,7 @@ import { newId } from "../storage/ids.ts";
 import { actors, follows } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import * as send from "../federation/send.ts";
+import { notify } from "../notifications/notifications.ts";
 
 export type FollowRow = typeof follows.$inferSelect;
 
@@ -40,7 +41,8 @@ export async function follow(services: Services, user: User, target: ActorRow): 
     })
     .returning()
     .get();
-  if (!target.local) await send.followRequested(services, row.uri, me, target);
+  if (target.local) notify(services, { recipientActorId: target.id, type: row.acceptedAt ? "follow" : "follow_request", fromActorId: me.id });
+  else await send.followRequested(services, row.uri, me, target);
   return row;
 }
 
@@ -65,6 +67,7 @@ export async function receiveFollow(services: Services, follower: ActorRow, targ
     .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked ? null : Date.now() })
     .returning()
     .get();
+  notify(services, { recipientActorId: target.id, type: row.acceptedAt ? "follow" : "follow_request", fromActorId: follower.id });
   if (row.acceptedAt) await send.followAnswered(services, true, uri, follower, target);
   return row;
 }

@@ -258,3 +258,160 @@ export const fedifyQueue = sqliteTable(
   },
   (t) => [index("fedify_queue_ready").on(t.lockedAt, t.availableAt)],
 );
+
+// ---- Mastodon client API ---------------------------------------------------
+
+/** Client applications registered through POST /api/v1/apps. */
+export const oauthApps = sqliteTable("oauth_apps", {
+  id: id(),
+  clientId: text("client_id").notNull().unique(),
+  /** Only a hash: the secret is shown once, when the app registers. */
+  clientSecretHash: text("client_secret_hash").notNull(),
+  name: text("name").notNull(),
+  website: text("website"),
+  /** Allowed redirect URIs, one per line. */
+  redirectUris: text("redirect_uris").notNull(),
+  scopes: text("scopes").notNull(),
+  createdAt: timestamp("created_at").notNull().default(now()),
+});
+
+/** Authorization codes, valid ten minutes and once. */
+export const oauthCodes = sqliteTable("oauth_codes", {
+  codeHash: text("code_hash").primaryKey(),
+  appId: integer("app_id")
+    .notNull()
+    .references(() => oauthApps.id, { onDelete: "cascade" }),
+  userId: integer("user_id")
+    .notNull()
+    .references(() => users.id),
+  redirectUri: text("redirect_uri").notNull(),
+  scopes: text("scopes").notNull(),
+  codeChallenge: text("code_challenge"),
+  expiresAt: timestamp("expires_at").notNull(),
+});
+
+/** Access tokens (and their refresh tokens), stored hashed. userId is null for client_credentials. */
+export const oauthTokens = sqliteTable(
+  "oauth_tokens",
+  {
+    id: id(),
+    tokenHash: text("token_hash").notNull(),
+    refreshHash: text("refresh_hash"),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => oauthApps.id, { onDelete: "cascade" }),
+    userId: integer("user_id").references(() => users.id),
+    scopes: text("scopes").notNull(),
+    createdAt: timestamp("created_at").notNull().default(now()),
+    lastUsedAt: timestamp("last_used_at"),
+  },
+  (t) => [uniqueIndex("oauth_tokens_hash").on(t.tokenHash), uniqueIndex("oauth_tokens_refresh").on(t.refreshHash), index("oauth_tokens_user").on(t.userId)],
+);
+
+export const NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** What a local account is told about: mentions, follows, likes, boosts… */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: id(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    type: text("type", { enum: NOTIFICATION_TYPES }).notNull(),
+    fromActorId: integer("from_actor_id")
+      .notNull()
+      .references(() => actors.id),
+    postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at").notNull().default(now()),
+  },
+  (t) => [index("notifications_user").on(t.userId, t.id), uniqueIndex("notifications_once").on(t.userId, t.type, t.fromActorId, t.postId)],
+);
+
+export const bookmarks = sqliteTable(
+  "bookmarks",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    postId: integer("post_id")
+      .notNull()
+      .references(() => posts.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at").notNull().default(now()),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.postId] })],
+);
+
+/** Posts an account pins to its profile. */
+export const pins = sqliteTable(
+  "pins",
+  {
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id),
+    postId: integer("post_id")
+      .notNull()
+      .references(() => posts.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at").notNull().default(now()),
+  },
+  (t) => [primaryKey({ columns: [t.actorId, t.postId] })],
+);
+
+/** Blocks and mutes, by a local account of any actor. */
+export const actorFilters = sqliteTable(
+  "actor_filters",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    targetId: integer("target_id")
+      .notNull()
+      .references(() => actors.id),
+    kind: text("kind", { enum: ["block", "mute"] }).notNull(),
+    /** Mutes only: hide their notifications too. */
+    notifications: bool("notifications").notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.targetId, t.kind] })],
+);
+
+/**
+ * Images attached to posts. Local files live under <data>/media with a random
+ * name; remote ones keep their URL. Unattached uploads belong to their owner.
+ */
+export const media = sqliteTable(
+  "media",
+  {
+    id: id(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id),
+    postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
+    /** File name under <data>/media, for local files. */
+    fileName: text("file_name"),
+    remoteUrl: text("remote_url"),
+    contentType: text("content_type").notNull(),
+    size: integer("size"),
+    width: integer("width"),
+    height: integer("height"),
+    description: text("description").notNull().default(""),
+    position: integer("position").notNull().default(0),
+    createdAt: timestamp("created_at").notNull().default(now()),
+  },
+  (t) => [index("media_post").on(t.postId, t.position)],
+);
+
+/** Where a member stopped reading, per timeline (Mastodon's markers). */
+export const markers = sqliteTable(
+  "markers",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id),
+    timeline: text("timeline", { enum: ["home", "notifications"] }).notNull(),
+    lastReadId: text("last_read_id").notNull(),
+    version: integer("version").notNull().default(1),
+    updatedAt: timestamp("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.timeline] })],
+);

@@ -17,6 +17,7 @@ import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerMemberRoutes } from "./routes/members.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
+import { registerOAuthPages } from "./routes/oauth.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
 
@@ -78,5 +79,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerTimelineRoutes(web, services);
     registerMemberRoutes(web, services);
     registerAccountRoutes(web, services);
+    registerOAuthPages(web, services);
   });
 }

@@ -126,13 +126,13 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
 }
 
 /** Waits until `check` returns a truthy value, or fails after `ms`. */
-export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, what = "condition"): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, what = "condition"): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
     }

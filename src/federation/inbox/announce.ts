@@ -9,6 +9,7 @@ import { posts } from "../../storage/schema.ts";
 import { fanOut, findPostByUri } from "../../posts/posts.ts";
 import { resolveNote } from "../notes.ts";
 import { senderOf } from "./common.ts";
+import { notify } from "../../notifications/notifications.ts";
 
 export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
   const { db } = ctx.data;
@@ -19,15 +20,19 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
   if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
   const actor = await senderOf(ctx, announce);
   if (!actor) return;
-  db.transaction((tx) => {
+  const reblog = db.transaction((tx) => {
     const row = tx
       .insert(posts)
       .values({ id: newId(), uri: announce.id!.href, actorId: actor.id, reblogOfId: original.id, visibility: "public", publishedAt: announce.published?.epochMilliseconds ?? Date.now() })
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row) return;
+    if (!row) return null;
     tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
     fanOut(tx, row);
+    return row;
   });
+  if (!reblog) return;
+  notify(ctx.data, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
+  ctx.data.events.emit("post.created", reblog);
 }

@@ -21,5 +21,5 @@ export async function onDelete(ctx: InboxContext<Services>, del: Delete): Promis
     return;
   }
   const post = findPostByUri(db, objectId.href);
-  if (post && post.actorId === actor.id) removePost(db, post);
+  if (post && post.actorId === actor.id) removePost(ctx.data, post);
 }

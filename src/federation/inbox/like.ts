@@ -8,6 +8,7 @@ import { likes, posts } from "../../storage/schema.ts";
 import { findPostByUri } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
 import { senderOf } from "./common.ts";
+import { notify } from "../../notifications/notifications.ts";
 
 export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<void> {
   const { db } = ctx.data;
@@ -23,5 +24,7 @@ export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<v
     .onConflictDoNothing()
     .returning()
     .get();
-  if (inserted) db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+  if (!inserted) return;
+  db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+  notify(ctx.data, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
 }

@@ -23,6 +23,6 @@ export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<v
     if (like) db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, like.postId)).run();
   } else if (object instanceof Announce) {
     const reblog = object.id ? findPostByUri(db, object.id.href) : undefined;
-    if (reblog && reblog.actorId === actor.id && reblog.reblogOfId) removePost(db, reblog);
+    if (reblog && reblog.actorId === actor.id && reblog.reblogOfId) removePost(ctx.data, reblog);
   }
 }

@@ -24,8 +24,7 @@ import {
   type PostRow,
 } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
-import { resolveActor, resolveHandle } from "../../federation/remote.ts";
-import * as send from "../../federation/send.ts";
+import { lookupActor } from "../../federation/remote.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
@@ -219,14 +218,7 @@ ${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
   // Follows (or stops following) an account of another instance, given its
   // handle (@name@host) or the address of its profile.
   const resolveTarget = async (request: FastifyRequest) => {
-    const target = ((request.body as Form).target ?? "").trim();
-    const ctx = send.context(services);
-    const handle = /^@?([a-z0-9_.-]+)@([a-z0-9.-]+(?::\d+)?)$/i.exec(target);
-    const actor = /^https?:\/\//.test(target)
-      ? await resolveActor(ctx, target)
-      : handle
-        ? await resolveHandle(ctx, handle[1]!.toLowerCase(), handle[2]!.toLowerCase())
-        : null;
+    const actor = await lookupActor(services, (request.body as Form).target ?? "");
     if (!actor) throw new UserError("actor_not_found", 404);
     return actor;
   };

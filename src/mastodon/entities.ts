@@ -1,0 +1,289 @@
+// Conversions from stored rows to Mastodon's JSON entities, in one place.
+// Lists are rendered in batches (a few queries per page, not per status).
+import { and, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { actors, bookmarks, follows, likes, mentions, pins, posts, postTags, type Visibility } from "../storage/schema.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import type { PostRow } from "../posts/posts.ts";
+import { htmlToText } from "../posts/content.ts";
+import { tagUrl } from "../federation/convert.ts";
+import { attachmentsOf, mediaUrl, type MediaRow } from "../media/media.ts";
+import type { User } from "../members/members.ts";
+import type { NotificationRow } from "../notifications/notifications.ts";
+import type { Relationship } from "../social/filters.ts";
+import { translator, type Locale } from "../web/i18n.ts";
+
+export const DEFAULT_AVATAR_PATH = "/static/avatar.png";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function handleOf(actor: ActorRow): string {
+  return actor.local ? actor.username : `${actor.username}@${actor.domain}`;
+}
+
+function countsOf(db: Db, ids: number[]) {
+  const map = (rows: Array<{ id: number; n: number }>) => new Map(rows.map((r) => [r.id, r.n]));
+  if (ids.length === 0) return { followers: new Map<number, number>(), following: new Map<number, number>(), statuses: new Map<number, number>(), last: new Map<number, number>() };
+  const followers = db.select({ id: follows.followingId, n: count() }).from(follows).where(and(inArray(follows.followingId, ids), isNotNull(follows.acceptedAt))).groupBy(follows.followingId).all();
+  const following = db.select({ id: follows.followerId, n: count() }).from(follows).where(and(inArray(follows.followerId, ids), isNotNull(follows.acceptedAt))).groupBy(follows.followerId).all();
+  const statuses = db.select({ id: posts.actorId, n: count(), last: sql<number>`max(${posts.publishedAt})` }).from(posts).where(inArray(posts.actorId, ids)).groupBy(posts.actorId).all();
+  return { followers: map(followers), following: map(following), statuses: map(statuses), last: new Map(statuses.map((r) => [r.id, r.last])) };
+}
+
+export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccount[] {
+  const { config, db } = services;
+  const counts = countsOf(db, rows.map((a) => a.id));
+  return rows.map((actor) => {
+    const avatar = actor.avatarUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
+    const header = actor.headerUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
+    const last = counts.last.get(actor.id);
+    return {
+      id: String(actor.id),
+      username: actor.username,
+      acct: handleOf(actor),
+      display_name: actor.name,
+      locked: actor.locked,
+      bot: actor.type === "Application" || actor.type === "Service",
+      group: actor.type === "Group",
+      discoverable: actor.type !== "Application",
+      indexable: false,
+      noindex: true,
+      created_at: iso(actor.createdAt),
+      note: actor.summary,
+      url: actor.url ?? actor.uri,
+      uri: actor.uri,
+      avatar,
+      avatar_static: avatar,
+      header,
+      header_static: header,
+      followers_count: counts.followers.get(actor.id) ?? 0,
+      following_count: counts.following.get(actor.id) ?? 0,
+      statuses_count: counts.statuses.get(actor.id) ?? 0,
+      last_status_at: last ? iso(last).slice(0, 10) : null,
+      emojis: [],
+      fields: [],
+    };
+  });
+}
+
+export interface MastoAccount {
+  id: string;
+  username: string;
+  acct: string;
+  display_name: string;
+  locked: boolean;
+  bot: boolean;
+  group: boolean;
+  discoverable: boolean;
+  indexable: boolean;
+  noindex: boolean;
+  created_at: string;
+  note: string;
+  url: string;
+  uri: string;
+  avatar: string;
+  avatar_static: string;
+  header: string;
+  header_static: string;
+  followers_count: number;
+  following_count: number;
+  statuses_count: number;
+  last_status_at: string | null;
+  emojis: unknown[];
+  fields: unknown[];
+}
+
+export function renderAccount(services: Services, actor: ActorRow): MastoAccount {
+  return renderAccounts(services, [actor])[0]!;
+}
+
+/** The logged-in member's own account, with the source of their profile. */
+export function renderCredentialAccount(services: Services, user: User, actor: ActorRow) {
+  return {
+    ...renderAccount(services, actor),
+    source: { note: htmlToText(actor.summary), fields: [], privacy: "public", sensitive: false, language: user.locale ?? "fr", follow_requests_count: 0 },
+    role: { id: user.role, name: user.role, color: "", permissions: "0", highlighted: false },
+  };
+}
+
+/** Mastodon's four visibilities; section posts travel as "private" plus Coopol's own field. */
+function mastoVisibility(v: Visibility): "public" | "unlisted" | "private" | "direct" {
+  return v === "section" ? "private" : v;
+}
+
+export function renderMedia(origin: string, row: MediaRow) {
+  const url = mediaUrl(origin, row);
+  const meta = row.width && row.height ? { original: { width: row.width, height: row.height, size: `${row.width}x${row.height}`, aspect: row.width / row.height } } : {};
+  return {
+    id: String(row.id),
+    type: row.contentType.startsWith("image/") ? (row.contentType === "image/gif" ? "gifv" : "image") : "unknown",
+    url,
+    preview_url: url,
+    remote_url: row.remoteUrl,
+    text_url: null,
+    meta: { ...meta, small: meta.original },
+    description: row.description || null,
+    blurhash: null,
+  };
+}
+
+/**
+ * Statuses as a viewer sees them (favourited, reblogged… are the viewer's).
+ * `locale` picks the language of the section-only marker.
+ */
+export function renderStatuses(services: Services, viewer: User | null, rows: PostRow[], locale: Locale = "fr"): MastoStatus[] {
+  const { db, config } = services;
+  if (rows.length === 0) return [];
+  const originalIds = rows.map((p) => p.reblogOfId).filter((x): x is number => x != null);
+  const originals = originalIds.length ? db.select().from(posts).where(inArray(posts.id, originalIds)).all() : [];
+  const all = [...rows, ...originals];
+  const ids = [...new Set(all.map((p) => p.id))];
+  const parentIds = all.map((p) => p.inReplyToId).filter((x): x is number => x != null);
+  const parents = new Map(parentIds.length ? db.select({ id: posts.id, actorId: posts.actorId }).from(posts).where(inArray(posts.id, parentIds)).all().map((p) => [p.id, p.actorId]) : []);
+  const actorRows = db.select().from(actors).where(inArray(actors.id, [...new Set(all.map((p) => p.actorId))])).all();
+  const accounts = new Map(renderAccounts(services, actorRows).map((a) => [Number(a.id), a]));
+  const attachments = attachmentsOf(db, ids);
+  const mentioned = db
+    .select({ postId: mentions.postId, actor: actors })
+    .from(mentions)
+    .innerJoin(actors, eq(actors.id, mentions.actorId))
+    .where(inArray(mentions.postId, ids))
+    .all();
+  const tags = db.select().from(postTags).where(inArray(postTags.postId, ids)).all();
+  const me = viewer?.actorId;
+  const liked = new Set(me ? db.select({ id: likes.postId }).from(likes).where(and(eq(likes.actorId, me), inArray(likes.postId, ids))).all().map((r) => r.id) : []);
+  const reblogged = new Set(me ? db.select({ id: posts.reblogOfId }).from(posts).where(and(eq(posts.actorId, me), inArray(posts.reblogOfId, ids))).all().map((r) => r.id!) : []);
+  const bookmarked = new Set(viewer ? db.select({ id: bookmarks.postId }).from(bookmarks).where(and(eq(bookmarks.userId, viewer.id), inArray(bookmarks.postId, ids))).all().map((r) => r.id) : []);
+  const pinned = new Set(me ? db.select({ id: pins.postId }).from(pins).where(and(eq(pins.actorId, me), inArray(pins.postId, ids))).all().map((r) => r.id) : []);
+  const marker = translator(locale)("visibility.section_marker");
+
+  const one = (post: PostRow): MastoStatus => {
+    const content = post.visibility === "section" ? `<p>🔒 ${marker}</p>${post.content}` : post.content;
+    return {
+      id: String(post.id),
+      uri: post.uri,
+      url: post.url ?? post.uri,
+      created_at: iso(post.publishedAt),
+      edited_at: post.editedAt ? iso(post.editedAt) : null,
+      account: accounts.get(post.actorId)!,
+      in_reply_to_id: post.inReplyToId != null ? String(post.inReplyToId) : null,
+      in_reply_to_account_id: post.inReplyToId != null && parents.has(post.inReplyToId) ? String(parents.get(post.inReplyToId)) : null,
+      reblog: null,
+      content,
+      text: post.source,
+      spoiler_text: post.summary,
+      sensitive: post.sensitive,
+      visibility: mastoVisibility(post.visibility),
+      // Hometown and glitch-soc mark posts that never leave the instance this way.
+      local_only: post.visibility === "section",
+      coopol: { visibility: post.visibility, sympathisants: post.sympathisants },
+      language: post.language,
+      replies_count: post.repliesCount,
+      reblogs_count: post.reblogsCount,
+      favourites_count: post.favouritesCount,
+      favourited: liked.has(post.id),
+      reblogged: reblogged.has(post.id),
+      bookmarked: bookmarked.has(post.id),
+      pinned: pinned.has(post.id),
+      muted: false,
+      media_attachments: (attachments.get(post.id) ?? []).map((m) => renderMedia(config.origin, m)),
+      mentions: mentioned
+        .filter((m) => m.postId === post.id)
+        .map((m) => ({ id: String(m.actor.id), username: m.actor.username, acct: handleOf(m.actor), url: m.actor.url ?? m.actor.uri })),
+      tags: tags.filter((t) => t.postId === post.id).map((t) => ({ name: t.tag, url: tagUrl(config.origin, t.tag) })),
+      emojis: [],
+      card: null,
+      poll: null,
+      application: null,
+      filtered: [],
+    };
+  };
+  const byId = new Map(originals.map((o) => [o.id, o]));
+  return rows.map((post) => {
+    const status = one(post);
+    const original = post.reblogOfId != null ? byId.get(post.reblogOfId) : undefined;
+    if (original) {
+      const inner = one(original);
+      return { ...status, reblog: inner, content: "", text: null, favourited: inner.favourited, reblogged: inner.reblogged, bookmarked: inner.bookmarked };
+    }
+    return status;
+  });
+}
+
+export interface MastoStatus {
+  id: string;
+  uri: string;
+  url: string;
+  created_at: string;
+  edited_at: string | null;
+  account: MastoAccount;
+  in_reply_to_id: string | null;
+  in_reply_to_account_id: string | null;
+  reblog: MastoStatus | null;
+  content: string;
+  text: string | null;
+  spoiler_text: string;
+  sensitive: boolean;
+  visibility: "public" | "unlisted" | "private" | "direct";
+  local_only: boolean;
+  coopol: { visibility: Visibility; sympathisants: boolean };
+  language: string | null;
+  replies_count: number;
+  reblogs_count: number;
+  favourites_count: number;
+  favourited: boolean;
+  reblogged: boolean;
+  bookmarked: boolean;
+  pinned: boolean;
+  muted: boolean;
+  media_attachments: ReturnType<typeof renderMedia>[];
+  mentions: Array<{ id: string; username: string; acct: string; url: string }>;
+  tags: Array<{ name: string; url: string }>;
+  emojis: unknown[];
+  card: null;
+  poll: null;
+  application: null;
+  filtered: unknown[];
+}
+
+export function renderStatus(services: Services, viewer: User | null, post: PostRow, locale?: Locale): MastoStatus {
+  return renderStatuses(services, viewer, [post], locale)[0]!;
+}
+
+export function renderNotifications(services: Services, viewer: User, rows: NotificationRow[], locale?: Locale) {
+  const { db } = services;
+  const actorRows = rows.length ? db.select().from(actors).where(inArray(actors.id, [...new Set(rows.map((n) => n.fromActorId))])).all() : [];
+  const accounts = new Map(renderAccounts(services, actorRows).map((a) => [Number(a.id), a]));
+  const postIds = rows.map((n) => n.postId).filter((x): x is number => x != null);
+  const postRows = postIds.length ? db.select().from(posts).where(inArray(posts.id, postIds)).all() : [];
+  const statuses = new Map(renderStatuses(services, viewer, postRows, locale).map((s) => [Number(s.id), s]));
+  return rows.map((n) => ({
+    id: String(n.id),
+    type: n.type,
+    created_at: iso(n.createdAt),
+    account: accounts.get(n.fromActorId)!,
+    status: n.postId != null ? (statuses.get(n.postId) ?? null) : null,
+    group_key: n.postId != null && (n.type === "favourite" || n.type === "reblog") ? `${n.type}-${n.postId}` : `ungrouped-${n.id}`,
+  }));
+}
+
+export function renderRelationship(targetId: number, r: Relationship) {
+  return {
+    id: String(targetId),
+    following: r.following,
+    showing_reblogs: r.following,
+    notifying: false,
+    languages: null,
+    followed_by: r.followedBy,
+    blocking: r.blocking,
+    blocked_by: false,
+    muting: r.muting,
+    muting_notifications: r.mutingNotifications,
+    requested: r.requested,
+    requested_by: r.requestedBy,
+    domain_blocking: false,
+    endorsed: false,
+    note: "",
+  };
+}

@@ -1,0 +1,83 @@
+// Notifications of local accounts: someone followed, mentioned, liked or
+// boosted them. Created by the domain functions and inbox handlers where the
+// event happens; read by the Mastodon API.
+import { and, desc, eq, gt, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
+import { UserError } from "../errors.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actorFilters, notifications, users, type NotificationType } from "../storage/schema.ts";
+import type { User } from "../members/members.ts";
+import type { Page } from "../posts/posts.ts";
+
+export type NotificationRow = typeof notifications.$inferSelect;
+
+/**
+ * Tells the local account behind `recipientActorId` (if any) about an event.
+ * Nothing for remote actors, for one's own actions, or from muted or blocked accounts.
+ */
+export function notify(
+  services: Services,
+  event: { recipientActorId: number; type: NotificationType; fromActorId: number; postId?: number | null },
+): void {
+  const { db } = services;
+  if (event.recipientActorId === event.fromActorId) return;
+  const user = db.select({ id: users.id }).from(users).where(eq(users.actorId, event.recipientActorId)).get();
+  if (!user) return;
+  const silenced = db
+    .select({ kind: actorFilters.kind })
+    .from(actorFilters)
+    .where(and(eq(actorFilters.userId, user.id), eq(actorFilters.targetId, event.fromActorId), sql`(${actorFilters.kind} = 'block' or ${actorFilters.notifications} = 1)`))
+    .get();
+  if (silenced) return;
+  const row = db
+    .insert(notifications)
+    .values({ id: newId(), userId: user.id, type: event.type, fromActorId: event.fromActorId, postId: event.postId ?? null })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (row) services.events.emit("notification.created", row);
+}
+
+/** Mentions in a new post, for every mentioned local account. */
+export function notifyMentions(services: Services, post: { id: number; actorId: number }, mentionedActorIds: number[]): void {
+  for (const actorId of mentionedActorIds) notify(services, { recipientActorId: actorId, type: "mention", fromActorId: post.actorId, postId: post.id });
+}
+
+export interface NotificationFilter {
+  types?: NotificationType[];
+  excludeTypes?: NotificationType[];
+  accountId?: number;
+}
+
+export function listNotifications(db: Db, user: User, page: Page = {}, filter: NotificationFilter = {}): NotificationRow[] {
+  const where: SQL[] = [eq(notifications.userId, user.id)];
+  if (page.maxId != null) where.push(lt(notifications.id, page.maxId));
+  if (page.sinceId != null) where.push(gt(notifications.id, page.sinceId));
+  if (page.minId != null) where.push(gt(notifications.id, page.minId));
+  if (filter.types?.length) where.push(inArray(notifications.type, filter.types));
+  if (filter.excludeTypes?.length) where.push(notInArray(notifications.type, filter.excludeTypes));
+  if (filter.accountId != null) where.push(eq(notifications.fromActorId, filter.accountId));
+  const rows = db
+    .select()
+    .from(notifications)
+    .where(and(...where))
+    .orderBy(page.minId != null ? notifications.id : desc(notifications.id))
+    .limit(Math.min(Math.max(page.limit ?? 40, 1), 80))
+    .all();
+  return page.minId != null ? rows.reverse() : rows;
+}
+
+export function getNotification(db: Db, user: User, id: number): NotificationRow {
+  const row = db.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.userId, user.id))).get();
+  if (!row) throw new UserError("notification_not_found", 404);
+  return row;
+}
+
+export function dismissNotification(db: Db, user: User, id: number): void {
+  db.delete(notifications).where(and(eq(notifications.id, id), eq(notifications.userId, user.id))).run();
+}
+
+export function clearNotifications(db: Db, user: User): void {
+  db.delete(notifications).where(eq(notifications.userId, user.id)).run();
+}
