@@ -5,7 +5,8 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
-import type { Config } from "./config.ts";
+import { ConfigError, type Config } from "./config.ts";
+import { findUserByUsername } from "./members/members.ts";
 import { registerFederationBridge } from "./federation/bridge.ts";
 import { buildFederation } from "./federation/federation.ts";
 import { ensureInstanceActors } from "./federation/actors.ts";
@@ -36,6 +37,11 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   const queue = new SqliteMessageQueue(db.$client, { logger: log });
   const federation = buildFederation(config, kv, queue);
   const services: Services = { config, db, log, kv, federation, events: new EventBus() };
+  // The section's handle must not be a member's username (it would take over their account).
+  if (findUserByUsername(db, config.handle)) {
+    db.$client.close();
+    throw new ConfigError(`COOPOL_HANDLE « ${config.handle} » est déjà le nom d'utilisateur d'un membre : choisissez un autre nom pour la section.`);
+  }
   ensureInstanceActors(db, config);
 
   const app = Fastify({

@@ -79,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `COOPOL_HANDLE « ${handle} » ne convient pas : lettres minuscules, chiffres et _ seulement (30 au plus).`,
     );
   }
+  // "instance" is the instance's own Application actor.
+  if (handle === "instance") throw new ConfigError("COOPOL_HANDLE ne peut pas valoir « instance » : ce nom est réservé au serveur lui-même.");
 
   const territory = env.COOPOL_TERRITORY?.trim() || null;
   if (territory !== null && !/^(\d{2}|2[AB]|97\d|\d{5}|2[AB]\d{3})$/.test(territory)) {

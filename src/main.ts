@@ -2,10 +2,10 @@
 import { createInstance } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 
-async function main(): Promise<void> {
-  let config;
+/** A configuration problem ends the process with one sentence and code 2. */
+async function orRefuse<T>(step: () => T | Promise<T>): Promise<T> {
   try {
-    config = loadConfig();
+    return await step();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Coopol ne peut pas démarrer : ${error.message}\n`);
@@ -13,8 +13,12 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+async function main(): Promise<void> {
+  const config = await orRefuse(() => loadConfig());
   const started = performance.now();
-  const instance = await createInstance(config);
+  const instance = await orRefuse(() => createInstance(config));
   const address = await instance.listen();
   const { log } = instance.services;
   log.info({ address, origin: config.origin, kind: config.kind, ms: Math.round(performance.now() - started) }, "Coopol instance started");

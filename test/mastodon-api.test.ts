@@ -199,6 +199,8 @@ t.test("statuses: every visibility, replies, favourites, boosts, edits, deletion
 
 t.test("section-only posts never reach sympathisants, visitors or other instances", async (t) => {
   const sam = (await mastoLogin(a, "sam")).client;
+  const refused = await sam.v1.statuses.create({ status: "Je suis sympathisant", visibility: "section" as "private" }).catch((e) => e);
+  t.equal(await status(refused), 403, "sympathisants cannot start a section-only thread");
   const secret = await alice.v1.statuses.create({ status: "Liste des adhérents à relancer", visibility: "section" as "private" });
   await t.rejects(sam.v1.statuses.$select(secret.id).fetch(), "a sympathisant cannot open it");
   const samHome = await sam.v1.timelines.home.list();

@@ -91,6 +91,7 @@ t.test("usernames, roles and the last manager", async (t) => {
   await createMember(db, config, { username: "sec", password: PASSWORD, role: "secretary" });
   t.equal(code(await createMember(db, config, { username: "sec", password: PASSWORD, role: "member" }).catch((e) => e)), "username_taken");
   t.throws(() => setRole(db, "sec", "member"), { code: "last_manager" }, "someone must keep running the section");
+  t.throws(() => disableMember(db, "sec"), { code: "last_manager" }, "nor can the last secretary be disabled");
   await createMember(db, config, { username: "adm", password: PASSWORD, role: "admin" });
   t.equal(setRole(db, "sec", "member").role, "member");
 });
@@ -151,6 +152,7 @@ t.test("configuration errors are one plain sentence", async (t) => {
   t.throws(() => loadConfig({ COOPOL_ORIGIN: "pas une url" }), /COOPOL_ORIGIN/);
   t.throws(() => loadConfig({ PORT: "99999" }), /PORT/);
   t.throws(() => loadConfig({ COOPOL_TERRITORY: "ABC" }), /INSEE/);
+  t.throws(() => loadConfig({ COOPOL_HANDLE: "instance" }), /réservé/);
   const config = loadConfig({});
   t.equal(config.origin, "http://localhost:3000");
   t.equal(config.kind, "section");
@@ -159,4 +161,12 @@ t.test("configuration errors are one plain sentence", async (t) => {
   t.equal(start.status, 2);
   t.match(start.stderr, /^Coopol ne peut pas démarrer : COOPOL_KIND/);
   t.notMatch(start.stderr, /at .*\.ts:\d+/, "no stack trace");
+
+  // A section handle that is already a member's username would take over their account.
+  const { dir, db, config: existing } = fresh();
+  await createMember(db, existing, { username: "paul", password: PASSWORD, role: "member" });
+  db.$client.close();
+  const clash = spawnSync(process.execPath, [join(ROOT, "src/main.ts")], { env: { ...process.env, COOPOL_DATA: dir, COOPOL_HANDLE: "paul", PORT: "39123" }, encoding: "utf8", timeout: 20_000 });
+  t.equal(clash.status, 2);
+  t.match(clash.stderr, /COOPOL_HANDLE « paul » est déjà le nom d'utilisateur d'un membre/);
 });

@@ -141,6 +141,7 @@ export function setRole(db: Db, username: string, role: Role): User {
 /** Disabling logs the person out everywhere; their posts stay, they can no longer log in. */
 export function disableMember(db: Db, username: string): User {
   const user = requireUser(db, username);
+  if (canManageMembers(user.role) && countOtherManagers(db, user.id) === 0) throw new UserError("last_manager");
   return db.transaction((tx) => {
     tx.delete(sessions).where(eq(sessions.userId, user.id)).run();
     return tx.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, user.id)).returning().get();

@@ -6,7 +6,7 @@ import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
-import { actorOf, type User } from "../members/members.ts";
+import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText } from "./content.ts";
 import { canSee, visibleTo, type Viewer } from "./visibility.ts";
 import { tagUrl } from "../federation/convert.ts";
@@ -51,8 +51,11 @@ export async function createLocalPost(services: Services, user: User, input: New
     parent = db.select().from(posts).where(eq(posts.id, input.inReplyToId)).get();
     if (!parent || !canSee(db, viewer, parent)) throw new UserError("post_not_found", 404);
   }
-  // A reply never widens the audience of a section thread.
+  // A reply never widens the audience of a section thread, nor narrows it.
   const visibility = parent?.visibility === "section" ? "section" : input.visibility;
+  const sympathisants = parent?.visibility === "section" ? parent.sympathisants : !!input.sympathisants;
+  // Sympathisants cannot read the section's own posts, so they cannot start one either.
+  if (visibility === "section" && !parent && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
 
   const { html, mentionIds, tags } = await renderSource(services, text);
   const id = newId();
@@ -72,7 +75,7 @@ export async function createLocalPost(services: Services, user: User, input: New
         sensitive: input.sensitive ?? !!input.summary?.trim(),
         language: input.language ?? null,
         visibility,
-        sympathisants: visibility === "section" && !!input.sympathisants,
+        sympathisants: visibility === "section" && sympathisants,
         publishedAt: Date.now(),
       })
       .returning()

@@ -172,6 +172,7 @@ const fr = {
   "pin_direct": "Un message direct ne peut pas être épinglé.",
   "pin_limit": "Vous avez déjà épinglé {max} messages.",
   "polls_unsupported": "Les sondages ne sont pas encore disponibles sur Coopol.",
+  "visibility_forbidden": "Seuls les adhérents et adhérentes peuvent écrire un message réservé à la section.",
 } as const;
 
 export type MessageKey = keyof typeof fr;
@@ -346,6 +347,7 @@ const en: Record<MessageKey, string> = {
   "pin_direct": "A direct message cannot be pinned.",
   "pin_limit": "You have already pinned {max} messages.",
   "polls_unsupported": "Polls are not available on Coopol yet.",
+  "visibility_forbidden": "Only card-holding members can write a section-only message.",
 };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
