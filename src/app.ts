@@ -10,7 +10,8 @@ import { findUserByUsername } from "./members/members.ts";
 import { registerFederationBridge } from "./federation/bridge.ts";
 import { buildFederation } from "./federation/federation.ts";
 import { ensureInstanceActors } from "./federation/actors.ts";
-import { SqliteKvStore } from "./federation/kv.ts";
+import { purgeExpiredPeriodically, SqliteKvStore } from "./federation/kv.ts";
+import { configureFedifyLogging } from "./federation/logging.ts";
 import { SqliteMessageQueue } from "./federation/queue.ts";
 import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
@@ -32,10 +33,11 @@ export interface Instance {
 
 export async function createInstance(config: Config, options: { logger?: Logger } = {}): Promise<Instance> {
   const log = options.logger ?? pino({ level: config.logLevel });
+  configureFedifyLogging(log, config.logLevel);
   const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
   const kv = new SqliteKvStore(db.$client);
   const queue = new SqliteMessageQueue(db.$client, { logger: log });
-  const federation = buildFederation(config, kv, queue);
+  const federation = buildFederation(config, kv, queue, log);
   const services: Services = { config, db, log, kv, federation, events: new EventBus() };
   // The section's handle must not be a member's username (it would take over their account).
   if (findUserByUsername(db, config.handle)) {
@@ -63,6 +65,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   const setupUrl = prepareFirstRun(db, config);
   const worker = new AbortController();
   let queueDone: Promise<void> | null = null;
+  let stopPurging: (() => void) | null = null;
 
   return {
     app,
@@ -71,10 +74,12 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       queueDone = federation.startQueue(services, { signal: worker.signal });
+      stopPurging = purgeExpiredPeriodically(kv, log);
       return address;
     },
     async close() {
       worker.abort();
+      stopPurging?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();

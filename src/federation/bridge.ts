@@ -8,14 +8,20 @@ import { checkInboxRequest, rememberSignature } from "./guard.ts";
 const PASS = "x-coopol-pass";
 const passResponse = () => new Response(null, { status: 404, headers: { [PASS]: "1" } });
 
+function wantsActivityJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? "";
+  return accept.includes("application/activity+json") || accept.includes("application/ld+json");
+}
+
 /** Requests Fedify should see first: discovery endpoints, actor URLs, and anything asking for JSON-LD. */
 function wantsFederation(request: FastifyRequest): boolean {
   const path = request.url;
   if (path.startsWith("/.well-known/webfinger") || path.startsWith("/.well-known/nodeinfo") || path.startsWith("/nodeinfo/")) return true;
   if (path.startsWith("/users/")) return true;
-  const accept = request.headers.accept ?? "";
-  return accept.includes("application/activity+json") || accept.includes("application/ld+json");
+  return wantsActivityJson(request);
 }
+
+const notFoundJson = () => new Response(JSON.stringify({ error: "Not found" }), { status: 404, headers: { "content-type": "application/json", vary: "Accept" } });
 
 export function toWebRequest(request: FastifyRequest, origin: string, body?: Buffer): Request {
   const headers = new Headers();
@@ -43,9 +49,13 @@ export function registerFederationBridge(app: FastifyInstance, services: Service
 
   app.addHook("onRequest", async (request, reply) => {
     if ((request.method !== "GET" && request.method !== "HEAD") || !wantsFederation(request)) return;
+    // Under /users/, an ActivityPub client asking for something Fedify does not
+    // have (an unknown actor, post or collection) gets a 404, not the web pages'
+    // redirect from /users/<name> to /@<name> meant for browsers.
+    const ownedByFedify = request.url.startsWith("/users/") && wantsActivityJson(request);
     const response = await federation.fetch(toWebRequest(request, config.origin), {
       contextData: services,
-      onNotFound: passResponse,
+      onNotFound: ownedByFedify ? notFoundJson : passResponse,
       onNotAcceptable: passResponse,
     });
     if (response.headers.get(PASS)) return;

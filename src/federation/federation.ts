@@ -1,8 +1,9 @@
 // Builds the Fedify federation: actors, collections, objects, NodeInfo and the
 // inbox, on the instance's SQLite key–value store and persistent queue.
-import { createFederation, type Federation } from "@fedify/fedify";
+import { createExponentialBackoffPolicy, createFederation, type CircuitBreakerOptions, type Federation, type RetryPolicy } from "@fedify/fedify";
 import { Create, Note } from "@fedify/vocab";
 import { and, count, desc, eq, gt, isNotNull, lt } from "drizzle-orm";
+import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
 import { actors, follows, posts, users } from "../storage/schema.ts";
@@ -12,12 +13,64 @@ import { NOTE_PATH, noteFromPost } from "./convert.ts";
 import { registerInbox } from "./inbox/index.ts";
 import type { SqliteKvStore } from "./kv.ts";
 import type { SqliteMessageQueue } from "./queue.ts";
-import { instant } from "./time.ts";
+import { duration, instant } from "./time.ts";
 import { instanceStats, SOFTWARE_VERSION } from "../members/stats.ts";
 
 const PAGE_SIZE = 20;
 
-export function buildFederation(config: Config, kv: SqliteKvStore, queue: SqliteMessageQueue): Federation<Services> {
+/** How long an outgoing delivery is retried before it is given up: two days, as Mastodon roughly does. */
+export const DELIVERY_RETRY_HOURS = 48;
+
+/**
+ * Outgoing deliveries: exponential back-off (1 s, doubling, with Fedify's
+ * jitter of ×1 to ×2, at most 6 h between two attempts), retried until 48 h
+ * have passed since the first attempt; the last attempt comes at the 48th hour.
+ * Fedify's default (10 attempts, 12 h cap) gives up after 17 to 34 minutes.
+ */
+export function deliveryRetryPolicy(hours = DELIVERY_RETRY_HOURS): RetryPolicy {
+  const backoff = createExponentialBackoffPolicy({
+    initialDelay: { seconds: 1 },
+    factor: 2,
+    maxDelay: { hours: 6 },
+    // Never reached: the time window below ends the retries first (after about 20 attempts).
+    maxAttempts: 100,
+  });
+  const windowMs = hours * 3_600_000;
+  return (context) => {
+    const leftMs = windowMs - context.elapsedTime.total({ unit: "millisecond" });
+    if (leftMs <= 0) return null;
+    const delay = backoff(context);
+    if (!delay) return null;
+    return delay.total({ unit: "millisecond" }) > leftMs ? duration(Math.ceil(leftMs)) : delay;
+  };
+}
+
+/**
+ * Fedify's per-host circuit breaker, with its defaults except the lifetime of
+ * held deliveries, brought in line with the retry window: after 5 failures
+ * within 10 minutes a host's deliveries are held, a probe is sent after 30
+ * minutes, and held deliveries are dropped 48 h after they were first held.
+ */
+function circuitBreaker(log: Logger | undefined): CircuitBreakerOptions {
+  return {
+    failureThreshold: 5,
+    failureWindow: { minutes: 10 },
+    recoveryDelay: { minutes: 30 },
+    heldActivityTtl: { hours: DELIVERY_RETRY_HOURS },
+    onStateChange(host, previous, next) {
+      if (next === "open") log?.warn({ host, previous }, "delivery: host unreachable, its deliveries are held (circuit open)");
+      else log?.info({ host, previous, state: next }, "delivery: circuit state changed");
+    },
+    onActivityDrop(host, drop) {
+      log?.warn(
+        { host, inbox: drop.inbox.href, activityId: drop.activityId, activityType: drop.activityType, heldSince: drop.heldSince.toString() },
+        "delivery: given up, host unreachable for too long",
+      );
+    },
+  };
+}
+
+export function buildFederation(config: Config, kv: SqliteKvStore, queue: SqliteMessageQueue, log?: Logger): Federation<Services> {
   const federation = createFederation<Services>({
     kv,
     queue,
@@ -26,6 +79,11 @@ export function buildFederation(config: Config, kv: SqliteKvStore, queue: Sqlite
     manuallyStartQueue: true,
     allowPrivateAddress: config.allowPrivateAddress,
     userAgent: { software: `Coopol/${SOFTWARE_VERSION}`, url: new URL(config.origin) },
+    outboxRetryPolicy: deliveryRetryPolicy(),
+    // Incoming activities whose handler failed: Fedify's default, written out
+    // (10 attempts from 1 s, doubling: given up after 17 to 34 minutes).
+    inboxRetryPolicy: createExponentialBackoffPolicy({ initialDelay: { seconds: 1 }, factor: 2, maxDelay: { hours: 12 }, maxAttempts: 10 }),
+    circuitBreaker: circuitBreaker(log),
   });
   registerActors(federation);
   registerCollections(federation);
@@ -34,7 +92,7 @@ export function buildFederation(config: Config, kv: SqliteKvStore, queue: Sqlite
   federation.setNodeInfoDispatcher("/nodeinfo/2.1", (ctx) => {
     const stats = instanceStats(ctx.data.db);
     return {
-      software: { name: "coopol", version: SOFTWARE_VERSION, homepage: new URL("https://coopol.example/") },
+      software: { name: "coopol", version: SOFTWARE_VERSION, homepage: new URL("/about", config.origin) },
       protocols: ["activitypub"],
       openRegistrations: false,
       usage: { users: { total: stats.users, activeMonth: stats.activeMonth }, localPosts: stats.localPublicPosts, localComments: 0 },
@@ -118,7 +176,8 @@ function registerCollections(federation: Federation<Services>): void {
       const last = rows.at(-1);
       return { items, nextCursor: rows.length === PAGE_SIZE && last ? String(last.id) : null };
     })
-    .setFirstCursor(() => "")
+    // No first page for an unknown actor: Fedify then asks the dispatcher, which answers 404.
+    .setFirstCursor((ctx, identifier) => (findLocalActor(ctx.data.db, identifier) ? "" : null))
     .setCounter((ctx, identifier) => {
       const author = findLocalActor(ctx.data.db, identifier);
       if (!author) return null;

@@ -3,6 +3,10 @@
 // ids of activities already processed, cached remote documents and keys.
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type Database from "better-sqlite3";
+import type { Logger } from "pino";
+
+/** How often expired entries are deleted from fedify_kv. */
+export const KV_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * Keys are stored as their JSON text: ["a","b"] becomes '["a","b"]'. A prefix
@@ -72,7 +76,7 @@ export class SqliteKvStore implements KvStore {
     for (const row of rows) yield { key: JSON.parse(row.key) as KvKey, value: JSON.parse(row.value) };
   }
 
-  /** Removes expired entries; called now and then by the queue worker. */
+  /** Removes expired entries (reads already ignore them); see purgeExpiredPeriodically(). */
   purgeExpired(now = Date.now()): number {
     return this.#purge.run(now).changes;
   }
@@ -80,4 +84,25 @@ export class SqliteKvStore implements KvStore {
 
 function expiry(options?: KvStoreSetOptions): number | null {
   return options?.ttl ? Date.now() + options.ttl.total({ unit: "millisecond" }) : null;
+}
+
+/**
+ * Deletes expired entries now, then every `intervalMs` (an hour by default),
+ * until the returned function is called. The timer does not keep the process
+ * alive. Without it the table only grows: reads skip expired rows but nothing
+ * else removes them.
+ */
+export function purgeExpiredPeriodically(kv: SqliteKvStore, log: Logger, intervalMs = KV_PURGE_INTERVAL_MS): () => void {
+  const purge = () => {
+    try {
+      const purged = kv.purgeExpired();
+      if (purged > 0) log.debug({ purged }, "kv: expired entries removed");
+    } catch (error) {
+      log.warn({ err: error }, "kv: purging expired entries failed");
+    }
+  };
+  purge();
+  const timer = setInterval(purge, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

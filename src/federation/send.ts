@@ -7,11 +7,11 @@ import { Accept, Announce, Create, Delete, Follow, Like, PUBLIC_COLLECTION, Reje
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, follows } from "../storage/schema.ts";
+import { actors, follows, posts } from "../storage/schema.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { isFederated } from "../posts/visibility.ts";
 import { buildActor, type ActorRow } from "./actors.ts";
-import { noteFromPost } from "./convert.ts";
+import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
 
 export function context(services: Services): Context<Services> {
@@ -27,7 +27,7 @@ function recipient(row: ActorRow): Recipient {
 }
 
 /** Remote actors that follow `actorId` (accepted follows only). */
-function remoteFollowers(services: Services, actorId: number): ActorRow[] {
+export function remoteFollowers(services: Services, actorId: number): ActorRow[] {
   return services.db
     .select({ actor: actors })
     .from(follows)
@@ -37,7 +37,7 @@ function remoteFollowers(services: Services, actorId: number): ActorRow[] {
     .map((r) => r.actor);
 }
 
-function remoteActors(services: Services, ids: number[]): ActorRow[] {
+export function remoteActors(services: Services, ids: number[]): ActorRow[] {
   if (ids.length === 0) return [];
   return services.db
     .select()
@@ -57,7 +57,48 @@ function audienceOf(services: Services, post: PostRow, author: ActorRow, mention
   return [...byUri.values()];
 }
 
-async function deliver(services: Services, sender: ActorRow, to: ActorRow[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
+/** The post a post replies to, if it is still stored. */
+function parentOf(services: Services, post: PostRow): PostRow | undefined {
+  return post.inReplyToId ? services.db.select().from(posts).where(eq(posts.id, post.inReplyToId)).get() : undefined;
+}
+
+/** The section's own Group actor. */
+function sectionActor(services: Services): ActorRow | undefined {
+  return services.db
+    .select()
+    .from(actors)
+    .where(and(eq(actors.username, services.config.handle), eq(actors.local, true)))
+    .get();
+}
+
+/** Whether the section's Group relays (announces) this post to its followers. */
+function relayedBySection(post: PostRow, author: ActorRow): boolean {
+  return post.visibility === "public" && author.type === "Person" && author.local;
+}
+
+/** Remote followers of the section that received the Group's Announce of this post. */
+function relayAudience(services: Services, post: PostRow, author: ActorRow): ActorRow[] {
+  if (!relayedBySection(post, author)) return [];
+  const section = sectionActor(services);
+  return section ? remoteFollowers(services, section.id) : [];
+}
+
+/**
+ * Who receives the Update or Delete of a post: every inbox its Create reached
+ * (followers, people mentioned, the author of the post replied to) plus the
+ * section's followers, who saw it through the Group's Announce. The author's
+ * activity itself goes to them, not an Announce of it: Mastodon accepts an
+ * Update or Delete from the post's author whoever follows whom, but does not
+ * read an Announce whose object is an activity (FEP-1b12 style).
+ */
+function changeAudienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): ActorRow[] {
+  const byUri = new Map<string, ActorRow>();
+  for (const row of audienceOf(services, post, author, mentionedIds, parentOf(services, post))) byUri.set(row.uri, row);
+  for (const row of relayAudience(services, post, author)) byUri.set(row.uri, row);
+  return [...byUri.values()];
+}
+
+export async function deliver(services: Services, sender: ActorRow, to: ActorRow[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
   const targets = to.filter((r) => r.inboxUrl);
   if (targets.length === 0) return;
   await context(services).sendActivity({ identifier: sender.username }, targets.map(recipient), activity, {
@@ -91,12 +132,8 @@ export async function postCreated(services: Services, post: PostRow, author: Act
  * server) sees the section's public activity in one place.
  */
 async function relayBySection(services: Services, post: PostRow, author: ActorRow): Promise<void> {
-  if (post.visibility !== "public" || author.type !== "Person" || !author.local) return;
-  const section = services.db
-    .select()
-    .from(actors)
-    .where(and(eq(actors.username, services.config.handle), eq(actors.local, true)))
-    .get();
+  if (!relayedBySection(post, author)) return;
+  const section = sectionActor(services);
   if (!section) return;
   const followers = remoteFollowers(services, section.id);
   if (followers.length === 0) return;
@@ -111,7 +148,7 @@ async function relayBySection(services: Services, post: PostRow, author: ActorRo
 }
 
 export async function postUpdated(services: Services, post: PostRow, author: ActorRow): Promise<void> {
-  const to = audienceOf(services, post, author, mentionIdsOf(services, post));
+  const to = changeAudienceOf(services, post, author, mentionIdsOf(services, post));
   if (to.length === 0) return;
   const note = noteFromPost(context(services), post, author);
   await deliver(services, author, to, new Update({
@@ -123,14 +160,22 @@ export async function postUpdated(services: Services, post: PostRow, author: Act
   }));
 }
 
+/** `mentionedIds`: read before the post was removed (its mentions go with it). */
 export async function postDeleted(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): Promise<void> {
-  const to = audienceOf(services, post, author, mentionedIds);
+  const to = changeAudienceOf(services, post, author, mentionedIds);
   if (to.length === 0) return;
+  // Addressed like the post itself: a followers-only or direct post's Delete
+  // is not made public.
+  const mentioned = mentionedIds.length
+    ? services.db.select({ uri: actors.uri }).from(actors).where(inArray(actors.id, mentionedIds)).all().map((r) => new URL(r.uri))
+    : [];
+  const addressing = addressingOf(post.visibility, context(services).getFollowersUri(author.username), mentioned);
   await deliver(services, author, to, new Delete({
     id: new URL(`${post.uri}#delete`),
     actor: new URL(author.uri),
     object: new Tombstone({ id: new URL(post.uri) }),
-    to: PUBLIC_COLLECTION,
+    tos: addressing.to,
+    ccs: addressing.cc,
   }));
 }
 
