@@ -186,3 +186,40 @@ t.test("the pages work without JavaScript", async (t) => {
   t.match(await page.locator("main").textContent(), "Écrit sans JavaScript");
   await context.close();
 });
+
+t.test("the agenda: a secretary plans a meeting, a member answers, both in the browser", async (t) => {
+  const secretary = await person();
+  await login(secretary.page, "sophie");
+  await secretary.page.goto(`${instance.origin}/events/new`);
+  t.same(await accessibilityProblems(secretary.page), [], "the event form");
+  await secretary.page.getByLabel("Titre").fill("Assemblée générale");
+  await secretary.page.getByLabel("Début").fill("2027-02-02T19:00");
+  await secretary.page.getByLabel("Fin").fill("2027-02-02T21:00");
+  await secretary.page.getByLabel("Ordre du jour").fill("Rapport d'activité\nÉlection du bureau");
+  await secretary.page.getByLabel("Lieu (nom)").fill("Salle Louise-Michel");
+  await secretary.page.getByLabel("Commune").fill("Lille");
+  await secretary.page.getByLabel("Nombre de places (vide : sans limite)").fill("30");
+  await secretary.page.getByLabel("Répétition").selectOption("FREQ=MONTHLY;BYDAY=1TU");
+  await secretary.page.getByRole("button", { name: "Créer l'événement" }).click();
+  await secretary.page.waitForURL(/notice=created/);
+  t.equal(await secretary.page.locator("h1").textContent(), "Assemblée générale");
+  t.match(await secretary.page.locator("main").textContent(), "Élection du bureau");
+  const eventUrl = secretary.page.url().replace(/\?.*/, "");
+
+  await secretary.page.goto(`${instance.origin}/agenda?month=2027-03`);
+  t.match(await secretary.page.locator("table.month").textContent(), "Assemblée générale", "the March occurrence in the month view");
+  t.same(await accessibilityProblems(secretary.page), [], "the month view");
+
+  const member = await person();
+  await login(member.page, "marc");
+  await member.page.goto(eventUrl);
+  await member.page.getByRole("button", { name: "Je viens" }).click();
+  await member.page.waitForURL(/notice=going/);
+  t.match(await member.page.locator("#attendance").textContent(), "1 personne(s) inscrite(s) · 29 place(s) restante(s)");
+  const ics = await member.page.request.get(`${eventUrl}.ics`);
+  t.match(await ics.text(), "SUMMARY:Assemblée générale");
+
+  await secretary.page.goto(`${eventUrl}/attendees`);
+  t.match(await secretary.page.locator("table").textContent(), "Marc Militant");
+  for (const p of [secretary, member]) await p.context.close();
+});

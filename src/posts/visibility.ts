@@ -26,12 +26,17 @@ export function canSee(db: Db, viewer: Viewer, post: PostAudience): boolean {
   if (viewer.actorId === post.actorId) return true;
   switch (post.visibility) {
     case "section":
-      return viewer.kind === "local" && (isCardHolder(viewer.role) || post.sympathisants);
+      return readsSection(viewer, post.sympathisants);
     case "private":
       return isFollower(db, viewer.actorId, post.actorId) || isMentioned(db, viewer.actorId, post.id);
     case "direct":
       return isMentioned(db, viewer.actorId, post.id);
   }
+}
+
+/** Section-only things (posts, events): the instance's card-holders, and sympathisants where allowed. */
+export function readsSection(viewer: Viewer, sympathisants = false): boolean {
+  return viewer.kind === "local" && (isCardHolder(viewer.role) || sympathisants);
 }
 
 /** The same rule as canSee, as a WHERE clause over `posts`. */

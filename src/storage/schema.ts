@@ -1,7 +1,7 @@
 // The instance's tables. SQL migrations under schema/migrations are generated
 // from this file by drizzle-kit (npm run db:generate); never edit them by hand.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Time-sortable 53-bit ids (see ids.ts), serialised as strings in APIs. */
 const id = () => integer("id").primaryKey();
@@ -415,3 +415,101 @@ export const markers = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.timeline] })],
 );
+
+// ---- Agenda ------------------------------------------------------------------
+
+export const EVENT_CATEGORIES = ["section_meeting", "debate", "training", "action", "campaign", "social", "other"] as const;
+export type EventCategory = (typeof EVENT_CATEGORIES)[number];
+/** public: anyone, federated. section: this instance's card-holders only, never federated. */
+export const EVENT_AUDIENCES = ["public", "section"] as const;
+export type EventAudience = (typeof EVENT_AUDIENCES)[number];
+export const JOIN_MODES = ["open", "approval", "invite"] as const;
+export type JoinMode = (typeof JOIN_MODES)[number];
+export const EVENT_STATUSES = ["tentative", "confirmed", "cancelled"] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/** Meetings and other events, local or received from other servers (ActivityPub Event). */
+export const events = sqliteTable(
+  "events",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    url: text("url"),
+    /** The organiser: a member, the section's Group, or a remote actor. */
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id),
+    title: text("title").notNull(),
+    /** Sanitised HTML. */
+    description: text("description").notNull().default(""),
+    /** What the local organiser typed. */
+    source: text("source"),
+    startAt: timestamp("start_at").notNull(),
+    endAt: timestamp("end_at"),
+    timezone: text("timezone").notNull().default("Europe/Paris"),
+    placeName: text("place_name"),
+    street: text("street"),
+    postalCode: text("postal_code"),
+    locality: text("locality"),
+    latitude: real("latitude"),
+    longitude: real("longitude"),
+    onlineUrl: text("online_url"),
+    category: text("category", { enum: EVENT_CATEGORIES }).notNull().default("other"),
+    capacity: integer("capacity"),
+    audience: text("audience", { enum: EVENT_AUDIENCES }).notNull().default("public"),
+    joinMode: text("join_mode", { enum: JOIN_MODES }).notNull().default("open"),
+    status: text("status", { enum: EVENT_STATUSES }).notNull().default("confirmed"),
+    /** RFC 5545 RRULE value (without "RRULE:"), e.g. FREQ=MONTHLY;BYDAY=1TU. */
+    rrule: text("rrule"),
+    /** Cancelled occurrences: JSON array of start times in ms. */
+    exdates: text("exdates").notNull().default("[]"),
+    /** Ordre du jour: JSON array of item titles, in order. */
+    agenda: text("agenda").notNull().default("[]"),
+    /** Compte rendu (minutes), plain text, written after the meeting. */
+    minutes: text("minutes"),
+    /** Bumped on every change (iCalendar SEQUENCE). */
+    sequence: integer("sequence").notNull().default(0),
+    /** Counts as the organiser's server reports them, for remote events. */
+    remoteParticipants: integer("remote_participants"),
+    createdAt: timestamp("created_at").notNull().default(now()),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("events_uri").on(t.uri), index("events_start").on(t.startAt), index("events_actor").on(t.actorId, t.startAt)],
+);
+
+export const RSVP_STATUSES = ["going", "maybe", "not_going", "waiting", "pending", "rejected"] as const;
+export type RsvpStatus = (typeof RSVP_STATUSES)[number];
+
+/**
+ * Answers to events. On the organiser's server this is the attendee list; on
+ * an attendee's server, the attendee's own answer and what the organiser said.
+ */
+export const rsvps = sqliteTable(
+  "rsvps",
+  {
+    id: id(),
+    eventId: integer("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => actors.id),
+    status: text("status", { enum: RSVP_STATUSES }).notNull(),
+    /** Id of the Join (or TentativeAccept) activity. */
+    uri: text("uri"),
+    /** Present at the meeting, ticked in the minutes. */
+    attended: bool("attended").notNull().default(false),
+    createdAt: timestamp("created_at").notNull().default(now()),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("rsvps_pair").on(t.eventId, t.actorId), index("rsvps_event").on(t.eventId, t.status, t.createdAt)],
+);
+
+/** Private calendar feed addresses (they can hold section-only events). Revocable. */
+export const calendarTokens = sqliteTable("calendar_tokens", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: timestamp("created_at").notNull().default(now()),
+});

@@ -18,6 +18,7 @@ import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerMemberRoutes } from "./routes/members.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
 import { registerOAuthPages } from "./routes/oauth.ts";
+import { registerAgendaRoutes } from "./routes/agenda.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
 
@@ -80,5 +81,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerMemberRoutes(web, services);
     registerAccountRoutes(web, services);
     registerOAuthPages(web, services);
+    registerAgendaRoutes(web, services);
   });
 }

@@ -21,12 +21,13 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
   const nav = user
     ? html`<a href="/">${t("nav.home")}</a>
         <a href="/section">${t("nav.section")}</a>
+        <a href="/agenda">${t("nav.agenda")}</a>
         <a href="/members">${t("nav.members")}</a>
         ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
         <a href="/@${user.username}">${t("nav.profile")}</a>
         <a href="/settings">${t("nav.settings")}</a>
         <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
-    : html`<a href="/">${t("nav.section")}</a> <a href="/login">${t("nav.login")}</a>`;
+    : html`<a href="/">${t("nav.section")}</a> <a href="/agenda">${t("nav.agenda")}</a> <a href="/login">${t("nav.login")}</a>`;
   return html`<!doctype html>
 <html lang="${page.locale}">
 <head>

@@ -4,6 +4,7 @@ import type { Accept } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows } from "../../storage/schema.ts";
+import { answerReceived } from "../../agenda/rsvp.ts";
 
 export async function onAccept(ctx: InboxContext<Services>, accept: Accept): Promise<void> {
   const followUri = accept.objectId?.href;
@@ -16,4 +17,6 @@ export async function onAccept(ctx: InboxContext<Services>, accept: Accept): Pro
     .set({ acceptedAt: Date.now() })
     .where(and(eq(follows.uri, followUri), eq(follows.followingId, target.id)))
     .run();
+  // Or the organiser of an event accepted one of our members' Join.
+  answerReceived(db, followUri, target.id, true);
 }

@@ -1,12 +1,14 @@
 // Create(Note): a new post from another server.
 import type { InboxContext } from "@fedify/fedify";
-import { Note, type Create } from "@fedify/vocab";
+import { Event, Note, type Create } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
+import { onEventActivity } from "./event.ts";
 
 export async function onCreate(ctx: InboxContext<Services>, create: Create): Promise<void> {
   const object = await create.getObject();
+  if (object instanceof Event) return onEventActivity(ctx, create);
   if (!(object instanceof Note)) return;
   // The note must be the sender's: same author, same server.
   if (!sameOrigin(object.id, create.actorId) || object.attributionId?.href !== create.actorId?.href) return;

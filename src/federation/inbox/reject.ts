@@ -4,6 +4,7 @@ import type { Reject } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows } from "../../storage/schema.ts";
+import { answerReceived } from "../../agenda/rsvp.ts";
 
 export async function onReject(ctx: InboxContext<Services>, reject: Reject): Promise<void> {
   const followUri = reject.objectId?.href;
@@ -12,4 +13,5 @@ export async function onReject(ctx: InboxContext<Services>, reject: Reject): Pro
   const target = db.select().from(actors).where(eq(actors.uri, reject.actorId.href)).get();
   if (!target) return;
   db.delete(follows).where(and(eq(follows.uri, followUri), eq(follows.followingId, target.id))).run();
+  answerReceived(db, followUri, target.id, false);
 }

@@ -1,13 +1,15 @@
 // Update: an edited Note, or a changed profile.
 import type { InboxContext } from "@fedify/fedify";
-import { isActor, Note, type Update } from "@fedify/vocab";
+import { Event, isActor, Note, type Update } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { upsertRemoteActor } from "../remote.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
+import { onEventActivity } from "./event.ts";
 
 export async function onUpdate(ctx: InboxContext<Services>, update: Update): Promise<void> {
   const object = await update.getObject();
+  if (object instanceof Event) return onEventActivity(ctx, update);
   if (!object?.id || !sameOrigin(object.id, update.actorId)) return;
   if (isActor(object)) {
     if (object.id.href === update.actorId?.href) await upsertRemoteActor(ctx.data.db, object);

@@ -1,5 +1,6 @@
 // The member list and invitations. Membership is sensitive: only logged-in
 // card-holding members see the list; only secretaries and admins invite.
+import { dateFormat } from "../../dates.ts";
 import type { FastifyInstance } from "fastify";
 import { UserError } from "../../errors.ts";
 import { createInvitation, INVITATION_DAYS } from "../../members/invitations.ts";
@@ -57,7 +58,7 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
     if (!canManageMembers(user.role)) throw new UserError("error.forbidden", 403);
     const role = parseRole((request.body as { role?: string }).role ?? "member");
     const invitation = createInvitation(services.db, services.config, { role, createdBy: user.id });
-    const until = new Intl.DateTimeFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "long", timeZone: "Europe/Paris" }).format(invitation.expiresAt);
+    const until = dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "long", timeZone: "Europe/Paris" }).format(invitation.expiresAt);
     return sendPage(reply, layout(page, page.t("invite.create.title"), html`${invitationForm(page)}
 <h2>${page.t("invite.created", { date: until })}</h2>
 <code class="link" id="invitation-link">${invitation.url}</code>`));

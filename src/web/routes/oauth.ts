@@ -1,5 +1,6 @@
 // The pages of OAuth a member sees: consent to an app (or the code to copy,
 // for apps without a redirect), and the list of authorised apps to revoke.
+import { dateFormat } from "../../dates.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { authorisedApps, checkAuthorizationRequest, createAuthorizationCode, OOB_REDIRECT, revokeApp, type AuthorizationRequest } from "../../oauth/oauth.ts";
@@ -66,7 +67,7 @@ ${auth.app.website ? html`<p><a href="${auth.app.website}" rel="noopener norefer
     const user = requireUser(request);
     const apps = authorisedApps(db, user);
     const revoked = (request.query as Query).revoked === "1";
-    const date = (ms: number) => new Date(ms).toLocaleString(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+    const date = (ms: number) => dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
     return sendPage(reply, layout(page, page.t("apps.title"), html`<h1>${page.t("apps.title")}</h1>
 ${apps.length === 0 ? html`<p>${page.t("apps.none")}</p>` : html`<ul class="apps">${apps.map((a) => html`<li>
   <strong>${a.name}</strong> — ${a.scopes}<br>

@@ -1,4 +1,5 @@
 // Timelines, posting, profiles and single posts.
+import { dateFormat } from "../../dates.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { and, eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
@@ -32,7 +33,7 @@ import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 type Form = Record<string, string | undefined>;
 
 function dateText(page: PageContext, ms: number): string {
-  return new Intl.DateTimeFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
+  return dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
 }
 
 function renderPosts(page: PageContext, rows: PostRow[]): Html {

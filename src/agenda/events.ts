@@ -1,0 +1,295 @@
+// Events: meetings, debates, field actions… created by members (for
+// themselves) or by the section's managers (for the section), and received
+// from other servers. Who may see one follows the same rule as posts.
+import { and, asc, eq, gte, inArray, isNotNull, lte, or, sql, type SQL } from "drizzle-orm";
+import rrule from "rrule";
+import { UserError } from "../errors.ts";
+import { dateFormat, isTimezone } from "../dates.ts";
+import { actorOf, canManageMembers, isCardHolder, type User } from "../members/members.ts";
+import { formatText } from "../posts/content.ts";
+import { readsSection, type Viewer } from "../posts/visibility.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import {
+  actors,
+  EVENT_AUDIENCES,
+  EVENT_CATEGORIES,
+  EVENT_STATUSES,
+  events,
+  JOIN_MODES,
+  rsvps,
+  type EventAudience,
+  type EventCategory,
+  type EventStatus,
+  type JoinMode,
+} from "../storage/schema.ts";
+import { tagUrl } from "../federation/convert.ts";
+import * as sendEvents from "../federation/send-events.ts";
+
+export type EventRow = typeof events.$inferSelect;
+
+export interface EventInput {
+  title: string;
+  description?: string;
+  startAt: number;
+  endAt?: number | null;
+  timezone?: string;
+  placeName?: string | null;
+  street?: string | null;
+  postalCode?: string | null;
+  locality?: string | null;
+  latitude?: number | null;
+  longitude?: number | null;
+  onlineUrl?: string | null;
+  category?: EventCategory;
+  capacity?: number | null;
+  audience?: EventAudience;
+  joinMode?: JoinMode;
+  status?: EventStatus;
+  rrule?: string | null;
+  agenda?: string[];
+  /** Organised by the section (its Group actor) rather than by the member. */
+  forSection?: boolean;
+}
+
+const MAX_OCCURRENCES = 500;
+// rrule is CommonJS: Node hands its exports over as the default import.
+const { rrulestr } = rrule as unknown as typeof import("rrule");
+
+
+/** Checks and normalises what a member typed; throws the first problem in plain words. */
+function checked(input: EventInput): Omit<EventInput, "forSection"> & { agenda: string[] } {
+  const title = input.title?.trim() ?? "";
+  if (!title) throw new UserError("event_title_missing", 422);
+  if (title.length > 200) throw new UserError("event_title_too_long", 422);
+  if (!Number.isFinite(input.startAt)) throw new UserError("event_start_invalid", 422);
+  if (input.endAt != null && (!Number.isFinite(input.endAt) || input.endAt < input.startAt)) throw new UserError("event_end_before_start", 422);
+  const timezone = input.timezone?.trim() || "Europe/Paris";
+  if (!isTimezone(timezone)) throw new UserError("event_timezone_invalid", 422, { timezone });
+  if (input.capacity != null && (!Number.isSafeInteger(input.capacity) || input.capacity < 1)) throw new UserError("event_capacity_invalid", 422);
+  if (input.category && !EVENT_CATEGORIES.includes(input.category)) throw new UserError("event_category_invalid", 422);
+  if (input.audience && !EVENT_AUDIENCES.includes(input.audience)) throw new UserError("event_audience_invalid", 422);
+  if (input.joinMode && !JOIN_MODES.includes(input.joinMode)) throw new UserError("event_join_mode_invalid", 422);
+  if (input.status && !EVENT_STATUSES.includes(input.status)) throw new UserError("event_status_invalid", 422);
+  if (input.onlineUrl && !/^https?:\/\/\S+$/.test(input.onlineUrl)) throw new UserError("event_online_url_invalid", 422);
+  const rrule = input.rrule?.trim().replace(/^RRULE:/i, "") || null;
+  if (rrule) {
+    try {
+      rrulestr(`RRULE:${rrule}`);
+    } catch {
+      throw new UserError("event_rrule_invalid", 422);
+    }
+  }
+  const agenda = (input.agenda ?? []).map((item) => item.trim()).filter(Boolean).slice(0, 50);
+  return { ...input, title, timezone, rrule, agenda };
+}
+
+/** The section's own Group actor. */
+export function sectionActor(services: Services) {
+  return services.db.select().from(actors).where(and(eq(actors.username, services.config.handle), eq(actors.local, true))).get()!;
+}
+
+export async function createEvent(services: Services, user: User, input: EventInput): Promise<EventRow> {
+  const { db, config } = services;
+  const data = checked(input);
+  if (input.forSection && !canManageMembers(user.role)) throw new UserError("error.forbidden", 403);
+  if (data.audience === "section" && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
+  const organiser = input.forSection ? sectionActor(services) : actorOf(db, user);
+  const id = newId();
+  const description = data.description?.trim() ?? "";
+  const row = db
+    .insert(events)
+    .values({
+      id,
+      uri: `${config.origin}/events/${id}`,
+      url: `${config.origin}/events/${id}`,
+      actorId: organiser.id,
+      title: data.title,
+      description: description ? formatText(description, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(config.origin, tag) }) : "",
+      source: description,
+      startAt: data.startAt,
+      endAt: data.endAt ?? null,
+      timezone: data.timezone!,
+      placeName: data.placeName?.trim() || null,
+      street: data.street?.trim() || null,
+      postalCode: data.postalCode?.trim() || null,
+      locality: data.locality?.trim() || null,
+      latitude: data.latitude ?? null,
+      longitude: data.longitude ?? null,
+      onlineUrl: data.onlineUrl?.trim() || null,
+      category: data.category ?? "other",
+      capacity: data.capacity ?? null,
+      audience: data.audience ?? "public",
+      joinMode: data.joinMode ?? "open",
+      status: data.status ?? "confirmed",
+      rrule: data.rrule,
+      agenda: JSON.stringify(data.agenda),
+    })
+    .returning()
+    .get();
+  await sendEvents.eventPublished(services, row);
+  return row;
+}
+
+/** The organiser, or the section's managers for the section's events. */
+export function canEditEvent(services: Services, user: User, event: EventRow): boolean {
+  if (event.actorId === user.actorId) return true;
+  return canManageMembers(user.role) && event.actorId === sectionActor(services).id;
+}
+
+export function getVisibleEvent(db: Db, viewer: Viewer, id: number): EventRow {
+  const event = db.select().from(events).where(eq(events.id, id)).get();
+  if (!event || !canSeeEvent(viewer, event)) throw new UserError("event_not_found", 404);
+  return event;
+}
+
+export function canSeeEvent(viewer: Viewer, event: Pick<EventRow, "audience" | "actorId">): boolean {
+  if (event.audience === "public") return true;
+  if (viewer.kind !== "anonymous" && viewer.actorId === event.actorId) return true;
+  return readsSection(viewer);
+}
+
+/** canSeeEvent as a WHERE clause. */
+export function eventsVisibleTo(viewer: Viewer): SQL {
+  return readsSection(viewer) ? sql`1` : eq(events.audience, "public");
+}
+
+export async function updateEvent(services: Services, user: User, id: number, input: EventInput): Promise<EventRow> {
+  const { db, config } = services;
+  const event = db.select().from(events).where(eq(events.id, id)).get();
+  if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
+  const data = checked(input);
+  // An event never goes from section-only to public by an edit: it would already be in people's calendars.
+  if (event.audience === "section" && data.audience === "public") throw new UserError("event_audience_widen", 422);
+  const description = data.description?.trim() ?? "";
+  const row = db
+    .update(events)
+    .set({
+      title: data.title,
+      description: description ? formatText(description, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(config.origin, tag) }) : "",
+      source: description,
+      startAt: data.startAt,
+      endAt: data.endAt ?? null,
+      timezone: data.timezone!,
+      placeName: data.placeName?.trim() || null,
+      street: data.street?.trim() || null,
+      postalCode: data.postalCode?.trim() || null,
+      locality: data.locality?.trim() || null,
+      latitude: data.latitude ?? null,
+      longitude: data.longitude ?? null,
+      onlineUrl: data.onlineUrl?.trim() || null,
+      category: data.category ?? event.category,
+      capacity: data.capacity ?? null,
+      audience: data.audience ?? event.audience,
+      joinMode: data.joinMode ?? event.joinMode,
+      status: data.status ?? event.status,
+      rrule: data.rrule,
+      agenda: JSON.stringify(data.agenda),
+      sequence: event.sequence + 1,
+      updatedAt: Date.now(),
+    })
+    .where(eq(events.id, id))
+    .returning()
+    .get();
+  await sendEvents.eventUpdated(services, row);
+  return row;
+}
+
+export async function cancelEvent(services: Services, user: User, id: number): Promise<EventRow> {
+  const { db } = services;
+  const event = db.select().from(events).where(eq(events.id, id)).get();
+  if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
+  const row = db.update(events).set({ status: "cancelled", sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
+  await sendEvents.eventUpdated(services, row);
+  return row;
+}
+
+/** Minutes (compte rendu) and who was there. Stays on the instance. */
+export function recordMinutes(services: Services, user: User, id: number, minutes: string, presentActorIds: number[]): EventRow {
+  const { db } = services;
+  const event = db.select().from(events).where(eq(events.id, id)).get();
+  if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
+  if (minutes.length > 50_000) throw new UserError("event_minutes_too_long", 422);
+  return db.transaction((tx) => {
+    tx.update(rsvps).set({ attended: false }).where(eq(rsvps.eventId, id)).run();
+    if (presentActorIds.length) tx.update(rsvps).set({ attended: true }).where(and(eq(rsvps.eventId, id), inArray(rsvps.actorId, presentActorIds))).run();
+    return tx.update(events).set({ minutes: minutes.trim() || null, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
+  });
+}
+
+export interface Occurrence {
+  event: EventRow;
+  start: number;
+  end: number | null;
+}
+
+/**
+ * Start times of an event between two instants, its recurrence expanded, cancelled dates left out.
+ * Recurrence runs on the wall clock of the event's time zone (a meeting at 18:30 stays at 18:30
+ * across summer time), then each occurrence is turned back into an instant.
+ */
+export function occurrencesOf(event: EventRow, from: number, to: number): Occurrence[] {
+  const duration = event.endAt != null ? event.endAt - event.startAt : null;
+  if (!event.rrule) return event.startAt <= to && (event.endAt ?? event.startAt) >= from ? [{ event, start: event.startAt, end: event.endAt }] : [];
+  const skipped = new Set<number>(JSON.parse(event.exdates) as number[]);
+  const tz = event.timezone;
+  // Wall-clock times written as if they were UTC ("floating" times).
+  const floating = (ms: number) => ms + offsetAt(ms, tz);
+  const rule = rrulestr(`DTSTART:${wallClock(event.startAt, tz)}Z\nRRULE:${event.rrule}`);
+  return rule
+    .between(new Date(floating(from - (duration ?? 0))), new Date(floating(to)), true)
+    .slice(0, MAX_OCCURRENCES)
+    .map((date) => instantOf(date.getTime(), tz))
+    .filter((start) => !skipped.has(start))
+    .map((start) => ({ event, start, end: duration != null ? start + duration : null }));
+}
+
+/** How far a time zone's wall clock is ahead of UTC at an instant, in ms. */
+export function offsetAt(ms: number, timezone: string): number {
+  const w = wallClock(ms, timezone);
+  const wall = Date.UTC(+w.slice(0, 4), +w.slice(4, 6) - 1, +w.slice(6, 8), +w.slice(9, 11), +w.slice(11, 13), +w.slice(13, 15));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant at which a time zone's wall clock shows a "floating" time. */
+export function instantOf(floatingMs: number, timezone: string): number {
+  let guess = floatingMs - offsetAt(floatingMs, timezone);
+  guess = floatingMs - offsetAt(guess, timezone);
+  return guess;
+}
+
+/** The local wall-clock time of an instant in a time zone, as iCalendar writes it (20261201T183000). */
+export function wallClock(ms: number, timezone: string): string {
+  const parts = Object.fromEntries(
+    dateFormat("en-GB", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}${parts.month}${parts.day}T${parts.hour}${parts.minute}${parts.second}`;
+}
+
+export interface AgendaFilter {
+  from: number;
+  to: number;
+  category?: EventCategory;
+  locality?: string;
+  /** Only events organised by these actors. */
+  organiserIds?: number[];
+  /** Only events this actor answered "going" or "maybe" to, or organises. */
+  attendingActorId?: number;
+}
+
+/** Occurrences in a period, soonest first, as the viewer may see them. */
+export function agenda(db: Db, viewer: Viewer, filter: AgendaFilter): Occurrence[] {
+  const where: SQL[] = [eventsVisibleTo(viewer), or(and(sql`${events.rrule} is null`, lte(events.startAt, filter.to), gte(sql`coalesce(${events.endAt}, ${events.startAt})`, filter.from)), and(isNotNull(events.rrule), lte(events.startAt, filter.to)))!];
+  if (filter.category) where.push(eq(events.category, filter.category));
+  if (filter.locality) where.push(sql`lower(${events.locality}) = lower(${filter.locality})`);
+  if (filter.organiserIds) where.push(filter.organiserIds.length ? inArray(events.actorId, filter.organiserIds) : sql`0`);
+  if (filter.attendingActorId != null) {
+    const me = filter.attendingActorId;
+    where.push(or(eq(events.actorId, me), sql`${events.id} in (select ${rsvps.eventId} from ${rsvps} where ${rsvps.actorId} = ${me} and ${rsvps.status} in ('going', 'maybe', 'waiting', 'pending'))`)!);
+  }
+  const rows = db.select().from(events).where(and(...where)).orderBy(asc(events.startAt)).limit(5000).all();
+  return rows.flatMap((event) => occurrencesOf(event, filter.from, filter.to)).sort((a, b) => a.start - b.start);
+}

@@ -1,0 +1,162 @@
+// Events over ActivityPub, shaped as Mobilizon publishes them, so Mobilizon,
+// Gancio and Mastodon read them. Fedify's vocabulary has no Mobilizon
+// properties, so the object is written (and read) as JSON-LD here, in one place.
+import { PUBLIC_COLLECTION } from "@fedify/vocab";
+import { eq } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { newId } from "../storage/ids.ts";
+import { events, type EventCategory, type EventStatus, type JoinMode } from "../storage/schema.ts";
+import type { ActorRow } from "./actors.ts";
+import { sanitizeRemoteHtml } from "../posts/content.ts";
+import type { EventRow } from "../agenda/events.ts";
+import { isTimezone } from "../dates.ts";
+
+export const EVENT_CONTEXT = [
+  "https://www.w3.org/ns/activitystreams",
+  {
+    mz: "https://joinmobilizon.org/ns#",
+    sc: "http://schema.org#",
+    ical: "http://www.w3.org/2002/12/cal/ical#",
+    coopol: "https://coopol.example/ns#",
+    joinMode: { "@id": "mz:joinMode", "@type": "mz:joinModeType" },
+    isOnline: { "@id": "mz:isOnline", "@type": "sc:Boolean" },
+    timezone: { "@id": "mz:timezone", "@type": "sc:Text" },
+    participantCount: { "@id": "mz:participantCount", "@type": "sc:Number" },
+    maximumAttendeeCapacity: "sc:maximumAttendeeCapacity",
+    remainingAttendeeCapacity: "sc:remainingAttendeeCapacity",
+    category: "sc:category",
+    PostalAddress: "sc:PostalAddress",
+    address: { "@id": "sc:address", "@type": "sc:PostalAddress" },
+    streetAddress: "sc:streetAddress",
+    postalCode: "sc:postalCode",
+    addressLocality: "sc:addressLocality",
+    addressCountry: "sc:addressCountry",
+    coopolCategory: "coopol:category",
+    recurrence: "coopol:rrule",
+  },
+];
+
+const JOIN_MODES: Record<JoinMode, string> = { open: "free", approval: "restricted", invite: "invite" };
+const STATUSES: Record<EventStatus, string> = { tentative: "TENTATIVE", confirmed: "CONFIRMED", cancelled: "CANCELLED" };
+const CATEGORIES: Record<EventCategory, string> = {
+  section_meeting: "MEETING",
+  debate: "MOVEMENTS_POLITICS",
+  training: "LEARNING",
+  action: "CAUSES",
+  campaign: "MOVEMENTS_POLITICS",
+  social: "PARTY",
+  other: "MEETING",
+};
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The Event object of a public event (section-only events are never written out). */
+export function eventObject(event: EventRow, organiser: ActorRow, counts: { going: number; remaining: number | null }) {
+  const hasAddress = event.street || event.postalCode || event.locality;
+  return {
+    id: event.uri,
+    type: "Event",
+    url: event.url ?? event.uri,
+    attributedTo: organiser.uri,
+    to: [PUBLIC_COLLECTION.href],
+    cc: organiser.followersUrl ? [organiser.followersUrl] : [],
+    name: event.title,
+    content: event.description,
+    mediaType: "text/html",
+    startTime: iso(event.startAt),
+    ...(event.endAt != null ? { endTime: iso(event.endAt) } : {}),
+    timezone: event.timezone,
+    published: iso(event.createdAt),
+    updated: iso(event.updatedAt),
+    ...(event.placeName || hasAddress || event.latitude != null
+      ? {
+          location: {
+            type: "Place",
+            name: event.placeName ?? event.locality ?? "",
+            ...(event.latitude != null && event.longitude != null ? { latitude: event.latitude, longitude: event.longitude } : {}),
+            ...(hasAddress ? { address: { type: "PostalAddress", streetAddress: event.street ?? "", postalCode: event.postalCode ?? "", addressLocality: event.locality ?? "", addressCountry: "FR" } } : {}),
+          },
+        }
+      : {}),
+    isOnline: !!event.onlineUrl && !event.placeName && !hasAddress,
+    ...(event.onlineUrl ? { attachment: [{ type: "Link", name: "Website", href: event.onlineUrl, mediaType: "text/html" }] } : {}),
+    joinMode: JOIN_MODES[event.joinMode],
+    "ical:status": STATUSES[event.status],
+    category: CATEGORIES[event.category],
+    coopolCategory: event.category,
+    ...(event.rrule ? { recurrence: event.rrule } : {}),
+    participantCount: counts.going,
+    ...(event.capacity != null ? { maximumAttendeeCapacity: event.capacity, remainingAttendeeCapacity: counts.remaining } : {}),
+    anonymousParticipationEnabled: false,
+    commentsEnabled: false,
+    draft: false,
+  };
+}
+
+export function eventDocument(event: EventRow, organiser: ActorRow, counts: { going: number; remaining: number | null }) {
+  return { "@context": EVENT_CONTEXT, ...eventObject(event, organiser, counts) };
+}
+
+type Json = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === "string" && v.trim() ? v.trim() : null);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v.trim() && Number.isFinite(Number(v)) ? Number(v) : null);
+const time = (v: unknown): number | null => {
+  const t = typeof v === "string" ? Date.parse(v) : NaN;
+  return Number.isFinite(t) ? t : null;
+};
+const hrefs = (v: unknown): string[] => (Array.isArray(v) ? v : v == null ? [] : [v]).map((x) => (typeof x === "string" ? x : str((x as Json)?.id))).filter((x): x is string => !!x);
+const first = (v: unknown): Json | null => {
+  const x = Array.isArray(v) ? v[0] : v;
+  return x && typeof x === "object" ? (x as Json) : null;
+};
+
+/**
+ * Stores (or refreshes) an Event received from another server, Coopol or
+ * Mobilizon. Only public events are kept: no other audience can be honoured here.
+ */
+export function storeRemoteEvent(services: Services, json: Json, organiser: ActorRow): EventRow | null {
+  const { db } = services;
+  const id = str(json.id);
+  const startAt = time(json.startTime);
+  const title = str(json.name);
+  if (!id || startAt == null || !title) return null;
+  const audience = [...hrefs(json.to), ...hrefs(json.cc)];
+  if (!audience.some((a) => a === PUBLIC_COLLECTION.href || a === "as:Public" || a === "Public")) return null;
+  const place = first(json.location);
+  const address = first(place?.address);
+  const joinMode = Object.entries(JOIN_MODES).find(([, v]) => v === json.joinMode)?.[0] as JoinMode | undefined;
+  const status = Object.entries(STATUSES).find(([, v]) => v === json["ical:status"] || v === json.status)?.[0] as EventStatus | undefined;
+  const category = (typeof json.coopolCategory === "string" && json.coopolCategory in CATEGORIES ? json.coopolCategory : Object.entries(CATEGORIES).find(([, v]) => v === json.category)?.[0]) as EventCategory | undefined;
+  const online = (Array.isArray(json.attachment) ? json.attachment : []).map((a) => first(a)).find((a) => a?.type === "Link" && str(a.href));
+  const timezone = str(json.timezone);
+  const fields = {
+    url: str(json.url) ?? hrefs(json.url)[0] ?? id,
+    actorId: organiser.id,
+    title: title.slice(0, 200),
+    description: sanitizeRemoteHtml(str(json.content) ?? ""),
+    startAt,
+    endAt: time(json.endTime),
+    timezone: timezone && isTimezone(timezone) ? timezone : "Europe/Paris",
+    placeName: str(place?.name),
+    street: str(address?.streetAddress),
+    postalCode: str(address?.postalCode),
+    locality: str(address?.addressLocality),
+    latitude: num(place?.latitude),
+    longitude: num(place?.longitude),
+    onlineUrl: online ? str(online.href) : null,
+    category: category ?? "other",
+    capacity: num(json.maximumAttendeeCapacity),
+    audience: "public" as const,
+    joinMode: joinMode ?? "open",
+    status: status ?? "confirmed",
+    rrule: str(json.recurrence),
+    remoteParticipants: num(json.participantCount),
+    updatedAt: Date.now(),
+  };
+  const existing = db.select().from(events).where(eq(events.uri, id)).get();
+  if (existing) {
+    if (existing.actorId !== organiser.id) return null;
+    return db.update(events).set({ ...fields, sequence: existing.sequence + 1 }).where(eq(events.id, existing.id)).returning().get();
+  }
+  return db.insert(events).values({ id: newId(), uri: id, ...fields }).onConflictDoNothing().returning().get() ?? null;
+}

@@ -1,0 +1,86 @@
+// Outgoing activities about events: Create/Update of the Event to whoever
+// follows its organiser (and those who answered it), Join/TentativeAccept/Leave
+// from our members, Accept/Reject from our organisers.
+import { Accept, Create, Join, Leave, Reject, TentativeAccept, Update } from "@fedify/vocab";
+import { and, eq } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, rsvps } from "../storage/schema.ts";
+import type { ActorRow } from "./actors.ts";
+import { EVENT_CONTEXT, eventObject } from "./events.ts";
+import { deliver, remoteFollowers } from "./send.ts";
+import type { EventRow } from "../agenda/events.ts";
+import { counts, remainingCapacity, type RsvpRow } from "../agenda/rsvp.ts";
+
+function organiserOf(services: Services, event: EventRow): ActorRow {
+  return services.db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
+}
+
+/** Followers of the organiser and of the section (which relays its members' public events), and remote attendees. */
+function audience(services: Services, event: EventRow, organiser: ActorRow): ActorRow[] {
+  const byUri = new Map<string, ActorRow>();
+  const add = (rows: ActorRow[]) => rows.forEach((r) => byUri.set(r.uri, r));
+  add(remoteFollowers(services, organiser.id));
+  const section = services.db.select().from(actors).where(and(eq(actors.username, services.config.handle), eq(actors.local, true))).get();
+  if (section && section.id !== organiser.id) add(remoteFollowers(services, section.id));
+  add(
+    services.db
+      .select({ actor: actors })
+      .from(rsvps)
+      .innerJoin(actors, eq(actors.id, rsvps.actorId))
+      .where(and(eq(rsvps.eventId, event.id), eq(actors.local, false)))
+      .all()
+      .map((r) => r.actor),
+  );
+  return [...byUri.values()];
+}
+
+async function publish(services: Services, event: EventRow, type: "Create" | "Update"): Promise<void> {
+  // Section-only events never leave the instance.
+  if (event.audience !== "public") return;
+  const organiser = organiserOf(services, event);
+  if (!organiser.local) return;
+  const to = audience(services, event, organiser);
+  if (to.length === 0) return;
+  const object = eventObject(event, organiser, { going: counts(services.db, event.id).going, remaining: remainingCapacity(services.db, event) });
+  const json = {
+    "@context": EVENT_CONTEXT,
+    id: `${event.uri}#${type.toLowerCase()}-${event.sequence}`,
+    type,
+    actor: organiser.uri,
+    to: object.to,
+    cc: object.cc,
+    object,
+  };
+  // Built from JSON-LD, so Fedify sends the Mobilizon properties it has no classes for.
+  const activity = type === "Create" ? await Create.fromJsonLd(json) : await Update.fromJsonLd(json);
+  await deliver(services, organiser, to, activity);
+}
+
+export const eventPublished = (services: Services, event: EventRow) => publish(services, event, "Create");
+export const eventUpdated = (services: Services, event: EventRow) => publish(services, event, "Update");
+
+/** Our organiser accepts or refuses a remote attendee's Join. */
+export async function joinAnswered(services: Services, event: EventRow, attendee: ActorRow, rsvp: RsvpRow, accepted: boolean): Promise<void> {
+  const organiser = organiserOf(services, event);
+  if (!rsvp.uri) return;
+  const Kind = accepted ? Accept : Reject;
+  await deliver(services, organiser, [attendee], new Kind({
+    id: new URL(`${organiser.uri}#rsvp-answers/${newId()}`),
+    actor: new URL(organiser.uri),
+    object: new URL(rsvp.uri),
+    to: new URL(attendee.uri),
+  }));
+}
+
+/** Our member answers a remote event. */
+export async function answerSent(services: Services, event: EventRow, organiser: ActorRow, me: ActorRow, answer: "going" | "maybe" | "not_going", uri: string): Promise<void> {
+  const base = { actor: new URL(me.uri), object: new URL(event.uri), to: new URL(organiser.uri) };
+  const activity =
+    answer === "going"
+      ? new Join({ id: new URL(uri), ...base })
+      : answer === "maybe"
+        ? new TentativeAccept({ id: new URL(uri), ...base })
+        : new Leave({ id: new URL(`${me.uri}#leave/${newId()}`), ...base });
+  await deliver(services, me, [organiser], activity);
+}

@@ -1,0 +1,440 @@
+// Agenda pages: the section's agenda (list or month), a member's own agenda,
+// event pages with RSVP buttons, the event form, attendees and minutes, and
+// the calendar feeds. Everything works without JavaScript.
+import { dateFormat } from "../../dates.ts";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { eq } from "drizzle-orm";
+import { UserError } from "../../errors.ts";
+import { canManageMembers, isCardHolder } from "../../members/members.ts";
+import { viewerOf } from "../../posts/posts.ts";
+import type { Services } from "../../services.ts";
+import { actors, calendarTokens, EVENT_CATEGORIES, events, JOIN_MODES, type EventCategory } from "../../storage/schema.ts";
+import {
+  agenda,
+  canEditEvent,
+  cancelEvent,
+  createEvent,
+  getVisibleEvent,
+  instantOf,
+  recordMinutes,
+  updateEvent,
+  wallClock,
+  type EventInput,
+  type EventRow,
+  type Occurrence,
+} from "../../agenda/events.ts";
+import { attendees, counts, decide, remainingCapacity, respond, rsvpOf, type Answer } from "../../agenda/rsvp.ts";
+import { calendarOf } from "../../agenda/ics.ts";
+import { eventDocument } from "../../federation/events.ts";
+import { hashToken, newToken } from "../../storage/tokens.ts";
+import { html, raw, type Html } from "../html.ts";
+import { csrfField, layout, type PageContext } from "../layout.ts";
+import { requireUser, sendPage } from "../respond.ts";
+
+type Form = Record<string, string | string[] | undefined>;
+type WithId = FastifyRequest<{ Params: { id: string } }>;
+
+const DAY = 86_400_000;
+
+function one(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+}
+
+function idOf(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UserError("event_not_found", 404);
+  return Number(value);
+}
+
+function when(page: PageContext, occurrence: { start: number; end: number | null }, timezone: string): string {
+  const locale = page.locale === "fr" ? "fr-FR" : "en-GB";
+  const day = dateFormat(locale, { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.start);
+  if (occurrence.end == null) return day;
+  const sameDay = wallClock(occurrence.start, timezone).slice(0, 8) === wallClock(occurrence.end, timezone).slice(0, 8);
+  const end = dateFormat(locale, sameDay ? { timeStyle: "short", timeZone: timezone } : { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.end);
+  return `${day} – ${end}`;
+}
+
+/** "2026-12-01T18:30" typed in the event's time zone → an instant. */
+function parseLocal(value: string, timezone: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
+  if (!m) return null;
+  return instantOf(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!), timezone);
+}
+
+function localInput(ms: number | null, timezone: string): string {
+  if (ms == null) return "";
+  const w = wallClock(ms, timezone);
+  return `${w.slice(0, 4)}-${w.slice(4, 6)}-${w.slice(6, 8)}T${w.slice(9, 11)}:${w.slice(11, 13)}`;
+}
+
+function placeText(event: EventRow): string {
+  return [event.placeName, event.street, [event.postalCode, event.locality].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+}
+
+function inputOf(form: Form): EventInput {
+  const timezone = one(form.timezone) || "Europe/Paris";
+  const start = parseLocal(one(form.start), timezone);
+  if (start == null) throw new UserError("event_start_invalid", 422);
+  const end = one(form.end) ? parseLocal(one(form.end), timezone) : null;
+  const number = (v: string) => (v === "" ? null : Number(v));
+  return {
+    title: one(form.title),
+    description: one(form.description),
+    startAt: start,
+    endAt: end,
+    timezone,
+    placeName: one(form.place_name) || null,
+    street: one(form.street) || null,
+    postalCode: one(form.postal_code) || null,
+    locality: one(form.locality) || null,
+    onlineUrl: one(form.online_url) || null,
+    category: (one(form.category) || "other") as EventCategory,
+    capacity: number(one(form.capacity)),
+    audience: one(form.audience) === "section" ? "section" : "public",
+    joinMode: (one(form.join_mode) || "open") as EventInput["joinMode"],
+    status: one(form.status) === "tentative" ? "tentative" : "confirmed",
+    rrule: one(form.rrule) || null,
+    agenda: one(form.agenda).split(/\r?\n/),
+    forSection: one(form.for_section) === "1",
+  };
+}
+
+export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
+  const { db, config } = services;
+
+  const eventList = (page: PageContext, items: Occurrence[]): Html =>
+    items.length === 0
+      ? html`<p>${page.t("agenda.empty")}</p>`
+      : html`<ul class="events">${items.map(
+          (o) => html`<li class="event${o.event.status === "cancelled" ? raw(" cancelled") : ""}">
+  <a href="/events/${o.event.id}"><strong>${o.event.title}</strong></a>
+  ${o.event.status === "cancelled" ? html` <span class="badge">${page.t("event.cancelled")}</span>` : ""}
+  ${o.event.audience === "section" ? html` <span class="badge">🔒 ${page.t("visibility.section_marker")}</span>` : ""}<br>
+  <time datetime="${new Date(o.start).toISOString()}">${when(page, o, o.event.timezone)}</time>
+  ${placeText(o.event) ? html` · ${placeText(o.event)}` : ""} · ${page.t(`category.${o.event.category}`)}
+</li>`,
+        )}</ul>`;
+
+  const monthGrid = (page: PageContext, year: number, month: number, items: Occurrence[]): Html => {
+    const first = Date.UTC(year, month - 1, 1);
+    const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const lead = (new Date(first).getUTCDay() + 6) % 7; // weeks start on Monday
+    const byDay = new Map<number, Occurrence[]>();
+    for (const o of items) {
+      const d = Number(wallClock(o.start, o.event.timezone).slice(6, 8));
+      byDay.set(d, [...(byDay.get(d) ?? []), o]);
+    }
+    const cells: Html[] = [];
+    for (let i = 0; i < lead; i++) cells.push(html`<td></td>`);
+    for (let d = 1; d <= days; d++) {
+      cells.push(html`<td><span class="day">${d}</span>${(byDay.get(d) ?? []).map((o) => html`<a href="/events/${o.event.id}">${wallClock(o.start, o.event.timezone).slice(9, 11)}:${wallClock(o.start, o.event.timezone).slice(11, 13)} ${o.event.title}</a>`)}</td>`);
+    }
+    const rows: Html[] = [];
+    for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
+    const names = page.locale === "fr" ? ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."] : ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    return html`<table class="month"><thead><tr>${names.map((n) => html`<th scope="col">${n}</th>`)}</tr></thead><tbody>${rows}</tbody></table>`;
+  };
+
+  const agendaPage = (request: FastifyRequest, reply: FastifyReply, mine: boolean) => {
+    const { page } = request;
+    const user = mine ? requireUser(request) : page.user;
+    const query = request.query as Record<string, string | undefined>;
+    const viewer = viewerOf(user);
+    const category = EVENT_CATEGORIES.includes(query.category as EventCategory) ? (query.category as EventCategory) : undefined;
+    const locality = query.locality?.trim() || undefined;
+    const monthMatch = /^(\d{4})-(\d{2})$/.exec(query.month ?? "");
+    const base = mine ? "/agenda/me" : "/agenda";
+    const filters = { category, locality, attendingActorId: mine ? user!.actorId : undefined };
+    let body: Html;
+    let title = page.t(mine ? "agenda.mine" : "agenda.title");
+    if (monthMatch) {
+      const [year, month] = [Number(monthMatch[1]), Number(monthMatch[2])];
+      const from = instantOf(Date.UTC(year, month - 1, 1), "Europe/Paris");
+      const to = instantOf(Date.UTC(year, month, 1), "Europe/Paris") - 1;
+      const label = dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { month: "long", year: "numeric", timeZone: "UTC" }).format(Date.UTC(year, month - 1, 15));
+      const prev = month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, "0")}`;
+      const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, "0")}`;
+      title = `${title} — ${label}`;
+      body = html`<nav class="pager"><a href="${base}?month=${prev}">← ${page.t("agenda.previous")}</a> <a href="${base}?month=${next}">${page.t("agenda.next")} →</a></nav>
+${monthGrid(page, year, month, agenda(db, viewer, { from, to, ...filters }))}`;
+    } else {
+      const now = Date.now();
+      body = eventList(page, agenda(db, viewer, { from: now - DAY / 4, to: now + 365 * DAY, ...filters }).slice(0, 200));
+    }
+    const thisMonth = wallClock(Date.now(), "Europe/Paris");
+    return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
+<p class="actions"><a href="${base}">${page.t("agenda.list")}</a> · <a href="${base}?month=${thisMonth.slice(0, 4)}-${thisMonth.slice(4, 6)}">${page.t("agenda.month")}</a>
+${user ? html` · <a href="/events/new">${page.t("event.new")}</a>` : ""} · <a href="${mine ? "/settings/calendar" : "/agenda.ics"}">${page.t("agenda.subscribe")}</a></p>
+<form method="get" action="${base}" class="filters">
+  ${monthMatch ? html`<input type="hidden" name="month" value="${query.month!}">` : ""}
+  <label for="category">${page.t("event.category")}</label>
+  <select id="category" name="category"><option value="">${page.t("agenda.all")}</option>${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === category ? raw("selected") : ""}>${page.t(`category.${c}`)}</option>`)}</select>
+  <label for="locality">${page.t("event.locality")}</label>
+  <input type="text" id="locality" name="locality" value="${locality ?? ""}">
+  <button type="submit">${page.t("agenda.filter")}</button>
+</form>
+${body}`));
+  };
+
+  web.get("/agenda", (request, reply) => agendaPage(request, reply, false));
+  web.get("/agenda/me", (request, reply) => agendaPage(request, reply, true));
+
+  // Public feed: public events only, whoever asks.
+  web.get("/agenda.ics", (_request, reply) => {
+    const rows = agenda(db, { kind: "anonymous" }, { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY }).map((o) => o.event);
+    return sendIcs(reply, calendarOf(config.name, unique(rows), { origin: config.origin }));
+  });
+
+  // Private feed: a secret address per member, for calendar apps that cannot log in.
+  web.get("/agenda/private/:token", (request: FastifyRequest<{ Params: { token: string } }>, reply) => {
+    const token = request.params.token.replace(/\.ics$/, "");
+    const row = db.select().from(calendarTokens).where(eq(calendarTokens.tokenHash, hashToken(token))).get();
+    const user = row ? services.db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, row.userId) }).sync() : undefined;
+    if (!user || user.disabledAt) throw new UserError("calendar_token_invalid", 404);
+    const rows = agenda(db, viewerOf(user), { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY }).map((o) => o.event);
+    return sendIcs(reply, calendarOf(`${config.name} — ${user.username}`, unique(rows), { origin: config.origin }));
+  });
+
+  web.get("/settings/calendar", (request, reply) => {
+    const { page } = request;
+    const user = requireUser(request);
+    const has = !!db.select().from(calendarTokens).where(eq(calendarTokens.userId, user.id)).get();
+    const fresh = (request.query as Record<string, string | undefined>).token;
+    return sendPage(reply, layout(page, page.t("calendar.title"), html`<h1>${page.t("calendar.title")}</h1>
+<p>${page.t("calendar.intro")}</p>
+<p><a href="/agenda.ics">${config.origin}/agenda.ics</a> — ${page.t("calendar.public")}</p>
+${fresh ? html`<p>${page.t("calendar.private_new")}</p><p><code id="calendar-link" class="code">${config.origin}/agenda/private/${fresh}.ics</code></p>` : has ? html`<p>${page.t("calendar.private_exists")}</p>` : ""}
+<form method="post" action="/settings/calendar">${csrfField(page)}<button type="submit">${page.t(has ? "calendar.renew" : "calendar.create")}</button></form>
+${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(page)}<button type="submit" class="secondary">${page.t("calendar.revoke")}</button></form>` : ""}`));
+  });
+
+  web.post("/settings/calendar", (request, reply) => {
+    const user = requireUser(request);
+    const token = newToken();
+    db.insert(calendarTokens).values({ userId: user.id, tokenHash: hashToken(token) }).onConflictDoUpdate({ target: calendarTokens.userId, set: { tokenHash: hashToken(token), createdAt: Date.now() } }).run();
+    // Shown once, on the page the browser is sent to; only its hash is kept.
+    return reply.redirect(`/settings/calendar?token=${token}`, 303);
+  });
+
+  web.post("/settings/calendar/revoke", (request, reply) => {
+    const user = requireUser(request);
+    db.delete(calendarTokens).where(eq(calendarTokens.userId, user.id)).run();
+    return reply.redirect("/settings/calendar", 303);
+  });
+
+  const eventForm = (page: PageContext, action: string, event?: EventRow, error?: string) => {
+    const { t, user } = page;
+    const tz = event?.timezone ?? "Europe/Paris";
+    const v = (x: string | number | null | undefined) => (x == null ? "" : String(x));
+    return layout(page, t(event ? "event.edit" : "event.new"), html`<h1>${t(event ? "event.edit" : "event.new")}</h1>
+<form method="post" action="${action}">
+  ${csrfField(page)}
+  <label for="title">${t("event.title")}</label>
+  <input type="text" id="title" name="title" required maxlength="200" value="${v(event?.title)}">
+  <label for="start">${t("event.start")}</label>
+  <input type="datetime-local" id="start" name="start" required value="${localInput(event?.startAt ?? null, tz)}">
+  <label for="end">${t("event.end")}</label>
+  <input type="datetime-local" id="end" name="end" value="${localInput(event?.endAt ?? null, tz)}">
+  <input type="hidden" name="timezone" value="${tz}">
+  <label for="category">${t("event.category")}</label>
+  <select id="category" name="category">${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === (event?.category ?? "section_meeting") ? raw("selected") : ""}>${t(`category.${c}`)}</option>`)}</select>
+  <label for="description">${t("event.description")}</label>
+  <textarea id="description" name="description" rows="5">${v(event?.source)}</textarea>
+  <label for="agenda">${t("event.agenda")}</label>
+  <textarea id="agenda" name="agenda" rows="4" aria-describedby="agenda-help">${event ? (JSON.parse(event.agenda) as string[]).join("\n") : ""}</textarea>
+  <p class="help" id="agenda-help">${t("event.agenda_help")}</p>
+  <label for="place_name">${t("event.place_name")}</label>
+  <input type="text" id="place_name" name="place_name" value="${v(event?.placeName)}">
+  <label for="street">${t("event.street")}</label>
+  <input type="text" id="street" name="street" value="${v(event?.street)}">
+  <label for="postal_code">${t("event.postal_code")}</label>
+  <input type="text" id="postal_code" name="postal_code" inputmode="numeric" value="${v(event?.postalCode)}">
+  <label for="locality">${t("event.locality")}</label>
+  <input type="text" id="locality" name="locality" value="${v(event?.locality)}">
+  <label for="online_url">${t("event.online_url")}</label>
+  <input type="url" id="online_url" name="online_url" value="${v(event?.onlineUrl)}">
+  <label for="capacity">${t("event.capacity")}</label>
+  <input type="number" id="capacity" name="capacity" min="1" value="${v(event?.capacity)}">
+  <label for="join_mode">${t("event.join_mode")}</label>
+  <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (event?.joinMode ?? "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
+  <label for="audience">${t("event.audience")}</label>
+  <select id="audience" name="audience">
+    <option value="public" ${event?.audience !== "section" ? raw("selected") : ""}>${t("visibility.public")}</option>
+    ${user && isCardHolder(user.role) ? html`<option value="section" ${event?.audience === "section" ? raw("selected") : ""}>${t("visibility.section")}</option>` : ""}
+  </select>
+  <label for="rrule">${t("event.rrule")}</label>
+  <select id="rrule" name="rrule">
+    ${["", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].map((r) => html`<option value="${r}" ${r === (event?.rrule ?? "") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
+    ${event?.rrule && !["FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].includes(event.rrule) ? html`<option value="${event.rrule}" selected>${event.rrule}</option>` : ""}
+  </select>
+  <label><input type="checkbox" name="status" value="tentative" ${event?.status === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
+  ${user && canManageMembers(user.role) && !event ? html`<label><input type="checkbox" name="for_section" value="1" checked> ${t("event.for_section")}</label>` : ""}
+  <p><button type="submit">${t(event ? "event.save" : "event.create")}</button></p>
+</form>`, { error });
+  };
+
+  web.get("/events/new", (request, reply) => {
+    requireUser(request);
+    return sendPage(reply, eventForm(request.page, "/events"));
+  });
+
+  web.post("/events", async (request, reply) => {
+    const user = requireUser(request);
+    try {
+      const event = await createEvent(services, user, inputOf(request.body as Form));
+      return reply.redirect(`/events/${event.id}?notice=created`, 303);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return sendPage(reply, eventForm(request.page, "/events", undefined, request.page.t(error.code, error.params)), error.status);
+    }
+  });
+
+  web.get("/events/:id.ics", (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const event = getVisibleEvent(db, viewerOf(request.page.user), idOf(request.params.id));
+    return sendIcs(reply, calendarOf(event.title, [event], { origin: config.origin }));
+  });
+
+  web.get("/events/:id", (request: WithId, reply) => {
+    const { page } = request;
+    const accept = request.headers.accept ?? "";
+    const id = idOf(request.params.id);
+    // ActivityPub clients get the Event object; section-only events do not exist for them.
+    if (/application\/(activity|ld)\+json/.test(accept)) {
+      const event = db.select().from(events).where(eq(events.id, id)).get();
+      const organiser = event && db.select().from(actors).where(eq(actors.id, event.actorId)).get();
+      if (!event || event.audience !== "public" || !organiser?.local) return reply.code(404).type("application/json").send({ error: "Not found" });
+      return reply.type("application/activity+json").send(eventDocument(event, organiser, { going: counts(db, event.id).going, remaining: remainingCapacity(db, event) }));
+    }
+    const event = getVisibleEvent(db, viewerOf(page.user), id);
+    const organiser = db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
+    const tally = counts(db, event.id);
+    const remaining = remainingCapacity(db, event);
+    const mine = page.user ? rsvpOf(db, event.id, page.user.actorId) : undefined;
+    const editable = page.user ? canEditEvent(services, page.user, event) : false;
+    const items = JSON.parse(event.agenda) as string[];
+    const place = placeText(event);
+    const map = event.latitude != null && event.longitude != null
+      ? `https://www.openstreetmap.org/?mlat=${event.latitude}&mlon=${event.longitude}#map=17/${event.latitude}/${event.longitude}`
+      : place ? `https://www.openstreetmap.org/search?query=${encodeURIComponent(place)}` : null;
+    const notice = (request.query as Record<string, string | undefined>).notice;
+    const answerButton = (answer: Answer) => html`<button type="submit" name="answer" value="${answer}" ${mine && (mine.status === answer || (answer === "going" && ["waiting", "pending"].includes(mine.status))) ? raw('aria-pressed="true"') : ""}>${page.t(`rsvp.${answer}`)}</button>`;
+    return sendPage(reply, layout(page, event.title, html`<article class="event-page">
+<h1>${event.title}</h1>
+${event.status === "cancelled" ? html`<p class="error">${page.t("event.cancelled_notice")}</p>` : ""}
+${event.status === "tentative" ? html`<p class="badge">${page.t("event.tentative")}</p>` : ""}
+${event.audience === "section" ? html`<p class="badge">🔒 ${page.t("visibility.section_marker")}</p>` : ""}
+<p><time datetime="${new Date(event.startAt).toISOString()}">${when(page, { start: event.startAt, end: event.endAt }, event.timezone)}</time>${event.rrule ? html` · ${page.t(`rrule.${event.rrule}`) === `rrule.${event.rrule}` ? event.rrule : page.t(`rrule.${event.rrule}`)}` : ""}</p>
+<p>${page.t(`category.${event.category}`)} · ${page.t("event.organiser")} : ${organiser.name || organiser.username}</p>
+${place ? html`<p>📍 ${place}${map ? html` — <a href="${map}" rel="noopener noreferrer">${page.t("event.map")}</a>` : ""}</p>` : ""}
+${event.onlineUrl ? html`<p>💻 <a href="${event.onlineUrl}" rel="noopener noreferrer">${event.onlineUrl}</a></p>` : ""}
+<div class="content">${raw(event.description)}</div>
+${items.length ? html`<h2>${page.t("event.agenda")}</h2><ol>${items.map((i) => html`<li>${i}</li>`)}</ol>` : ""}
+<p id="attendance">${page.t("event.going_count", { n: organiser.local ? tally.going : (event.remoteParticipants ?? tally.going) })}${remaining != null ? html` · ${page.t("event.remaining", { n: remaining })}` : ""}${tally.waiting ? html` · ${page.t("event.waiting_count", { n: tally.waiting })}` : ""}</p>
+${mine ? html`<p id="my-rsvp">${page.t(`rsvp.status.${mine.status}`)}</p>` : ""}
+${page.user && event.status !== "cancelled"
+  ? html`<form method="post" action="/events/${event.id}/rsvp" class="rsvp">${csrfField(page)}${answerButton("going")} ${answerButton("maybe")} ${answerButton("not_going")}</form>`
+  : !page.user ? html`<p><a href="/login?next=/events/${event.id}">${page.t("event.login_to_answer")}</a></p>` : ""}
+<p><a href="/events/${event.id}.ics">📅 ${page.t("event.add_to_calendar")}</a></p>
+${event.minutes ? html`<h2>${page.t("event.minutes")}</h2><div class="minutes">${event.minutes.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>` : ""}
+${editable ? html`<p class="actions"><a href="/events/${event.id}/edit">${page.t("event.edit")}</a> · <a href="/events/${event.id}/attendees">${page.t("event.attendees")}</a> · <a href="/events/${event.id}/minutes">${page.t("event.minutes")}</a></p>
+${event.status !== "cancelled" ? html`<form method="post" action="/events/${event.id}/cancel">${csrfField(page)}<button type="submit" class="secondary">${page.t("event.cancel")}</button></form>` : ""}` : ""}
+</article>`, { notice: notice ? page.t(`event.notice.${notice}`) : undefined }));
+  });
+
+  const editable = (request: FastifyRequest, id: number) => {
+    const user = requireUser(request);
+    const event = db.select().from(events).where(eq(events.id, id)).get();
+    if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
+    return { user, event };
+  };
+
+  web.get("/events/:id/edit", (request: WithId, reply) => {
+    const { event } = editable(request, idOf(request.params.id));
+    return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event));
+  });
+
+  web.post("/events/:id", async (request: WithId, reply) => {
+    const { user, event } = editable(request, idOf(request.params.id));
+    try {
+      await updateEvent(services, user, event.id, inputOf(request.body as Form));
+      return reply.redirect(`/events/${event.id}?notice=saved`, 303);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event, request.page.t(error.code, error.params)), error.status);
+    }
+  });
+
+  web.post("/events/:id/cancel", async (request: WithId, reply) => {
+    const { user, event } = editable(request, idOf(request.params.id));
+    await cancelEvent(services, user, event.id);
+    return reply.redirect(`/events/${event.id}`, 303);
+  });
+
+  web.post("/events/:id/rsvp", async (request: WithId, reply) => {
+    const user = requireUser(request);
+    const answer = one((request.body as Form).answer) as Answer;
+    if (!["going", "maybe", "not_going"].includes(answer)) throw new UserError("rsvp_invalid", 422);
+    const row = await respond(services, user, idOf(request.params.id), answer);
+    return reply.redirect(`/events/${request.params.id}?notice=${row.status}`, 303);
+  });
+
+  web.get("/events/:id/attendees", (request: WithId, reply) => {
+    const { page } = request;
+    const { event } = editable(request, idOf(request.params.id));
+    const rows = attendees(db, event.id);
+    return sendPage(reply, layout(page, page.t("event.attendees"), html`<h1>${page.t("event.attendees")} — ${event.title}</h1>
+<p><a href="/events/${event.id}/attendees.csv">${page.t("event.export_csv")}</a></p>
+<table><thead><tr><th scope="col">${page.t("field.display_name")}</th><th scope="col">${page.t("members.username")}</th><th scope="col">${page.t("rsvp.answer")}</th><th scope="col"></th></tr></thead>
+<tbody>${rows.map((r) => html`<tr><td>${r.actor.name || r.actor.username}</td><td>@${r.actor.username}${r.actor.local ? "" : `@${r.actor.domain}`}</td><td>${page.t(`rsvp.status.${r.rsvp.status}`)}</td><td>${r.rsvp.status === "pending" ? html`<form method="post" action="/events/${event.id}/attendees/${r.actor.id}/accept" class="inline">${csrfField(page)}<button type="submit">${page.t("requests.accept")}</button></form> <form method="post" action="/events/${event.id}/attendees/${r.actor.id}/reject" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("requests.reject")}</button></form>` : ""}</td></tr>`)}</tbody></table>`));
+  });
+
+  web.get("/events/:id/attendees.csv", (request: WithId, reply) => {
+    const { event } = editable(request, idOf(request.params.id));
+    const cell = (s: string) => `"${s.replace(/"/g, '""').replace(/^[=+\-@]/, "'$&")}"`;
+    const lines = [["nom", "compte", "reponse", "present", "date"].join(";"), ...attendees(db, event.id).map((r) => [cell(r.actor.name || r.actor.username), cell(`${r.actor.username}@${r.actor.domain}`), r.rsvp.status, r.rsvp.attended ? "oui" : "non", new Date(r.rsvp.createdAt).toISOString()].join(";"))];
+    return reply
+      .type("text/csv; charset=utf-8")
+      .header("content-disposition", `attachment; filename="participants-${event.id}.csv"`)
+      .send(`\ufeff${lines.join("\r\n")}\r\n`);
+  });
+
+  const decision = (accept: boolean) => async (request: FastifyRequest<{ Params: { id: string; actor: string } }>, reply: FastifyReply) => {
+    const user = requireUser(request);
+    await decide(services, user, idOf(request.params.id), idOf(request.params.actor), accept);
+    return reply.redirect(`/events/${request.params.id}/attendees`, 303);
+  };
+  web.post("/events/:id/attendees/:actor/accept", decision(true));
+  web.post("/events/:id/attendees/:actor/reject", decision(false));
+
+  web.get("/events/:id/minutes", (request: WithId, reply) => {
+    const { page } = request;
+    const { event } = editable(request, idOf(request.params.id));
+    const rows = attendees(db, event.id).filter((r) => r.rsvp.status === "going" || r.rsvp.status === "maybe");
+    return sendPage(reply, layout(page, page.t("event.minutes"), html`<h1>${page.t("event.minutes")} — ${event.title}</h1>
+<form method="post" action="/events/${event.id}/minutes">
+  ${csrfField(page)}
+  <label for="minutes">${page.t("event.minutes_text")}</label>
+  <textarea id="minutes" name="minutes" rows="12">${event.minutes ?? ""}</textarea>
+  <fieldset><legend>${page.t("event.present")}</legend>
+  ${rows.map((r) => html`<label><input type="checkbox" name="present" value="${r.actor.id}" ${r.rsvp.attended ? raw("checked") : ""}> ${r.actor.name || r.actor.username}</label>`)}
+  </fieldset>
+  <p><button type="submit">${page.t("event.save")}</button></p>
+</form>`));
+  });
+
+  web.post("/events/:id/minutes", (request: WithId, reply) => {
+    const { user, event } = editable(request, idOf(request.params.id));
+    const form = request.body as Form;
+    const present = (Array.isArray(form.present) ? form.present : form.present ? [form.present] : []).filter((x) => /^\d+$/.test(x)).map(Number);
+    recordMinutes(services, user, event.id, one(form.minutes), present);
+    return reply.redirect(`/events/${event.id}?notice=saved`, 303);
+  });
+}
+
+function unique(rows: EventRow[]): EventRow[] {
+  return [...new Map(rows.map((r) => [r.id, r])).values()];
+}
+
+function sendIcs(reply: FastifyReply, body: string): FastifyReply {
+  return reply.type("text/calendar; charset=utf-8").header("cache-control", "private, max-age=300").send(body);
+}
