@@ -18,6 +18,7 @@ import { registerSearchRoutes } from "./routes/search.ts";
 import { registerStatusRoutes } from "./routes/statuses.ts";
 import { registerStreaming } from "./routes/streaming.ts";
 import { registerTimelineRoutes } from "./routes/timelines.ts";
+import { registerCoopolApi } from "../api/index.ts";
 
 /** Multipart fields as plain values, files as { data, contentType }. */
 interface FilePart {
@@ -74,6 +75,8 @@ export async function registerMastodonApi(app: FastifyInstance, services: Servic
     registerMediaRoutes(api, services);
     registerSearchRoutes(api, services);
     registerStreaming(api, services);
+    // Coopol's own API shares this scope: same tokens, CORS, parsing and errors.
+    registerCoopolApi(api, services);
 
     // An unknown API address answers in the API's shape, not with a web page.
     api.all("/api/*", async (request, reply) => {

@@ -1,0 +1,60 @@
+// Coopol's own JSON entities (for /api/coopol/v1), in one place. Accounts
+// reuse the Mastodon entity, so clients need one account shape only.
+import { eq } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { actors } from "../storage/schema.ts";
+import type { User } from "../members/members.ts";
+import type { EventRow, Occurrence } from "../agenda/events.ts";
+import { counts, remainingCapacity, rsvpOf, type RsvpRow } from "../agenda/rsvp.ts";
+import { renderAccount, type MastoAccount } from "../mastodon/entities.ts";
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+export function renderEvent(services: Services, viewer: User | null, event: EventRow) {
+  const { db } = services;
+  const organiser = db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
+  const tally = counts(db, event.id);
+  const mine = viewer ? rsvpOf(db, event.id, viewer.actorId) : undefined;
+  return {
+    id: String(event.id),
+    uri: event.uri,
+    url: event.url ?? event.uri,
+    title: event.title,
+    description: event.description,
+    start: iso(event.startAt)!,
+    end: iso(event.endAt),
+    timezone: event.timezone,
+    place: {
+      name: event.placeName,
+      street: event.street,
+      postal_code: event.postalCode,
+      locality: event.locality,
+      latitude: event.latitude,
+      longitude: event.longitude,
+    },
+    online_url: event.onlineUrl,
+    category: event.category,
+    capacity: event.capacity,
+    remaining: remainingCapacity(db, event),
+    audience: event.audience,
+    join_mode: event.joinMode,
+    status: event.status,
+    rrule: event.rrule,
+    agenda: JSON.parse(event.agenda) as string[],
+    minutes: event.minutes,
+    organiser: renderAccount(services, organiser) as MastoAccount,
+    local: organiser.local,
+    counts: { going: organiser.local ? tally.going : (event.remoteParticipants ?? tally.going), maybe: tally.maybe, waiting: tally.waiting, pending: tally.pending },
+    my_rsvp: mine ? mine.status : null,
+    sequence: event.sequence,
+    ics_url: `${services.config.origin}/events/${event.id}.ics`,
+  };
+}
+
+export function renderOccurrence(services: Services, viewer: User | null, occurrence: Occurrence) {
+  return { start: iso(occurrence.start)!, end: iso(occurrence.end), event: renderEvent(services, viewer, occurrence.event) };
+}
+
+export function renderRsvp(services: Services, row: RsvpRow, actor: typeof actors.$inferSelect) {
+  return { account: renderAccount(services, actor), status: row.status, attended: row.attended, created_at: iso(row.createdAt)! };
+}

@@ -1,0 +1,193 @@
+// The OpenAPI 3.1 description of /api/coopol/v1, served at
+// /api/coopol/v1/openapi.json. Tests validate real responses against it.
+import { EVENT_AUDIENCES, EVENT_CATEGORIES, EVENT_STATUSES, JOIN_MODES, RSVP_STATUSES } from "../storage/schema.ts";
+import { SOFTWARE_VERSION } from "../members/stats.ts";
+
+const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Record<string, unknown>, description = "OK") => ({ description, content: { "application/json": { schema } } });
+const errors = {
+  "401": json(ref("Error"), "No valid access token"),
+  "403": json(ref("Error"), "The token lacks the scope, or the member the right"),
+  "404": json(ref("Error"), "Not found, or not visible to you"),
+  "422": json(ref("Error"), "Invalid input, explained in plain words"),
+};
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^\\d+$" } };
+const security = (scope: string) => [{ oauth: [scope] }];
+
+const EventInput = {
+  type: "object",
+  required: ["title", "start"],
+  additionalProperties: false,
+  properties: {
+    title: { type: "string", maxLength: 200 },
+    description: { type: "string", description: "Plain text; links and hashtags are linked." },
+    start: { type: "string", format: "date-time" },
+    end: nullable({ type: "string", format: "date-time" }),
+    timezone: { type: "string", default: "Europe/Paris" },
+    place: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        name: nullable({ type: "string" }),
+        street: nullable({ type: "string" }),
+        postal_code: nullable({ type: "string" }),
+        locality: nullable({ type: "string" }),
+        latitude: nullable({ type: "number" }),
+        longitude: nullable({ type: "number" }),
+      },
+    },
+    online_url: nullable({ type: "string", format: "uri" }),
+    category: { enum: [...EVENT_CATEGORIES] },
+    capacity: nullable({ type: "integer", minimum: 1 }),
+    audience: { enum: [...EVENT_AUDIENCES], description: "section: this instance's card-holders only, never federated." },
+    join_mode: { enum: [...JOIN_MODES] },
+    status: { enum: ["tentative", "confirmed"] },
+    rrule: nullable({ type: "string", description: "RFC 5545 RRULE value, e.g. FREQ=MONTHLY;BYDAY=1TU" }),
+    agenda: { type: "array", items: { type: "string" } },
+    for_section: { type: "boolean", description: "Organised by the section (secretaries and admins)." },
+  },
+};
+
+export const openapi = {
+  openapi: "3.1.0",
+  info: {
+    title: "Coopol API",
+    version: SOFTWARE_VERSION,
+    description: "What Coopol's web pages do that Mastodon apps cannot: the agenda. Authorised by the same OAuth tokens as the Mastodon API (scopes read and write).",
+    license: { name: "AGPL-3.0-or-later", identifier: "AGPL-3.0-or-later" },
+  },
+  servers: [{ url: "/api/coopol/v1" }],
+  components: {
+    securitySchemes: {
+      oauth: { type: "oauth2", flows: { authorizationCode: { authorizationUrl: "/oauth/authorize", tokenUrl: "/oauth/token", scopes: { read: "Read", write: "Write" } } } },
+    },
+    schemas: {
+      Error: { type: "object", required: ["error"], properties: { error: { type: "string" } } },
+      Account: {
+        type: "object",
+        description: "Mastodon's Account entity.",
+        required: ["id", "username", "acct", "display_name", "url", "group"],
+        properties: { id: { type: "string" }, username: { type: "string" }, acct: { type: "string" }, display_name: { type: "string" }, url: { type: "string" }, group: { type: "boolean" } },
+      },
+      EventInput,
+      Event: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "uri", "url", "title", "description", "start", "end", "timezone", "place", "online_url", "category", "capacity", "remaining", "audience", "join_mode", "status", "rrule", "agenda", "minutes", "organiser", "local", "counts", "my_rsvp", "sequence", "ics_url"],
+        properties: {
+          id: { type: "string" },
+          uri: { type: "string", format: "uri" },
+          url: { type: "string", format: "uri" },
+          title: { type: "string" },
+          description: { type: "string", description: "Sanitised HTML." },
+          start: { type: "string", format: "date-time" },
+          end: nullable({ type: "string", format: "date-time" }),
+          timezone: { type: "string" },
+          place: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "street", "postal_code", "locality", "latitude", "longitude"],
+            properties: {
+              name: nullable({ type: "string" }),
+              street: nullable({ type: "string" }),
+              postal_code: nullable({ type: "string" }),
+              locality: nullable({ type: "string" }),
+              latitude: nullable({ type: "number" }),
+              longitude: nullable({ type: "number" }),
+            },
+          },
+          online_url: nullable({ type: "string" }),
+          category: { enum: [...EVENT_CATEGORIES] },
+          capacity: nullable({ type: "integer" }),
+          remaining: nullable({ type: "integer" }),
+          audience: { enum: [...EVENT_AUDIENCES] },
+          join_mode: { enum: [...JOIN_MODES] },
+          status: { enum: [...EVENT_STATUSES] },
+          rrule: nullable({ type: "string" }),
+          agenda: { type: "array", items: { type: "string" } },
+          minutes: nullable({ type: "string" }),
+          organiser: ref("Account"),
+          local: { type: "boolean" },
+          counts: {
+            type: "object",
+            additionalProperties: false,
+            required: ["going", "maybe", "waiting", "pending"],
+            properties: { going: { type: "integer" }, maybe: { type: "integer" }, waiting: { type: "integer" }, pending: { type: "integer" } },
+          },
+          my_rsvp: nullable({ enum: [...RSVP_STATUSES] }),
+          sequence: { type: "integer" },
+          ics_url: { type: "string", format: "uri" },
+        },
+      },
+      Occurrence: {
+        type: "object",
+        additionalProperties: false,
+        required: ["start", "end", "event"],
+        properties: { start: { type: "string", format: "date-time" }, end: nullable({ type: "string", format: "date-time" }), event: ref("Event") },
+      },
+      Rsvp: {
+        type: "object",
+        additionalProperties: false,
+        required: ["account", "status", "attended", "created_at"],
+        properties: { account: ref("Account"), status: { enum: [...RSVP_STATUSES] }, attended: { type: "boolean" }, created_at: { type: "string", format: "date-time" } },
+      },
+    },
+  },
+  paths: {
+    "/events": {
+      get: {
+        summary: "The agenda: occurrences in a period, recurrences expanded",
+        security: security("read"),
+        parameters: [
+          { name: "from", in: "query", schema: { type: "string", format: "date-time" }, description: "Default: now" },
+          { name: "to", in: "query", schema: { type: "string", format: "date-time" }, description: "Default: one year after from; at most two years" },
+          { name: "category", in: "query", schema: { enum: [...EVENT_CATEGORIES] } },
+          { name: "locality", in: "query", schema: { type: "string" } },
+          { name: "mine", in: "query", schema: { type: "boolean" }, description: "Only events I organise or answered" },
+        ],
+        responses: { "200": json({ type: "array", items: ref("Occurrence") }), ...errors },
+      },
+      post: {
+        summary: "Create an event",
+        security: security("write"),
+        requestBody: { required: true, content: { "application/json": { schema: ref("EventInput") } } },
+        responses: { "200": json(ref("Event")), ...errors },
+      },
+    },
+    "/events/{id}": {
+      parameters: [idParam],
+      get: { summary: "One event", security: security("read"), responses: { "200": json(ref("Event")), ...errors } },
+      put: { summary: "Change an event (organiser)", security: security("write"), requestBody: { required: true, content: { "application/json": { schema: ref("EventInput") } } }, responses: { "200": json(ref("Event")), ...errors } },
+    },
+    "/events/{id}/cancel": { parameters: [idParam], post: { summary: "Cancel an event (organiser)", security: security("write"), responses: { "200": json(ref("Event")), ...errors } } },
+    "/events/{id}/rsvp": {
+      parameters: [idParam],
+      post: {
+        summary: "Answer an event, here or on another instance",
+        security: security("write"),
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["answer"], properties: { answer: { enum: ["going", "maybe", "not_going"] } } } } } },
+        responses: { "200": json(ref("Event")), ...errors },
+      },
+    },
+    "/events/{id}/attendees": { parameters: [idParam], get: { summary: "Who answered (organiser)", security: security("read"), responses: { "200": json({ type: "array", items: ref("Rsvp") }), ...errors } } },
+    "/events/{id}/attendees/{account_id}": {
+      parameters: [idParam, { name: "account_id", in: "path", required: true, schema: { type: "string", pattern: "^\\d+$" } }],
+      post: {
+        summary: "Accept or refuse a request (approval mode, organiser)",
+        security: security("write"),
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["accept"], properties: { accept: { type: "boolean" } } } } } },
+        responses: { "200": json(ref("Rsvp")), ...errors },
+      },
+    },
+    "/events/{id}/minutes": {
+      parameters: [idParam],
+      put: {
+        summary: "Write the minutes and who was present (organiser)",
+        security: security("write"),
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["minutes"], properties: { minutes: { type: "string" }, present: { type: "array", items: { type: "string" }, description: "Account ids" } } } } } },
+        responses: { "200": json(ref("Event")), ...errors },
+      },
+    },
+  },
+} as const;
