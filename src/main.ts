@@ -1,6 +1,11 @@
 // `npm start`: reads the configuration, opens ./data, serves the instance.
-import { createInstance } from "./app.ts";
+import { enableCompileCache } from "node:module";
 import { ConfigError, loadConfig } from "./config.ts";
+
+// Node keeps compiled modules on disk between starts: about 0.2 s less per start
+// (see docs/performance.md). Enabled before the application's modules load.
+enableCompileCache();
+const { createInstance } = await import("./app.ts");
 
 /** A configuration problem ends the process with one sentence and code 2. */
 async function orRefuse<T>(step: () => T | Promise<T>): Promise<T> {

@@ -1,0 +1,191 @@
+// Starting the processes the benchmark measures: a Coopol instance exactly as
+// `npm start` runs it (`node src/main.ts`), or the bare baseline server, each
+// on a fresh temporary data directory and a free port on 127.0.0.1.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { request } from "undici";
+
+export const ROOT = new URL("..", import.meta.url).pathname;
+
+export type ServerKind = "coopol" | "baseline";
+
+const ENTRY: Record<ServerKind, string> = {
+  coopol: join(ROOT, "src/main.ts"),
+  baseline: join(ROOT, "bench/baseline-server.ts"),
+};
+
+/**
+ * Extra Node options for the measured servers only (not the benchmark
+ * process), e.g. COOPOL_BENCH_NODE_ARGS="--max-semi-space-size=8" to try a
+ * GC setting, or "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+ */
+const NODE_ARGS = (process.env.COOPOL_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface Memory {
+  /** Resident set size now, in MiB (VmRSS). */
+  rss: number;
+  /** Highest resident set size so far, in MiB (VmHWM). */
+  peak: number;
+}
+
+/** Reads a process's memory from /proc/<pid>/status (Linux only). */
+export function memoryOf(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  };
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
+}
+
+/**
+ * CPU time a process has used so far (user + system, all its threads), in
+ * seconds, from /proc/<pid>/stat. Linux counts it in ticks of 1/100 s.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may hold spaces: count fields after its ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export interface Server {
+  kind: ServerKind;
+  name: string;
+  port: number;
+  origin: string;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  pid: number;
+  /** Milliseconds from spawn to the first 200 from /healthz. */
+  startMs: number;
+  output: string[];
+  memory(): Memory;
+  cpuSeconds(): number;
+  /** Runs Coopol's admin CLI on this server's data directory. */
+  cli(args: string[], stdin?: string): { status: number | null; stdout: string; stderr: string };
+  /** A read-only query on the server's SQLite file. */
+  query<T>(sql: string, ...params: unknown[]): T[];
+  stop(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Spawns a server on a fresh data directory and resolves once /healthz
+ * answers 200, with the time that took. The port is polled every 5 ms.
+ */
+export async function startServer(kind: ServerKind, name: string): Promise<Server> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), `coopol-bench-${name}-`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    COOPOL_ORIGIN: origin,
+    COOPOL_DATA: dataDir,
+    COOPOL_NAME: `Bench ${name}`,
+    COOPOL_HANDLE: `bench_${name.replace(/[^a-z0-9_]/g, "_")}`,
+    // The two instances talk to each other on 127.0.0.1 (key and actor fetches).
+    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
+    LOG_LEVEL: "warn",
+  };
+  const output: string[] = [];
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ENTRY[kind]], { env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+
+  let stopping = false;
+  let running = false;
+  child.once("exit", (code, signal) => {
+    // During start-up the error thrown below already carries the output.
+    if (!running || stopping) return;
+    // Coopol exits with 0 only from its SIGTERM/SIGINT handler: someone outside stopped it.
+    const why = code === 0 ? "exit 0: it received SIGTERM or SIGINT from outside the benchmark" : (signal ?? `exit ${code}`);
+    process.stderr.write(`\n!! ${kind} ${name} (pid ${child.pid}) stopped unexpectedly (${why}):\n${output.join("")}\n`);
+  });
+
+  let startMs = Number.NaN;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`${kind} ${name} exited during start-up:\n${output.join("")}`);
+    }
+    try {
+      const res = await request(`${origin}/healthz`, { reset: true });
+      await res.body.dump();
+      if (res.statusCode === 200) {
+        startMs = performance.now() - started;
+        running = true;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  if (Number.isNaN(startMs)) {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`${kind} ${name} did not answer within 30 s:\n${output.join("")}`);
+  }
+
+  const stop = async () => {
+    stopping = true;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    });
+  };
+
+  return {
+    kind,
+    name,
+    port,
+    origin,
+    dataDir,
+    env,
+    pid: child.pid!,
+    startMs,
+    output,
+    memory: () => memoryOf(child.pid!),
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    cli(args, stdin) {
+      const result = spawnSync(process.execPath, [join(ROOT, "src/cli/main.ts"), ...args], { env, input: stdin ?? "", encoding: "utf8" });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+    query<T>(sql: string, ...params: unknown[]): T[] {
+      const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare(sql).all(...params) as T[];
+      } finally {
+        db.close();
+      }
+    },
+    stop,
+    async dispose() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
