@@ -90,6 +90,29 @@ export function sectionActor(services: Services) {
   return services.db.select().from(actors).where(and(eq(actors.username, services.config.handle), eq(actors.local, true))).get()!;
 }
 
+/** The columns an organiser sets, the same for a new event and an edit. */
+function columnsOf(origin: string, data: ReturnType<typeof checked>) {
+  const description = data.description?.trim() ?? "";
+  return {
+    title: data.title,
+    description: description ? formatText(description, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(origin, tag) }) : "",
+    source: description,
+    startAt: data.startAt,
+    endAt: data.endAt ?? null,
+    timezone: data.timezone!,
+    placeName: data.placeName?.trim() || null,
+    street: data.street?.trim() || null,
+    postalCode: data.postalCode?.trim() || null,
+    locality: data.locality?.trim() || null,
+    latitude: data.latitude ?? null,
+    longitude: data.longitude ?? null,
+    onlineUrl: data.onlineUrl?.trim() || null,
+    capacity: data.capacity ?? null,
+    rrule: data.rrule,
+    agenda: JSON.stringify(data.agenda),
+  };
+}
+
 export async function createEvent(services: Services, user: User, input: EventInput): Promise<EventRow> {
   const { db, config } = services;
   const data = checked(input);
@@ -97,7 +120,6 @@ export async function createEvent(services: Services, user: User, input: EventIn
   if (data.audience === "section" && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
   const organiser = input.forSection ? sectionActor(services) : actorOf(db, user);
   const id = newId();
-  const description = data.description?.trim() ?? "";
   const row = db
     .insert(events)
     .values({
@@ -105,26 +127,11 @@ export async function createEvent(services: Services, user: User, input: EventIn
       uri: `${config.origin}/events/${id}`,
       url: `${config.origin}/events/${id}`,
       actorId: organiser.id,
-      title: data.title,
-      description: description ? formatText(description, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(config.origin, tag) }) : "",
-      source: description,
-      startAt: data.startAt,
-      endAt: data.endAt ?? null,
-      timezone: data.timezone!,
-      placeName: data.placeName?.trim() || null,
-      street: data.street?.trim() || null,
-      postalCode: data.postalCode?.trim() || null,
-      locality: data.locality?.trim() || null,
-      latitude: data.latitude ?? null,
-      longitude: data.longitude ?? null,
-      onlineUrl: data.onlineUrl?.trim() || null,
+      ...columnsOf(config.origin, data),
       category: data.category ?? "other",
-      capacity: data.capacity ?? null,
       audience: data.audience ?? "public",
       joinMode: data.joinMode ?? "open",
       status: data.status ?? "confirmed",
-      rrule: data.rrule,
-      agenda: JSON.stringify(data.agenda),
     })
     .returning()
     .get();
@@ -162,30 +169,14 @@ export async function updateEvent(services: Services, user: User, id: number, in
   const data = checked(input);
   // An event never goes from section-only to public by an edit: it would already be in people's calendars.
   if (event.audience === "section" && data.audience === "public") throw new UserError("event_audience_widen", 422);
-  const description = data.description?.trim() ?? "";
   const row = db
     .update(events)
     .set({
-      title: data.title,
-      description: description ? formatText(description, { mentionUrl: () => null, tagUrl: (tag) => tagUrl(config.origin, tag) }) : "",
-      source: description,
-      startAt: data.startAt,
-      endAt: data.endAt ?? null,
-      timezone: data.timezone!,
-      placeName: data.placeName?.trim() || null,
-      street: data.street?.trim() || null,
-      postalCode: data.postalCode?.trim() || null,
-      locality: data.locality?.trim() || null,
-      latitude: data.latitude ?? null,
-      longitude: data.longitude ?? null,
-      onlineUrl: data.onlineUrl?.trim() || null,
+      ...columnsOf(config.origin, data),
       category: data.category ?? event.category,
-      capacity: data.capacity ?? null,
       audience: data.audience ?? event.audience,
       joinMode: data.joinMode ?? event.joinMode,
       status: data.status ?? event.status,
-      rrule: data.rrule,
-      agenda: JSON.stringify(data.agenda),
       sequence: event.sequence + 1,
       updatedAt: Date.now(),
     })

@@ -15,6 +15,20 @@ const errors = {
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^\\d+$" } };
 const security = (scope: string) => [{ oauth: [scope] }];
 
+const Place = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "street", "postal_code", "locality", "latitude", "longitude"],
+  properties: {
+    name: nullable({ type: "string" }),
+    street: nullable({ type: "string" }),
+    postal_code: nullable({ type: "string" }),
+    locality: nullable({ type: "string" }),
+    latitude: nullable({ type: "number" }),
+    longitude: nullable({ type: "number" }),
+  },
+};
+
 const EventInput = {
   type: "object",
   required: ["title", "start"],
@@ -25,18 +39,7 @@ const EventInput = {
     start: { type: "string", format: "date-time" },
     end: nullable({ type: "string", format: "date-time" }),
     timezone: { type: "string", default: "Europe/Paris" },
-    place: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        name: nullable({ type: "string" }),
-        street: nullable({ type: "string" }),
-        postal_code: nullable({ type: "string" }),
-        locality: nullable({ type: "string" }),
-        latitude: nullable({ type: "number" }),
-        longitude: nullable({ type: "number" }),
-      },
-    },
+    place: { ...Place, required: [] },
     online_url: nullable({ type: "string", format: "uri" }),
     category: { enum: [...EVENT_CATEGORIES] },
     capacity: nullable({ type: "integer", minimum: 1 }),
@@ -84,19 +87,7 @@ export const openapi = {
           start: { type: "string", format: "date-time" },
           end: nullable({ type: "string", format: "date-time" }),
           timezone: { type: "string" },
-          place: {
-            type: "object",
-            additionalProperties: false,
-            required: ["name", "street", "postal_code", "locality", "latitude", "longitude"],
-            properties: {
-              name: nullable({ type: "string" }),
-              street: nullable({ type: "string" }),
-              postal_code: nullable({ type: "string" }),
-              locality: nullable({ type: "string" }),
-              latitude: nullable({ type: "number" }),
-              longitude: nullable({ type: "number" }),
-            },
-          },
+          place: Place,
           online_url: nullable({ type: "string" }),
           category: { enum: [...EVENT_CATEGORIES] },
           capacity: nullable({ type: "integer" }),
