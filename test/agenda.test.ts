@@ -89,6 +89,11 @@ t.test("a public event of section A reaches its followers on B", async (t) => {
   t.match(json, { type: "Event", joinMode: "free", maximumAttendeeCapacity: 1, "ical:status": "CONFIRMED", timezone: "Europe/Paris", location: { type: "Place", address: { type: "PostalAddress", addressLocality: "Paris" } } }, "shaped as Mobilizon publishes events");
   const agendaB = await bea.get("/agenda");
   t.match(agendaB.body, "Réunion de section", "B's agenda lists it");
+  // Mastodon apps on A see it as a post with the date, place and link; it is not federated as a Note.
+  const shown = a.query<{ content: string; visibility: string }>("select content, visibility from posts where event_id = ?", Number(eventId))[0];
+  t.match(shown, { visibility: "public", content: /📅 Réunion de section.*mardi 2 mars 2027.*Salle Jean-Jaurès/s });
+  t.match(shown!.content, `/events/${eventId}`);
+  t.same(b.query("select id from posts where content like '%📅%'"), [], "only the Event travels");
 });
 
 t.test("members of B answer from B; capacity and the waiting list work across instances", async (t) => {
@@ -130,6 +135,7 @@ t.test("updates and cancellation reach B; the .ics keeps its UID and bumps SEQUE
 
   t.equal((await sec.post(`/events/${eventId}/cancel`, {})).status, 303);
   await eventually(() => eventOnB(eventUri)?.status === "cancelled", 15_000, "the cancellation on B");
+  t.match(a.query<{ content: string }>("select content from posts where event_id = ?", Number(eventId))[0]!.content, "ANNULÉ", "the post follows the event");
   const cancelled = ICAL.Component.fromString((await sec.get(`/events/${eventId}.ics`)).body).getFirstSubcomponent("vevent")!;
   t.equal(cancelled.getFirstPropertyValue("status"), "CANCELLED");
 });

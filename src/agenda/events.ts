@@ -18,6 +18,8 @@ import {
   EVENT_STATUSES,
   events,
   JOIN_MODES,
+  posts,
+  users,
   rsvps,
   type EventAudience,
   type EventCategory,
@@ -26,6 +28,7 @@ import {
 } from "../storage/schema.ts";
 import { tagUrl } from "../federation/convert.ts";
 import * as sendEvents from "../federation/send-events.ts";
+import { createLocalPost, editLocalPost } from "../posts/posts.ts";
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -136,7 +139,26 @@ export async function createEvent(services: Services, user: User, input: EventIn
     .returning()
     .get();
   await sendEvents.eventPublished(services, row);
+  await createLocalPost(services, user, { text: eventPostText(services, row), visibility: row.audience === "section" ? "section" : "public", eventId: row.id });
   return row;
+}
+
+/**
+ * What Mastodon apps show of an event: a post with its date, place and link,
+ * kept up to date with the event. It stays on this instance (other servers get the Event).
+ */
+export function eventPostText(services: Services, event: EventRow): string {
+  const when = dateFormat("fr-FR", { dateStyle: "full", timeStyle: "short", timeZone: event.timezone }).format(event.startAt);
+  const place = [event.placeName, event.locality].filter(Boolean).join(", ");
+  const status = event.status === "cancelled" ? "❌ ANNULÉ — " : event.status === "tentative" ? "(à confirmer) " : "";
+  return `📅 ${status}${event.title}\n${when}${place ? ` — ${place}` : ""}${event.onlineUrl ? ` — en ligne` : ""}\n${services.config.origin}/events/${event.id}`;
+}
+
+async function refreshEventPost(services: Services, event: EventRow): Promise<void> {
+  const { db } = services;
+  const post = db.select().from(posts).where(eq(posts.eventId, event.id)).get();
+  const author = post ? db.select().from(users).where(eq(users.actorId, post.actorId)).get() : undefined;
+  if (post && author) await editLocalPost(services, author, post.id, { text: eventPostText(services, event) });
 }
 
 /** The organiser, or the section's managers for the section's events. */
@@ -184,6 +206,7 @@ export async function updateEvent(services: Services, user: User, id: number, in
     .returning()
     .get();
   await sendEvents.eventUpdated(services, row);
+  await refreshEventPost(services, row);
   return row;
 }
 
@@ -193,6 +216,7 @@ export async function cancelEvent(services: Services, user: User, id: number): P
   if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
   const row = db.update(events).set({ status: "cancelled", sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
   await sendEvents.eventUpdated(services, row);
+  await refreshEventPost(services, row);
   return row;
 }
 

@@ -48,7 +48,7 @@ export function remoteActors(services: Services, ids: number[]): ActorRow[] {
 
 /** Who receives a post: never anyone for section posts; followers unless direct; always those mentioned. */
 function audienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[], parent?: PostRow): ActorRow[] {
-  if (!isFederated(post.visibility)) return [];
+  if (!isFederated(post)) return [];
   const byUri = new Map<string, ActorRow>();
   const add = (rows: ActorRow[]) => rows.forEach((r) => byUri.set(r.uri, r));
   if (post.visibility !== "direct") add(remoteFollowers(services, author.id));
@@ -73,7 +73,7 @@ function sectionActor(services: Services): ActorRow | undefined {
 
 /** Whether the section's Group relays (announces) this post to its followers. */
 function relayedBySection(post: PostRow, author: ActorRow): boolean {
-  return post.visibility === "public" && author.type === "Person" && author.local;
+  return isFederated(post) && post.visibility === "public" && author.type === "Person" && author.local;
 }
 
 /** Remote followers of the section that received the Group's Announce of this post. */

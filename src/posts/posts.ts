@@ -33,6 +33,8 @@ export interface NewPost {
   inReplyToId?: number | null;
   /** Uploaded images (media ids of the author's), in order. */
   mediaIds?: number[];
+  /** The event this post shows in Mastodon apps (never federated). */
+  eventId?: number | null;
 }
 
 export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
@@ -76,6 +78,7 @@ export async function createLocalPost(services: Services, user: User, input: New
         language: input.language ?? null,
         visibility,
         sympathisants: visibility === "section" && sympathisants,
+        eventId: input.eventId ?? null,
         publishedAt: Date.now(),
       })
       .returning()

@@ -83,6 +83,6 @@ function isMentioned(db: Db, actorId: number, postId: number): boolean {
 }
 
 /** Posts that may travel to other servers at all. */
-export function isFederated(visibility: Visibility): boolean {
-  return visibility !== "section";
+export function isFederated(post: { visibility: Visibility; eventId: number | null }): boolean {
+  return post.visibility !== "section" && post.eventId == null;
 }

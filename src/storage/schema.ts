@@ -166,6 +166,11 @@ export const posts = sqliteTable(
     visibility: text("visibility", { enum: VISIBILITIES }).notNull(),
     /** For section posts: sympathisants of the section may read it too. */
     sympathisants: bool("sympathisants").notNull().default(false),
+    /**
+     * Set on the local post that shows an event in Mastodon apps. Such posts
+     * never federate: the Event object itself does.
+     */
+    eventId: integer("event_id"),
     publishedAt: timestamp("published_at").notNull(),
     editedAt: timestamp("edited_at"),
     repliesCount: integer("replies_count").notNull().default(0),

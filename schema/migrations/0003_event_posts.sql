@@ -1,0 +1,1 @@
+ALTER TABLE `posts` ADD `event_id` integer;
