@@ -18,6 +18,8 @@ import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
 import { EventBus } from "./events.ts";
+import { repeat } from "./jobs.ts";
+import { sendReminders } from "./agenda/reminders.ts";
 import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
 
@@ -66,6 +68,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   const worker = new AbortController();
   let queueDone: Promise<void> | null = null;
   let stopPurging: (() => void) | null = null;
+  let stopReminders: (() => void) | null = null;
 
   return {
     app,
@@ -75,11 +78,13 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       const address = await app.listen({ host: config.host, port: config.port });
       queueDone = federation.startQueue(services, { signal: worker.signal });
       stopPurging = purgeExpiredPeriodically(kv, log);
+      stopReminders = repeat(log, "event reminders", 15 * 60_000, () => sendReminders(services));
       return address;
     },
     async close() {
       worker.abort();
       stopPurging?.();
+      stopReminders?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();

@@ -8,7 +8,7 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { eq } from "drizzle-orm";
 import ICAL from "ical.js";
 import { join } from "node:path";
-import { occurrencesOf } from "../src/agenda/events.ts";
+import { occurrencesOf, wallClock } from "../src/agenda/events.ts";
 import * as schema from "../src/storage/schema.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
@@ -21,6 +21,7 @@ t.before(async () => {
   [a, b, c] = await Promise.all([startInstance("agenda-a"), startInstance("agenda-b"), startInstance("agenda-c")]);
   a.addMember("sec", "secretary");
   a.addMember("sam", "sympathisant");
+  a.addMember("mia");
   b.addMember("bea");
   b.addMember("ben");
   c.addMember("mobi");
@@ -241,4 +242,25 @@ t.test("a Mobilizon-shaped Event and Join are accepted", async (t) => {
   };
   t.equal((await postSigned(`${a.origin}/inbox`, joinActivity, mobi)).status, 202);
   await eventually(() => rsvpOn(a, "mobi", `${a.origin}/events/${open}`) === "going", 15_000, "the Join recorded on A");
+});
+
+t.test("the day before, those who come get a reminder (in-app notification)", async (t) => {
+  const soon = wallClock(Date.now() + 3 * 3_600_000, "Europe/Paris");
+  const start = `${soon.slice(0, 4)}-${soon.slice(4, 6)}-${soon.slice(6, 8)}T${soon.slice(9, 11)}:${soon.slice(11, 13)}`;
+  const id = await createEvent(sec, form({ title: "Collage ce soir", start, end: "", capacity: "", category: "action" }));
+  const mia = new WebSession(a.origin);
+  await mia.login("mia", PASSWORD);
+  t.equal((await mia.post(`/events/${id}/rsvp`, { answer: "going" })).status, 303);
+  // Reminders run at start and every 15 minutes: a restart runs them now.
+  await a.stop();
+  await a.start();
+  const reminder = await eventually(
+    () => a.query<{ type: string }>("select notifications.type from notifications join users on users.id = notifications.user_id join posts on posts.id = notifications.post_id where users.username = 'mia' and posts.event_id = ?", Number(id))[0],
+    15_000,
+    "mia's reminder",
+  );
+  t.equal(reminder.type, "status");
+  await a.stop();
+  await a.start();
+  t.equal(a.query("select 1 from notifications join users on users.id = notifications.user_id where users.username = 'mia'").length, 1, "only once");
 });

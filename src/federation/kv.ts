@@ -4,6 +4,7 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type Database from "better-sqlite3";
 import type { Logger } from "pino";
+import { repeat } from "../jobs.ts";
 
 /** How often expired entries are deleted from fedify_kv. */
 export const KV_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -93,16 +94,8 @@ function expiry(options?: KvStoreSetOptions): number | null {
  * else removes them.
  */
 export function purgeExpiredPeriodically(kv: SqliteKvStore, log: Logger, intervalMs = KV_PURGE_INTERVAL_MS): () => void {
-  const purge = () => {
-    try {
-      const purged = kv.purgeExpired();
-      if (purged > 0) log.debug({ purged }, "kv: expired entries removed");
-    } catch (error) {
-      log.warn({ err: error }, "kv: purging expired entries failed");
-    }
-  };
-  purge();
-  const timer = setInterval(purge, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return repeat(log, "kv purge", intervalMs, () => {
+    const purged = kv.purgeExpired();
+    if (purged > 0) log.debug({ purged }, "kv: expired entries removed");
+  });
 }
