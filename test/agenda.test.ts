@@ -178,6 +178,21 @@ t.test("recurring meetings: the first Tuesday of every month, expanded alike by 
   }
   const month = await sec.get("/agenda?month=2027-04");
   t.match(month.body, "Réunion mensuelle", "the month view shows the April occurrence");
+
+  // Cancelling one date (an exception) removes it everywhere, the others stay.
+  t.equal((await sec.post(`/events/${id}/skip`, { start: String(ours[3]) })).status, 303);
+  const after = ICAL.Component.fromString((await sec.get(`/events/${id}.ics`)).body).getFirstSubcomponent("vevent")!;
+  t.ok(after.getFirstProperty("exdate"), "EXDATE in the feed");
+  const iter = new ICAL.Event(after).iterator();
+  const remaining: number[] = [];
+  for (let next = iter.next(); next && remaining.length < 7; next = iter.next()) {
+    const at = next.toJSDate().getTime();
+    // ical.js leaves EXDATE filtering to RecurExpansion; the series minus the exception is what we compare.
+    if (!after.getAllProperties("exdate").some((p) => p.getValues().some((v) => (v as ICAL.Time).toJSDate().getTime() === at))) remaining.push(at);
+  }
+  const row2 = db.select().from(schema.events).where(eq(schema.events.id, Number(id))).get()!;
+  t.same(occurrencesOf(row2, Date.UTC(2027, 0, 1), Date.UTC(2027, 7, 31)).map((o) => o.start), remaining.filter((x) => x < Date.UTC(2027, 7, 31)));
+  t.notOk(occurrencesOf(row2, ours[3]!, ours[3]!).length, "the cancelled date is gone");
 });
 
 t.test("a Mobilizon-shaped Event and Join are accepted", async (t) => {

@@ -220,6 +220,18 @@ export async function cancelEvent(services: Services, user: User, id: number): P
   return row;
 }
 
+/** Cancels one date of a recurring event (an EXDATE), keeping the others. */
+export async function skipOccurrence(services: Services, user: User, id: number, start: number): Promise<EventRow> {
+  const { db } = services;
+  const event = db.select().from(events).where(eq(events.id, id)).get();
+  if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
+  if (!event.rrule || !occurrencesOf(event, start, start).some((o) => o.start === start)) throw new UserError("event_occurrence_not_found", 404);
+  const skipped = [...new Set([...(JSON.parse(event.exdates) as number[]), start])].sort((a, b) => a - b);
+  const row = db.update(events).set({ exdates: JSON.stringify(skipped), sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
+  await sendEvents.eventUpdated(services, row);
+  return row;
+}
+
 /** Minutes (compte rendu) and who was there. Stays on the instance. */
 export function recordMinutes(services: Services, user: User, id: number, minutes: string, presentActorIds: number[]): EventRow {
   const { db } = services;
