@@ -1,13 +1,19 @@
 // The instance's tables. SQL migrations under schema/migrations are generated
 // from this file by drizzle-kit (npm run db:generate); never edit them by hand.
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /** Time-sortable 53-bit ids (see ids.ts), serialised as strings in APIs. */
 const id = () => integer("id").primaryKey();
 const bool = (name: string) => integer(name, { mode: "boolean" });
 const now = () => sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 const timestamp = (name: string) => integer(name); // milliseconds since the epoch
+const createdAt = () => timestamp("created_at").notNull().default(now());
+// Foreign keys that many tables share. (The arrow functions are called late,
+// once every table below exists.)
+const actorRef = (name = "actor_id") => integer(name).notNull().references((): AnySQLiteColumn => actors.id);
+const userRef = () => integer("user_id").notNull().references((): AnySQLiteColumn => users.id);
+const postRef = () => integer("post_id").notNull().references((): AnySQLiteColumn => posts.id, { onDelete: "cascade" });
 
 export const ACTOR_TYPES = ["Person", "Group", "Application", "Service", "Organization"] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
@@ -36,7 +42,7 @@ export const actors = sqliteTable(
     avatarUrl: text("avatar_url"),
     headerUrl: text("header_url"),
     locked: bool("locked").notNull().default(false),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
   (t) => [
@@ -53,15 +59,13 @@ export const users = sqliteTable(
   "users",
   {
     id: id(),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     username: text("username").notNull(),
     passwordHash: text("password_hash").notNull(),
     role: text("role", { enum: ROLES }).notNull(),
     locale: text("locale"),
     disabledAt: timestamp("disabled_at"),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
     lastLoginAt: timestamp("last_login_at"),
   },
   (t) => [uniqueIndex("users_username").on(t.username), uniqueIndex("users_actor").on(t.actorId)],
@@ -71,9 +75,7 @@ export const users = sqliteTable(
 export const actorKeys = sqliteTable(
   "actor_keys",
   {
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     algorithm: text("algorithm", { enum: ["RSASSA-PKCS1-v1_5", "Ed25519"] }).notNull(),
     publicJwk: text("public_jwk").notNull(),
     privateJwk: text("private_jwk").notNull(),
@@ -86,10 +88,8 @@ export const sessions = sqliteTable(
   "sessions",
   {
     tokenHash: text("token_hash").primaryKey(),
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    userId: userRef(),
+    createdAt: createdAt(),
     expiresAt: timestamp("expires_at").notNull(),
   },
   (t) => [index("sessions_user").on(t.userId)],
@@ -101,7 +101,7 @@ export const invitations = sqliteTable("invitations", {
   tokenHash: text("token_hash").notNull().unique(),
   role: text("role", { enum: ROLES }).notNull(),
   createdBy: integer("created_by").references(() => users.id),
-  createdAt: timestamp("created_at").notNull().default(now()),
+  createdAt: createdAt(),
   expiresAt: timestamp("expires_at").notNull(),
   usedAt: timestamp("used_at"),
   usedBy: integer("used_by").references(() => users.id),
@@ -118,16 +118,12 @@ export const follows = sqliteTable(
   "follows",
   {
     id: id(),
-    followerId: integer("follower_id")
-      .notNull()
-      .references(() => actors.id),
-    followingId: integer("following_id")
-      .notNull()
-      .references(() => actors.id),
+    followerId: actorRef("follower_id"),
+    followingId: actorRef("following_id"),
     /** Id of the Follow activity, to match Accept/Reject/Undo. */
     uri: text("uri").notNull(),
     acceptedAt: timestamp("accepted_at"),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex("follows_pair").on(t.followerId, t.followingId),
@@ -150,9 +146,7 @@ export const posts = sqliteTable(
     id: id(),
     uri: text("uri").notNull(),
     url: text("url"),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     inReplyToId: integer("in_reply_to_id"),
     inReplyToUri: text("in_reply_to_uri"),
     reblogOfId: integer("reblog_of_id"),
@@ -189,12 +183,8 @@ export const posts = sqliteTable(
 export const mentions = sqliteTable(
   "mentions",
   {
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    postId: postRef(),
+    actorId: actorRef(),
   },
   (t) => [primaryKey({ columns: [t.postId, t.actorId] }), index("mentions_actor").on(t.actorId, t.postId)],
 );
@@ -202,9 +192,7 @@ export const mentions = sqliteTable(
 export const postTags = sqliteTable(
   "post_tags",
   {
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
+    postId: postRef(),
     /** Lower-case, without the #. */
     tag: text("tag").notNull(),
   },
@@ -215,12 +203,8 @@ export const likes = sqliteTable(
   "likes",
   {
     id: id(),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
+    actorId: actorRef(),
+    postId: postRef(),
     uri: text("uri").notNull(),
   },
   (t) => [uniqueIndex("likes_pair").on(t.actorId, t.postId), index("likes_uri").on(t.uri)],
@@ -233,12 +217,8 @@ export const likes = sqliteTable(
 export const timelineEntries = sqliteTable(
   "timeline_entries",
   {
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
+    userId: userRef(),
+    postId: postRef(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.postId] })],
 );
@@ -277,7 +257,7 @@ export const oauthApps = sqliteTable("oauth_apps", {
   /** Allowed redirect URIs, one per line. */
   redirectUris: text("redirect_uris").notNull(),
   scopes: text("scopes").notNull(),
-  createdAt: timestamp("created_at").notNull().default(now()),
+  createdAt: createdAt(),
 });
 
 /** Authorization codes, valid ten minutes and once. */
@@ -286,9 +266,7 @@ export const oauthCodes = sqliteTable("oauth_codes", {
   appId: integer("app_id")
     .notNull()
     .references(() => oauthApps.id, { onDelete: "cascade" }),
-  userId: integer("user_id")
-    .notNull()
-    .references(() => users.id),
+  userId: userRef(),
   redirectUri: text("redirect_uri").notNull(),
   scopes: text("scopes").notNull(),
   codeChallenge: text("code_challenge"),
@@ -307,7 +285,7 @@ export const oauthTokens = sqliteTable(
       .references(() => oauthApps.id, { onDelete: "cascade" }),
     userId: integer("user_id").references(() => users.id),
     scopes: text("scopes").notNull(),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at"),
   },
   (t) => [uniqueIndex("oauth_tokens_hash").on(t.tokenHash), uniqueIndex("oauth_tokens_refresh").on(t.refreshHash), index("oauth_tokens_user").on(t.userId)],
@@ -321,15 +299,11 @@ export const notifications = sqliteTable(
   "notifications",
   {
     id: id(),
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
+    userId: userRef(),
     type: text("type", { enum: NOTIFICATION_TYPES }).notNull(),
-    fromActorId: integer("from_actor_id")
-      .notNull()
-      .references(() => actors.id),
+    fromActorId: actorRef("from_actor_id"),
     postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
   },
   (t) => [index("notifications_user").on(t.userId, t.id), uniqueIndex("notifications_once").on(t.userId, t.type, t.fromActorId, t.postId)],
 );
@@ -337,13 +311,9 @@ export const notifications = sqliteTable(
 export const bookmarks = sqliteTable(
   "bookmarks",
   {
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    userId: userRef(),
+    postId: postRef(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.postId] })],
 );
@@ -352,13 +322,9 @@ export const bookmarks = sqliteTable(
 export const pins = sqliteTable(
   "pins",
   {
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
-    postId: integer("post_id")
-      .notNull()
-      .references(() => posts.id, { onDelete: "cascade" }),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    actorId: actorRef(),
+    postId: postRef(),
+    createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.actorId, t.postId] })],
 );
@@ -367,12 +333,8 @@ export const pins = sqliteTable(
 export const actorFilters = sqliteTable(
   "actor_filters",
   {
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
-    targetId: integer("target_id")
-      .notNull()
-      .references(() => actors.id),
+    userId: userRef(),
+    targetId: actorRef("target_id"),
     kind: text("kind", { enum: ["block", "mute"] }).notNull(),
     /** Mutes only: hide their notifications too. */
     notifications: bool("notifications").notNull().default(true),
@@ -388,9 +350,7 @@ export const media = sqliteTable(
   "media",
   {
     id: id(),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
     /** File name under <data>/media, for local files. */
     fileName: text("file_name"),
@@ -401,7 +361,7 @@ export const media = sqliteTable(
     height: integer("height"),
     description: text("description").notNull().default(""),
     position: integer("position").notNull().default(0),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
   },
   (t) => [index("media_post").on(t.postId, t.position)],
 );
@@ -410,9 +370,7 @@ export const media = sqliteTable(
 export const markers = sqliteTable(
   "markers",
   {
-    userId: integer("user_id")
-      .notNull()
-      .references(() => users.id),
+    userId: userRef(),
     timeline: text("timeline", { enum: ["home", "notifications"] }).notNull(),
     lastReadId: text("last_read_id").notNull(),
     version: integer("version").notNull().default(1),
@@ -441,9 +399,7 @@ export const events = sqliteTable(
     uri: text("uri").notNull(),
     url: text("url"),
     /** The organiser: a member, the section's Group, or a remote actor. */
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     title: text("title").notNull(),
     /** Sanitised HTML. */
     description: text("description").notNull().default(""),
@@ -476,7 +432,7 @@ export const events = sqliteTable(
     sequence: integer("sequence").notNull().default(0),
     /** Counts as the organiser's server reports them, for remote events. */
     remoteParticipants: integer("remote_participants"),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
   (t) => [uniqueIndex("events_uri").on(t.uri), index("events_start").on(t.startAt), index("events_actor").on(t.actorId, t.startAt)],
@@ -496,15 +452,13 @@ export const rsvps = sqliteTable(
     eventId: integer("event_id")
       .notNull()
       .references(() => events.id, { onDelete: "cascade" }),
-    actorId: integer("actor_id")
-      .notNull()
-      .references(() => actors.id),
+    actorId: actorRef(),
     status: text("status", { enum: RSVP_STATUSES }).notNull(),
     /** Id of the Join (or TentativeAccept) activity. */
     uri: text("uri"),
     /** Present at the meeting, ticked in the minutes. */
     attended: bool("attended").notNull().default(false),
-    createdAt: timestamp("created_at").notNull().default(now()),
+    createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
   (t) => [uniqueIndex("rsvps_pair").on(t.eventId, t.actorId), index("rsvps_event").on(t.eventId, t.status, t.createdAt)],
@@ -516,5 +470,5 @@ export const calendarTokens = sqliteTable("calendar_tokens", {
     .primaryKey()
     .references(() => users.id),
   tokenHash: text("token_hash").notNull().unique(),
-  createdAt: timestamp("created_at").notNull().default(now()),
+  createdAt: createdAt(),
 });
