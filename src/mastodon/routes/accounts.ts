@@ -134,54 +134,23 @@ export function registerAccountRoutes(api: FastifyInstance, services: Services):
     return [];
   });
 
-  api.post("/api/v1/accounts/:id/follow", async (request: WithId) => {
-    const user = requireUser(services, request, "write:follows");
-    const target = actorById(request.params.id);
-    await follow(services, user, target);
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/unfollow", async (request: WithId) => {
-    const user = requireUser(services, request, "write:follows");
-    const target = actorById(request.params.id);
-    await unfollow(services, user, target);
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/remove_from_followers", async (request: WithId) => {
-    const user = requireUser(services, request, "write:follows");
-    const target = actorById(request.params.id);
-    db.delete(follows).where(and(eq(follows.followerId, target.id), eq(follows.followingId, user.actorId))).run();
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/block", async (request: WithId) => {
-    const user = requireUser(services, request, "write:blocks");
-    const target = actorById(request.params.id);
-    await block(services, user, target);
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/unblock", async (request: WithId) => {
-    const user = requireUser(services, request, "write:blocks");
-    const target = actorById(request.params.id);
-    removeFilter(db, user, target, "block");
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/mute", async (request: WithId) => {
-    const user = requireUser(services, request, "write:mutes");
-    const target = actorById(request.params.id);
-    mute(db, user, target, bool(paramsOf(request), "notifications") ?? true);
-    return relationshipOf(user, target);
-  });
-
-  api.post("/api/v1/accounts/:id/unmute", async (request: WithId) => {
-    const user = requireUser(services, request, "write:mutes");
-    const target = actorById(request.params.id);
-    removeFilter(db, user, target, "mute");
-    return relationshipOf(user, target);
-  });
+  // Actions on an account answer with the relationship after the action.
+  const action = (name: string, scope: string, run: (user: User, target: ActorRow, request: WithId) => unknown) =>
+    api.post(`/api/v1/accounts/:id/${name}`, async (request: WithId) => {
+      const user = requireUser(services, request, scope);
+      const target = actorById(request.params.id);
+      await run(user, target, request);
+      return relationshipOf(user, target);
+    });
+  action("follow", "write:follows", (user, target) => follow(services, user, target));
+  action("unfollow", "write:follows", (user, target) => unfollow(services, user, target));
+  action("remove_from_followers", "write:follows", (user, target) =>
+    db.delete(follows).where(and(eq(follows.followerId, target.id), eq(follows.followingId, user.actorId))).run(),
+  );
+  action("block", "write:blocks", (user, target) => block(services, user, target));
+  action("unblock", "write:blocks", (user, target) => removeFilter(db, user, target, "block"));
+  action("mute", "write:mutes", (user, target, request) => mute(db, user, target, bool(paramsOf(request), "notifications") ?? true));
+  action("unmute", "write:mutes", (user, target) => removeFilter(db, user, target, "mute"));
 
   api.get("/api/v1/blocks", async (request) => renderAccounts(services, filteredActors(db, requireUser(services, request, "read:blocks"), "block")));
   api.get("/api/v1/mutes", async (request) => renderAccounts(services, filteredActors(db, requireUser(services, request, "read:mutes"), "mute")));
