@@ -53,7 +53,8 @@ function audienceOf(services: Services, post: PostRow, author: ActorRow, mention
   const add = (rows: ActorRow[]) => rows.forEach((r) => byUri.set(r.uri, r));
   if (post.visibility !== "direct") add(remoteFollowers(services, author.id));
   add(remoteActors(services, mentionedIds));
-  if (parent && post.visibility !== "direct") add(remoteActors(services, [parent.actorId]));
+  // Like Mastodon: only public and unlisted replies go to the replied-to author's server.
+  if (parent && (post.visibility === "public" || post.visibility === "unlisted")) add(remoteActors(services, [parent.actorId]));
   return [...byUri.values()];
 }
 

@@ -1,7 +1,7 @@
 // Search v2: accounts, statuses and hashtags; a full handle or a URL is looked
 // up on its server when the client asks to resolve it.
 import type { FastifyInstance } from "fastify";
-import { and, desc, like, sql } from "drizzle-orm";
+import { and, desc, eq, like, sql } from "drizzle-orm";
 import { lookupActor } from "../../federation/remote.ts";
 import { resolveNote } from "../../federation/notes.ts";
 import { context } from "../../federation/send.ts";
@@ -49,7 +49,15 @@ export function registerSearchRoutes(api: FastifyInstance, services: Services): 
     if (!type || type === "hashtags") {
       const name = q.replace(/^#/, "").toLowerCase().replace(/[%_]/g, "");
       if (name && !/^https?:/.test(q)) {
-        const tags = db.selectDistinct({ tag: postTags.tag }).from(postTags).where(like(postTags.tag, `${name}%`)).limit(limit).offset(offset).all();
+        // Only tags of posts the viewer may read: a tag can say what a section-only or private post is about.
+        const tags = db
+          .selectDistinct({ tag: postTags.tag })
+          .from(postTags)
+          .innerJoin(posts, eq(posts.id, postTags.postId))
+          .where(and(like(postTags.tag, `${name}%`), visibleTo(viewer)))
+          .limit(limit)
+          .offset(offset)
+          .all();
         result.hashtags = tags.map((t) => ({ name: t.tag, url: tagUrl(config.origin, t.tag), history: [], following: false }));
       }
     }
