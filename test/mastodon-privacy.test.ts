@@ -380,6 +380,9 @@ t.test("alice posts one status per row, each a reply to the public parent, then 
     }),
   );
   ROWS.forEach((row, i) => (posted[row] = created[i]!));
+  // The parent's reply counter, readable by anyone, counts only replies anyone may read.
+  const visibleReplies = ROWS.filter((row) => POST[row].visibility === "public" || POST[row].visibility === "unlisted").length;
+  t.equal((await createRestAPIClient({ url: a.origin }).v1.statuses.$select(parent.id).fetch()).repliesCount, visibleReplies, "replies_count hides hidden replies");
   for (const row of ROWS) {
     const coopol = (posted[row] as unknown as { coopol: { visibility: string; sympathisants: boolean } }).coopol;
     t.same(coopol, { visibility: POST[row].visibility, sympathisants: !!POST[row].sympathisants }, `${row} created`);

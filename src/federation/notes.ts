@@ -14,6 +14,7 @@ import { replaceRemoteAttachments } from "../media/media.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { resolveActor } from "./remote.ts";
 import { notifyMentions } from "../notifications/notifications.ts";
+import { countsAsReply } from "../posts/visibility.ts";
 
 function ms(instant: { epochMilliseconds: number } | null | undefined): number | null {
   return instant ? instant.epochMilliseconds : null;
@@ -66,7 +67,7 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
     if (!row) return null;
     replaceLinks(tx, id, mentionIds, tags);
     replaceRemoteAttachments(tx, id, author.id, attachments);
-    if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
+    if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });

@@ -8,7 +8,7 @@ import { newId } from "../storage/ids.ts";
 import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
 import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText } from "./content.ts";
-import { canSee, visibleTo, type Viewer } from "./visibility.ts";
+import { canSee, countsAsReply, visibleTo, type Viewer } from "./visibility.ts";
 import { tagUrl } from "../federation/convert.ts";
 import { resolveHandle } from "../federation/remote.ts";
 import * as send from "../federation/send.ts";
@@ -85,7 +85,7 @@ export async function createLocalPost(services: Services, user: User, input: New
       .get();
     replaceLinks(tx, id, mentionIds, tags);
     attach(tx, id, mediaIds);
-    if (parent) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
+    if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });
@@ -203,7 +203,7 @@ export function removePost(services: Services, post: PostRow): void {
   services.db.transaction((tx) => {
     tx.delete(posts).where(eq(posts.reblogOfId, post.id)).run();
     tx.delete(posts).where(eq(posts.id, post.id)).run();
-    if (post.inReplyToId) {
+    if (post.inReplyToId && countsAsReply(post)) {
       tx.update(posts).set({ repliesCount: sql`max(${posts.repliesCount} - 1, 0)` }).where(eq(posts.id, post.inReplyToId)).run();
     }
     if (post.reblogOfId) {

@@ -82,6 +82,14 @@ function isMentioned(db: Db, actorId: number, postId: number): boolean {
     .get();
 }
 
+/**
+ * Replies that count in a post's public reply counter: a counter that anyone
+ * can read must not reveal that hidden (followers-only, direct, section) replies exist.
+ */
+export function countsAsReply(post: { visibility: Visibility }): boolean {
+  return post.visibility === "public" || post.visibility === "unlisted";
+}
+
 /** Posts that may travel to other servers at all. */
 export function isFederated(post: { visibility: Visibility; eventId: number | null }): boolean {
   return post.visibility !== "section" && post.eventId == null;
