@@ -128,6 +128,8 @@ export const follows = sqliteTable(
   (t) => [
     uniqueIndex("follows_pair").on(t.followerId, t.followingId),
     index("follows_following").on(t.followingId, t.followerId),
+    // Follower counts read from the index alone.
+    index("follows_accepted").on(t.followingId).where(sql`${t.acceptedAt} is not null`),
     index("follows_uri").on(t.uri),
   ],
 );
@@ -174,8 +176,11 @@ export const posts = sqliteTable(
   (t) => [
     uniqueIndex("posts_uri").on(t.uri),
     index("posts_actor").on(t.actorId, t.id),
+    // Account counters (posts, last post date) read from the index alone.
+    index("posts_actor_published").on(t.actorId, t.publishedAt),
     index("posts_reply").on(t.inReplyToId),
-    index("posts_reblog").on(t.reblogOfId),
+    // "Did I boost these?" and "who boosted this?" both use it.
+    index("posts_reblog").on(t.reblogOfId, t.actorId),
   ],
 );
 
