@@ -12,6 +12,7 @@ import { signActivities, loadSender, type SignedPost } from "./inbox.ts";
 import { startServer, type Memory, type Server } from "./servers.ts";
 import { FormClient } from "./web.ts";
 import { agendaBenchmark } from "./agenda.ts";
+import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -377,6 +378,23 @@ async function main(): Promise<void> {
         agendaRun.timings.map((t) => [t.name, lat(t.p50), lat(t.p99), String(t.rows)]),
       ),
     );
+    out.push("");
+    log("home timeline: 10,000 members, 1,000,000 posts (data set cached in the temporary directory)");
+    const home = await timelineBenchmark();
+    out.push(
+      table(
+        [`Home timeline, 20 statuses (in-process, ${home.iterations} random members)`, "p50", "p99", "calls/s", "rows"],
+        home.timings.map((t) => [t.name, ms(t.p50), ms(t.p99), num(t.perSecond), String(t.rows)]),
+      ),
+    );
+    out.push("");
+    out.push(
+      table(
+        ["Home timeline over HTTP (real instance, copy of the data set)", "req/s", "p50", "p99", "not OK", "CPU/req", "target p99", ""],
+        home.http.map((h) => [h.name.replace("GET /api/v1/timelines/home?limit=20, ", "GET home?limit=20, "), num(h.rps), lat(h.p50), lat(h.p99), String(h.bad), ms(h.cpuMs), h.connections === 10 ? `< ${TARGET_P99_MS} ms` : "", h.connections === 10 ? verdict(h.p99 < TARGET_P99_MS) : ""]),
+      ),
+    );
+    out.push(...timelineNotes(home));
     out.push("");
     out.push(`Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
     process.stdout.write(out.join("\n") + "\n");
