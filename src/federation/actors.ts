@@ -3,12 +3,13 @@ import type { webcrypto } from "node:crypto";
 // one Group for the section itself and one Application for the instance.
 import { exportJwk, generateCryptoKeyPair, importJwk, type Context, type Federation } from "@fedify/fedify";
 import { Application, Endpoints, Group, Image, Person } from "@fedify/vocab";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import type { Services } from "../services.ts";
-import type { Db } from "../storage/db.ts";
+import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actorKeys, actors, users } from "../storage/schema.ts";
 import { instant } from "./time.ts";
 
@@ -16,16 +17,26 @@ export const ACTOR_PATH = "/users/{identifier}";
 
 export type ActorRow = typeof actors.$inferSelect;
 
-export function findLocalActor(db: Db, username: string): ActorRow | undefined {
-  return db
+// Every WebFinger answer, actor document and local collection looks a local
+// actor up by name, some of them several times: built once (storage/prepared.ts).
+const localActorQuery = preparedOnce((db) =>
+  db
     .select()
     .from(actors)
-    .where(and(eq(actors.username, username), eq(actors.local, true)))
-    .get();
+    .where(and(eq(actors.username, sql.placeholder("username")), eq(actors.local, true)))
+    .prepare(),
+);
+
+const disabledAtQuery = preparedOnce((db) =>
+  db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.actorId, sql.placeholder("actorId"))).prepare(),
+);
+
+export function findLocalActor(db: OpenDb, username: string): ActorRow | undefined {
+  return localActorQuery(db).get({ username });
 }
 
 /** Creates the section's Group and the instance's Application actors if they are missing. */
-export function ensureInstanceActors(db: Db, config: Config): void {
+export function ensureInstanceActors(db: OpenDb, config: Config): void {
   const host = new URL(config.origin).host;
   const wanted = [
     { username: config.handle, type: "Group" as const, name: config.name },
@@ -55,30 +66,60 @@ export function ensureInstanceActors(db: Db, config: Config): void {
   }
 }
 
+type KeyAlgorithm = (typeof actorKeys.$inferSelect)["algorithm"];
+const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["RSASSA-PKCS1-v1_5", "Ed25519"];
+
+/**
+ * Imported key pairs, per database and actor id. An actor's keys never change
+ * once stored, so each is read and imported once per process instead of on
+ * every actor document, WebFinger answer and delivery. The promise is kept
+ * from the first call on: concurrent first requests wait for the same pairs.
+ */
+const keyPairCache = new WeakMap<object, Map<number, Promise<webcrypto.CryptoKeyPair[]>>>();
+
 /** Key pairs are made on first use and kept: RSA for HTTP signatures, Ed25519 for proofs. */
-async function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
-  const rows = db.select().from(actorKeys).where(eq(actorKeys.actorId, actorId)).all();
-  const pairs: webcrypto.CryptoKeyPair[] = [];
-  for (const algorithm of ["RSASSA-PKCS1-v1_5", "Ed25519"] as const) {
-    const row = rows.find((r) => r.algorithm === algorithm);
-    if (row) {
-      pairs.push({
-        publicKey: await importJwk(JSON.parse(row.publicJwk), "public"),
-        privateKey: await importJwk(JSON.parse(row.privateJwk), "private"),
-      });
-      continue;
+function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
+  let cache = keyPairCache.get(db);
+  if (!cache) keyPairCache.set(db, (cache = new Map()));
+  let pairs = cache.get(actorId);
+  if (!pairs) {
+    pairs = loadOrCreateKeyPairs(db, actorId);
+    cache.set(actorId, pairs);
+    // A failure is not kept: the next request tries again.
+    pairs.catch(() => cache.delete(actorId));
+  }
+  return pairs;
+}
+
+async function loadOrCreateKeyPairs(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
+  const stored = () => db.select().from(actorKeys).where(eq(actorKeys.actorId, actorId)).all();
+  let rows = stored();
+  const missing = KEY_ALGORITHMS.filter((algorithm) => !rows.some((r) => r.algorithm === algorithm));
+  if (missing.length) {
+    for (const algorithm of missing) {
+      const pair = await generateCryptoKeyPair(algorithm);
+      db.insert(actorKeys)
+        .values({
+          actorId,
+          algorithm,
+          publicJwk: JSON.stringify(await exportJwk(pair.publicKey)),
+          privateJwk: JSON.stringify(await exportJwk(pair.privateKey)),
+        })
+        .onConflictDoNothing()
+        .run();
     }
-    const pair = await generateCryptoKeyPair(algorithm);
-    db.insert(actorKeys)
-      .values({
-        actorId,
-        algorithm,
-        publicJwk: JSON.stringify(await exportJwk(pair.publicKey)),
-        privateJwk: JSON.stringify(await exportJwk(pair.privateKey)),
-      })
-      .onConflictDoNothing()
-      .run();
-    pairs.push(pair);
+    // Another process (or an earlier call) may have stored its own pair first:
+    // the stored one is the actor's key, never the one generated here.
+    rows = stored();
+  }
+  const pairs: webcrypto.CryptoKeyPair[] = [];
+  for (const algorithm of KEY_ALGORITHMS) {
+    const row = rows.find((r) => r.algorithm === algorithm);
+    if (!row) throw new Error(`no ${algorithm} key stored for actor ${actorId}`);
+    pairs.push({
+      publicKey: await importJwk(JSON.parse(row.publicJwk), "public"),
+      privateKey: await importJwk(JSON.parse(row.privateJwk), "private"),
+    });
   }
   return pairs;
 }
@@ -125,7 +166,7 @@ export function registerActors(federation: Federation<Services>): void {
       const row = findLocalActor(ctx.data.db, username.toLowerCase());
       if (!row) return null;
       if (row.type === "Person") {
-        const user = ctx.data.db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.actorId, row.id)).get();
+        const user = disabledAtQuery(ctx.data.db).get({ actorId: row.id });
         if (user?.disabledAt) return null;
       }
       return row.username;

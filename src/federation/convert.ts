@@ -1,8 +1,9 @@
 // Conversions between stored posts and ActivityPub Notes, in one place.
 import { Document, Hashtag, Image, Link, Mention, Note, PUBLIC_COLLECTION, type Object as APObject } from "@fedify/vocab";
-import { eq, inArray } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import type { Services } from "../services.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actors, mentions, postTags, type Visibility } from "../storage/schema.ts";
 import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
@@ -92,13 +93,20 @@ export async function mentionedActorIds(services: Services, note: Note): Promise
   }
   for (const u of [...note.toIds, ...note.ccIds]) hrefs.push(u.href);
   if (hrefs.length === 0) return [];
-  return services.db
-    .select({ id: actors.id })
-    .from(actors)
-    .where(inArray(actors.uri, [...new Set(hrefs)]))
-    .all()
+  return actorIdsByUris(services.db)
+    .all({ uris: JSON.stringify([...new Set(hrefs)]) })
     .map((r) => r.id);
 }
+
+// Every incoming Note asks this (its audience at least): one statement for any
+// number of URIs, passed as a JSON array, built once (see storage/prepared.ts).
+const actorIdsByUris = preparedOnce((db) =>
+  db
+    .select({ id: actors.id })
+    .from(actors)
+    .where(sql`${actors.uri} in (select value from json_each(${sql.placeholder("uris")}))`)
+    .prepare(),
+);
 
 export async function hashtagsOf(note: Note): Promise<string[]> {
   const tags = new Set<string>();

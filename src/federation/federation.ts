@@ -11,6 +11,8 @@ import { canSee, type Viewer } from "../posts/visibility.ts";
 import { findLocalActor, registerActors } from "./actors.ts";
 import { NOTE_PATH, noteFromPost } from "./convert.ts";
 import { registerInbox } from "./inbox/index.ts";
+import { rememberParsedKeys } from "./key-cache.ts";
+import { reuseDocumentLoaders } from "./loaders.ts";
 import type { SqliteKvStore } from "./kv.ts";
 import type { SqliteMessageQueue } from "./queue.ts";
 import { duration, instant } from "./time.ts";
@@ -85,6 +87,8 @@ export function buildFederation(config: Config, kv: SqliteKvStore, queue: Sqlite
     inboxRetryPolicy: createExponentialBackoffPolicy({ initialDelay: { seconds: 1 }, factor: 2, maxDelay: { hours: 12 }, maxAttempts: 10 }),
     circuitBreaker: circuitBreaker(log),
   });
+  reuseDocumentLoaders(federation);
+  rememberParsedKeys();
   registerActors(federation);
   registerCollections(federation);
   registerObjects(federation);

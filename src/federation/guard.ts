@@ -18,6 +18,7 @@ const JSON_TYPES = ["application/activity+json", "application/ld+json", "applica
 const OWN_OBJECT_TYPES = new Set(["Create", "Update", "Delete"]);
 /** How long a seen signature is remembered: Fedify refuses older signatures anyway. */
 const REPLAY_WINDOW_MS = 60 * 60 * 1000;
+const REPLAY_WINDOW = duration(REPLAY_WINDOW_MS);
 
 function idOf(value: unknown): string | null {
   if (typeof value === "string") return value;
@@ -78,6 +79,6 @@ export async function checkInboxRequest(services: Services, request: FastifyRequ
 
 export async function rememberSignature(services: Services, request: FastifyRequest): Promise<void> {
   const key = signatureKey(request);
-  if (key) await services.kv.set(key, true, { ttl: duration(REPLAY_WINDOW_MS) });
+  if (key) await services.kv.set(key, true, { ttl: REPLAY_WINDOW });
 }
 

@@ -4,6 +4,7 @@
 import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedify/fedify";
 import type Database from "better-sqlite3";
 import type { Logger } from "pino";
+import { millisecondsOf } from "./time.ts";
 import { repeat } from "../jobs.ts";
 
 /** How often expired entries are deleted from fedify_kv. */
@@ -84,7 +85,7 @@ export class SqliteKvStore implements KvStore {
 }
 
 function expiry(options?: KvStoreSetOptions): number | null {
-  return options?.ttl ? Date.now() + options.ttl.total({ unit: "millisecond" }) : null;
+  return options?.ttl ? Date.now() + millisecondsOf(options.ttl) : null;
 }
 
 /**

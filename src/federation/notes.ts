@@ -4,7 +4,9 @@ import type { Context } from "@fedify/fedify";
 import { Note } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
+import type { OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { mentions, posts, postTags } from "../storage/schema.ts";
 import { fanOut, findPostByUri, replaceLinks, type PostRow } from "../posts/posts.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
@@ -16,6 +18,32 @@ import { resolveActor } from "./remote.ts";
 import { notifyMentions } from "../notifications/notifications.ts";
 import { countsAsReply } from "../posts/visibility.ts";
 
+// Each incoming Note looks its post (and the post it replies to) up by URI and
+// inserts a row: these two queries are built once (see storage/prepared.ts).
+const postByUriQuery = preparedOnce((db) => db.select().from(posts).where(eq(posts.uri, sql.placeholder("uri"))).prepare());
+const postByUri = (db: OpenDb, uri: string): PostRow | undefined => postByUriQuery(db).get({ uri });
+const insertRemotePost = preparedOnce((db) =>
+  db
+    .insert(posts)
+    .values({
+      id: sql.placeholder("id"),
+      uri: sql.placeholder("uri"),
+      actorId: sql.placeholder("actorId"),
+      inReplyToId: sql.placeholder("inReplyToId"),
+      inReplyToUri: sql.placeholder("inReplyToUri"),
+      publishedAt: sql.placeholder("publishedAt"),
+      url: sql.placeholder("url"),
+      content: sql.placeholder("content"),
+      summary: sql.placeholder("summary"),
+      sensitive: sql.placeholder("sensitive"),
+      language: sql.placeholder("language"),
+      visibility: sql.placeholder("visibility"),
+    })
+    .onConflictDoNothing()
+    .returning()
+    .prepare(),
+);
+
 function ms(instant: { epochMilliseconds: number } | null | undefined): number | null {
   return instant ? instant.epochMilliseconds : null;
 }
@@ -24,8 +52,8 @@ function ms(instant: { epochMilliseconds: number } | null | undefined): number |
 export async function storeRemoteNote(services: Services, note: Note, author: ActorRow): Promise<PostRow | null> {
   if (!note.id) return null;
   const { db } = services;
-  const existing = findPostByUri(db, note.id.href);
-  const parent = note.replyTargetId ? findPostByUri(db, note.replyTargetId.href) : undefined;
+  const existing = postByUri(db, note.id.href);
+  const parent = note.replyTargetId ? postByUri(db, note.replyTargetId.href) : undefined;
   const mentionIds = await mentionedActorIds(services, note);
   const tags = await hashtagsOf(note);
   const attachments = await attachmentsOfNote(note);
@@ -50,29 +78,26 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
   }
   const id = newId();
   const created = db.transaction((tx) => {
-    const row = tx
-      .insert(posts)
-      .values({
-        id,
-        uri: note.id!.href,
-        actorId: author.id,
-        inReplyToId: parent?.id ?? null,
-        inReplyToUri: note.replyTargetId?.href ?? null,
-        publishedAt: ms(note.published) ?? Date.now(),
-        ...fields,
-      })
-      .onConflictDoNothing()
-      .returning()
-      .get();
+    // Prepared on the database itself: the same connection, so inside this transaction.
+    const row = insertRemotePost(db).get({
+      id,
+      uri: note.id!.href,
+      actorId: author.id,
+      inReplyToId: parent?.id ?? null,
+      inReplyToUri: note.replyTargetId?.href ?? null,
+      publishedAt: ms(note.published) ?? Date.now(),
+      ...fields,
+    });
     if (!row) return null;
-    replaceLinks(tx, id, mentionIds, tags);
-    replaceRemoteAttachments(tx, id, author.id, attachments);
+    // A new post has no links or attachments to replace yet.
+    if (mentionIds.length || tags.length) replaceLinks(tx, id, mentionIds, tags);
+    if (attachments.length) replaceRemoteAttachments(tx, id, author.id, attachments);
     if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
   });
   // Stored meanwhile by a concurrent delivery of the same note.
-  if (!created) return findPostByUri(db, note.id.href) ?? null;
+  if (!created) return postByUri(db, note.id.href) ?? null;
   notifyMentions(services, created, mentionIds);
   services.events.emit("post.created", created);
   return created;
@@ -83,7 +108,7 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
  * instance actor) when someone boosts or replies to a post we have not seen.
  */
 export async function resolveNote(ctx: Context<Services>, uri: URL): Promise<PostRow | null> {
-  const known = findPostByUri(ctx.data.db, uri.href);
+  const known = postByUri(ctx.data.db, uri.href);
   if (known) return known;
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(uri, { documentLoader }).catch(() => null);

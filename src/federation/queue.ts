@@ -9,6 +9,7 @@
 import type { MessageQueue, MessageQueueDepth, MessageQueueEnqueueOptions, MessageQueueListenOptions } from "@fedify/fedify";
 import type Database from "better-sqlite3";
 import type { Logger } from "pino";
+import { millisecondsOf } from "./time.ts";
 
 export interface SqliteMessageQueueOptions {
   /** How often to look for delayed messages that came due. */
@@ -70,7 +71,7 @@ export class SqliteMessageQueue implements MessageQueue {
   }
 
   enqueueMany(messages: readonly unknown[], options?: MessageQueueEnqueueOptions): Promise<void> {
-    const delay = options?.delay ? Math.max(0, options.delay.total({ unit: "millisecond" })) : 0;
+    const delay = options?.delay ? Math.max(0, millisecondsOf(options.delay)) : 0;
     this.#insertMany(messages, options?.orderingKey ?? null, Date.now() + delay);
     this.#wake?.();
     return Promise.resolve();

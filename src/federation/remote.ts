@@ -1,12 +1,13 @@
 // Remote actors: turning what another server publishes into rows of `actors`.
 import { isActor, type Actor } from "@fedify/vocab";
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { Services } from "../services.ts";
-import type { Db } from "../storage/db.ts";
+import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actors, type ActorType, ACTOR_TYPES } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
 import { context } from "./send.ts";
@@ -14,6 +15,13 @@ import { context } from "./send.ts";
 function actorType(actor: Actor): ActorType {
   const name = actor.constructor.name as ActorType;
   return ACTOR_TYPES.includes(name) ? name : "Person";
+}
+
+const actorByUriQuery = preparedOnce((db) => db.select().from(actors).where(eq(actors.uri, sql.placeholder("uri"))).prepare());
+
+/** The stored actor (local or remote) with this URI. Every incoming activity looks its sender up. */
+export function actorByUri(db: OpenDb, uri: string): ActorRow | undefined {
+  return actorByUriQuery(db).get({ uri });
 }
 
 /** Inserts or refreshes a remote actor. Local actors are never overwritten from outside. */
@@ -53,7 +61,7 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
 
 /** The actor behind a URI: from the database if known, else fetched (signed by the instance actor). */
 export async function resolveActor(ctx: Context<Services>, uri: string | URL): Promise<ActorRow | null> {
-  const known = ctx.data.db.select().from(actors).where(eq(actors.uri, String(uri))).get();
+  const known = actorByUri(ctx.data.db, String(uri));
   if (known) return known;
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(String(uri), { documentLoader }).catch(() => null);

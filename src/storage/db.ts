@@ -13,6 +13,36 @@ export type Db = BaseSQLiteDatabase<"sync", Database.RunResult, typeof schema>;
 /** The opened database, with its better-sqlite3 handle. */
 export type OpenDb = Db & { $client: Database.Database };
 
+/** How many distinct SQL texts keep their prepared statement (least recently used ones are dropped). */
+export const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes `prepare` reuse the statement already prepared for the same SQL text.
+ * drizzle prepares every query again (SQLite parses and plans it each time:
+ * about 6–8 % of the CPU of an incoming note or a WebFinger request, see
+ * docs/performance.md). A statement is only ever used synchronously, so
+ * sharing it is safe; drizzle switches a statement to "raw" (array) rows
+ * when it wants them, so each reuse starts back in object mode, as a new
+ * statement would.
+ */
+function cacheStatements(sqlite: Database.Database, size = STATEMENT_CACHE_SIZE): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (statement) {
+      // Most recently used last, so that the first entry is the one to drop.
+      cache.delete(source);
+      if (statement.reader) statement.raw(false);
+    } else {
+      statement = prepare(source);
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  }) as Database.Database["prepare"];
+}
+
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "../../schema/migrations");
 
 export function openDatabase(file: string): OpenDb {
@@ -23,6 +53,7 @@ export function openDatabase(file: string): OpenDb {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
+  cacheStatements(sqlite);
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });
   return db;

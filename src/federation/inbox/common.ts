@@ -2,16 +2,14 @@
 // actor or post it points at.
 import type { InboxContext } from "@fedify/fedify";
 import type { Activity } from "@fedify/vocab";
-import { eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
-import { actors } from "../../storage/schema.ts";
 import { findLocalActor, type ActorRow } from "../actors.ts";
-import { upsertRemoteActor } from "../remote.ts";
+import { actorByUri, upsertRemoteActor } from "../remote.ts";
 
 /** The sending actor, stored or refreshed. Fedify has already checked that it signed the request. */
 export async function senderOf(ctx: InboxContext<Services>, activity: Activity): Promise<ActorRow | null> {
   if (!activity.actorId) return null;
-  const known = ctx.data.db.select().from(actors).where(eq(actors.uri, activity.actorId.href)).get();
+  const known = actorByUri(ctx.data.db, activity.actorId.href);
   if (known && !known.local && Date.now() - known.updatedAt < 86_400_000) return known;
   const actor = await activity.getActor();
   return actor ? upsertRemoteActor(ctx.data.db, actor) : (known ?? null);
