@@ -79,7 +79,7 @@ export function datasetFile(dir = process.env.COOPOL_BENCH_CACHE || tmpdir()): s
 const metaFile = (file: string) => file.replace(/\.sqlite$/, ".json");
 
 /** mulberry32: small, fast, and the same numbers on every run. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

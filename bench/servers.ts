@@ -3,11 +3,12 @@
 // on a fresh temporary data directory and a free port on 127.0.0.1.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { request } from "undici";
+// The same free-port helper the tests use.
+import { freePort } from "../test/helpers/instances.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -25,16 +26,6 @@ const ENTRY: Record<ServerKind, string> = {
  */
 const NODE_ARGS = (process.env.COOPOL_BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export interface Memory {
   /** Resident set size now, in MiB (VmRSS). */
@@ -87,13 +78,18 @@ export interface Server {
 }
 
 /**
- * Spawns a server on a fresh data directory and resolves once /healthz
- * answers 200, with the time that took. The port is polled every 5 ms.
+ * Spawns a server and resolves once /healthz answers 200, with the time that
+ * took. The port is polled every 5 ms. By default the data directory is a new,
+ * empty one that the server owns; `dataDir` runs it on an existing one, which
+ * is then never deleted here.
  */
-export async function startServer(kind: ServerKind, name: string): Promise<Server> {
+export async function startServer(kind: ServerKind, name: string, options: { dataDir?: string; timeoutMs?: number } = {}): Promise<Server> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), `coopol-bench-${name}-`));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `coopol-bench-${name}-`));
+  const removeData = () => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -123,10 +119,10 @@ export async function startServer(kind: ServerKind, name: string): Promise<Serve
   });
 
   let startMs = Number.NaN;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      rmSync(dataDir, { recursive: true, force: true });
+      removeData();
       throw new Error(`${kind} ${name} exited during start-up:\n${output.join("")}`);
     }
     try {
@@ -144,8 +140,8 @@ export async function startServer(kind: ServerKind, name: string): Promise<Serve
   }
   if (Number.isNaN(startMs)) {
     child.kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`${kind} ${name} did not answer within 30 s:\n${output.join("")}`);
+    removeData();
+    throw new Error(`${kind} ${name} did not answer in time:\n${output.join("")}`);
   }
 
   const stop = async () => {
@@ -185,7 +181,7 @@ export async function startServer(kind: ServerKind, name: string): Promise<Serve
     stop,
     async dispose() {
       await stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      removeData();
     },
   };
 }

@@ -8,7 +8,6 @@
 //       is thrown away afterwards).
 // It also finds which SQL statements the API spends its time in, with their
 // EXPLAIN QUERY PLAN.
-import { spawn, type ChildProcess } from "node:child_process";
 import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +24,8 @@ import { openDatabase, type OpenDb } from "../src/storage/db.ts";
 import { newId } from "../src/storage/ids.ts";
 import { users } from "../src/storage/schema.ts";
 import { hashToken, newToken } from "../src/storage/tokens.ts";
-import { ensureDataset, type DatasetInfo } from "./dataset.ts";
-import { cpuSecondsOf, freePort, memoryOf, ROOT } from "./servers.ts";
+import { ensureDataset, prng, type DatasetInfo } from "./dataset.ts";
+import { cpuSecondsOf, memoryOf, startServer, type Server } from "./servers.ts";
 
 export interface TimelineTiming {
   name: string;
@@ -81,17 +80,6 @@ const HTTP_DURATION_S = 5;
 const HTTP_WARMUP_S = 1;
 export const TARGET_P99_MS = 50;
 
-/** mulberry32, so every run measures the same members in the same order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function time(name: string, members: User[], work: (user: User) => number): TimelineTiming {
   for (let i = 0; i < WARMUP; i++) work(members[(i * 7) % members.length]!);
@@ -206,56 +194,7 @@ function insertTokens(file: string, members: User[]): string[] {
   }
 }
 
-interface Instance {
-  origin: string;
-  pid: number;
-  output: string[];
-  stop(): Promise<void>;
-}
-
-/** `node src/main.ts` on an existing data directory, as servers.ts starts fresh ones. */
-async function startOn(dataDir: string): Promise<Instance> {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    COOPOL_ORIGIN: origin,
-    COOPOL_DATA: dataDir,
-    COOPOL_NAME: "Bench timeline",
-    COOPOL_HANDLE: "bench_timeline",
-    LOG_LEVEL: "warn",
-  };
-  const output: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, "src/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-    });
-  };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the instance exited during start-up:\n${output.join("")}`);
-    try {
-      const res = await fetch(`${origin}/healthz`);
-      await res.arrayBuffer();
-      if (res.status === 200) return { origin, pid: child.pid!, output, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await stop();
-  throw new Error(`the instance did not answer within 60 s:\n${output.join("")}`);
-}
-
-async function httpRun(instance: Instance, tokens: string[], connections: number, seconds: number): Promise<HttpTiming> {
+async function httpRun(instance: Server, tokens: string[], connections: number, seconds: number): Promise<HttpTiming> {
   let next = 0;
   const options = {
     url: `${instance.origin}/api/v1/timelines/home?limit=20`,
@@ -350,7 +289,7 @@ export async function timelineBenchmark(options: { iterations?: number; http?: b
   const http: HttpTiming[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), "coopol-bench-timeline-copy-"));
   const copyFile = join(dataDir, "coopol.sqlite");
-  let instance: Instance | null = null;
+  let instance: Server | null = null;
   let copySeconds = 0;
   try {
     log(`timeline: copying the data set to ${dataDir}`);
@@ -358,7 +297,7 @@ export async function timelineBenchmark(options: { iterations?: number; http?: b
     const members = [...new Set(sample)].slice(0, HTTP_MEMBERS);
     const tokens = insertTokens(copyFile, members);
     if (options.http !== false) {
-      instance = await startOn(dataDir);
+      instance = await startServer("coopol", "timeline", { dataDir, timeoutMs: 60_000 });
       // One checked request first: a full page of 20 statuses, as JSON.
       const res = await fetch(`${instance.origin}/api/v1/timelines/home?limit=20`, { headers: { authorization: `Bearer ${tokens[0]}` } });
       const body = (await res.json()) as unknown[];
@@ -372,7 +311,7 @@ export async function timelineBenchmark(options: { iterations?: number; http?: b
       instance = null;
     }
   } finally {
-    await (instance as Instance | null)?.stop();
+    await (instance as Server | null)?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   return { dataset, iterations, timings, sameRows, homePlan, hotQueries, http, copySeconds, load };
