@@ -477,3 +477,318 @@ export const calendarTokens = sqliteTable("calendar_tokens", {
   tokenHash: text("token_hash").notNull().unique(),
   createdAt: createdAt(),
 });
+
+// ---- Polls (ActivityPub Question) ----------------------------------------------
+
+/** A poll attached to a post: local polls count their votes here, remote ones keep the origin's counts. */
+export const polls = sqliteTable(
+  "polls",
+  {
+    id: id(),
+    postId: postRef(),
+    /** JSON array of option titles, in order. */
+    options: text("options").notNull(),
+    multiple: bool("multiple").notNull().default(false),
+    hideTotals: bool("hide_totals").notNull().default(false),
+    expiresAt: timestamp("expires_at"),
+    /** Remote polls: JSON array of counts per option, as the origin server last said. */
+    remoteCounts: text("remote_counts"),
+    remoteVoters: integer("remote_voters"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("polls_post").on(t.postId)],
+);
+
+/** One row per chosen option: local voters on any poll, remote voters on our polls. */
+export const pollVotes = sqliteTable(
+  "poll_votes",
+  {
+    id: id(),
+    pollId: integer("poll_id")
+      .notNull()
+      .references(() => polls.id, { onDelete: "cascade" }),
+    actorId: actorRef(),
+    choice: integer("choice").notNull(),
+    /** Id of the vote Note (sent or received). */
+    uri: text("uri"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("poll_votes_choice").on(t.pollId, t.actorId, t.choice), index("poll_votes_actor").on(t.actorId)],
+);
+
+// ---- Territory: sections, fédérations, national ---------------------------------
+
+export const NODE_KINDS = ["section", "federation", "national"] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+export const LINK_ROLES = ["parent", "child"] as const;
+export type LinkRole = (typeof LINK_ROLES)[number];
+/**
+ * declared: written in the configuration, nothing exchanged yet; pending: our
+ * Follow is on its way; linked: accepted; refused: the other side said no.
+ */
+export const LINK_STATES = ["declared", "pending", "linked", "refused"] as const;
+export type LinkState = (typeof LINK_STATES)[number];
+
+/**
+ * The node above this one (parent) and the nodes it oversees (children), as
+ * declared by handle. The overseeing node's actor follows the overseen one's;
+ * the overseen node accepts only the parent it declared.
+ */
+export const territoryLinks = sqliteTable(
+  "territory_links",
+  {
+    id: id(),
+    role: text("role", { enum: LINK_ROLES }).notNull(),
+    /** As declared: user@host, without the leading @. */
+    handle: text("handle").notNull(),
+    actorId: integer("actor_id").references((): AnySQLiteColumn => actors.id),
+    state: text("state", { enum: LINK_STATES }).notNull().default("declared"),
+    /** Id of the Follow that made (or asks for) the link. */
+    followUri: text("follow_uri"),
+    /** What the other node says it is (from its NodeInfo). */
+    kind: text("kind", { enum: NODE_KINDS }),
+    territory: text("territory"),
+    /** Why the link is not established, in plain words. */
+    problem: text("problem"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("territory_links_handle").on(t.role, t.handle), index("territory_links_actor").on(t.actorId)],
+);
+
+// ---- Campaigns and field actions ---------------------------------------------------
+
+export const ACTION_TYPES = ["leafleting", "door_to_door", "phoning", "postering", "market_stand"] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+/** Figures a field action brings back; goals use the same names. */
+export const METRICS = ["doors", "conversations", "leaflets", "calls", "posters", "contacts"] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** Campaigns run here or received from the fédération or national level. */
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    /** The node running it: this instance's own actor, or a remote fédération or national actor. */
+    ownerActorId: actorRef("owner_actor_id"),
+    level: text("level", { enum: NODE_KINDS }).notNull(),
+    title: text("title").notNull(),
+    /** Plain text. */
+    description: text("description").notNull().default(""),
+    startsAt: timestamp("starts_at").notNull(),
+    endsAt: timestamp("ends_at"),
+    /** JSON object, goal per metric, e.g. {"doors":5000,"leaflets":20000}. */
+    goals: text("goals").notNull().default("{}"),
+    /** JSON array of {name, url}: leaflets, talking points (uploaded files or links). */
+    materials: text("materials").notNull().default("[]"),
+    /** Campaigns of upper levels: when this instance joined it; null until then. */
+    joinedAt: timestamp("joined_at"),
+    createdBy: integer("created_by").references(() => users.id),
+    cancelledAt: timestamp("cancelled_at"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("campaigns_uri").on(t.uri), index("campaigns_starts").on(t.startsAt)],
+);
+
+/** Field actions of this section: tractage, porte-à-porte, phoning, collage, stand. */
+export const fieldActions = sqliteTable(
+  "field_actions",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    campaignId: integer("campaign_id")
+      .notNull()
+      .references(() => campaigns.id),
+    type: text("type", { enum: ACTION_TYPES }).notNull(),
+    title: text("title").notNull(),
+    startAt: timestamp("start_at").notNull(),
+    endAt: timestamp("end_at"),
+    timezone: text("timezone").notNull().default("Europe/Paris"),
+    meetingPoint: text("meeting_point"),
+    /** Streets, polling-station numbers…, free text. */
+    area: text("area"),
+    coordinatorId: integer("coordinator_id").references(() => users.id),
+    notes: text("notes").notNull().default(""),
+    /** The directive this action was made from, when a fédération or national proposed it. */
+    directiveId: integer("directive_id"),
+    createdBy: integer("created_by").references(() => users.id),
+    cancelledAt: timestamp("cancelled_at"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("field_actions_uri").on(t.uri), index("field_actions_campaign").on(t.campaignId, t.startAt), index("field_actions_start").on(t.startAt)],
+);
+
+/** Créneaux: time slots of an action that members sign up for. */
+export const shifts = sqliteTable(
+  "shifts",
+  {
+    id: id(),
+    actionId: integer("action_id")
+      .notNull()
+      .references(() => fieldActions.id, { onDelete: "cascade" }),
+    startAt: timestamp("start_at").notNull(),
+    endAt: timestamp("end_at").notNull(),
+    capacity: integer("capacity"),
+    label: text("label"),
+  },
+  (t) => [index("shifts_action").on(t.actionId, t.startAt)],
+);
+
+export const shiftSignups = sqliteTable(
+  "shift_signups",
+  {
+    shiftId: integer("shift_id")
+      .notNull()
+      .references(() => shifts.id, { onDelete: "cascade" }),
+    userId: userRef(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.shiftId, t.userId] }), index("shift_signups_user").on(t.userId)],
+);
+
+/**
+ * Results of field actions: recorded here (actionId set) or received from the
+ * sections below (by way of their fédération at national level). One row per
+ * result id; a newer version replaces the figures, an older one is ignored.
+ */
+export const actionResults = sqliteTable(
+  "action_results",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    actionId: integer("action_id").references(() => fieldActions.id, { onDelete: "set null" }),
+    campaignUri: text("campaign_uri").notNull(),
+    actionType: text("action_type", { enum: ACTION_TYPES }).notNull(),
+    actionDate: timestamp("action_date").notNull(),
+    /** The section that did the work, and its fédération. */
+    sectionUri: text("section_uri").notNull(),
+    sectionName: text("section_name").notNull().default(""),
+    federationUri: text("federation_uri"),
+    doors: integer("doors").notNull().default(0),
+    conversations: integer("conversations").notNull().default(0),
+    leaflets: integer("leaflets").notNull().default(0),
+    calls: integer("calls").notNull().default(0),
+    posters: integer("posters").notNull().default(0),
+    contacts: integer("contacts").notNull().default(0),
+    comment: text("comment").notNull().default(""),
+    recordedBy: integer("recorded_by").references(() => users.id),
+    /** Last change at the source (ms): orders versions that arrive out of order. */
+    version: integer("version").notNull(),
+    deletedAt: timestamp("deleted_at"),
+    receivedAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("action_results_uri").on(t.uri),
+    index("action_results_campaign").on(t.campaignUri, t.actionType),
+    index("action_results_section").on(t.sectionUri),
+    index("action_results_action").on(t.actionId),
+  ],
+);
+
+/**
+ * People met in the field who agreed to be contacted again. They stay on the
+ * section's instance: only their number goes up the hierarchy.
+ */
+export const fieldContacts = sqliteTable(
+  "field_contacts",
+  {
+    id: id(),
+    actionId: integer("action_id")
+      .notNull()
+      .references(() => fieldActions.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    email: text("email"),
+    phone: text("phone"),
+    note: text("note").notNull().default(""),
+    /** The consent sentence shown, and when it was given. */
+    consent: text("consent").notNull(),
+    consentAt: timestamp("consent_at").notNull(),
+    recordedBy: integer("recorded_by").references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index("field_contacts_action").on(t.actionId)],
+);
+
+// ---- Reports up, directives down ---------------------------------------------------
+
+export const REPORT_KINDS = ["activity", "minutes", "field", "alert"] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+/** Reports a section sends up (outgoing) and those a fédération or national receives. */
+export const reports = sqliteTable(
+  "reports",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    outgoing: bool("outgoing").notNull(),
+    kind: text("kind", { enum: REPORT_KINDS }).notNull(),
+    title: text("title").notNull(),
+    /** Plain text. */
+    body: text("body").notNull().default(""),
+    /** JSON: numbers attached, {campaignUri: {actionType: {metric: n}}}. */
+    figures: text("figures").notNull().default("{}"),
+    alsoNational: bool("also_national").notNull().default(false),
+    sectionUri: text("section_uri").notNull(),
+    sectionName: text("section_name").notNull().default(""),
+    federationUri: text("federation_uri"),
+    authorId: integer("author_id").references(() => users.id),
+    authorName: text("author_name").notNull().default(""),
+    /** Sender side: receipt and first reading, as the parent acknowledged them. */
+    acknowledgedAt: timestamp("acknowledged_at"),
+    readAt: timestamp("read_at"),
+    readBy: text("read_by"),
+    /** Receiver side: when someone here first opened it. */
+    openedAt: timestamp("opened_at"),
+    openedBy: integer("opened_by").references(() => users.id),
+    version: integer("version").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("reports_uri").on(t.uri), index("reports_section").on(t.sectionUri, t.createdAt), index("reports_created").on(t.createdAt)],
+);
+
+/** What the sections below last said about themselves, for the dashboards. */
+export const nodeStats = sqliteTable("node_stats", {
+  nodeUri: text("node_uri").primaryKey(),
+  name: text("name").notNull().default(""),
+  kind: text("kind", { enum: NODE_KINDS }).notNull(),
+  territory: text("territory"),
+  /** The fédération it belongs to (national's view). */
+  federationUri: text("federation_uri"),
+  members: integer("members").notNull().default(0),
+  activeMembers: integer("active_members").notNull().default(0),
+  eventsHeld: integer("events_held").notNull().default(0),
+  eventsUpcoming: integer("events_upcoming").notNull().default(0),
+  version: integer("version").notNull(),
+  receivedAt: timestamp("received_at").notNull().default(now()),
+});
+
+export const DIRECTIVE_KINDS = ["announcement", "action_proposal"] as const;
+export type DirectiveKind = (typeof DIRECTIVE_KINDS)[number];
+
+/** Announcements and proposed actions sent down by a fédération or national, or received from them. */
+export const directives = sqliteTable(
+  "directives",
+  {
+    id: id(),
+    uri: text("uri").notNull(),
+    outgoing: bool("outgoing").notNull(),
+    kind: text("kind", { enum: DIRECTIVE_KINDS }).notNull(),
+    fromUri: text("from_uri").notNull(),
+    fromName: text("from_name").notNull().default(""),
+    title: text("title").notNull(),
+    /** Plain text. */
+    body: text("body").notNull().default(""),
+    /** Action proposals: JSON {type, campaignUri, startAt, meetingPoint}. */
+    proposal: text("proposal"),
+    /** Receiving section: the section-only post that shows it, and the action made from it. */
+    postId: integer("post_id").references(() => posts.id, { onDelete: "set null" }),
+    actionId: integer("action_id").references(() => fieldActions.id, { onDelete: "set null" }),
+    createdBy: integer("created_by").references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("directives_uri").on(t.uri), index("directives_created").on(t.createdAt)],
+);
