@@ -1,8 +1,13 @@
 // Messages in French (the default) and English, chosen from the browser's
 // Accept-Language. Error codes of UserError are keys of this catalogue too.
+// Each feature keeps its own messages in messages/<feature>.ts (the same
+// two catalogues); they are merged here.
+import * as polls from "./messages/polls.ts";
+import * as territory from "./messages/territory.ts";
+
 export type Locale = "fr" | "en";
 
-const fr = {
+const core = {
   "app.tagline": "Le réseau social de la section",
   "nav.home": "Fil",
   "nav.section": "Section",
@@ -289,9 +294,10 @@ const fr = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
+const fr = { ...core, ...polls.fr, ...territory.fr };
 export type MessageKey = keyof typeof fr;
 
-const en: Record<MessageKey, string> = {
+const coreEn: Record<keyof typeof core, string> = {
   "app.tagline": "The section's social network",
   "nav.home": "Timeline",
   "nav.section": "Section",
@@ -577,6 +583,8 @@ const en: Record<MessageKey, string> = {
   "rsvp_invalid": "Unknown answer.",
   "rsvp_not_found": "This request does not exist.",
 };
+
+const en: Record<MessageKey, string> = { ...coreEn, ...polls.en, ...territory.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 
