@@ -22,6 +22,8 @@ import { repeat } from "./jobs.ts";
 import { sendReminders } from "./agenda/reminders.ts";
 import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
+import { syncDeclaredLinks } from "./territory/links.ts";
+import { startTerritoryJobs } from "./territory/sync.ts";
 
 export interface Instance {
   app: FastifyInstance;
@@ -47,6 +49,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     throw new ConfigError(`COOPOL_HANDLE « ${config.handle} » est déjà le nom d'utilisateur d'un membre : choisissez un autre nom pour la section.`);
   }
   ensureInstanceActors(db, config);
+  syncDeclaredLinks(db, config);
 
   const app = Fastify({
     // pino's Logger is what fastify wraps; its types disagree on a detail only.
@@ -69,6 +72,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let queueDone: Promise<void> | null = null;
   let stopPurging: (() => void) | null = null;
   let stopReminders: (() => void) | null = null;
+  let stopTerritory: (() => void) | null = null;
 
   return {
     app,
@@ -79,12 +83,14 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       queueDone = federation.startQueue(services, { signal: worker.signal });
       stopPurging = purgeExpiredPeriodically(kv, log);
       stopReminders = repeat(log, "event reminders", 15 * 60_000, () => sendReminders(services));
+      stopTerritory = startTerritoryJobs(services);
       return address;
     },
     async close() {
       worker.abort();
       stopPurging?.();
       stopReminders?.();
+      stopTerritory?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();

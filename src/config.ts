@@ -18,6 +18,10 @@ export interface Config {
   handle: string;
   /** INSEE code: a département (2 or 3 characters) or a commune (5). */
   territory: string | null;
+  /** The node above this one, as user@host: a section's fédération, a fédération's national node. */
+  parent: string | null;
+  /** The nodes this one oversees, as user@host: a fédération's sections, national's fédérations. */
+  children: string[];
   /** Largest request body accepted, in bytes (inbox and forms). */
   bodyLimit: number;
   logLevel: string;
@@ -89,6 +93,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
 
+  const parent = parseHandle(env.COOPOL_PARENT, "COOPOL_PARENT");
+  if (parent && kindText === "national") throw new ConfigError("COOPOL_PARENT : le niveau national n'a pas de niveau au-dessus de lui.");
+  const children = (env.COOPOL_CHILDREN ?? "")
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((text) => parseHandle(text, "COOPOL_CHILDREN")!);
+  if (children.length && kindText === "section") {
+    throw new ConfigError("COOPOL_CHILDREN : une section ne supervise aucune autre instance (seules une fédération ou le national le font).");
+  }
+
   const logLevel = env.LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL vaut « ${logLevel} » : les valeurs possibles sont ${LOG_LEVELS.join(", ")}.`);
@@ -103,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     name,
     handle,
     territory,
+    parent,
+    children: [...new Set(children)],
     bodyLimit: parseInteger(env.COOPOL_BODY_LIMIT, 1024 * 1024, "COOPOL_BODY_LIMIT", 1024, 100 * 1024 * 1024),
     logLevel,
     allowPrivateAddress: parseBoolean(env.COOPOL_ALLOW_PRIVATE_ADDRESS, false, "COOPOL_ALLOW_PRIVATE_ADDRESS"),
@@ -111,6 +127,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function defaultName(kind: InstanceKind): string {
   return kind === "section" ? "Section" : kind === "federation" ? "Fédération" : "National";
+}
+
+/** A node's handle as people write it (@name@host or name@host), kept as name@host. */
+export function parseHandle(text: string | undefined, name: string): string | null {
+  const value = text?.trim().replace(/^@/, "").toLowerCase();
+  if (!value) return null;
+  if (!/^[a-z0-9_.-]+@[a-z0-9.-]+(:\d+)?$/.test(value)) {
+    throw new ConfigError(`${name} : « ${text} » n'est pas une adresse de compte du type @federation_75@federation75.exemple.fr.`);
+  }
+  return value;
 }
 
 function parseInteger(text: string | undefined, fallback: number, name: string, min: number, max: number): number {

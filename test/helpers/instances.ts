@@ -42,7 +42,8 @@ export interface TestInstance {
 export const PASSWORD = "correct horse battery";
 
 export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestInstance> {
-  const port = await freePort();
+  // A port given in advance lets nodes name each other before they start (COOPOL_PARENT…).
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), `coopol-${name}-`));
   const env: NodeJS.ProcessEnv = {

@@ -1,10 +1,14 @@
-// Accept(Follow): a remote actor approved one of our members' follow requests.
+// Accept(Follow): a remote actor approved one of our members' follow requests
+// (or our node's oversight request); Accept of an RSVP; receipt of a report.
 import type { InboxContext } from "@fedify/fedify";
 import type { Accept } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows } from "../../storage/schema.ts";
 import { answerReceived } from "../../agenda/rsvp.ts";
+import { oversightAnswered } from "../../territory/links.ts";
+import { afterChildLinked } from "../../territory/sync.ts";
+import { reportAcknowledged } from "../../reports/reports.ts";
 
 export async function onAccept(ctx: InboxContext<Services>, accept: Accept): Promise<void> {
   const followUri = accept.objectId?.href;
@@ -19,4 +23,6 @@ export async function onAccept(ctx: InboxContext<Services>, accept: Accept): Pro
     .run();
   // Or the organiser of an event accepted one of our members' Join.
   answerReceived(db, followUri, target.id, true);
+  if (oversightAnswered(db, followUri, target, true)) await afterChildLinked(ctx.data, target);
+  reportAcknowledged(db, followUri, "Accept", target);
 }

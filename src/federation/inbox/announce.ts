@@ -10,9 +10,12 @@ import { fanOut, findPostByUri } from "../../posts/posts.ts";
 import { resolveNote } from "../notes.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
+import { onTerritoryAnnounce } from "./territory.ts";
 
 export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
   const { db } = ctx.data;
+  // A fédération relaying its sections' results, or its national level's campaigns.
+  if (await onTerritoryAnnounce(ctx, announce)) return;
   if (!announce.id || !announce.objectId) return;
   if (findPostByUri(db, announce.id.href)) return;
   const original = await resolveNote(ctx, announce.objectId);

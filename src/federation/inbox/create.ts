@@ -5,9 +5,11 @@ import type { Services } from "../../services.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
+import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
 
 export async function onCreate(ctx: InboxContext<Services>, create: Create): Promise<void> {
   const object = await create.getObject();
+  if (mayBeTerritoryObject(object)) return onTerritoryActivity(ctx, create);
   if (object instanceof Event) return onEventActivity(ctx, create);
   if (!(object instanceof Note)) return;
   // The note must be the sender's: same author, same server.

@@ -1,9 +1,12 @@
-// Follow: someone wants to follow one of our actors.
+// Follow: someone wants to follow one of our actors, or (marked "oversight")
+// a fédération or the national node asks to oversee this node.
 import type { InboxContext } from "@fedify/fedify";
 import type { Follow } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { receiveFollow } from "../../social/follows.ts";
 import { localActorOf, senderOf } from "./common.ts";
+import { receiveOversight } from "../../territory/links.ts";
+import { afterParentLinked } from "../../territory/sync.ts";
 
 export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Promise<void> {
   if (!follow.id) return;
@@ -11,5 +14,10 @@ export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Pro
   if (!target) return;
   const follower = await senderOf(ctx, follow);
   if (!follower) return;
+  const raw = (await follow.toJsonLd()) as { oversight?: unknown };
+  if (raw.oversight === true && target.username === ctx.data.config.handle) {
+    if (await receiveOversight(ctx.data, follower, follow.id.href)) await afterParentLinked(ctx.data);
+    return;
+  }
   await receiveFollow(ctx.data, follower, target, follow.id.href);
 }

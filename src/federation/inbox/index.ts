@@ -2,7 +2,7 @@
 // app/lib/activitypub/activity/ does). Fedify verifies signatures, drops
 // duplicates and runs these from the persistent queue.
 import type { Federation } from "@fedify/fedify";
-import { Accept, Announce, Create, Delete, Follow, Join, Leave, Like, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
+import { Accept, Announce, Create, Delete, Follow, Join, Leave, Like, Read, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { onAccept } from "./accept.ts";
 import { onAnnounce } from "./announce.ts";
@@ -14,6 +14,7 @@ import { onReject } from "./reject.ts";
 import { onUndo } from "./undo.ts";
 import { onUpdate } from "./update.ts";
 import { onJoin, onLeave, onTentativeAccept } from "./join.ts";
+import { onRead } from "./read.ts";
 
 export const INBOX_PATH = "/users/{identifier}/inbox";
 export const SHARED_INBOX_PATH = "/inbox";
@@ -33,6 +34,7 @@ export function registerInbox(federation: Federation<Services>): void {
     .on(Join, onJoin)
     .on(TentativeAccept, onTentativeAccept)
     .on(Leave, onLeave)
+    .on(Read, onRead)
     .onError((ctx, error) => {
       ctx.data.log.warn({ err: error }, "inbox activity failed");
     });

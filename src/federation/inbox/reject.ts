@@ -5,6 +5,7 @@ import { and, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows } from "../../storage/schema.ts";
 import { answerReceived } from "../../agenda/rsvp.ts";
+import { oversightAnswered } from "../../territory/links.ts";
 
 export async function onReject(ctx: InboxContext<Services>, reject: Reject): Promise<void> {
   const followUri = reject.objectId?.href;
@@ -14,4 +15,5 @@ export async function onReject(ctx: InboxContext<Services>, reject: Reject): Pro
   if (!target) return;
   db.delete(follows).where(and(eq(follows.uri, followUri), eq(follows.followingId, target.id))).run();
   answerReceived(db, followUri, target.id, false);
+  oversightAnswered(db, followUri, target, false);
 }

@@ -2,6 +2,7 @@
 // event pages with RSVP buttons, the event form, attendees and minutes, and
 // the calendar feeds. Everything works without JavaScript.
 import { dateFormat } from "../../dates.ts";
+import { toCsv } from "../../csv.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
@@ -400,12 +401,14 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
 
   web.get("/events/:id/attendees.csv", (request: WithId, reply) => {
     const { event } = editable(request, idOf(request.params.id));
-    const cell = (s: string) => `"${s.replace(/"/g, '""').replace(/^[=+\-@]/, "'$&")}"`;
-    const lines = [["nom", "compte", "reponse", "present", "date"].join(";"), ...attendees(db, event.id).map((r) => [cell(r.actor.name || r.actor.username), cell(`${r.actor.username}@${r.actor.domain}`), r.rsvp.status, r.rsvp.attended ? "oui" : "non", new Date(r.rsvp.createdAt).toISOString()].join(";"))];
+    const csv = toCsv(
+      ["nom", "compte", "reponse", "present", "date"],
+      attendees(db, event.id).map((r) => [r.actor.name || r.actor.username, `${r.actor.username}@${r.actor.domain}`, r.rsvp.status, r.rsvp.attended, new Date(r.rsvp.createdAt).toISOString()]),
+    );
     return reply
       .type("text/csv; charset=utf-8")
       .header("content-disposition", `attachment; filename="participants-${event.id}.csv"`)
-      .send(`\ufeff${lines.join("\r\n")}\r\n`);
+      .send(csv);
   });
 
   const decision = (accept: boolean) => async (request: FastifyRequest<{ Params: { id: string; actor: string } }>, reply: FastifyReply) => {

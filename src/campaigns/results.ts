@@ -1,0 +1,225 @@
+// Results of field actions: what the coordinator or participants recorded
+// here, and what the sections below sent up. Every result has a URI and a
+// version: the same result delivered twice is stored once, an edited one
+// replaces the old figures, an older copy arriving late changes nothing.
+import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { UserError } from "../errors.ts";
+import type { User } from "../members/members.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, type ActionType, type Metric } from "../storage/schema.ts";
+import { resultObject, type ResultWire } from "../federation/territory.ts";
+import * as sendTerritory from "../federation/send-territory.ts";
+import { canEditAction, getAction, tookPart } from "./actions.ts";
+
+export type ResultRow = typeof actionResults.$inferSelect;
+export type Metrics = Record<Metric, number>;
+
+const MAX_FIGURE = 1_000_000;
+
+function checkMetrics(input: Partial<Record<Metric, number>>): Metrics {
+  return Object.fromEntries(
+    METRICS.map((m) => {
+      const value = input[m] ?? 0;
+      if (!Number.isInteger(value) || value < 0 || value > MAX_FIGURE) throw new UserError("result_figure_invalid", 422, { metric: m });
+      return [m, value];
+    }),
+  ) as Metrics;
+}
+
+function wireOf(services: Services, row: ResultRow, campaignName: string): ResultWire {
+  return {
+    uri: row.uri,
+    sectionUri: row.sectionUri,
+    sectionName: row.sectionName,
+    federationUri: row.federationUri,
+    campaignUri: row.campaignUri,
+    campaignName,
+    actionType: row.actionType,
+    actionDate: row.actionDate,
+    metrics: Object.fromEntries(METRICS.map((m) => [m, row[m]])) as Metrics,
+    comment: row.comment,
+    deleted: row.deletedAt != null,
+    version: row.version,
+  };
+}
+
+async function sendResult(services: Services, row: ResultRow, type: "Create" | "Update"): Promise<void> {
+  const campaign = services.db.select({ title: campaigns.title }).from(campaigns).where(eq(campaigns.uri, row.campaignUri)).get();
+  await sendTerritory.sendUp(services, type, resultObject(wireOf(services, row, campaign?.title ?? ""), []));
+}
+
+/**
+ * Records (or corrects) one member's result for an action: the coordinator,
+ * the organiser, a manager or a participant. One result per member and action;
+ * it goes up to the fédération at once.
+ */
+export async function recordResult(services: Services, user: User, actionId: number, figures: Partial<Record<Metric, number>>, comment = ""): Promise<ResultRow> {
+  const { db, config } = services;
+  const action = getAction(db, user, actionId);
+  if (!canEditAction(user, action) && !tookPart(db, user.id, actionId)) throw new UserError("result_forbidden", 403);
+  const campaign = db.select().from(campaigns).where(eq(campaigns.id, action.campaignId)).get()!;
+  const metrics = checkMetrics(figures);
+  const node = sendTerritory.nodeActor(services);
+  const existing = db.select().from(actionResults).where(and(eq(actionResults.actionId, actionId), eq(actionResults.recordedBy, user.id))).get();
+  const values = {
+    ...metrics,
+    campaignUri: campaign.uri,
+    actionType: action.type,
+    actionDate: action.startAt,
+    comment: comment.trim().slice(0, 5000),
+    deletedAt: null,
+    // Strictly increasing, so that the receiver can tell the newest version.
+    version: Math.max(Date.now(), (existing?.version ?? 0) + 1),
+  };
+  const row = existing
+    ? db.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).returning().get()
+    : db
+        .insert(actionResults)
+        .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId, sectionUri: node.uri, sectionName: config.name, federationUri: null, recordedBy: user.id, ...values })
+        .returning()
+        .get();
+  await sendResult(services, row, existing ? "Update" : "Create");
+  return row;
+}
+
+export async function deleteResult(services: Services, user: User, resultId: number): Promise<void> {
+  const { db } = services;
+  const row = db.select().from(actionResults).where(eq(actionResults.id, resultId)).get();
+  if (!row?.actionId) throw new UserError("result_not_found", 404);
+  const action = getAction(db, user, row.actionId);
+  if (row.recordedBy !== user.id && !canEditAction(user, action)) throw new UserError("result_forbidden", 403);
+  const deleted = db.update(actionResults).set({ deletedAt: Date.now(), version: Math.max(Date.now(), row.version + 1) }).where(eq(actionResults.id, row.id)).returning().get();
+  await sendResult(services, deleted, "Update");
+}
+
+export function resultsOfAction(db: Db, actionId: number): ResultRow[] {
+  return db.select().from(actionResults).where(and(eq(actionResults.actionId, actionId), isNull(actionResults.deletedAt))).orderBy(desc(actionResults.version)).all();
+}
+
+/**
+ * Stores a result received from below. `federationUri` is the fédération it
+ * belongs to, as this node knows it (not as the sender claims).
+ */
+export function storeReceivedResult(db: Db, wire: ResultWire, federationUri: string | null): "stored" | "replaced" | "ignored" {
+  const existing = db.select().from(actionResults).where(eq(actionResults.uri, wire.uri)).get();
+  if (existing && (existing.actionId != null || existing.sectionUri !== wire.sectionUri)) return "ignored";
+  if (existing && existing.version >= wire.version) return "ignored";
+  const values = {
+    campaignUri: wire.campaignUri,
+    actionType: wire.actionType,
+    actionDate: wire.actionDate,
+    sectionUri: wire.sectionUri,
+    sectionName: wire.sectionName,
+    federationUri,
+    ...wire.metrics,
+    comment: wire.comment,
+    version: wire.version,
+    deletedAt: wire.deleted ? Date.now() : null,
+  };
+  if (existing) {
+    db.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).run();
+    return "replaced";
+  }
+  db.insert(actionResults).values({ id: newId(), uri: wire.uri, ...values }).onConflictDoNothing().run();
+  return "stored";
+}
+
+export interface Totals extends Metrics {
+  results: number;
+}
+
+const sums = Object.fromEntries(METRICS.map((m) => [m, sql<number>`coalesce(sum(${actionResults[m]}), 0)`])) as Record<Metric, SQL<number>>;
+
+function totalsOf(row: Record<string, unknown>): Totals {
+  return { results: Number(row.results ?? 0), ...(Object.fromEntries(METRICS.map((m) => [m, Number(row[m] ?? 0)])) as Metrics) };
+}
+
+/** Sums of the live results, grouped as asked: by campaign and action type, by section, or by fédération. */
+export function aggregate(db: Db, by: "campaign_type" | "section" | "federation" | "campaign", where: { campaignUri?: string; sectionUri?: string; federationUri?: string } = {}) {
+  const filters = [
+    isNull(actionResults.deletedAt),
+    ...(where.campaignUri ? [eq(actionResults.campaignUri, where.campaignUri)] : []),
+    ...(where.sectionUri ? [eq(actionResults.sectionUri, where.sectionUri)] : []),
+    ...(where.federationUri ? [eq(actionResults.federationUri, where.federationUri)] : []),
+  ];
+  const groupBy = {
+    campaign_type: [actionResults.campaignUri, actionResults.actionType],
+    campaign: [actionResults.campaignUri],
+    section: [actionResults.sectionUri],
+    federation: [actionResults.federationUri],
+  }[by];
+  const grouped = (name: string) => groupBy.some((c) => c.name === name);
+  return db
+    .select({
+      campaignUri: sql<string>`max(${actionResults.campaignUri})`,
+      actionType: sql<ActionType>`max(${actionResults.actionType})`,
+      sectionUri: sql<string>`max(${actionResults.sectionUri})`,
+      sectionName: sql<string>`max(${actionResults.sectionName})`,
+      federationUri: sql<string | null>`max(${actionResults.federationUri})`,
+      results: sql<number>`count(*)`,
+      ...sums,
+    })
+    .from(actionResults)
+    .where(and(...filters))
+    .groupBy(...groupBy)
+    .all()
+    .map((row) => ({
+      campaignUri: grouped("campaign_uri") ? row.campaignUri : null,
+      actionType: grouped("action_type") ? row.actionType : null,
+      sectionUri: grouped("section_uri") ? row.sectionUri : null,
+      sectionName: grouped("section_uri") ? row.sectionName : null,
+      federationUri: grouped("federation_uri") ? row.federationUri : null,
+      totals: totalsOf(row as Record<string, unknown>),
+    }));
+}
+
+// ---- Contacts collected in the field -------------------------------------------------
+
+export const CONSENT_TEXT_FR = "J'accepte que la section me recontacte au sujet de cette campagne. Je peux retirer mon accord à tout moment.";
+
+export type ContactRow = typeof fieldContacts.$inferSelect;
+
+/**
+ * A person met in the field who explicitly agreed to be contacted again.
+ * Without consent nothing is stored. Contacts never leave the section.
+ */
+export function addContact(services: Services, user: User, actionId: number, input: { name: string; email?: string; phone?: string; note?: string; consent: boolean }): ContactRow {
+  const { db } = services;
+  const action = getAction(db, user, actionId);
+  if (!canEditAction(user, action) && !tookPart(db, user.id, actionId)) throw new UserError("result_forbidden", 403);
+  if (!input.consent) throw new UserError("contact_consent_missing", 422);
+  const name = input.name?.trim() ?? "";
+  if (!name) throw new UserError("contact_name_missing", 422);
+  const email = input.email?.trim() || null;
+  const phone = input.phone?.trim() || null;
+  if (!email && !phone) throw new UserError("contact_reach_missing", 422);
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UserError("contact_email_invalid", 422);
+  return db
+    .insert(fieldContacts)
+    .values({ id: newId(), actionId, name: name.slice(0, 200), email, phone: phone?.slice(0, 40) ?? null, note: (input.note ?? "").trim().slice(0, 1000), consent: CONSENT_TEXT_FR, consentAt: Date.now(), recordedBy: user.id })
+    .returning()
+    .get();
+}
+
+export function contactsOf(db: Db, user: User, actionId: number): ContactRow[] {
+  const action = getAction(db, user, actionId);
+  if (!canEditAction(user, action)) throw new UserError("action_forbidden", 403);
+  return db.select().from(fieldContacts).where(eq(fieldContacts.actionId, actionId)).orderBy(desc(fieldContacts.createdAt)).all();
+}
+
+/** Actions whose date has passed and that have no result yet: what the coordinator still owes. */
+export function actionsAwaitingResults(db: Db, now = Date.now()) {
+  return db
+    .select()
+    .from(fieldActions)
+    .where(and(isNull(fieldActions.cancelledAt), sql`${fieldActions.startAt} < ${now}`, sql`not exists (select 1 from ${actionResults} where ${actionResults.actionId} = ${fieldActions.id} and ${actionResults.deletedAt} is null)`))
+    .all();
+}
+
+/** Sends every result recorded here again (after the link to the parent was made): receivers keep the newest. */
+export async function resendResults(services: Services): Promise<void> {
+  const rows = services.db.select().from(actionResults).where(sql`${actionResults.actionId} is not null`).all();
+  for (const row of rows) await sendResult(services, row, "Create");
+}

@@ -1,0 +1,107 @@
+// Create, Update and Announce of the hierarchy's objects (federation/territory.ts):
+// campaigns and directives from the parent node, results, reports and
+// statistics from the children. Anything from a node that is not linked to
+// this one is dropped: a section never takes orders from, nor reports to, a
+// node it did not declare. A fédération passes what it receives on (relay).
+import type { InboxContext } from "@fedify/fedify";
+import { Object as APObject, type Activity, type Announce } from "@fedify/vocab";
+import type { Services } from "../../services.ts";
+import type { ActorRow } from "../actors.ts";
+import { resolveActor } from "../remote.ts";
+import { context } from "../send.ts";
+import { nodeActor, relay } from "../send-territory.ts";
+import { readCampaign, readDirective, readReport, readResult, readStatus, territoryTypeOf } from "../territory.ts";
+import { isLinkedChild, isLinkedParent } from "../../territory/links.ts";
+import { storeCampaign } from "../../campaigns/campaigns.ts";
+import { storeReceivedResult } from "../../campaigns/results.ts";
+import { receiveReport } from "../../reports/reports.ts";
+import { storeStatus } from "../../reports/stats.ts";
+import { receiveDirective } from "../../reports/directives.ts";
+import { senderOf } from "./common.ts";
+
+type Json = Record<string, unknown>;
+
+/** Coopol's objects are plain Objects to Fedify (their own type is Coopol's): a cheap first test. */
+export function mayBeTerritoryObject(object: unknown): boolean {
+  return object instanceof APObject && Object.getPrototypeOf(object) === APObject.prototype;
+}
+
+/** Create or Update whose object is one of ours. */
+export async function onTerritoryActivity(ctx: InboxContext<Services>, activity: Activity): Promise<void> {
+  const sender = await senderOf(ctx, activity);
+  if (!sender) return;
+  await handle(ctx.data, (await activity.toJsonLd()) as Json, sender, null);
+}
+
+/** An Announce relaying one of our activities. Returns false when it is not one (an ordinary boost). */
+export async function onTerritoryAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<boolean> {
+  const raw = (await announce.toJsonLd()) as Json;
+  const embedded = raw.object && typeof raw.object === "object" ? (raw.object as Json) : null;
+  if (!embedded || !territoryTypeOf(embedded.object)) return false;
+  const sender = await senderOf(ctx, announce);
+  if (sender) await handle(ctx.data, embedded, sender, sender);
+  return true;
+}
+
+async function handle(services: Services, activity: Json, sender: ActorRow, relayedBy: ActorRow | null): Promise<void> {
+  const { db, config, log } = services;
+  const type = activity.type;
+  const object = activity.object && typeof activity.object === "object" ? (activity.object as Json) : null;
+  const kind = territoryTypeOf(object);
+  if (!object || !kind || (type !== "Create" && type !== "Update")) return;
+  const direct = relayedBy === null;
+  const fromChild = isLinkedChild(db, sender.id);
+  const fromParent = isLinkedParent(db, sender.id);
+  const drop = (why: string) => log.warn({ sender: sender.uri, kind, why }, "territory: activity dropped");
+  // Which fédération the work below belongs to, as we know it: ourselves, or the child that sent it.
+  const federationUri = config.kind === "federation" ? nodeActor(services).uri : sender.uri;
+  const relayUp = () => (config.kind === "federation" && direct ? relay(services, "up", activity) : undefined);
+  const relayDown = () => (config.kind === "federation" && direct ? relay(services, "down", activity) : undefined);
+
+  switch (kind) {
+    case "ActionResult": {
+      if (!fromChild) return drop("not a linked child");
+      const wire = readResult(object);
+      if (!wire) return drop("malformed");
+      if (direct && wire.sectionUri !== sender.uri) return drop("not its own result");
+      if (storeReceivedResult(db, wire, federationUri) !== "ignored") await relayUp();
+      return;
+    }
+    case "Report": {
+      if (!fromChild) return drop("not a linked child");
+      const wire = readReport(object);
+      if (!wire) return drop("malformed");
+      if (direct && wire.sectionUri !== sender.uri) return drop("not its own report");
+      const section = direct ? sender : await resolveActor(context(services), wire.sectionUri).catch(() => null);
+      const row = await receiveReport(services, wire, federationUri, section);
+      if (row && wire.alsoNational) await relayUp();
+      return;
+    }
+    case "NodeStatus": {
+      if (!fromChild) return drop("not a linked child");
+      const wire = readStatus(object);
+      if (!wire) return drop("malformed");
+      if (direct && wire.nodeUri !== sender.uri) return drop("not its own figures");
+      if (storeStatus(db, wire, federationUri)) await relayUp();
+      return;
+    }
+    case "Campaign": {
+      if (!fromParent) return drop("not the linked parent");
+      const wire = readCampaign(object);
+      if (!wire) return drop("malformed");
+      if (direct && wire.ownerUri !== sender.uri) return drop("not its own campaign");
+      const owner = direct ? sender : ((await resolveActor(context(services), wire.ownerUri).catch(() => null)) ?? sender);
+      if (storeCampaign(db, wire, owner)?.changed) await relayDown();
+      return;
+    }
+    case "Directive": {
+      if (!fromParent) return drop("not the linked parent");
+      const wire = readDirective(object);
+      if (!wire) return drop("malformed");
+      if (direct && wire.fromUri !== sender.uri) return drop("not its own directive");
+      const author = direct ? sender : ((await resolveActor(context(services), wire.fromUri).catch(() => null)) ?? sender);
+      if (receiveDirective(services, wire, author)) await relayDown();
+      return;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// Outgoing activities of the hierarchy. What goes up (results, reports,
+// statistics) is addressed to the parent node's actor only; what goes down
+// (campaigns, directives) to the linked children only. Nothing here is ever
+// public or sent to followers.
+import { Accept, Announce, Create, Follow, Read, Reject, Update } from "@fedify/vocab";
+import type { Services } from "../services.ts";
+import { newId } from "../storage/ids.ts";
+import { findLocalActor, type ActorRow } from "./actors.ts";
+import { deliver } from "./send.ts";
+import { TERRITORY_CONTEXT } from "./territory.ts";
+import { linkedChildren, linkedParent } from "../territory/links.ts";
+
+type Json = Record<string, unknown>;
+
+/** This instance's own node actor (the section's, fédération's or national's Group). */
+export function nodeActor(services: Services): ActorRow {
+  const row = findLocalActor(services.db, services.config.handle);
+  if (!row) throw new Error("the instance's node actor is missing");
+  return row;
+}
+
+const KINDS = { Create, Update, Announce, Accept, Reject, Read, Follow } as const;
+type Kind = keyof typeof KINDS;
+
+async function send(services: Services, to: ActorRow[], type: Kind, json: Json): Promise<void> {
+  if (to.length === 0) return;
+  const node = nodeActor(services);
+  // Built from JSON-LD so that Fedify sends Coopol's properties as they are.
+  const activity = await KINDS[type].fromJsonLd({ "@context": TERRITORY_CONTEXT, type, actor: node.uri, to: to.map((a) => a.uri), ...json });
+  await deliver(services, node, to, activity);
+}
+
+/** Create or Update of an object, to the parent node. False when there is no established parent link. */
+export async function sendUp(services: Services, type: "Create" | "Update", object: Json): Promise<boolean> {
+  const parent = linkedParent(services.db);
+  if (!parent) return false;
+  await send(services, [parent], type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: { ...object, to: [parent.uri] } });
+  return true;
+}
+
+/** Create or Update of an object, to every linked child (or the ones given). */
+export async function sendDown(services: Services, type: "Create" | "Update", object: Json, only?: ActorRow[]): Promise<void> {
+  const children = only ?? linkedChildren(services.db);
+  if (children.length === 0) return;
+  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: { ...object, to: children.map((c) => c.uri) } });
+}
+
+/**
+ * Passes an activity received from a child up to the parent, or one received
+ * from the parent down to the children, as an Announce embedding it (as
+ * FEP-1b12 groups relay): the receiver trusts the node that relays it.
+ */
+export async function relay(services: Services, direction: "up" | "down", activity: Json, only?: ActorRow[]): Promise<void> {
+  const to = direction === "up" ? [linkedParent(services.db)].filter((a): a is ActorRow => !!a) : (only ?? linkedChildren(services.db));
+  if (to.length === 0) return;
+  const { "@context": _context, ...embedded } = activity;
+  const node = nodeActor(services);
+  await send(services, to, "Announce", { id: `${node.uri}#relays/${newId()}`, object: embedded });
+}
+
+/** The overseeing node asks to follow a child's node actor, marked as an oversight request. */
+export async function oversightRequested(services: Services, child: ActorRow, followUri: string): Promise<void> {
+  await send(services, [child], "Follow", { id: followUri, object: child.uri, oversight: true });
+}
+
+/** The child's answer to an oversight request. */
+export async function oversightAnswered(services: Services, accepted: boolean, followUri: string, parent: ActorRow): Promise<void> {
+  const node = nodeActor(services);
+  await send(services, [parent], accepted ? "Accept" : "Reject", {
+    id: `${node.uri}#${accepted ? "accepts" : "rejects"}/${newId()}`,
+    object: { id: followUri, type: "Follow", actor: parent.uri, object: node.uri },
+  });
+}
+
+/** Receipt (Accept) and first reading (Read) of a report, told to the section that wrote it. */
+export async function acknowledged(services: Services, type: "Accept" | "Read", reportUri: string, section: ActorRow): Promise<void> {
+  const node = nodeActor(services);
+  await send(services, [section], type, { id: `${node.uri}#${type.toLowerCase()}s/${newId()}`, object: reportUri });
+}

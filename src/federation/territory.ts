@@ -1,0 +1,372 @@
+// The wire format of the party's hierarchy: campaigns and directives going
+// down, field results, reports and node statistics going up. ActivityStreams
+// has no such types, so each object is typed ["Object", "<Coopol type>"]:
+// Fedify and other servers read it as a plain Object, Coopol reads the rest.
+// Everything is written and read here, in one place (docs/federation.md).
+import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, NODE_KINDS, REPORT_KINDS, type ActionType, type DirectiveKind, type Metric, type NodeKind, type ReportKind } from "../storage/schema.ts";
+
+export const COOPOL_NS = "https://coopol.example/ns#";
+
+export const TERRITORY_CONTEXT = [
+  "https://www.w3.org/ns/activitystreams",
+  {
+    coopol: COOPOL_NS,
+    Campaign: "coopol:Campaign",
+    ActionResult: "coopol:ActionResult",
+    Report: "coopol:Report",
+    NodeStatus: "coopol:NodeStatus",
+    Directive: "coopol:Directive",
+    oversight: "coopol:oversight",
+    level: "coopol:level",
+    goals: { "@id": "coopol:goals", "@type": "@json" },
+    materials: { "@id": "coopol:materials", "@type": "@json" },
+    figures: { "@id": "coopol:figures", "@type": "@json" },
+    proposal: { "@id": "coopol:proposal", "@type": "@json" },
+    actionType: "coopol:actionType",
+    campaign: { "@id": "coopol:campaign", "@type": "@id" },
+    campaignName: "coopol:campaignName",
+    reportKind: "coopol:reportKind",
+    directiveKind: "coopol:directiveKind",
+    alsoNational: "coopol:alsoNational",
+    federation: { "@id": "coopol:federation", "@type": "@id" },
+    nodeKind: "coopol:nodeKind",
+    territory: "coopol:territory",
+    authorName: "coopol:authorName",
+    cancelled: "coopol:cancelled",
+    deleted: "coopol:deleted",
+  },
+];
+
+export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive"] as const;
+export type TerritoryType = (typeof TERRITORY_TYPES)[number];
+
+type Json = Record<string, unknown>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const str = (v: unknown, max = 10_000): string | null => (typeof v === "string" && v.trim() ? v.trim().slice(0, max) : null);
+const time = (v: unknown): number | null => {
+  const t = typeof v === "string" ? Date.parse(v) : NaN;
+  return Number.isFinite(t) ? t : null;
+};
+const count = (v: unknown): number => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? Math.min(v, 1e9) : 0);
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | null => (typeof v === "string" && (allowed as readonly string[]).includes(v) ? (v as T) : null);
+const idOf = (v: unknown): string | null => (typeof v === "string" ? v : v && typeof v === "object" ? str((v as Json).id) : null);
+
+/** Which Coopol type a received object is, if any. */
+export function territoryTypeOf(object: unknown): TerritoryType | null {
+  if (!object || typeof object !== "object") return null;
+  const types = ([] as unknown[]).concat((object as Json).type);
+  for (const type of types) {
+    const name = typeof type === "string" ? type.replace(/^coopol:/, "").replace(COOPOL_NS, "") : null;
+    const found = TERRITORY_TYPES.find((t) => t === name);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Metric counts as sent: only known names, whole non-negative numbers. */
+export function metricsOf(v: unknown): Record<Metric, number> {
+  const source = v && typeof v === "object" ? (v as Json) : {};
+  return Object.fromEntries(METRICS.map((m) => [m, count(source[m])])) as Record<Metric, number>;
+}
+
+/** Goals: only the metrics that have one. */
+export function goalsOf(v: unknown): Partial<Record<Metric, number>> {
+  const source = v && typeof v === "object" ? (v as Json) : {};
+  return Object.fromEntries(METRICS.filter((m) => count(source[m]) > 0).map((m) => [m, count(source[m])]));
+}
+
+// ---- Campaigns -----------------------------------------------------------------
+
+export interface CampaignWire {
+  uri: string;
+  ownerUri: string;
+  level: NodeKind;
+  title: string;
+  description: string;
+  startsAt: number;
+  endsAt: number | null;
+  goals: Partial<Record<Metric, number>>;
+  materials: Array<{ name: string; url: string }>;
+  cancelled: boolean;
+  version: number;
+}
+
+export function campaignObject(c: CampaignWire, to: string[]): Json {
+  return {
+    id: c.uri,
+    type: ["Object", "Campaign"],
+    attributedTo: c.ownerUri,
+    to,
+    name: c.title,
+    content: c.description,
+    mediaType: "text/plain",
+    startTime: iso(c.startsAt),
+    ...(c.endsAt != null ? { endTime: iso(c.endsAt) } : {}),
+    level: c.level,
+    goals: c.goals,
+    materials: c.materials,
+    cancelled: c.cancelled,
+    updated: iso(c.version),
+  };
+}
+
+export function readCampaign(o: Json): CampaignWire | null {
+  const uri = idOf(o.id);
+  const ownerUri = idOf(o.attributedTo);
+  const title = str(o.name, 200);
+  const startsAt = time(o.startTime);
+  const level = oneOf(o.level, NODE_KINDS);
+  if (!uri || !ownerUri || !title || startsAt == null || !level) return null;
+  const materials = (Array.isArray(o.materials) ? o.materials : [])
+    .map((m) => ({ name: str((m as Json)?.name, 200) ?? "", url: str((m as Json)?.url, 2000) ?? "" }))
+    .filter((m) => /^https?:\/\//.test(m.url))
+    .slice(0, 50);
+  return {
+    uri,
+    ownerUri,
+    level,
+    title,
+    description: str(o.content, 20_000) ?? "",
+    startsAt,
+    endsAt: time(o.endTime),
+    goals: goalsOf(o.goals),
+    materials,
+    cancelled: o.cancelled === true,
+    version: time(o.updated) ?? startsAt,
+  };
+}
+
+// ---- Field results ----------------------------------------------------------------
+
+export interface ResultWire {
+  uri: string;
+  sectionUri: string;
+  sectionName: string;
+  federationUri: string | null;
+  campaignUri: string;
+  campaignName: string;
+  actionType: ActionType;
+  actionDate: number;
+  metrics: Record<Metric, number>;
+  comment: string;
+  deleted: boolean;
+  version: number;
+}
+
+export function resultObject(r: ResultWire, to: string[]): Json {
+  return {
+    id: r.uri,
+    type: ["Object", "ActionResult"],
+    attributedTo: r.sectionUri,
+    name: r.sectionName,
+    to,
+    campaign: r.campaignUri,
+    campaignName: r.campaignName,
+    actionType: r.actionType,
+    startTime: iso(r.actionDate),
+    figures: r.metrics,
+    content: r.comment,
+    mediaType: "text/plain",
+    ...(r.federationUri ? { federation: r.federationUri } : {}),
+    deleted: r.deleted,
+    updated: iso(r.version),
+  };
+}
+
+export function readResult(o: Json): ResultWire | null {
+  const uri = idOf(o.id);
+  const sectionUri = idOf(o.attributedTo);
+  const campaignUri = idOf(o.campaign);
+  const actionType = oneOf(o.actionType, ACTION_TYPES);
+  const actionDate = time(o.startTime);
+  const version = time(o.updated);
+  if (!uri || !sectionUri || !campaignUri || !actionType || actionDate == null || version == null) return null;
+  return {
+    uri,
+    sectionUri,
+    sectionName: str(o.name, 200) ?? "",
+    federationUri: idOf(o.federation),
+    campaignUri,
+    campaignName: str(o.campaignName, 200) ?? "",
+    actionType,
+    actionDate,
+    metrics: metricsOf(o.figures),
+    comment: str(o.content, 5000) ?? "",
+    deleted: o.deleted === true,
+    version,
+  };
+}
+
+// ---- Reports ----------------------------------------------------------------------
+
+export interface ReportWire {
+  uri: string;
+  sectionUri: string;
+  sectionName: string;
+  federationUri: string | null;
+  kind: ReportKind;
+  title: string;
+  body: string;
+  figures: Json;
+  alsoNational: boolean;
+  authorName: string;
+  version: number;
+}
+
+export function reportObject(r: ReportWire, to: string[]): Json {
+  return {
+    id: r.uri,
+    type: ["Object", "Report"],
+    attributedTo: r.sectionUri,
+    to,
+    name: r.title,
+    summary: r.sectionName,
+    content: r.body,
+    mediaType: "text/plain",
+    reportKind: r.kind,
+    figures: r.figures,
+    alsoNational: r.alsoNational,
+    authorName: r.authorName,
+    ...(r.federationUri ? { federation: r.federationUri } : {}),
+    updated: iso(r.version),
+  };
+}
+
+export function readReport(o: Json): ReportWire | null {
+  const uri = idOf(o.id);
+  const sectionUri = idOf(o.attributedTo);
+  const title = str(o.name, 200);
+  const kind = oneOf(o.reportKind, REPORT_KINDS);
+  const version = time(o.updated);
+  if (!uri || !sectionUri || !title || !kind || version == null) return null;
+  return {
+    uri,
+    sectionUri,
+    sectionName: str(o.summary, 200) ?? "",
+    federationUri: idOf(o.federation),
+    kind,
+    title,
+    body: str(o.content, 50_000) ?? "",
+    figures: o.figures && typeof o.figures === "object" && !Array.isArray(o.figures) ? (o.figures as Json) : {},
+    alsoNational: o.alsoNational === true,
+    authorName: str(o.authorName, 200) ?? "",
+    version,
+  };
+}
+
+// ---- Node statistics -----------------------------------------------------------------
+
+export interface StatusWire {
+  nodeUri: string;
+  name: string;
+  kind: NodeKind;
+  territory: string | null;
+  federationUri: string | null;
+  members: number;
+  activeMembers: number;
+  eventsHeld: number;
+  eventsUpcoming: number;
+  version: number;
+}
+
+export function statusObject(s: StatusWire, to: string[]): Json {
+  return {
+    id: `${s.nodeUri}#status`,
+    type: ["Object", "NodeStatus"],
+    attributedTo: s.nodeUri,
+    to,
+    name: s.name,
+    nodeKind: s.kind,
+    ...(s.territory ? { territory: s.territory } : {}),
+    ...(s.federationUri ? { federation: s.federationUri } : {}),
+    figures: { members: s.members, activeMembers: s.activeMembers, eventsHeld: s.eventsHeld, eventsUpcoming: s.eventsUpcoming },
+    updated: iso(s.version),
+  };
+}
+
+export function readStatus(o: Json): StatusWire | null {
+  const nodeUri = idOf(o.attributedTo);
+  const kind = oneOf(o.nodeKind, NODE_KINDS);
+  const version = time(o.updated);
+  if (!nodeUri || !kind || version == null || idOf(o.id) !== `${nodeUri}#status`) return null;
+  const figures = o.figures && typeof o.figures === "object" ? (o.figures as Json) : {};
+  const territory = str(o.territory, 10);
+  return {
+    nodeUri,
+    name: str(o.name, 200) ?? "",
+    kind,
+    territory: territory && /^[0-9AB]{2,5}$/.test(territory) ? territory : null,
+    federationUri: idOf(o.federation),
+    members: count(figures.members),
+    activeMembers: count(figures.activeMembers),
+    eventsHeld: count(figures.eventsHeld),
+    eventsUpcoming: count(figures.eventsUpcoming),
+    version,
+  };
+}
+
+// ---- Directives ----------------------------------------------------------------------
+
+export interface ProposalWire {
+  type: ActionType;
+  campaignUri: string | null;
+  startAt: number | null;
+  meetingPoint: string | null;
+}
+
+export interface DirectiveWire {
+  uri: string;
+  fromUri: string;
+  fromName: string;
+  kind: DirectiveKind;
+  title: string;
+  body: string;
+  proposal: ProposalWire | null;
+  published: number;
+}
+
+export function directiveObject(d: DirectiveWire, to: string[]): Json {
+  return {
+    id: d.uri,
+    type: ["Object", "Directive"],
+    attributedTo: d.fromUri,
+    summary: d.fromName,
+    to,
+    directiveKind: d.kind,
+    name: d.title,
+    content: d.body,
+    mediaType: "text/plain",
+    ...(d.proposal
+      ? {
+          proposal: {
+            actionType: d.proposal.type,
+            ...(d.proposal.campaignUri ? { campaign: d.proposal.campaignUri } : {}),
+            ...(d.proposal.startAt != null ? { startTime: iso(d.proposal.startAt) } : {}),
+            ...(d.proposal.meetingPoint ? { meetingPoint: d.proposal.meetingPoint } : {}),
+          },
+        }
+      : {}),
+    published: iso(d.published),
+  };
+}
+
+export function readDirective(o: Json): DirectiveWire | null {
+  const uri = idOf(o.id);
+  const fromUri = idOf(o.attributedTo);
+  const kind = oneOf(o.directiveKind, DIRECTIVE_KINDS);
+  const title = str(o.name, 200);
+  if (!uri || !fromUri || !kind || !title) return null;
+  const p = o.proposal && typeof o.proposal === "object" ? (o.proposal as Json) : null;
+  const type = p ? oneOf(p.actionType, ACTION_TYPES) : null;
+  return {
+    uri,
+    fromUri,
+    fromName: str(o.summary, 200) ?? "",
+    kind,
+    title,
+    body: str(o.content, 20_000) ?? "",
+    proposal: kind === "action_proposal" && type ? { type, campaignUri: idOf(p?.campaign), startAt: time(p?.startTime), meetingPoint: str(p?.meetingPoint, 300) } : null,
+    published: time(o.published) ?? Date.now(),
+  };
+}

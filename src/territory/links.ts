@@ -1,0 +1,171 @@
+// The hierarchy between nodes: a section's fédération, a fédération's
+// sections and national node, national's fédérations. Both sides declare the
+// link in their configuration (COOPOL_PARENT, COOPOL_CHILDREN); the
+// overseeing node's actor then follows the overseen one's with an oversight
+// request, which the overseen node accepts only from the parent it declared.
+import { and, eq, inArray } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { actors, follows, settings, territoryLinks, type LinkRole } from "../storage/schema.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import { lookupActor } from "../federation/remote.ts";
+import * as sendTerritory from "../federation/send-territory.ts";
+
+export type LinkRow = typeof territoryLinks.$inferSelect;
+
+/** Oversight requests are sent again after this long without an answer (or after a refusal, less often). */
+const RETRY_PENDING_MS = 5 * 60_000;
+const RETRY_REFUSED_MS = 60 * 60_000;
+
+/** Writes the configuration's declarations into territory_links; links no longer declared are dropped. */
+export function syncDeclaredLinks(db: Db, config: Config): void {
+  const declared: Array<{ role: LinkRole; handle: string }> = [
+    ...(config.parent ? [{ role: "parent" as const, handle: config.parent }] : []),
+    ...config.children.map((handle) => ({ role: "child" as const, handle })),
+  ];
+  db.transaction((tx) => {
+    for (const { role, handle } of declared) {
+      tx.insert(territoryLinks).values({ id: newId(), role, handle }).onConflictDoNothing().run();
+    }
+    for (const row of tx.select().from(territoryLinks).all()) {
+      if (!declared.some((d) => d.role === row.role && d.handle === row.handle)) {
+        tx.delete(territoryLinks).where(eq(territoryLinks.id, row.id)).run();
+        // The overseeing side stops following; the overseen side stops answering to it.
+        if (row.followUri) tx.delete(follows).where(eq(follows.uri, row.followUri)).run();
+      }
+    }
+  });
+}
+
+export function linksOf(db: Db, role: LinkRole): Array<LinkRow & { actor: ActorRow | null }> {
+  return db
+    .select({ link: territoryLinks, actor: actors })
+    .from(territoryLinks)
+    .leftJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .where(eq(territoryLinks.role, role))
+    .orderBy(territoryLinks.handle)
+    .all()
+    .map((r) => ({ ...r.link, actor: r.actor }));
+}
+
+export function linkedParent(db: Db): ActorRow | undefined {
+  return db
+    .select({ actor: actors })
+    .from(territoryLinks)
+    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .where(and(eq(territoryLinks.role, "parent"), eq(territoryLinks.state, "linked")))
+    .get()?.actor;
+}
+
+export function linkedChildren(db: Db): ActorRow[] {
+  return db
+    .select({ actor: actors })
+    .from(territoryLinks)
+    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .where(and(eq(territoryLinks.role, "child"), eq(territoryLinks.state, "linked")))
+    .all()
+    .map((r) => r.actor);
+}
+
+export function isLinkedChild(db: Db, actorId: number): boolean {
+  return linkedChildren(db).some((a) => a.id === actorId);
+}
+
+export function isLinkedParent(db: Db, actorId: number): boolean {
+  return linkedParent(db)?.id === actorId;
+}
+
+function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
+  db.update(territoryLinks).set({ ...values, updatedAt: Date.now() }).where(eq(territoryLinks.id, id)).run();
+}
+
+/**
+ * Asks every declared child that is not linked yet to accept the oversight.
+ * Runs at start-up and every few minutes: the child may not be up yet.
+ */
+export async function requestOversight(services: Services, now = Date.now()): Promise<void> {
+  const { db, log } = services;
+  const node = sendTerritory.nodeActor(services);
+  for (const link of linksOf(db, "child")) {
+    if (link.state === "linked") continue;
+    if (link.state === "pending" && now - link.updatedAt < RETRY_PENDING_MS) continue;
+    if (link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS) continue;
+    const child = await lookupActor(services, link.handle).catch(() => null);
+    if (!child || child.local) {
+      setLink(db, link.id, { problem: "unreachable" });
+      log.warn({ handle: link.handle }, "territory: declared child not found (yet)");
+      continue;
+    }
+    const followUri = `${node.uri}#oversight/${newId()}`;
+    db.insert(follows)
+      .values({ id: newId(), followerId: node.id, followingId: child.id, uri: followUri })
+      .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri } })
+      .run();
+    setLink(db, link.id, { actorId: child.id, state: link.state === "refused" ? "refused" : "pending", followUri });
+    await sendTerritory.oversightRequested(services, child, followUri);
+  }
+}
+
+/**
+ * An oversight request reached our node actor. Accepted from the declared
+ * parent only; anyone else is refused (and the refusal remembered for the
+ * administrators' page).
+ */
+export async function receiveOversight(services: Services, requester: ActorRow, followUri: string): Promise<boolean> {
+  const { db, log } = services;
+  const node = sendTerritory.nodeActor(services);
+  const parent = linksOf(db, "parent")[0];
+  let declared: ActorRow | null = null;
+  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle).catch(() => null));
+  // Our declared parent cannot be looked up right now: no answer, the request comes again.
+  if (parent && !declared) return false;
+  if (!parent || !declared || declared.uri !== requester.uri) {
+    log.warn({ requester: requester.uri }, "territory: oversight refused, this node was not declared as parent");
+    rememberRefusal(db, requester);
+    await sendTerritory.oversightAnswered(services, false, followUri, requester);
+    return false;
+  }
+  db.insert(follows)
+    .values({ id: newId(), followerId: requester.id, followingId: node.id, uri: followUri, acceptedAt: Date.now() })
+    .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri, acceptedAt: Date.now() } })
+    .run();
+  setLink(db, parent.id, { actorId: requester.id, state: "linked", followUri, problem: null });
+  await sendTerritory.oversightAnswered(services, true, followUri, requester);
+  return true;
+}
+
+/** Our oversight request was answered. Returns the child when it was one of ours. */
+export function oversightAnswered(db: Db, followUri: string, answerer: ActorRow, accepted: boolean): LinkRow | undefined {
+  const link = db
+    .select()
+    .from(territoryLinks)
+    .where(and(eq(territoryLinks.role, "child"), eq(territoryLinks.followUri, followUri), eq(territoryLinks.actorId, answerer.id)))
+    .get();
+  if (!link) return undefined;
+  setLink(db, link.id, accepted ? { state: "linked", problem: null } : { state: "refused", problem: "refused" });
+  if (!accepted) db.delete(follows).where(eq(follows.uri, followUri)).run();
+  return { ...link, state: accepted ? "linked" : "refused" };
+}
+
+const REFUSALS_KEY = "territory.refusals";
+
+function rememberRefusal(db: Db, requester: ActorRow): void {
+  const list = refusals(db).filter((r) => r.uri !== requester.uri);
+  list.unshift({ uri: requester.uri, handle: `${requester.username}@${requester.domain}`, at: Date.now() });
+  const value = JSON.stringify(list.slice(0, 20));
+  db.insert(settings).values({ key: REFUSALS_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+}
+
+/** Nodes that asked to oversee this one without being declared (latest first). */
+export function refusals(db: Db): Array<{ uri: string; handle: string; at: number }> {
+  const row = db.select().from(settings).where(eq(settings.key, REFUSALS_KEY)).get();
+  return row ? (JSON.parse(row.value) as Array<{ uri: string; handle: string; at: number }>) : [];
+}
+
+/** Names of nodes by actor URI, for the pages. */
+export function actorNames(db: Db, uris: string[]): Map<string, string> {
+  if (uris.length === 0) return new Map();
+  return new Map(db.select({ uri: actors.uri, name: actors.name, username: actors.username }).from(actors).where(inArray(actors.uri, uris)).all().map((a) => [a.uri, a.name || a.username]));
+}

@@ -1,0 +1,37 @@
+// What happens when a link of the hierarchy is made, and the periodic work
+// that keeps the hierarchy up to date.
+import type { Services } from "../services.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import { repeat } from "../jobs.ts";
+import { sendCampaignsTo } from "../campaigns/campaigns.ts";
+import { resendResults } from "../campaigns/results.ts";
+import { resendReports } from "../reports/reports.ts";
+import { sendStatus } from "../reports/stats.ts";
+import { linkedParent, requestOversight } from "./links.ts";
+
+/** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
+export async function afterParentLinked(services: Services): Promise<void> {
+  await sendStatus(services);
+  await resendResults(services);
+  await resendReports(services);
+}
+
+/** A child accepted our oversight: it gets the campaigns under way. */
+export async function afterChildLinked(services: Services, child: ActorRow): Promise<void> {
+  await sendCampaignsTo(services, child);
+}
+
+const STATUS_EVERY_MS = 6 * 3_600_000;
+const OVERSIGHT_EVERY_MS = 5 * 60_000;
+
+/** Asks declared children for the link until they answer; sends our figures up every few hours. */
+export function startTerritoryJobs(services: Services): () => void {
+  const stops: Array<() => void> = [];
+  if (services.config.children.length) {
+    stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services)));
+  }
+  if (services.config.kind !== "national") {
+    stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined)));
+  }
+  return () => stops.forEach((stop) => stop());
+}
