@@ -20,6 +20,7 @@ import { registerWeb } from "./web/index.ts";
 import { EventBus } from "./events.ts";
 import { repeat } from "./jobs.ts";
 import { sendReminders } from "./agenda/reminders.ts";
+import { closeEndedPolls } from "./polls/polls.ts";
 import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
@@ -72,6 +73,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let queueDone: Promise<void> | null = null;
   let stopPurging: (() => void) | null = null;
   let stopReminders: (() => void) | null = null;
+  let stopPolls: (() => void) | null = null;
   let stopTerritory: (() => void) | null = null;
 
   return {
@@ -83,6 +85,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       queueDone = federation.startQueue(services, { signal: worker.signal });
       stopPurging = purgeExpiredPeriodically(kv, log);
       stopReminders = repeat(log, "event reminders", 15 * 60_000, () => sendReminders(services));
+      stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
       stopTerritory = startTerritoryJobs(services);
       return address;
     },
@@ -90,6 +93,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       worker.abort();
       stopPurging?.();
       stopReminders?.();
+      stopPolls?.();
       stopTerritory?.();
       await app.close();
       await queueDone?.catch(() => {});

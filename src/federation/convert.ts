@@ -1,5 +1,5 @@
 // Conversions between stored posts and ActivityPub Notes, in one place.
-import { Document, Hashtag, Image, Link, Mention, Note, PUBLIC_COLLECTION, type Object as APObject } from "@fedify/vocab";
+import { Collection, Document, Hashtag, Image, Link, Mention, Note, PUBLIC_COLLECTION, Question, type Object as APObject } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import type { Services } from "../services.ts";
@@ -9,6 +9,7 @@ import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
+import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
 
@@ -41,7 +42,8 @@ export function visibilityOf(object: APObject, followersUri: string | null): Vis
   return "direct";
 }
 
-export function noteFromPost(ctx: Context<Services>, post: PostRow, author: ActorRow): Note {
+/** A post as ActivityPub: a Note, or a Question (Mastodon's shape) when it carries a poll. */
+export function noteFromPost(ctx: Context<Services>, post: PostRow, author: ActorRow): Note | Question {
   const db = ctx.data.db;
   const mentioned = db
     .select({ uri: actors.uri, username: actors.username, domain: actors.domain })
@@ -65,7 +67,7 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
         height: m.height,
       }),
   );
-  return new Note({
+  const values = {
     id: new URL(post.uri),
     attachments,
     attribution: new URL(author.uri),
@@ -82,11 +84,54 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
       ...mentioned.map((m) => new Mention({ href: new URL(m.uri), name: `@${m.username}@${m.domain}` })),
       ...tags.map((t) => new Hashtag({ href: new URL(tagUrl(ctx.data.config.origin, t.tag)), name: `#${t.tag}` })),
     ],
+  };
+  const poll = pollsOfPosts(db, [post.id], null).get(post.id);
+  if (!poll) return new Note(values);
+  // Each option is a Note whose replies count its votes; Mastodon reads no other shape.
+  const options = poll.options.map((name, i) => new Note({ name, replies: new Collection({ totalItems: poll.counts[i] ?? 0 }) }));
+  const end = poll.expiresAt != null ? instant(poll.expiresAt) : null;
+  return new Question({
+    ...values,
+    ...(poll.multiple ? { inclusiveOptions: options } : { exclusiveOptions: options }),
+    endTime: end,
+    closed: poll.expired ? end : null,
+    voters: poll.votersCount,
   });
 }
 
+const notFetched = async (url: string): Promise<never> => {
+  throw new Error(`not fetched: ${url}`);
+};
+
+/** The poll a remote Question carries (options, counts, end), or null if it has no options. */
+export async function pollOfQuestion(question: Question): Promise<RemotePoll | null> {
+  const read = async (options: AsyncIterable<unknown>) => {
+    const found: Array<{ name: string; votes: number }> = [];
+    for await (const option of options) {
+      if (!(option instanceof Note) || !option.name) continue;
+      // Counts are embedded (Mastodon's shape); a bare URL is not fetched.
+      const replies = await option.getReplies({ documentLoader: notFetched, suppressError: true });
+      found.push({ name: option.name.toString().trim().slice(0, 200), votes: Math.max(0, replies?.totalItems ?? 0) });
+    }
+    return found;
+  };
+  const single = await read(question.getExclusiveOptions());
+  const multiple = single.length === 0;
+  const options = multiple ? await read(question.getInclusiveOptions()) : single;
+  if (options.length === 0) return null;
+  const closed = question.closed;
+  const end = question.endTime ?? (typeof closed === "object" ? closed : null);
+  return {
+    options: options.map((o) => o.name),
+    counts: options.map((o) => o.votes),
+    voters: question.voters,
+    multiple,
+    expiresAt: end ? end.epochMilliseconds : closed === true ? Date.now() : null,
+  };
+}
+
 /** Actor rows of the local and known remote actors a Note mentions. */
-export async function mentionedActorIds(services: Services, note: Note): Promise<number[]> {
+export async function mentionedActorIds(services: Services, note: Note | Question): Promise<number[]> {
   const hrefs: string[] = [];
   for await (const tag of note.getTags()) {
     if (tag instanceof Mention && tag.href) hrefs.push(tag.href.href);
@@ -108,7 +153,7 @@ const actorIdsByUris = preparedOnce((db) =>
     .prepare(),
 );
 
-export async function hashtagsOf(note: Note): Promise<string[]> {
+export async function hashtagsOf(note: Note | Question): Promise<string[]> {
   const tags = new Set<string>();
   for await (const tag of note.getTags()) {
     if (tag instanceof Hashtag && tag.name) {
@@ -128,7 +173,7 @@ export interface RemoteAttachment {
 }
 
 /** Images attached to an incoming Note (Document or Image objects with an http(s) URL). */
-export async function attachmentsOfNote(note: Note): Promise<RemoteAttachment[]> {
+export async function attachmentsOfNote(note: Note | Question): Promise<RemoteAttachment[]> {
   const found: RemoteAttachment[] = [];
   for await (const item of note.getAttachments()) {
     if (!(item instanceof Document || item instanceof Image)) continue;

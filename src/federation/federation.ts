@@ -1,7 +1,7 @@
 // Builds the Fedify federation: actors, collections, objects, NodeInfo and the
 // inbox, on the instance's SQLite key–value store and persistent queue.
 import { createExponentialBackoffPolicy, createFederation, type CircuitBreakerOptions, type Federation, type RetryPolicy } from "@fedify/fedify";
-import { Create, Note } from "@fedify/vocab";
+import { Create, Object as APObject } from "@fedify/vocab";
 import { and, count, desc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
@@ -116,7 +116,8 @@ async function viewerFromSignature(ctx: Parameters<Parameters<Federation<Service
 
 function registerObjects(federation: Federation<Services>): void {
   federation
-    .setObjectDispatcher(Note, NOTE_PATH, (ctx, values) => {
+    // A post is a Note, or a Question when it carries a poll: one route for both.
+    .setObjectDispatcher(APObject, NOTE_PATH, (ctx, values) => {
       const { db } = ctx.data;
       const author = findLocalActor(db, values.identifier);
       const post = author && /^\d+$/.test(values.id) ? db.select().from(posts).where(eq(posts.id, Number(values.id))).get() : undefined;

@@ -1,7 +1,7 @@
 // Storing Notes that come from other servers (Create, Update, and the objects
 // of Announce), with their mentions, hashtags and place in home timelines.
 import type { Context } from "@fedify/fedify";
-import { Note } from "@fedify/vocab";
+import { Note, Question } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { OpenDb } from "../storage/db.ts";
@@ -11,7 +11,8 @@ import { mentions, posts, postTags } from "../storage/schema.ts";
 import { fanOut, findPostByUri, replaceLinks, type PostRow } from "../posts/posts.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { ActorRow } from "./actors.ts";
-import { attachmentsOfNote, hashtagsOf, mentionedActorIds, visibilityOf } from "./convert.ts";
+import { attachmentsOfNote, hashtagsOf, mentionedActorIds, pollOfQuestion, visibilityOf } from "./convert.ts";
+import { storeRemotePoll } from "../polls/polls.ts";
 import { replaceRemoteAttachments } from "../media/media.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { resolveActor } from "./remote.ts";
@@ -48,8 +49,8 @@ function ms(instant: { epochMilliseconds: number } | null | undefined): number |
   return instant ? instant.epochMilliseconds : null;
 }
 
-/** Stores a remote Note by `author`, or refreshes it if known. */
-export async function storeRemoteNote(services: Services, note: Note, author: ActorRow): Promise<PostRow | null> {
+/** Stores a remote Note (or Question: a post with a poll) by `author`, or refreshes it if known. */
+export async function storeRemoteNote(services: Services, note: Note | Question, author: ActorRow): Promise<PostRow | null> {
   if (!note.id) return null;
   const { db } = services;
   const existing = postByUri(db, note.id.href);
@@ -57,6 +58,7 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
   const mentionIds = await mentionedActorIds(services, note);
   const tags = await hashtagsOf(note);
   const attachments = await attachmentsOfNote(note);
+  const poll = note instanceof Question ? await pollOfQuestion(note) : null;
   const fields = {
     url: note.url instanceof URL ? note.url.href : (note.url?.href?.href ?? null),
     content: sanitizeRemoteHtml(note.content?.toString() ?? ""),
@@ -67,10 +69,13 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
   };
   if (existing) {
     if (existing.actorId !== author.id) return null;
+    // A Question sent again with new vote counts is not an edit.
+    const countsOnly = note instanceof Question && !note.updated && fields.content === existing.content && fields.summary === existing.summary;
     db.transaction((tx) => {
-      tx.update(posts).set({ ...fields, editedAt: ms(note.updated) ?? Date.now() }).where(eq(posts.id, existing.id)).run();
+      tx.update(posts).set({ ...fields, editedAt: countsOnly ? existing.editedAt : (ms(note.updated) ?? Date.now()) }).where(eq(posts.id, existing.id)).run();
       replaceLinks(tx, existing.id, mentionIds, tags);
       replaceRemoteAttachments(tx, existing.id, author.id, attachments);
+      storeRemotePoll(tx, existing.id, poll);
     });
     const updated = findPostByUri(db, note.id.href)!;
     services.events.emit("post.updated", updated);
@@ -92,6 +97,7 @@ export async function storeRemoteNote(services: Services, note: Note, author: Ac
     // A new post has no links or attachments to replace yet.
     if (mentionIds.length || tags.length) replaceLinks(tx, id, mentionIds, tags);
     if (attachments.length) replaceRemoteAttachments(tx, id, author.id, attachments);
+    if (poll) storeRemotePoll(tx, id, poll);
     if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
@@ -112,7 +118,7 @@ export async function resolveNote(ctx: Context<Services>, uri: URL): Promise<Pos
   if (known) return known;
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(uri, { documentLoader }).catch(() => null);
-  if (!(object instanceof Note) || !object.id || !object.attributionId) return null;
+  if (!(object instanceof Note || object instanceof Question) || !object.id || !object.attributionId) return null;
   // The Note must come from its author's server.
   if (object.id.origin !== object.attributionId.origin) return null;
   const author = await resolveActor(ctx, object.attributionId);

@@ -92,7 +92,7 @@ function relayAudience(services: Services, post: PostRow, author: ActorRow): Act
  * Update or Delete from the post's author whoever follows whom, but does not
  * read an Announce whose object is an activity (FEP-1b12 style).
  */
-function changeAudienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): ActorRow[] {
+export function changeAudienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): ActorRow[] {
   const byUri = new Map<string, ActorRow>();
   for (const row of audienceOf(services, post, author, mentionedIds, parentOf(services, post))) byUri.set(row.uri, row);
   for (const row of relayAudience(services, post, author)) byUri.set(row.uri, row);
@@ -107,7 +107,7 @@ export async function deliver(services: Services, sender: ActorRow, to: ActorRow
   });
 }
 
-function mentionIdsOf(services: Services, post: PostRow): number[] {
+export function mentionIdsOf(services: Services, post: PostRow): number[] {
   return services.db.query.mentions.findMany({ where: (m, { eq }) => eq(m.postId, post.id) }).sync().map((m) => m.actorId);
 }
 

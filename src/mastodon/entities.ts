@@ -13,6 +13,7 @@ import type { User } from "../members/members.ts";
 import type { NotificationRow } from "../notifications/notifications.ts";
 import type { Relationship } from "../social/filters.ts";
 import { translator, type Locale } from "../web/i18n.ts";
+import { pollsOfPosts, type PollResults } from "../polls/polls.ts";
 
 export const DEFAULT_AVATAR_PATH = "/static/avatar.png";
 
@@ -157,6 +158,7 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
   const bookmarked = new Set(viewer ? db.select({ id: bookmarks.postId }).from(bookmarks).where(and(eq(bookmarks.userId, viewer.id), inArray(bookmarks.postId, ids))).all().map((r) => r.id) : []);
   const pinned = new Set(me ? db.select({ id: pins.postId }).from(pins).where(and(eq(pins.actorId, me), inArray(pins.postId, ids))).all().map((r) => r.id) : []);
   const marker = translator(locale)("visibility.section_marker");
+  const pollsByPost = pollsOfPosts(db, ids, me ?? null);
 
   const one = (post: PostRow): MastoStatus => {
     const content = post.visibility === "section" ? `<p>🔒 ${marker}</p>${post.content}` : post.content;
@@ -194,7 +196,7 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
       tags: tags.filter((t) => t.postId === post.id).map((t) => ({ name: t.tag, url: tagUrl(config.origin, t.tag) })),
       emojis: [],
       card: null,
-      poll: null,
+      poll: pollsByPost.has(post.id) ? renderPoll(pollsByPost.get(post.id)!) : null,
       application: null,
       filtered: [],
     };
@@ -242,9 +244,37 @@ export interface MastoStatus {
   tags: Array<{ name: string; url: string }>;
   emojis: unknown[];
   card: null;
-  poll: null;
+  poll: MastoPoll | null;
   application: null;
   filtered: unknown[];
+}
+
+export interface MastoPoll {
+  id: string;
+  expires_at: string | null;
+  expired: boolean;
+  multiple: boolean;
+  votes_count: number;
+  voters_count: number;
+  options: Array<{ title: string; votes_count: number | null }>;
+  emojis: unknown[];
+  voted?: boolean;
+  own_votes?: number[];
+}
+
+/** Mastodon's Poll; `voted` and `own_votes` only for a logged-in viewer. Hidden totals are null. */
+export function renderPoll(poll: PollResults): MastoPoll {
+  return {
+    id: String(poll.id),
+    expires_at: poll.expiresAt != null ? iso(poll.expiresAt) : null,
+    expired: poll.expired,
+    multiple: poll.multiple,
+    votes_count: poll.votesCount,
+    voters_count: poll.votersCount,
+    options: poll.options.map((title, i) => ({ title, votes_count: poll.totalsHidden ? null : (poll.counts[i] ?? 0) })),
+    emojis: [],
+    ...(poll.ownVotes ? { voted: poll.ownVotes.length > 0, own_votes: poll.ownVotes } : {}),
+  };
 }
 
 export function renderStatus(services: Services, viewer: User | null, post: PostRow, locale?: Locale): MastoStatus {

@@ -14,6 +14,7 @@ import { registerInstanceRoutes } from "./routes/instance.ts";
 import { registerMediaRoutes } from "./routes/media.ts";
 import { registerNotificationRoutes } from "./routes/notifications.ts";
 import { registerOAuthRoutes } from "./routes/oauth.ts";
+import { registerPollRoutes } from "./routes/polls.ts";
 import { registerSearchRoutes } from "./routes/search.ts";
 import { registerStatusRoutes } from "./routes/statuses.ts";
 import { registerStreaming } from "./routes/streaming.ts";
@@ -70,6 +71,7 @@ export async function registerMastodonApi(app: FastifyInstance, services: Servic
     registerInstanceRoutes(api, services);
     registerAccountRoutes(api, services);
     registerStatusRoutes(api, services);
+    registerPollRoutes(api, services);
     registerTimelineRoutes(api, services);
     registerNotificationRoutes(api, services);
     registerMediaRoutes(api, services);

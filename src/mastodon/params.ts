@@ -39,6 +39,21 @@ export function list(params: Params, key: string): string[] {
   return (Array.isArray(v) ? v : [v]).map(String);
 }
 
+/**
+ * A nested object parameter: JSON sends `poll: {options: [...]}`, forms send
+ * `poll[options][]=…&poll[expires_in]=…`. Either way the answer is read with
+ * the functions above (`list(nested, "options")`). Undefined when absent.
+ */
+export function nested(params: Params, key: string): Params | undefined {
+  const v = params[key];
+  if (v && typeof v === "object" && !Array.isArray(v)) return v as Params;
+  const prefix = `${key}[`;
+  const found = Object.entries(params).filter(([k]) => k.startsWith(prefix) && k.indexOf("]") > prefix.length);
+  if (found.length === 0) return undefined;
+  // poll[options][] → options[], poll[expires_in] → expires_in
+  return Object.fromEntries(found.map(([k, value]) => [k.slice(prefix.length).replace("]", ""), value]));
+}
+
 /** A numeric id in a path: anything else cannot exist. */
 export function idParam(value: string, notFound = "post_not_found"): number {
   const n = Number(value);

@@ -14,14 +14,16 @@ export type NotificationRow = typeof notifications.$inferSelect;
 
 /**
  * Tells the local account behind `recipientActorId` (if any) about an event.
- * Nothing for remote actors, for one's own actions, or from muted or blocked accounts.
+ * Nothing for remote actors, for one's own actions (except a poll that ended),
+ * or from muted or blocked accounts.
  */
 export function notify(
   services: Services,
   event: { recipientActorId: number; type: NotificationType; fromActorId: number; postId?: number | null },
 ): void {
   const { db } = services;
-  if (event.recipientActorId === event.fromActorId) return;
+  // A poll's end is the one event its own author is told about (as on Mastodon).
+  if (event.recipientActorId === event.fromActorId && event.type !== "poll") return;
   const user = db.select({ id: users.id }).from(users).where(eq(users.actorId, event.recipientActorId)).get();
   if (!user) return;
   const silenced = db

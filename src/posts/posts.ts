@@ -13,7 +13,8 @@ import { tagUrl } from "../federation/convert.ts";
 import { resolveHandle } from "../federation/remote.ts";
 import * as send from "../federation/send.ts";
 import { notify, notifyMentions } from "../notifications/notifications.ts";
-import { attach, checkAttachable } from "../media/media.ts";
+import { attach, attachmentsOf, checkAttachable } from "../media/media.ts";
+import { checkPoll, insertPoll, replacePoll, type NewPoll } from "../polls/polls.ts";
 
 export type PostRow = typeof posts.$inferSelect;
 export const MAX_POST_LENGTH = 5000;
@@ -35,6 +36,7 @@ export interface NewPost {
   mediaIds?: number[];
   /** The event this post shows in Mastodon apps (never federated). */
   eventId?: number | null;
+  poll?: NewPoll | null;
 }
 
 export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
@@ -46,6 +48,9 @@ export async function createLocalPost(services: Services, user: User, input: New
   if (!VISIBILITIES.includes(input.visibility)) throw new UserError("visibility_invalid", 422);
   const author = actorOf(db, user);
   checkAttachable(db, author.id, mediaIds);
+  // As on Mastodon, a post carries images or a poll, not both.
+  if (input.poll && mediaIds.length) throw new UserError("poll_with_media", 422);
+  const poll = input.poll ? checkPoll(input.poll) : null;
   const viewer = viewerOf(user);
 
   let parent: PostRow | undefined;
@@ -85,6 +90,7 @@ export async function createLocalPost(services: Services, user: User, input: New
       .get();
     replaceLinks(tx, id, mentionIds, tags);
     attach(tx, id, mediaIds);
+    if (poll) insertPoll(tx, id, poll);
     if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
@@ -129,8 +135,11 @@ export function replaceLinks(db: Db, postId: number, mentionIds: number[], tags:
   if (tags.length) db.insert(postTags).values([...new Set(tags)].map((tag) => ({ postId, tag }))).run();
 }
 
-/** Edits a member's own post; followers' servers receive an Update. */
-export async function editLocalPost(services: Services, user: User, id: number, input: { text: string; summary?: string }): Promise<PostRow> {
+/**
+ * Edits a member's own post; followers' servers receive an Update. `poll`:
+ * undefined keeps the poll as it is, null removes it, a poll replaces it.
+ */
+export async function editLocalPost(services: Services, user: User, id: number, input: { text: string; summary?: string; poll?: NewPoll | null }): Promise<PostRow> {
   const { db } = services;
   const author = actorOf(db, user);
   const post = findPost(db, id);
@@ -138,6 +147,8 @@ export async function editLocalPost(services: Services, user: User, id: number, 
   const text = input.text.trim();
   if (!text) throw new UserError("post_empty");
   if (text.length > MAX_POST_LENGTH) throw new UserError("post_too_long", 422, { max: MAX_POST_LENGTH });
+  const poll = input.poll ? checkPoll(input.poll) : input.poll;
+  if (poll && attachmentsOf(db, [id]).get(id)?.length) throw new UserError("poll_with_media", 422);
   const { html, mentionIds, tags } = await renderSource(services, text);
   const updated = db.transaction((tx) => {
     const row = tx
@@ -147,6 +158,7 @@ export async function editLocalPost(services: Services, user: User, id: number, 
       .returning()
       .get();
     replaceLinks(tx, id, mentionIds, tags);
+    if (poll !== undefined) replacePoll(tx, id, poll);
     return row;
   });
   services.events.emit("post.updated", updated);

@@ -1,19 +1,21 @@
-// Create(Note): a new post from another server.
+// Create(Note) or Create(Question): a new post from another server, or a vote
+// on one of our polls.
 import type { InboxContext } from "@fedify/fedify";
-import { Event, Note, type Create } from "@fedify/vocab";
+import { Event, Note, Question, type Create } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
 import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
+import { receivedVote } from "./vote.ts";
 
 export async function onCreate(ctx: InboxContext<Services>, create: Create): Promise<void> {
   const object = await create.getObject();
   if (mayBeTerritoryObject(object)) return onTerritoryActivity(ctx, create);
   if (object instanceof Event) return onEventActivity(ctx, create);
-  if (!(object instanceof Note)) return;
+  if (!(object instanceof Note || object instanceof Question)) return;
   // The note must be the sender's: same author, same server.
   if (!sameOrigin(object.id, create.actorId) || object.attributionId?.href !== create.actorId?.href) return;
   const author = await senderOf(ctx, create);
-  if (author) await storeRemoteNote(ctx.data, object, author);
+  if (author && !receivedVote(ctx.data, object, author)) await storeRemoteNote(ctx.data, object, author);
 }

@@ -1,6 +1,6 @@
-// Update: an edited Note, or a changed profile.
+// Update: an edited Note, a Question with new vote counts, or a changed profile.
 import type { InboxContext } from "@fedify/fedify";
-import { Event, isActor, Note, type Update } from "@fedify/vocab";
+import { Event, isActor, Note, Question, type Update } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { upsertRemoteActor } from "../remote.ts";
 import { storeRemoteNote } from "../notes.ts";
@@ -17,7 +17,7 @@ export async function onUpdate(ctx: InboxContext<Services>, update: Update): Pro
     if (object.id.href === update.actorId?.href) await upsertRemoteActor(ctx.data.db, object);
     return;
   }
-  if (object instanceof Note && object.attributionId?.href === update.actorId?.href) {
+  if ((object instanceof Note || object instanceof Question) && object.attributionId?.href === update.actorId?.href) {
     const author = await senderOf(ctx, update);
     // storeRemoteNote refuses to change a post whose author is someone else.
     if (author) await storeRemoteNote(ctx.data, object, author);

@@ -7,6 +7,7 @@ import { MAX_POST_LENGTH } from "../../posts/posts.ts";
 import { DESCRIPTION_MAX, MEDIA_MAX_BYTES, MEDIA_PER_POST } from "../../media/media.ts";
 import { instanceStats, SOFTWARE_VERSION } from "../../members/stats.ts";
 import { isCardHolder } from "../../members/members.ts";
+import { POLL_LIMITS } from "../../polls/polls.ts";
 import type { Services } from "../../services.ts";
 import { actors, markers } from "../../storage/schema.ts";
 import { optionalUser, requireUser } from "../auth.ts";
@@ -40,7 +41,12 @@ export function registerInstanceRoutes(api: FastifyInstance, services: Services)
       video_frame_rate_limit: 0,
       video_matrix_limit: 0,
     },
-    polls: { max_options: 0, max_characters_per_option: 0, min_expiration: 300, max_expiration: 2_629_746 },
+    polls: {
+      max_options: POLL_LIMITS.maxOptions,
+      max_characters_per_option: POLL_LIMITS.maxCharactersPerOption,
+      min_expiration: POLL_LIMITS.minExpiration,
+      max_expiration: POLL_LIMITS.maxExpiration,
+    },
   };
 
   api.get("/api/v2/instance", async () => {

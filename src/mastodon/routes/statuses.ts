@@ -25,7 +25,8 @@ import type { User } from "../../members/members.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { optionalUser, requireUser } from "../auth.ts";
 import { renderAccounts, renderStatus, renderStatuses } from "../entities.ts";
-import { bool, idParam, list, paramsOf, str } from "../params.ts";
+import { bool, idParam, int, list, nested, paramsOf, str, type Params } from "../params.ts";
+import type { NewPoll } from "../../polls/polls.ts";
 import { duration } from "../../federation/time.ts";
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -38,6 +39,15 @@ export function parseVisibility(value: string | undefined): Visibility {
   throw new UserError("visibility_invalid", 422);
 }
 
+/** The poll sent with a status (JSON object or `poll[…]` form fields); undefined when none. */
+function pollParam(params: Params): NewPoll | undefined {
+  const poll = nested(params, "poll");
+  const options = poll ? list(poll, "options") : [];
+  // Some clients send an empty poll object with every status.
+  if (!poll || options.length === 0) return undefined;
+  return { options, expiresIn: int(poll, "expires_in") ?? 0, multiple: bool(poll, "multiple"), hideTotals: bool(poll, "hide_totals") };
+}
+
 export function registerStatusRoutes(api: FastifyInstance, services: Services): void {
   const { db, kv } = services;
   const locale = (request: FastifyRequest) => pickLocale(request.headers["accept-language"]);
@@ -46,7 +56,6 @@ export function registerStatusRoutes(api: FastifyInstance, services: Services): 
   api.post("/api/v1/statuses", async (request) => {
     const user = requireUser(services, request, "write:statuses");
     const params = paramsOf(request);
-    if (params.poll || params["poll[options][]"]) throw new UserError("polls_unsupported", 422);
     // A client retrying after a lost answer must not post twice.
     const idempotency = request.headers["idempotency-key"];
     const key = typeof idempotency === "string" && idempotency ? (["coopol", "idempotency", String(user.id), idempotency] as const) : null;
@@ -65,6 +74,7 @@ export function registerStatusRoutes(api: FastifyInstance, services: Services): 
       language: str(params, "language") ?? null,
       inReplyToId: inReplyTo ? idParam(inReplyTo) : null,
       mediaIds: list(params, "media_ids").map((id) => idParam(id, "media_not_found")),
+      poll: pollParam(params),
     });
     if (key) await kv.set(key, post.id, { ttl: duration(3_600_000) });
     return render(request, user, post);
@@ -95,7 +105,12 @@ export function registerStatusRoutes(api: FastifyInstance, services: Services): 
   api.put("/api/v1/statuses/:id", async (request: WithId) => {
     const user = requireUser(services, request, "write:statuses");
     const params = paramsOf(request);
-    const post = await editLocalPost(services, user, idParam(request.params.id), { text: str(params, "status") ?? "", summary: str(params, "spoiler_text") });
+    const post = await editLocalPost(services, user, idParam(request.params.id), {
+      text: str(params, "status") ?? "",
+      summary: str(params, "spoiler_text"),
+      // Without a poll the post keeps its own (Coopol's choice; Mastodon would remove it).
+      poll: pollParam(params),
+    });
     return render(request, user, post);
   });
 

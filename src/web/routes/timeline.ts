@@ -25,6 +25,7 @@ import {
   type PostRow,
 } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
+import { POLL_LIMITS, pollsOfPosts, vote, type NewPoll, type PollResults } from "../../polls/polls.ts";
 import { lookupActor } from "../../federation/remote.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
@@ -40,12 +41,14 @@ function renderPosts(page: PageContext, rows: PostRow[]): Html {
   const { db } = page.services;
   if (rows.length === 0) return html`<p>${page.t("timeline.empty")}</p>`;
   const { actors: byId, originals } = authorsOf(db, rows);
+  const shownIds = rows.map((row) => row.reblogOfId ?? row.id);
+  const polls = pollsOfPosts(db, shownIds, page.user?.actorId ?? null);
   return html`${rows.map((row) => {
     const shown = row.reblogOfId ? originals.get(row.reblogOfId) : row;
     if (!shown) return "";
     const author = byId.get(shown.actorId);
     const booster = row.reblogOfId ? byId.get(row.actorId) : undefined;
-    return renderPost(page, shown, author, booster);
+    return renderPost(page, shown, author, booster, polls.get(shown.id));
   })}`;
 }
 
@@ -53,7 +56,36 @@ function handleOf(author: { username: string; domain: string; local: boolean }):
   return author.local ? `@${author.username}` : `@${author.username}@${author.domain}`;
 }
 
-function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inferSelect | undefined, booster?: typeof actors.$inferSelect): Html {
+/** A poll's results, and the vote form for a member who has not voted yet. */
+function renderPoll(page: PageContext, poll: PollResults): Html {
+  const { t, user } = page;
+  const canVote = !!user && !poll.expired && poll.ownVotes?.length === 0;
+  const own = new Set(poll.ownVotes ?? []);
+  const share = (n: number) => (poll.votesCount ? Math.round((n / poll.votesCount) * 100) : 0);
+  const status = poll.expired
+    ? t("poll.ended")
+    : poll.expiresAt != null ? t("poll.ends", { date: dateText(page, poll.expiresAt) }) : "";
+  const footer = html`<p class="meta">${t("poll.voters", { n: poll.votersCount })} · ${status}${poll.multiple ? html` · ${t("poll.multiple_hint")}` : ""}</p>`;
+  if (canVote) {
+    const type = poll.multiple ? "checkbox" : "radio";
+    return html`<form method="post" action="/polls/${poll.id}/vote" class="poll">
+  ${csrfField(page)}
+  <fieldset><legend>${t("poll.title")}</legend>
+  ${poll.options.map((title, i) => html`<label><input type="${type}" name="choices" value="${i}" ${!poll.multiple ? raw("required") : ""}> ${title}${poll.totalsHidden ? "" : html` <span class="meta">(${poll.counts[i] ?? 0})</span>`}</label>`)}
+  </fieldset>
+  ${poll.totalsHidden ? html`<p class="help">${t("poll.totals_hidden")}</p>` : ""}
+  ${footer}
+  <p><button type="submit">${t("poll.vote")}</button></p>
+</form>`;
+  }
+  return html`<div class="poll"><p><strong>${t("poll.title")}</strong></p>
+  <ul>${poll.options.map((title, i) => html`<li>${title}${own.has(i) ? html` ✓ <span class="meta">${t("poll.your_choice")}</span>` : ""}${poll.totalsHidden ? "" : html` — ${poll.counts[i] ?? 0} (${share(poll.counts[i] ?? 0)} %)`}</li>`)}</ul>
+  ${poll.totalsHidden ? html`<p class="help">${t("poll.totals_hidden")}</p>` : ""}
+  ${footer}
+</div>`;
+}
+
+function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inferSelect | undefined, booster?: typeof actors.$inferSelect, poll?: PollResults): Html {
   const { t, user } = page;
   const profile = author?.local ? `/@${author.username}` : (author?.url ?? author?.uri ?? "#");
   const permalink = author?.local ? `/@${author.username}/${post.id}` : (post.url ?? post.uri);
@@ -65,6 +97,7 @@ function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inf
    · <a href="${permalink}"><time datetime="${new Date(post.publishedAt).toISOString()}">${dateText(page, post.publishedAt)}</time></a>
    ${post.visibility !== "public" ? html` · <span class="badge">${t(`visibility.${post.visibility}`)}</span>` : ""}</p>
   ${post.summary ? html`<details><summary>${post.summary}</summary>${raw(post.content)}</details>` : raw(post.content)}
+  ${poll ? renderPoll(page, poll) : ""}
   ${user
     ? html`<div class="post-actions">
     <form method="post" action="/posts/${post.id}/${liked ? "unlike" : "like"}">${csrfField(page)}<button type="submit">${liked ? t("post.unlike") : t("post.like")} (${post.favouritesCount})</button></form>
@@ -95,8 +128,34 @@ function postForm(page: PageContext, options: { visibility?: Visibility; inReply
     ${choices.map((v) => html`<option value="${v}" ${v === selected ? raw("selected") : ""}>${t(`visibility.${v}`)}</option>`)}
   </select>
   ${isCardHolder(user.role) ? html`<label><input type="checkbox" name="sympathisants" value="1"> ${t("post.sympathisants")}</label>` : ""}
+  <details class="poll-compose"><summary>${t("poll.add")}</summary>
+    <p class="help">${t("poll.add_help")}</p>
+    ${[1, 2, 3, 4].map((n) => html`<label for="poll-option-${n}">${t("poll.option", { n })}</label>
+    <input type="text" id="poll-option-${n}" name="poll_options" maxlength="${POLL_LIMITS.maxCharactersPerOption}">`)}
+    <label for="poll-expires-in">${t("poll.duration")}</label>
+    <select id="poll-expires-in" name="poll_expires_in">
+      ${POLL_DURATIONS.map((d) => html`<option value="${d}" ${d === 86_400 ? raw("selected") : ""}>${t(`poll.duration.${d}`)}</option>`)}
+    </select>
+    <label><input type="checkbox" name="poll_multiple" value="1"> ${t("poll.multiple")}</label>
+    <label><input type="checkbox" name="poll_hide_totals" value="1"> ${t("poll.hide_totals")}</label>
+  </details>
   <p><button type="submit">${t("post.submit")}</button></p>
 </form>`;
+}
+
+/** Durations offered by the compose form, in seconds (each has a "poll.duration.<s>" message). */
+const POLL_DURATIONS = [300, 1800, 3600, 21_600, 86_400, 259_200, 604_800];
+
+/** Form fields that may come once (a string) or repeated (an array). */
+function fieldList(value: unknown): string[] {
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+}
+
+/** The compose form's optional poll: none unless an option is filled in. */
+function pollOfForm(form: Record<string, unknown>): NewPoll | null {
+  const options = fieldList(form.poll_options).filter((o) => o.trim() !== "");
+  if (options.length === 0) return null;
+  return { options, expiresIn: Number(form.poll_expires_in), multiple: form.poll_multiple === "1", hideTotals: form.poll_hide_totals === "1" };
 }
 
 function olderLink(page: PageContext, path: string, rows: PostRow[]): Html {
@@ -162,17 +221,18 @@ ${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
       sympathisants: form.sympathisants === "1",
       summary: form.summary,
       inReplyToId: form.in_reply_to_id && /^\d+$/.test(form.in_reply_to_id) ? Number(form.in_reply_to_id) : null,
+      poll: pollOfForm(request.body as Record<string, unknown>),
     });
     const back = safeRedirect(form.back);
     return reply.redirect(back === "/" ? "/?notice=posted" : back, 303);
   });
 
-  const postAction = (path: string, action: (user: ReturnType<typeof requireUser>, id: number) => Promise<unknown>, after = (_id: number) => "") =>
+  const postAction = (path: string, action: (user: ReturnType<typeof requireUser>, id: number, form: Record<string, unknown>) => Promise<unknown>, after = (_id: number) => "") =>
     web.post(path, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const user = requireUser(request);
       if (!/^\d+$/.test(request.params.id)) throw new UserError("post_not_found", 404);
       const id = Number(request.params.id);
-      await action(user, id);
+      await action(user, id, (request.body ?? {}) as Record<string, unknown>);
       const referer = request.headers.referer;
       const back = referer && referer.startsWith(config.origin) ? referer.slice(config.origin.length) : "/";
       return reply.redirect(after(id) || safeRedirect(back), 303);
@@ -181,6 +241,8 @@ ${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
   postAction("/posts/:id/unlike", (user, id) => unlikePost(services, user, id));
   postAction("/posts/:id/boost", (user, id) => reblogPost(services, user, id));
   postAction("/posts/:id/unboost", (user, id) => unreblogPost(services, user, id));
+  // Choices are option indices; anything else is refused by vote().
+  postAction("/polls/:id/vote", (user, id, form) => vote(services, user, id, fieldList(form.choices).map((c) => (/^\d+$/.test(c) ? Number(c) : -1))));
   postAction("/posts/:id/delete", (user, id) => deleteLocalPost(services, user, id), () => "/?notice=deleted");
 
   const localActor = (username: string) => {
