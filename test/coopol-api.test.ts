@@ -4,10 +4,9 @@ import t from "tap";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { request } from "undici";
-import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
-import { authorizeAs } from "./helpers/oauth.ts";
+import { startInstance, type TestInstance } from "./helpers/instances.ts";
+import { apiToken } from "./helpers/oauth.ts";
 
-const REDIRECT = "urn:ietf:wg:oauth:2.0:oob";
 let a: TestInstance;
 let spec: { components: { schemas: Record<string, unknown> } };
 let validate: (schema: string, data: unknown) => string[];
@@ -31,12 +30,7 @@ t.before(async () => {
 });
 t.teardown(() => a?.stop());
 
-async function token(username: string, scope = "read write"): Promise<string> {
-  const app = (await (await request(`${a.origin}/api/v1/apps`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "script", redirect_uris: REDIRECT, scopes: scope }) })).body.json()) as { client_id: string; client_secret: string };
-  const code = await authorizeAs(a.origin, username, `${a.origin}/oauth/authorize?${new URLSearchParams({ client_id: app.client_id, redirect_uri: REDIRECT, response_type: "code", scope })}`, PASSWORD);
-  const issued = (await (await request(`${a.origin}/oauth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ grant_type: "authorization_code", client_id: app.client_id, client_secret: app.client_secret, redirect_uri: REDIRECT, code }) })).body.json()) as { access_token: string };
-  return issued.access_token;
-}
+const token = (username: string, scope = "read write") => apiToken(a.origin, username, scope);
 
 async function call(method: "GET" | "POST" | "PUT", path: string, bearer?: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await request(`${a.origin}/api/coopol/v1${path}`, {

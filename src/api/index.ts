@@ -13,6 +13,7 @@ import { optionalUser, requireUser } from "../mastodon/auth.ts";
 import { bool, idParam, list, paramsOf, str, type Params } from "../mastodon/params.ts";
 import { renderEvent, renderOccurrence, renderRsvp } from "./entities.ts";
 import { openapi } from "./openapi.ts";
+import { registerTerritoryApi } from "./territory.ts";
 
 const DAY = 86_400_000;
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -58,6 +59,7 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
   const base = "/api/coopol/v1";
 
   api.get(`${base}/openapi.json`, async () => openapi);
+  registerTerritoryApi(api, services);
 
   api.get(`${base}/events`, async (request) => {
     const user = optionalUser(services, request, "read");

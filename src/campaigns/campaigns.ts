@@ -213,7 +213,7 @@ export async function sendCampaignsTo(services: Services, child: ActorRow): Prom
     if (row.ownerActorId === node.id) await publish(services, row, "Create", [child]);
     else {
       const owner = services.db.query.actors.findFirst({ where: (a, { eq }) => eq(a.id, row.ownerActorId) }).sync();
-      if (owner) await sendTerritory.relay(services, "down", { id: `${row.uri}#create-${row.updatedAt}`, type: "Create", actor: owner.uri, object: campaignObject(wireOf(row, owner.uri), []) }, [child]);
+      if (owner) await sendTerritory.relay(services, "down", { id: `${row.uri}#create-${row.updatedAt}`, type: "Create", actor: owner.uri, payload: campaignObject(wireOf(row, owner.uri), []) }, [child]);
     }
   }
 }

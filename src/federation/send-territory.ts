@@ -7,7 +7,7 @@ import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
 import { findLocalActor, type ActorRow } from "./actors.ts";
 import { deliver } from "./send.ts";
-import { TERRITORY_CONTEXT } from "./territory.ts";
+import { payloadAttachment, toWire, WIRE_CONTEXT } from "./territory.ts";
 import { linkedChildren, linkedParent } from "../territory/links.ts";
 
 type Json = Record<string, unknown>;
@@ -25,8 +25,7 @@ type Kind = keyof typeof KINDS;
 async function send(services: Services, to: ActorRow[], type: Kind, json: Json): Promise<void> {
   if (to.length === 0) return;
   const node = nodeActor(services);
-  // Built from JSON-LD so that Fedify sends Coopol's properties as they are.
-  const activity = await KINDS[type].fromJsonLd({ "@context": TERRITORY_CONTEXT, type, actor: node.uri, to: to.map((a) => a.uri), ...json });
+  const activity = await KINDS[type].fromJsonLd({ "@context": WIRE_CONTEXT, type, actor: node.uri, to: to.map((a) => a.uri), ...json });
   await deliver(services, node, to, activity);
 }
 
@@ -34,7 +33,7 @@ async function send(services: Services, to: ActorRow[], type: Kind, json: Json):
 export async function sendUp(services: Services, type: "Create" | "Update", object: Json): Promise<boolean> {
   const parent = linkedParent(services.db);
   if (!parent) return false;
-  await send(services, [parent], type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: { ...object, to: [parent.uri] } });
+  await send(services, [parent], type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: toWire({ ...object, to: [parent.uri] }) });
   return true;
 }
 
@@ -42,25 +41,28 @@ export async function sendUp(services: Services, type: "Create" | "Update", obje
 export async function sendDown(services: Services, type: "Create" | "Update", object: Json, only?: ActorRow[]): Promise<void> {
   const children = only ?? linkedChildren(services.db);
   if (children.length === 0) return;
-  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: { ...object, to: children.map((c) => c.uri) } });
+  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: toWire({ ...object, to: children.map((c) => c.uri) }) });
 }
 
 /**
  * Passes an activity received from a child up to the parent, or one received
  * from the parent down to the children, as an Announce embedding it (as
  * FEP-1b12 groups relay): the receiver trusts the node that relays it.
+ * `activity` is {type, id, actor} of the original and its Coopol payload.
  */
-export async function relay(services: Services, direction: "up" | "down", activity: Json, only?: ActorRow[]): Promise<void> {
+export async function relay(services: Services, direction: "up" | "down", activity: { type: "Create" | "Update"; id: string; actor: string; payload: Json }, only?: ActorRow[]): Promise<void> {
   const to = direction === "up" ? [linkedParent(services.db)].filter((a): a is ActorRow => !!a) : (only ?? linkedChildren(services.db));
   if (to.length === 0) return;
-  const { "@context": _context, ...embedded } = activity;
   const node = nodeActor(services);
-  await send(services, to, "Announce", { id: `${node.uri}#relays/${newId()}`, object: embedded });
+  await send(services, to, "Announce", {
+    id: `${node.uri}#relays/${newId()}`,
+    object: { type: activity.type, id: activity.id, actor: activity.actor, object: toWire(activity.payload) },
+  });
 }
 
 /** The overseeing node asks to follow a child's node actor, marked as an oversight request. */
 export async function oversightRequested(services: Services, child: ActorRow, followUri: string): Promise<void> {
-  await send(services, [child], "Follow", { id: followUri, object: child.uri, oversight: true });
+  await send(services, [child], "Follow", { id: followUri, object: child.uri, ...payloadAttachment({ oversight: true }) });
 }
 
 /** The child's answer to an oversight request. */

@@ -1,46 +1,68 @@
 // The wire format of the party's hierarchy: campaigns and directives going
 // down, field results, reports and node statistics going up. ActivityStreams
-// has no such types, so each object is typed ["Object", "<Coopol type>"]:
-// Fedify and other servers read it as a plain Object, Coopol reads the rest.
+// has no such types: each payload is typed ["Object", "<Coopol type>"] and
+// travels inside a plain Object (toWire below).
 // Everything is written and read here, in one place (docs/federation.md).
+// The payload is plain JSON (not JSON-LD): Coopol's own format, versioned by
+// the names below.
+import { PropertyValue } from "@fedify/vocab";
 import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, NODE_KINDS, REPORT_KINDS, type ActionType, type DirectiveKind, type Metric, type NodeKind, type ReportKind } from "../storage/schema.ts";
 
 export const COOPOL_NS = "https://coopol.example/ns#";
 
-export const TERRITORY_CONTEXT = [
-  "https://www.w3.org/ns/activitystreams",
-  {
-    coopol: COOPOL_NS,
-    Campaign: "coopol:Campaign",
-    ActionResult: "coopol:ActionResult",
-    Report: "coopol:Report",
-    NodeStatus: "coopol:NodeStatus",
-    Directive: "coopol:Directive",
-    oversight: "coopol:oversight",
-    level: "coopol:level",
-    goals: { "@id": "coopol:goals", "@type": "@json" },
-    materials: { "@id": "coopol:materials", "@type": "@json" },
-    figures: { "@id": "coopol:figures", "@type": "@json" },
-    proposal: { "@id": "coopol:proposal", "@type": "@json" },
-    actionType: "coopol:actionType",
-    campaign: { "@id": "coopol:campaign", "@type": "@id" },
-    campaignName: "coopol:campaignName",
-    reportKind: "coopol:reportKind",
-    directiveKind: "coopol:directiveKind",
-    alsoNational: "coopol:alsoNational",
-    federation: { "@id": "coopol:federation", "@type": "@id" },
-    nodeKind: "coopol:nodeKind",
-    territory: "coopol:territory",
-    authorName: "coopol:authorName",
-    cancelled: "coopol:cancelled",
-    deleted: "coopol:deleted",
-  },
-];
+type Json = Record<string, unknown>;
+
+
+/**
+ * Fedify writes every outgoing activity in its own compacted form, which
+ * keeps only the vocabulary it knows. So on the wire a Coopol object is a
+ * plain Object (id, attributedTo, to, name, updated) carrying the whole
+ * Coopol object as JSON text in one schema:PropertyValue attachment named
+ * "coopol:payload", the way Mastodon carries profile fields. Other servers
+ * see a harmless Object; Coopol reads the payload back with readPayload().
+ */
+export const PAYLOAD_NAME = "coopol:payload";
+
+export const WIRE_CONTEXT = ["https://www.w3.org/ns/activitystreams", { schema: "http://schema.org#", PropertyValue: "schema:PropertyValue", value: "schema:value" }];
+
+/** The object as it travels. */
+export function toWire(payload: Json): Json {
+  return {
+    id: payload.id,
+    type: "Object",
+    attributedTo: payload.attributedTo,
+    ...(payload.to ? { to: payload.to } : {}),
+    ...(typeof payload.name === "string" ? { name: payload.name } : {}),
+    ...(typeof payload.updated === "string" ? { updated: payload.updated } : {}),
+    ...(typeof payload.published === "string" ? { published: payload.published } : {}),
+    attachment: [{ type: "PropertyValue", name: PAYLOAD_NAME, value: JSON.stringify(payload) }],
+  };
+}
+
+/** A marker or payload attached to an activity that is not an object of ours (the oversight Follow). */
+export function payloadAttachment(payload: Json): Json {
+  return { attachment: [{ type: "PropertyValue", name: PAYLOAD_NAME, value: JSON.stringify(payload) }] };
+}
+
+/** The Coopol payload a received object or activity carries, if any (and if it names the same id). */
+export async function readPayload(object: { id: URL | null; getAttachments(): AsyncIterable<unknown> } | null | undefined, sameId = true): Promise<Json | null> {
+  if (!object) return null;
+  for await (const attachment of object.getAttachments()) {
+    if (!(attachment instanceof PropertyValue) || attachment.name?.toString() !== PAYLOAD_NAME) continue;
+    try {
+      const payload = JSON.parse(String(attachment.value)) as unknown;
+      if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
+      if (sameId && (payload as Json).id !== object.id?.href) return null;
+      return payload as Json;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
 
 export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive"] as const;
 export type TerritoryType = (typeof TERRITORY_TYPES)[number];
-
-type Json = Record<string, unknown>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const str = (v: unknown, max = 10_000): string | null => (typeof v === "string" && v.trim() ? v.trim().slice(0, max) : null);

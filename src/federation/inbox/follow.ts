@@ -6,6 +6,7 @@ import type { Services } from "../../services.ts";
 import { receiveFollow } from "../../social/follows.ts";
 import { localActorOf, senderOf } from "./common.ts";
 import { receiveOversight } from "../../territory/links.ts";
+import { readPayload } from "../territory.ts";
 import { afterParentLinked } from "../../territory/sync.ts";
 
 export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Promise<void> {
@@ -14,8 +15,8 @@ export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Pro
   if (!target) return;
   const follower = await senderOf(ctx, follow);
   if (!follower) return;
-  const raw = (await follow.toJsonLd()) as { oversight?: unknown };
-  if (raw.oversight === true && target.username === ctx.data.config.handle) {
+  const marker = await readPayload(follow, false);
+  if (marker?.oversight === true && target.username === ctx.data.config.handle) {
     if (await receiveOversight(ctx.data, follower, follow.id.href)) await afterParentLinked(ctx.data);
     return;
   }

@@ -4,13 +4,13 @@
 // this one is dropped: a section never takes orders from, nor reports to, a
 // node it did not declare. A fédération passes what it receives on (relay).
 import type { InboxContext } from "@fedify/fedify";
-import { Object as APObject, type Activity, type Announce } from "@fedify/vocab";
+import { Create, Object as APObject, Update, type Activity, type Announce } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import type { ActorRow } from "../actors.ts";
 import { resolveActor } from "../remote.ts";
 import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
-import { readCampaign, readDirective, readReport, readResult, readStatus, territoryTypeOf } from "../territory.ts";
+import { readCampaign, readDirective, readPayload, readReport, readResult, readStatus, territoryTypeOf } from "../territory.ts";
 import { isLinkedChild, isLinkedParent } from "../../territory/links.ts";
 import { storeCampaign } from "../../campaigns/campaigns.ts";
 import { storeReceivedResult } from "../../campaigns/results.ts";
@@ -21,34 +21,53 @@ import { senderOf } from "./common.ts";
 
 type Json = Record<string, unknown>;
 
-/** Coopol's objects are plain Objects to Fedify (their own type is Coopol's): a cheap first test. */
+/** Coopol's objects are plain Objects to Fedify (their payload says the rest): a cheap first test. */
 export function mayBeTerritoryObject(object: unknown): boolean {
   return object instanceof APObject && Object.getPrototypeOf(object) === APObject.prototype;
 }
 
+interface Received {
+  type: "Create" | "Update";
+  id: string;
+  actor: string;
+  payload: Json;
+}
+
+async function receivedOf(activity: Activity): Promise<Received | null> {
+  const type = activity instanceof Create ? "Create" : activity instanceof Update ? "Update" : null;
+  if (!type || !activity.id || !activity.actorId) return null;
+  const payload = await readPayload(await activity.getObject());
+  return payload ? { type, id: activity.id.href, actor: activity.actorId.href, payload } : null;
+}
+
 /** Create or Update whose object is one of ours. */
 export async function onTerritoryActivity(ctx: InboxContext<Services>, activity: Activity): Promise<void> {
+  const received = await receivedOf(activity);
+  if (!received) return;
   const sender = await senderOf(ctx, activity);
-  if (!sender) return;
-  await handle(ctx.data, (await activity.toJsonLd()) as Json, sender, null);
+  if (sender) await handle(ctx.data, received, sender, null);
 }
 
 /** An Announce relaying one of our activities. Returns false when it is not one (an ordinary boost). */
 export async function onTerritoryAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<boolean> {
+  // Only an embedded Create or Update can be ours; boosts name a post by its URI (not fetched here).
   const raw = (await announce.toJsonLd()) as Json;
   const embedded = raw.object && typeof raw.object === "object" ? (raw.object as Json) : null;
-  if (!embedded || !territoryTypeOf(embedded.object)) return false;
+  if (!embedded || (embedded.type !== "Create" && embedded.type !== "Update")) return false;
+  const inner = await announce.getObject();
+  if (!(inner instanceof Create || inner instanceof Update)) return false;
+  const received = await receivedOf(inner);
+  if (!received) return false;
   const sender = await senderOf(ctx, announce);
-  if (sender) await handle(ctx.data, embedded, sender, sender);
+  if (sender) await handle(ctx.data, received, sender, sender);
   return true;
 }
 
-async function handle(services: Services, activity: Json, sender: ActorRow, relayedBy: ActorRow | null): Promise<void> {
+async function handle(services: Services, activity: Received, sender: ActorRow, relayedBy: ActorRow | null): Promise<void> {
   const { db, config, log } = services;
-  const type = activity.type;
-  const object = activity.object && typeof activity.object === "object" ? (activity.object as Json) : null;
+  const object = activity.payload;
   const kind = territoryTypeOf(object);
-  if (!object || !kind || (type !== "Create" && type !== "Update")) return;
+  if (!kind) return;
   const direct = relayedBy === null;
   const fromChild = isLinkedChild(db, sender.id);
   const fromParent = isLinkedParent(db, sender.id);
