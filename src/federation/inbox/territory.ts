@@ -33,10 +33,11 @@ interface Received {
   payload: Json;
 }
 
-async function receivedOf(activity: Activity): Promise<Received | null> {
+async function receivedOf(activity: Activity, relayed = false): Promise<Received | null> {
   const type = activity instanceof Create ? "Create" : activity instanceof Update ? "Update" : null;
   if (!type || !activity.id || !activity.actorId) return null;
-  const payload = await readPayload(await activity.getObject());
+  // A relayed activity is another node's: its embedded object is trusted as the relaying (linked) node vouches for it.
+  const payload = await readPayload(await activity.getObject(relayed ? { crossOrigin: "trust" } : {}));
   return payload ? { type, id: activity.id.href, actor: activity.actorId.href, payload } : null;
 }
 
@@ -54,9 +55,11 @@ export async function onTerritoryAnnounce(ctx: InboxContext<Services>, announce:
   const raw = (await announce.toJsonLd()) as Json;
   const embedded = raw.object && typeof raw.object === "object" ? (raw.object as Json) : null;
   if (!embedded || (embedded.type !== "Create" && embedded.type !== "Update")) return false;
-  const inner = await announce.getObject();
+  // Embedded from another origin: Fedify would fetch it again unless told to take the relayed copy;
+  // handle() then accepts it only if the relaying node is linked to us.
+  const inner = await announce.getObject({ crossOrigin: "trust" });
   if (!(inner instanceof Create || inner instanceof Update)) return false;
-  const received = await receivedOf(inner);
+  const received = await receivedOf(inner, true);
   if (!received) return false;
   const sender = await senderOf(ctx, announce);
   if (sender) await handle(ctx.data, received, sender, sender);
