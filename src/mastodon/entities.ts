@@ -1,9 +1,9 @@
 // Conversions from stored rows to Mastodon's JSON entities, in one place.
 // Lists are rendered in batches (a few queries per page, not per status).
-import { and, count, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
-import { actors, bookmarks, follows, likes, mentions, pins, posts, postTags, type Visibility } from "../storage/schema.ts";
+import { actors, bookmarks, likes, mentions, pins, posts, postTags, type Visibility } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { htmlToText } from "../posts/content.ts";
@@ -23,22 +23,11 @@ function handleOf(actor: ActorRow): string {
   return actor.local ? actor.username : `${actor.username}@${actor.domain}`;
 }
 
-function countsOf(db: Db, ids: number[]) {
-  const map = (rows: Array<{ id: number; n: number }>) => new Map(rows.map((r) => [r.id, r.n]));
-  if (ids.length === 0) return { followers: new Map<number, number>(), following: new Map<number, number>(), statuses: new Map<number, number>(), last: new Map<number, number>() };
-  const followers = db.select({ id: follows.followingId, n: count() }).from(follows).where(and(inArray(follows.followingId, ids), isNotNull(follows.acceptedAt))).groupBy(follows.followingId).all();
-  const following = db.select({ id: follows.followerId, n: count() }).from(follows).where(and(inArray(follows.followerId, ids), isNotNull(follows.acceptedAt))).groupBy(follows.followerId).all();
-  const statuses = db.select({ id: posts.actorId, n: count(), last: sql<number>`max(${posts.publishedAt})` }).from(posts).where(inArray(posts.actorId, ids)).groupBy(posts.actorId).all();
-  return { followers: map(followers), following: map(following), statuses: map(statuses), last: new Map(statuses.map((r) => [r.id, r.last])) };
-}
-
 export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccount[] {
-  const { config, db } = services;
-  const counts = countsOf(db, rows.map((a) => a.id));
+  const { config } = services;
   return rows.map((actor) => {
     const avatar = actor.avatarUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
     const header = actor.headerUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
-    const last = counts.last.get(actor.id);
     return {
       id: String(actor.id),
       username: actor.username,
@@ -58,10 +47,10 @@ export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccou
       avatar_static: avatar,
       header,
       header_static: header,
-      followers_count: counts.followers.get(actor.id) ?? 0,
-      following_count: counts.following.get(actor.id) ?? 0,
-      statuses_count: counts.statuses.get(actor.id) ?? 0,
-      last_status_at: last ? iso(last).slice(0, 10) : null,
+      followers_count: actor.followersCount,
+      following_count: actor.followingCount,
+      statuses_count: actor.statusesCount,
+      last_status_at: actor.lastStatusAt ? iso(actor.lastStatusAt).slice(0, 10) : null,
       emojis: [],
       fields: [],
     };

@@ -42,6 +42,15 @@ export const actors = sqliteTable(
     avatarUrl: text("avatar_url"),
     headerUrl: text("header_url"),
     locked: bool("locked").notNull().default(false),
+    /**
+     * Counters shown on every account, kept by SQLite triggers (migration
+     * 0007) on follows and posts, so that no code path can forget them and
+     * rendering a page of statuses reads no COUNT(*).
+     */
+    followersCount: integer("followers_count").notNull().default(0),
+    followingCount: integer("following_count").notNull().default(0),
+    statusesCount: integer("statuses_count").notNull().default(0),
+    lastStatusAt: timestamp("last_status_at"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
