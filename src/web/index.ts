@@ -2,7 +2,6 @@
 // This plugin sets up what every page needs (who is logged in, language,
 // CSRF protection, error pages); routes/ hold the pages themselves.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { UserError } from "../errors.ts";
 import { cookieOptions } from "./respond.ts";
@@ -19,6 +18,10 @@ import { registerMemberRoutes } from "./routes/members.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
 import { registerOAuthPages } from "./routes/oauth.ts";
 import { registerAgendaRoutes } from "./routes/agenda.ts";
+import { registerCampaignRoutes } from "./routes/campaigns.ts";
+import { registerReportRoutes } from "./routes/reports.ts";
+import { registerTerritoryRoutes } from "./routes/territory.ts";
+import { registerStaticFiles } from "./static.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
 
@@ -28,14 +31,10 @@ declare module "fastify" {
   }
 }
 
-const CSS = readFileSync(new URL("./coopol.css", import.meta.url));
-
 export async function registerWeb(app: FastifyInstance, services: Services): Promise<void> {
   const limiter = new LoginRateLimiter();
 
-  app.get("/static/coopol.css", (_request, reply) =>
-    reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(CSS),
-  );
+  registerStaticFiles(app);
 
   await app.register(async (web) => {
     web.addHook("preHandler", async (request, reply) => {
@@ -82,5 +81,8 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerAccountRoutes(web, services);
     registerOAuthPages(web, services);
     registerAgendaRoutes(web, services);
+    registerCampaignRoutes(web, services);
+    registerReportRoutes(web, services);
+    registerTerritoryRoutes(web, services);
   });
 }

@@ -1,6 +1,6 @@
 // The page frame shared by every web page: header, navigation, main content.
 import type { Services } from "../services.ts";
-import { canManageMembers, type User } from "../members/members.ts";
+import { canManageMembers, isCardHolder, type User } from "../members/members.ts";
 import { html, type Html } from "./html.ts";
 import type { Locale, Translate } from "./i18n.ts";
 
@@ -23,6 +23,8 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
         <a href="/section">${t("nav.section")}</a>
         <a href="/agenda">${t("nav.agenda")}</a>
         <a href="/members">${t("nav.members")}</a>
+        ${isCardHolder(user.role) ? html`<a href="/campaigns">${t("campaign.nav")}</a>` : ""}
+        ${services.config.kind !== "section" && canManageMembers(user.role) ? html`<a href="/dashboard">${t("dashboard.nav")}</a>` : ""}
         ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
         <a href="/@${user.username}">${t("nav.profile")}</a>
         <a href="/settings">${t("nav.settings")}</a>

@@ -39,7 +39,7 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 const DAY = 86_400_000;
 
-function one(value: string | string[] | undefined): string {
+export function one(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
 }
 
@@ -48,7 +48,7 @@ function idOf(value: string): number {
   return Number(value);
 }
 
-function when(page: PageContext, occurrence: { start: number; end: number | null }, timezone: string): string {
+export function when(page: PageContext, occurrence: { start: number; end: number | null }, timezone: string): string {
   const locale = page.locale === "fr" ? "fr-FR" : "en-GB";
   const day = dateFormat(locale, { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.start);
   if (occurrence.end == null) return day;
@@ -58,13 +58,13 @@ function when(page: PageContext, occurrence: { start: number; end: number | null
 }
 
 /** "2026-12-01T18:30" typed in the event's time zone → an instant. */
-function parseLocal(value: string, timezone: string): number | null {
+export function parseLocal(value: string, timezone: string): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
   if (!m) return null;
   return instantOf(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!), timezone);
 }
 
-function localInput(ms: number | null, timezone: string): string {
+export function localInput(ms: number | null, timezone: string): string {
   if (ms == null) return "";
   const w = wallClock(ms, timezone);
   return `${w.slice(0, 4)}-${w.slice(4, 6)}-${w.slice(6, 8)}T${w.slice(9, 11)}:${w.slice(11, 13)}`;
