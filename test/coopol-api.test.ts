@@ -1,32 +1,21 @@
 // Coopol's own JSON API for the agenda, with real OAuth tokens, every
 // response checked against the OpenAPI document the instance serves.
 import t from "tap";
-import Ajv2020 from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import { request } from "undici";
 import { startInstance, type TestInstance } from "./helpers/instances.ts";
 import { apiToken } from "./helpers/oauth.ts";
+import { openapiValidator, type Validate } from "./helpers/openapi.ts";
 
 let a: TestInstance;
 let spec: { components: { schemas: Record<string, unknown> } };
-let validate: (schema: string, data: unknown) => string[];
+let validate: Validate;
 
 t.before(async () => {
   a = await startInstance("coopolapi");
   a.addMember("sec", "secretary");
   a.addMember("marc");
   a.addMember("sam", "sympathisant");
-  spec = (await (await request(`${a.origin}/api/coopol/v1/openapi.json`)).body.json()) as typeof spec;
-  // ajv's packages are CommonJS: their constructors are the default exports' defaults.
-  const Ajv = Ajv2020.default;
-  const formats = addFormats.default;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  formats(ajv);
-  ajv.addSchema({ $id: "coopol", components: spec.components });
-  validate = (schema, data) => {
-    const check = ajv.getSchema(`coopol#/components/schemas/${schema}`)!;
-    return check(data) ? [] : (check.errors ?? []).map((e: { instancePath: string; message?: string }) => `${e.instancePath} ${e.message}`);
-  };
+  ({ spec, validate } = (await openapiValidator(a.origin)) as { spec: typeof spec; validate: Validate });
 });
 t.teardown(() => a?.stop());
 

@@ -2,6 +2,7 @@
 // /api/coopol/v1/openapi.json. Tests validate real responses against it.
 import { EVENT_AUDIENCES, EVENT_CATEGORIES, EVENT_STATUSES, JOIN_MODES, RSVP_STATUSES } from "../storage/schema.ts";
 import { SOFTWARE_VERSION } from "../members/stats.ts";
+import { territoryPaths, territorySchemas } from "./openapi-territory.ts";
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -57,7 +58,7 @@ export const openapi = {
   info: {
     title: "Coopol API",
     version: SOFTWARE_VERSION,
-    description: "What Coopol's web pages do that Mastodon apps cannot: the agenda. Authorised by the same OAuth tokens as the Mastodon API (scopes read and write).",
+    description: "What Coopol's web pages do that Mastodon apps cannot: the agenda, campaigns and field actions, reports up and directives down the party's hierarchy, dashboards. Authorised by the same OAuth tokens as the Mastodon API (scopes read and write).",
     license: { name: "AGPL-3.0-or-later", identifier: "AGPL-3.0-or-later" },
   },
   servers: [{ url: "/api/coopol/v1" }],
@@ -117,6 +118,7 @@ export const openapi = {
         required: ["start", "end", "event"],
         properties: { start: { type: "string", format: "date-time" }, end: nullable({ type: "string", format: "date-time" }), event: ref("Event") },
       },
+      ...territorySchemas,
       Rsvp: {
         type: "object",
         additionalProperties: false,
@@ -126,6 +128,7 @@ export const openapi = {
     },
   },
   paths: {
+    ...territoryPaths,
     "/events": {
       get: {
         summary: "The agenda: occurrences in a period, recurrences expanded",

@@ -10,6 +10,7 @@ import type { DirectiveRow } from "../reports/directives.ts";
 import type { LinkRow } from "../territory/links.ts";
 import type { Dashboard, DashboardRow } from "../territory/dashboard.ts";
 import type { ActorRow } from "../federation/actors.ts";
+import type { ProposalWire } from "../federation/territory.ts";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -107,6 +108,12 @@ export function renderReport(row: ReportRow) {
   };
 }
 
+function proposalOf(stored: string | null) {
+  if (!stored) return null;
+  const p = JSON.parse(stored) as ProposalWire;
+  return { type: p.type, campaign_uri: p.campaignUri, start: iso(p.startAt), meeting_point: p.meetingPoint };
+}
+
 export function renderDirective(row: DirectiveRow) {
   return {
     id: String(row.id),
@@ -117,7 +124,7 @@ export function renderDirective(row: DirectiveRow) {
     from_name: row.fromName,
     title: row.title,
     body: row.body,
-    proposal: row.proposal ? (JSON.parse(row.proposal) as Record<string, unknown>) : null,
+    proposal: proposalOf(row.proposal),
     action_id: row.actionId == null ? null : String(row.actionId),
     created_at: iso(row.createdAt)!,
   };

@@ -10,7 +10,7 @@ import { requireUser } from "../mastodon/auth.ts";
 import { bool, idParam, int, paramsOf, str, type Params } from "../mastodon/params.ts";
 import { cancelCampaign, canRunCampaigns, createCampaign, getCampaign, joinCampaign, listCampaigns, updateCampaign, type CampaignInput, type CampaignRow } from "../campaigns/campaigns.ts";
 import { addShift, cancelAction, createAction, getAction, listActions, shiftsOf, signUp, updateAction, withdraw, type ActionInput } from "../campaigns/actions.ts";
-import { addContact, contactsOf, deleteResult, recordResult, resultsOfAction } from "../campaigns/results.ts";
+import { addContact, contactsOf, deleteResult, recordResult, resultsCsv, resultsOfAction } from "../campaigns/results.ts";
 import { listReports, openReport, writeReport } from "../reports/reports.ts";
 import { adoptProposal, listDirectives, sendDirective } from "../reports/directives.ts";
 import { linksOf, refusals } from "../territory/links.ts";
@@ -257,6 +257,10 @@ export function registerTerritoryApi(api: FastifyInstance, services: Services): 
   api.get(`${base}/dashboard.csv`, async (request, reply) => {
     manager(request);
     return reply.type("text/csv; charset=utf-8").header("content-disposition", 'attachment; filename="tableau-de-bord.csv"').send(dashboardCsv(dashboard(db, services.config)));
+  });
+  api.get(`${base}/results.csv`, async (request, reply) => {
+    manager(request);
+    return reply.type("text/csv; charset=utf-8").header("content-disposition", 'attachment; filename="resultats.csv"').send(resultsCsv(db));
   });
   // A campaign's uri is what results refer to: resolving it saves clients a lookup.
   api.get(`${base}/campaigns/by-uri`, async (request) => {

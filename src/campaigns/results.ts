@@ -10,6 +10,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, type ActionType, type Metric } from "../storage/schema.ts";
 import { resultObject, type ResultWire } from "../federation/territory.ts";
+import { toCsv } from "../csv.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
 import { canEditAction, getAction, tookPart } from "./actions.ts";
 
@@ -222,4 +223,13 @@ export function actionsAwaitingResults(db: Db, now = Date.now()) {
 export async function resendResults(services: Services): Promise<void> {
   const rows = services.db.select().from(actionResults).where(sql`${actionResults.actionId} is not null`).all();
   for (const row of rows) await sendResult(services, row, "Create");
+}
+
+/** Every live result known here (ours and, upward, the sections'), one row each. */
+export function resultsCsv(db: Db): string {
+  const rows = db.select().from(actionResults).where(isNull(actionResults.deletedAt)).orderBy(actionResults.actionDate).all();
+  return toCsv(
+    ["section", "section_uri", "federation_uri", "campagne_uri", "type_action", "date_action", ...METRICS, "commentaire", "version"],
+    rows.map((r) => [r.sectionName, r.sectionUri, r.federationUri, r.campaignUri, r.actionType, new Date(r.actionDate).toISOString(), ...METRICS.map((m) => r[m]), r.comment, new Date(r.version).toISOString()]),
+  );
 }
