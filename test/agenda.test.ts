@@ -118,7 +118,7 @@ t.test("members of B answer from B; capacity and the waiting list work across in
   const attendees = await sec.get(`/events/${eventId}/attendees`);
   t.match(attendees.body, `@ben@${new URL(b.origin).host}`, "the organiser sees who comes from B");
   const csv = await sec.get(`/events/${eventId}/attendees.csv`);
-  t.match(csv.body, /ben@127\.0\.0\.1:\d+";going/);
+  t.match(csv.body, /ben@127\.0\.0\.1:\d+;going/);
 });
 
 t.test("updates and cancellation reach B; the .ics keeps its UID and bumps SEQUENCE", async (t) => {
