@@ -74,20 +74,24 @@ export async function signActivities(target: Server, sender: Sender, tag: string
     await Promise.all(
       Array.from({ length: Math.min(BATCH, count - start) }, async (_, k) => {
         const n = start + k;
-        const body = JSON.stringify(createActivity(sender, tag, n, followers));
-        const request = await signRequest(
-          new Request(url, { method: "POST", headers: { "content-type": "application/activity+json", accept: "application/activity+json" }, body }),
-          sender.key,
-          sender.keyId,
-        );
-        const headers: Record<string, string> = {};
-        request.headers.forEach((value, name) => {
-          headers[name] = value;
-        });
-        headers.host = url.host;
-        signed[n] = { path: url.pathname, headers, body };
+        signed[n] = await signPost(url, sender, JSON.stringify(createActivity(sender, tag, n, followers)));
       }),
     );
   }
   return signed;
+}
+
+/** One signed POST of `body` to `url`, ready to send as is. */
+export async function signPost(url: URL, sender: Sender, body: string): Promise<SignedPost> {
+  const request = await signRequest(
+    new Request(url, { method: "POST", headers: { "content-type": "application/activity+json", accept: "application/activity+json" }, body }),
+    sender.key,
+    sender.keyId,
+  );
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  headers.host = url.host;
+  return { path: url.pathname, headers, body };
 }

@@ -1,6 +1,7 @@
 // `npm run bench`: measures a real Coopol instance process (cold start, memory,
 // HTTP throughput and latency, signed inbox deliveries from a second real
-// instance) next to a bare fastify + better-sqlite3 baseline, and prints the
+// instance, a fédération receiving its sections' field results: bench/territory.ts)
+// next to a bare fastify + better-sqlite3 baseline, and prints the
 // figures with their targets. It never fails on a figure: it exits non-zero
 // only if something crashes. docs/performance.md explains the method.
 import { readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { startServer, type Memory, type Server } from "./servers.ts";
 import { FormClient } from "./web.ts";
 import { agendaBenchmark } from "./agenda.ts";
 import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
+import { territoryBenchmark, territoryReport } from "./territory.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -395,6 +397,12 @@ async function main(): Promise<void> {
       ),
     );
     out.push(...timelineNotes(home));
+    out.push("");
+    // 100 × 100 results keeps this part near 1.5 minutes; --territory-full sends 100 × 1,000 (about 10 minutes on 2 vCPU).
+    const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
+    log(`territory: a fédération, 100 sections × ${resultsPerSection} field results (signed), then its dashboard`);
+    const territory = await territoryBenchmark({ sections: 100, resultsPerSection });
+    out.push(...territoryReport(territory));
     out.push("");
     out.push(`Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
     process.stdout.write(out.join("\n") + "\n");

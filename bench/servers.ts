@@ -81,9 +81,9 @@ export interface Server {
  * Spawns a server and resolves once /healthz answers 200, with the time that
  * took. The port is polled every 5 ms. By default the data directory is a new,
  * empty one that the server owns; `dataDir` runs it on an existing one, which
- * is then never deleted here.
+ * is then never deleted here. `env` adds or overrides environment variables.
  */
-export async function startServer(kind: ServerKind, name: string, options: { dataDir?: string; timeoutMs?: number } = {}): Promise<Server> {
+export async function startServer(kind: ServerKind, name: string, options: { dataDir?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Server> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `coopol-bench-${name}-`));
@@ -101,6 +101,8 @@ export async function startServer(kind: ServerKind, name: string, options: { dat
     // The two instances talk to each other on 127.0.0.1 (key and actor fetches).
     COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
     LOG_LEVEL: "warn",
+    // Scenario-specific settings (e.g. COOPOL_KIND, COOPOL_CHILDREN) win over the defaults above.
+    ...options.env,
   };
   const output: string[] = [];
   const started = performance.now();

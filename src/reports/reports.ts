@@ -8,7 +8,8 @@ import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { REPORT_KINDS, reports, type ReportKind } from "../storage/schema.ts";
+import { campaigns, REPORT_KINDS, reports, type ReportKind } from "../storage/schema.ts";
+import { isLinkedParent } from "../territory/links.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { reportObject, type ReportWire } from "../federation/territory.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
@@ -124,7 +125,7 @@ export async function openReport(services: Services, user: User, id: number): Pr
 }
 
 /** Stores a report from below (once; a newer version replaces the text) and acknowledges it. */
-export async function receiveReport(services: Services, wire: ReportWire, federationUri: string | null, section: ActorRow | null): Promise<ReportRow | null> {
+export async function receiveReport(services: Services, wire: ReportWire, federationUri: string | null, section: ActorRow | null): Promise<{ row: ReportRow; changed: boolean } | null> {
   const { db } = services;
   const existing = db.select().from(reports).where(eq(reports.uri, wire.uri)).get();
   if (existing && (existing.outgoing || existing.sectionUri !== wire.sectionUri)) return null;
@@ -141,17 +142,28 @@ export async function receiveReport(services: Services, wire: ReportWire, federa
     version: wire.version,
   };
   let row: ReportRow | undefined;
+  let changed = true;
   if (!existing) row = db.insert(reports).values({ id: newId(), uri: wire.uri, outgoing: false, ...values }).onConflictDoNothing().returning().get();
   else if (existing.version < wire.version) row = db.update(reports).set(values).where(eq(reports.id, existing.id)).returning().get();
-  else row = existing;
+  else [row, changed] = [existing, false];
+  // Acknowledged again on a redelivery: the sender may have missed the first answer.
   if (section && !section.local) await sendTerritory.acknowledged(services, "Accept", wire.uri, section);
-  return row ?? null;
+  return row ? { row, changed } : null;
+}
+
+/**
+ * Who may acknowledge our reports: our linked parent, and for reports sent on
+ * to national, the national node (known here as the owner of national campaigns).
+ */
+function mayAcknowledge(db: Db, report: ReportRow, by: ActorRow): boolean {
+  if (isLinkedParent(db, by.id)) return true;
+  return report.alsoNational && !!db.select({ id: campaigns.id }).from(campaigns).where(and(eq(campaigns.ownerActorId, by.id), eq(campaigns.level, "national"))).get();
 }
 
 /** The parent (or national) acknowledged one of our reports: received, or read. */
 export function reportAcknowledged(db: Db, reportUri: string, type: "Accept" | "Read", by: ActorRow): boolean {
   const row = db.select().from(reports).where(and(eq(reports.uri, reportUri), eq(reports.outgoing, true))).get();
-  if (!row) return false;
+  if (!row || !mayAcknowledge(db, row, by)) return false;
   const name = by.name || `${by.username}@${by.domain}`;
   if (type === "Accept") {
     if (!row.acknowledgedAt) db.update(reports).set({ acknowledgedAt: Date.now() }).where(eq(reports.id, row.id)).run();

@@ -69,13 +69,17 @@ export function linkedChildren(db: Db): ActorRow[] {
     .map((r) => r.actor);
 }
 
-export function isLinkedChild(db: Db, actorId: number): boolean {
-  return linkedChildren(db).some((a) => a.id === actorId);
+/** Whether the actor is linked to us in that role: one indexed lookup, done for every incoming activity of the hierarchy. */
+function isLinked(db: Db, actorId: number, role: LinkRole): boolean {
+  return !!db
+    .select({ id: territoryLinks.id })
+    .from(territoryLinks)
+    .where(and(eq(territoryLinks.actorId, actorId), eq(territoryLinks.role, role), eq(territoryLinks.state, "linked")))
+    .get();
 }
 
-export function isLinkedParent(db: Db, actorId: number): boolean {
-  return linkedParent(db)?.id === actorId;
-}
+export const isLinkedChild = (db: Db, actorId: number) => isLinked(db, actorId, "child");
+export const isLinkedParent = (db: Db, actorId: number) => isLinked(db, actorId, "parent");
 
 function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
   db.update(territoryLinks).set({ ...values, updatedAt: Date.now() }).where(eq(territoryLinks.id, id)).run();

@@ -72,8 +72,8 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
   const kind = territoryTypeOf(object);
   if (!kind) return;
   const direct = relayedBy === null;
-  const fromChild = isLinkedChild(db, sender.id);
-  const fromParent = isLinkedParent(db, sender.id);
+  const fromChild = () => isLinkedChild(db, sender.id);
+  const fromParent = () => isLinkedParent(db, sender.id);
   const drop = (why: string) => log.warn({ sender: sender.uri, kind, why }, "territory: activity dropped");
   // Which fédération the work below belongs to, as we know it: ourselves, or the child that sent it.
   const federationUri = config.kind === "federation" ? nodeActor(services).uri : sender.uri;
@@ -82,7 +82,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
 
   switch (kind) {
     case "ActionResult": {
-      if (!fromChild) return drop("not a linked child");
+      if (!fromChild()) return drop("not a linked child");
       const wire = readResult(object);
       if (!wire) return drop("malformed");
       if (direct && wire.sectionUri !== sender.uri) return drop("not its own result");
@@ -90,17 +90,18 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       return;
     }
     case "Report": {
-      if (!fromChild) return drop("not a linked child");
+      if (!fromChild()) return drop("not a linked child");
       const wire = readReport(object);
       if (!wire) return drop("malformed");
       if (direct && wire.sectionUri !== sender.uri) return drop("not its own report");
       const section = direct ? sender : await resolveActor(context(services), wire.sectionUri).catch(() => null);
-      const row = await receiveReport(services, wire, federationUri, section);
-      if (row && wire.alsoNational) await relayUp();
+      const received = await receiveReport(services, wire, federationUri, section);
+      // Passed on to national once per version, not on every redelivery.
+      if (received?.changed && wire.alsoNational) await relayUp();
       return;
     }
     case "NodeStatus": {
-      if (!fromChild) return drop("not a linked child");
+      if (!fromChild()) return drop("not a linked child");
       const wire = readStatus(object);
       if (!wire) return drop("malformed");
       if (direct && wire.nodeUri !== sender.uri) return drop("not its own figures");
@@ -108,7 +109,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       return;
     }
     case "Campaign": {
-      if (!fromParent) return drop("not the linked parent");
+      if (!fromParent()) return drop("not the linked parent");
       const wire = readCampaign(object);
       if (!wire) return drop("malformed");
       if (direct && wire.ownerUri !== sender.uri) return drop("not its own campaign");
@@ -117,7 +118,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       return;
     }
     case "Directive": {
-      if (!fromParent) return drop("not the linked parent");
+      if (!fromParent()) return drop("not the linked parent");
       const wire = readDirective(object);
       if (!wire) return drop("malformed");
       if (direct && wire.fromUri !== sender.uri) return drop("not its own directive");
