@@ -19,7 +19,7 @@ import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
 import { EventBus } from "./events.ts";
 import { repeat } from "./jobs.ts";
-import { sendReminders } from "./agenda/reminders.ts";
+import { runReminders } from "./agenda/reminders.ts";
 import { closeEndedPolls } from "./polls/polls.ts";
 import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
@@ -84,7 +84,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       const address = await app.listen({ host: config.host, port: config.port });
       queueDone = federation.startQueue(services, { signal: worker.signal });
       stopPurging = purgeExpiredPeriodically(kv, log);
-      stopReminders = repeat(log, "event reminders", 15 * 60_000, () => sendReminders(services));
+      stopReminders = repeat(log, "event reminders", 15 * 60_000, () => runReminders(services));
       stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
       stopTerritory = startTerritoryJobs(services);
       return address;

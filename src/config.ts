@@ -30,6 +30,17 @@ export interface Config {
    * and local development: in production it would open the door to SSRF.
    */
   allowPrivateAddress: boolean;
+  /** Outgoing e-mail (event reminders); null when COOPOL_SMTP_URL is not set. */
+  smtp: SmtpConfig | null;
+  /** Whether a member's proposed thematic group waits for a secretary's or admin's approval. */
+  groupsNeedApproval: boolean;
+}
+
+export interface SmtpConfig {
+  /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS from the start). */
+  url: string;
+  /** Sender, "Name <address>" or a bare address. */
+  from: string;
 }
 
 /** A configuration problem, shown to the operator as one plain sentence. */
@@ -122,7 +133,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: parseInteger(env.COOPOL_BODY_LIMIT, 1024 * 1024, "COOPOL_BODY_LIMIT", 1024, 100 * 1024 * 1024),
     logLevel,
     allowPrivateAddress: parseBoolean(env.COOPOL_ALLOW_PRIVATE_ADDRESS, false, "COOPOL_ALLOW_PRIVATE_ADDRESS"),
+    smtp: parseSmtp(env.COOPOL_SMTP_URL, env.COOPOL_SMTP_FROM),
+    groupsNeedApproval: parseBoolean(env.COOPOL_GROUPS_NEED_APPROVAL, false, "COOPOL_GROUPS_NEED_APPROVAL"),
   };
+}
+
+/** A bare e-mail address, or "Name <address>": what a From header holds. */
+export const MAIL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+function parseSmtp(urlText: string | undefined, fromText: string | undefined): SmtpConfig | null {
+  const text = urlText?.trim();
+  const from = fromText?.trim() ?? "";
+  if (!text) {
+    if (from) throw new ConfigError("COOPOL_SMTP_FROM est renseignée mais pas COOPOL_SMTP_URL : indiquez aussi le serveur d'envoi (exemple : smtp://utilisateur:motdepasse@smtp.exemple.fr:587).");
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError("COOPOL_SMTP_URL n'est pas une adresse valide (exemple : smtp://utilisateur:motdepasse@smtp.exemple.fr:587). Un caractère spécial du mot de passe (@, :, /) doit être écrit en %XX.");
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+    throw new ConfigError(`COOPOL_SMTP_URL doit commencer par smtp:// (port 587, STARTTLS) ou smtps:// (port 465), pas « ${url.protocol} ».`);
+  }
+  if (!url.hostname) throw new ConfigError("COOPOL_SMTP_URL ne donne pas de nom de serveur (exemple : smtp://utilisateur:motdepasse@smtp.exemple.fr:587).");
+  if (!from) throw new ConfigError("COOPOL_SMTP_URL est renseignée mais pas COOPOL_SMTP_FROM : indiquez l'adresse d'expédition des e-mails (exemple : Section Paris 11e <ne-pas-repondre@paris11.exemple.fr>).");
+  const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from;
+  if (!MAIL_ADDRESS.test(address.trim())) {
+    throw new ConfigError(`COOPOL_SMTP_FROM « ${from} » n'est pas une adresse e-mail (exemple : Section Paris 11e <ne-pas-repondre@paris11.exemple.fr>).`);
+  }
+  return { url: url.href, from };
 }
 
 function defaultName(kind: InstanceKind): string {

@@ -29,6 +29,7 @@ import {
 import { tagUrl } from "../federation/convert.ts";
 import * as sendEvents from "../federation/send-events.ts";
 import { createLocalPost, editLocalPost } from "../posts/posts.ts";
+import { checkAttachments, setEventAttachments, type AttachmentInput } from "./attachments.ts";
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -52,6 +53,8 @@ export interface EventInput {
   status?: EventStatus;
   rrule?: string | null;
   agenda?: string[];
+  /** Files and links, in order; left out, an edit keeps those the event has. */
+  attachments?: AttachmentInput[];
   /** Organised by the section (its Group actor) rather than by the member. */
   forSection?: boolean;
 }
@@ -122,6 +125,7 @@ export async function createEvent(services: Services, user: User, input: EventIn
   if (input.forSection && !canManageMembers(user.role)) throw new UserError("error.forbidden", 403);
   if (data.audience === "section" && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
   const organiser = input.forSection ? sectionActor(services) : actorOf(db, user);
+  if (input.attachments) checkAttachments(db, user.actorId, null, input.attachments);
   const id = newId();
   const row = db
     .insert(events)
@@ -138,6 +142,7 @@ export async function createEvent(services: Services, user: User, input: EventIn
     })
     .returning()
     .get();
+  if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
   await sendEvents.eventPublished(services, row);
   await createLocalPost(services, user, { text: eventPostText(services, row), visibility: row.audience === "section" ? "section" : "public", eventId: row.id });
   return row;
@@ -191,6 +196,7 @@ export async function updateEvent(services: Services, user: User, id: number, in
   const data = checked(input);
   // An event never goes from section-only to public by an edit: it would already be in people's calendars.
   if (event.audience === "section" && data.audience === "public") throw new UserError("event_audience_widen", 422);
+  if (input.attachments) checkAttachments(db, user.actorId, event.id, input.attachments);
   const row = db
     .update(events)
     .set({
@@ -205,6 +211,7 @@ export async function updateEvent(services: Services, user: User, id: number, in
     .where(eq(events.id, id))
     .returning()
     .get();
+  if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
   await sendEvents.eventUpdated(services, row);
   await refreshEventPost(services, row);
   return row;
@@ -270,6 +277,21 @@ export function occurrencesOf(event: EventRow, from: number, to: number): Occurr
     .map((date) => instantOf(date.getTime(), tz))
     .filter((start) => !skipped.has(start))
     .map((start) => ({ event, start, end: duration != null ? start + duration : null }));
+}
+
+/** The place in one line: name, street, postcode and town. */
+export function placeText(event: Pick<EventRow, "placeName" | "street" | "postalCode" | "locality">): string {
+  return [event.placeName, event.street, [event.postalCode, event.locality].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+}
+
+/** "mardi 2 mars 2027 à 18:30 – 20:30" on the event's wall clock, in French or English. */
+export function formatWhen(locale: "fr" | "en", occurrence: { start: number; end: number | null }, timezone: string): string {
+  const tag = locale === "fr" ? "fr-FR" : "en-GB";
+  const day = dateFormat(tag, { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.start);
+  if (occurrence.end == null) return day;
+  const sameDay = wallClock(occurrence.start, timezone).slice(0, 8) === wallClock(occurrence.end, timezone).slice(0, 8);
+  const end = dateFormat(tag, sameDay ? { timeStyle: "short", timeZone: timezone } : { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.end);
+  return `${day} – ${end}`;
 }
 
 /** How far a time zone's wall clock is ahead of UTC at an instant, in ms. */

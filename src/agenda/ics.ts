@@ -5,7 +5,7 @@ import ical, { ICalCalendarMethod, ICalEventStatus } from "ical-generator";
 import { tzlib_get_ical_block } from "timezones-ical-library";
 import { Temporal } from "@js-temporal/polyfill";
 import { htmlToText } from "../posts/content.ts";
-import { wallClock, type EventRow } from "./events.ts";
+import { placeText, wallClock, type EventRow } from "./events.ts";
 
 const STATUS: Record<EventRow["status"], ICalEventStatus> = {
   tentative: ICalEventStatus.TENTATIVE,
@@ -27,7 +27,7 @@ function vtimezone(name: string): string | null {
 export function calendarOf(name: string, rows: EventRow[], options: { origin: string }): string {
   const calendar = ical({ name, prodId: { company: "Coopol", product: "agenda", language: "FR" }, method: ICalCalendarMethod.PUBLISH });
   for (const event of rows) {
-    const location = [event.placeName, event.street, [event.postalCode, event.locality].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+    const location = placeText(event);
     const description = [htmlToText(event.description), event.onlineUrl ? `En ligne : ${event.onlineUrl}` : null, event.url ?? event.uri].filter(Boolean).join("\n\n");
     const skipped = (JSON.parse(event.exdates) as number[]).map((ms) => wallClock(ms, event.timezone));
     calendar.createEvent({

@@ -5,6 +5,7 @@ import type { Services } from "../services.ts";
 import { actors } from "../storage/schema.ts";
 import type { User } from "../members/members.ts";
 import type { EventRow, Occurrence } from "../agenda/events.ts";
+import { eventAttachments, type EventAttachment } from "../agenda/attachments.ts";
 import { counts, remainingCapacity, rsvpOf, type RsvpRow } from "../agenda/rsvp.ts";
 import { renderAccount, type MastoAccount } from "../mastodon/entities.ts";
 
@@ -41,6 +42,7 @@ export function renderEvent(services: Services, viewer: User | null, event: Even
     status: event.status,
     rrule: event.rrule,
     agenda: JSON.parse(event.agenda) as string[],
+    attachments: eventAttachments(db, services.config.origin, event.id).map(renderAttachment),
     minutes: event.minutes,
     organiser: renderAccount(services, organiser) as MastoAccount,
     local: organiser.local,
@@ -49,6 +51,10 @@ export function renderEvent(services: Services, viewer: User | null, event: Even
     sequence: event.sequence,
     ics_url: `${services.config.origin}/events/${event.id}.ics`,
   };
+}
+
+export function renderAttachment(a: EventAttachment) {
+  return { id: String(a.id), kind: a.kind, url: a.url, name: a.name, media_type: a.mediaType };
 }
 
 export function renderOccurrence(services: Services, viewer: User | null, occurrence: Occurrence) {

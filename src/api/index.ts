@@ -11,7 +11,8 @@ import type { Services } from "../services.ts";
 import { actors, events, type EventCategory } from "../storage/schema.ts";
 import { optionalUser, requireUser } from "../mastodon/auth.ts";
 import { bool, idParam, list, paramsOf, str, type Params } from "../mastodon/params.ts";
-import { renderEvent, renderOccurrence, renderRsvp } from "./entities.ts";
+import { renderAttachment, renderEvent, renderOccurrence, renderRsvp } from "./entities.ts";
+import { attachmentOf, uploadEventFile, type AttachmentInput } from "../agenda/attachments.ts";
 import { openapi } from "./openapi.ts";
 import { registerTerritoryApi } from "./territory.ts";
 
@@ -23,6 +24,19 @@ function time(value: string | undefined, key: string): number | undefined {
   const ms = Date.parse(value);
   if (!Number.isFinite(ms)) throw new UserError("api_bad_request", 400, { detail: `${key}=${value}` });
   return ms;
+}
+
+/** `attachments: [{ "media_id": "…" } | { "url": "…", "name": "…" }]`; left out, an edit keeps the event's. */
+function attachmentsInput(params: Params): AttachmentInput[] | undefined {
+  const value = params.attachments;
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new UserError("api_bad_request", 400, { detail: "attachments" });
+  return value.map((item: unknown) => {
+    const fields = (item && typeof item === "object" ? item : {}) as Params;
+    const mediaId = str(fields, "media_id");
+    if (mediaId !== undefined) return { mediaId: idParam(mediaId, "media_not_found") };
+    return { url: str(fields, "url") ?? "", name: str(fields, "name") };
+  });
 }
 
 function eventInput(params: Params): EventInput {
@@ -50,6 +64,7 @@ function eventInput(params: Params): EventInput {
     status: str(params, "status") as EventInput["status"],
     rrule: str(params, "rrule") ?? null,
     agenda: list(params, "agenda"),
+    attachments: attachmentsInput(params),
     forSection: bool(params, "for_section"),
   };
 }
@@ -60,6 +75,16 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
 
   api.get(`${base}/openapi.json`, async () => openapi);
   registerTerritoryApi(api, services);
+
+  // Files for events: PDF as well as images (Mastodon's /api/v2/media takes images only).
+  api.post(`${base}/media`, async (request) => {
+    const user = requireUser(services, request, "write");
+    const params = paramsOf(request);
+    const file = params.file as { data?: unknown; contentType?: string } | undefined;
+    if (!file || typeof file !== "object" || !Buffer.isBuffer(file.data)) throw new UserError("media_missing", 422);
+    const row = uploadEventFile(services, user.actorId, { data: file.data, contentType: file.contentType ?? "", description: str(params, "name") });
+    return renderAttachment(attachmentOf(services.config.origin, row));
+  });
 
   api.get(`${base}/events`, async (request) => {
     const user = optionalUser(services, request, "read");

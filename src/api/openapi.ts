@@ -49,6 +49,17 @@ const EventInput = {
     status: { enum: ["tentative", "confirmed"] },
     rrule: nullable({ type: "string", description: "RFC 5545 RRULE value, e.g. FREQ=MONTHLY;BYDAY=1TU" }),
     agenda: { type: "array", items: { type: "string" } },
+    attachments: {
+      type: "array",
+      maxItems: 10,
+      description: "The event's files and links, in order; replaces the list. Left out, an edit keeps the attachments. Files are uploaded first with POST /media.",
+      items: {
+        oneOf: [
+          { type: "object", required: ["media_id"], additionalProperties: false, properties: { media_id: { type: "string", pattern: "^\\d+$" } } },
+          { type: "object", required: ["url"], additionalProperties: false, properties: { url: { type: "string", format: "uri" }, name: { type: "string", maxLength: 200 } } },
+        ],
+      },
+    },
     for_section: { type: "boolean", description: "Organised by the section (secretaries and admins)." },
   },
 };
@@ -78,7 +89,7 @@ export const openapi = {
       Event: {
         type: "object",
         additionalProperties: false,
-        required: ["id", "uri", "url", "title", "description", "start", "end", "timezone", "place", "online_url", "category", "capacity", "remaining", "audience", "join_mode", "status", "rrule", "agenda", "minutes", "organiser", "local", "counts", "my_rsvp", "sequence", "ics_url"],
+        required: ["id", "uri", "url", "title", "description", "start", "end", "timezone", "place", "online_url", "category", "capacity", "remaining", "audience", "join_mode", "status", "rrule", "agenda", "attachments", "minutes", "organiser", "local", "counts", "my_rsvp", "sequence", "ics_url"],
         properties: {
           id: { type: "string" },
           uri: { type: "string", format: "uri" },
@@ -98,6 +109,7 @@ export const openapi = {
           status: { enum: [...EVENT_STATUSES] },
           rrule: nullable({ type: "string" }),
           agenda: { type: "array", items: { type: "string" } },
+          attachments: { type: "array", items: ref("EventAttachment") },
           minutes: nullable({ type: "string" }),
           organiser: ref("Account"),
           local: { type: "boolean" },
@@ -110,6 +122,18 @@ export const openapi = {
           my_rsvp: nullable({ enum: [...RSVP_STATUSES] }),
           sequence: { type: "integer" },
           ics_url: { type: "string", format: "uri" },
+        },
+      },
+      EventAttachment: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "kind", "url", "name", "media_type"],
+        properties: {
+          id: { type: "string" },
+          kind: { enum: ["file", "link"], description: "file: a document or image (here or on the organiser's server); link: a web page." },
+          url: { type: "string", format: "uri" },
+          name: { type: "string" },
+          media_type: { type: "string", description: "text/html for links" },
         },
       },
       Occurrence: {
@@ -147,6 +171,17 @@ export const openapi = {
         security: security("write"),
         requestBody: { required: true, content: { "application/json": { schema: ref("EventInput") } } },
         responses: { "200": json(ref("Event")), ...errors },
+      },
+    },
+    "/media": {
+      post: {
+        summary: "Upload a file to attach to an event (PDF or image, 10 MB at most)",
+        security: security("write"),
+        requestBody: {
+          required: true,
+          content: { "multipart/form-data": { schema: { type: "object", required: ["file"], properties: { file: { type: "string", format: "binary" }, name: { type: "string", description: "Shown to people; default: empty" } } } } },
+        },
+        responses: { "200": json(ref("EventAttachment")), ...errors },
       },
     },
     "/events/{id}": {

@@ -12,6 +12,7 @@ import { newId } from "../storage/ids.ts";
 import { preparedOnce } from "../storage/prepared.ts";
 import { actorKeys, actors, users } from "../storage/schema.ts";
 import { instant } from "./time.ts";
+import { groupActorExtras } from "./group-actor.ts";
 
 export const ACTOR_PATH = "/users/{identifier}";
 
@@ -145,7 +146,7 @@ export async function buildActor(ctx: Context<Services>, row: ActorRow) {
     publicKey: keys[0]?.cryptographicKey ?? null,
     assertionMethods: keys.map((k) => k.multikey),
   };
-  if (row.type === "Group") return new Group(values);
+  if (row.type === "Group") return new Group({ ...values, ...groupActorExtras(ctx, row) });
   if (row.type === "Application") return new Application(values);
   return new Person(values);
 }

@@ -10,6 +10,7 @@ import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
+import { titleOfPost } from "../groups/discussion.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
 
@@ -69,6 +70,8 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
   );
   const values = {
     id: new URL(post.uri),
+    // A group thread's topic, as Lemmy and other group software read it.
+    name: titleOfPost(db, post.id),
     attachments,
     attribution: new URL(author.uri),
     url: post.url ? new URL(post.url) : null,

@@ -9,6 +9,8 @@ import { events, type EventCategory, type EventStatus, type JoinMode } from "../
 import type { ActorRow } from "./actors.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { EventRow } from "../agenda/events.ts";
+import { eventAttachments, replaceRemoteEventAttachments, type EventAttachment } from "../agenda/attachments.ts";
+import { counts, remainingCapacity } from "../agenda/rsvp.ts";
 import { isTimezone } from "../dates.ts";
 
 export const EVENT_CONTEXT = [
@@ -50,8 +52,32 @@ const CATEGORIES: Record<EventCategory, string> = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+export interface EventExtras {
+  going: number;
+  remaining: number | null;
+  attachments: EventAttachment[];
+}
+
+/** What the Event object says beyond the row: attendance and attachments. */
+export function eventExtras(services: Services, event: EventRow): EventExtras {
+  const { db, config } = services;
+  return { going: counts(db, event.id).going, remaining: remainingCapacity(db, event), attachments: eventAttachments(db, config.origin, event.id) };
+}
+
+/**
+ * Attachments as plain ActivityStreams Documents (url, mediaType, name): Fedify
+ * keeps them when it compacts outgoing activities, and Mastodon and Mobilizon
+ * read them. The online meeting stays the one `Link` (Mobilizon's convention),
+ * so a receiver never mistakes an attached link for the video call.
+ */
+function attachmentsOut(event: EventRow, extras: EventExtras) {
+  const items: Json[] = extras.attachments.map((a) => ({ type: "Document", url: a.url, mediaType: a.mediaType, ...(a.name ? { name: a.name } : {}) }));
+  if (event.onlineUrl) items.unshift({ type: "Link", name: "Website", href: event.onlineUrl, mediaType: "text/html" });
+  return items.length ? { attachment: items } : {};
+}
+
 /** The Event object of a public event (section-only events are never written out). */
-export function eventObject(event: EventRow, organiser: ActorRow, counts: { going: number; remaining: number | null }) {
+export function eventObject(event: EventRow, organiser: ActorRow, extras: EventExtras) {
   const hasAddress = event.street || event.postalCode || event.locality;
   return {
     id: event.uri,
@@ -79,22 +105,22 @@ export function eventObject(event: EventRow, organiser: ActorRow, counts: { goin
         }
       : {}),
     isOnline: !!event.onlineUrl && !event.placeName && !hasAddress,
-    ...(event.onlineUrl ? { attachment: [{ type: "Link", name: "Website", href: event.onlineUrl, mediaType: "text/html" }] } : {}),
+    ...attachmentsOut(event, extras),
     joinMode: JOIN_MODES[event.joinMode],
     "ical:status": STATUSES[event.status],
     category: CATEGORIES[event.category],
     coopolCategory: event.category,
     ...(event.rrule ? { recurrence: event.rrule } : {}),
-    participantCount: counts.going,
-    ...(event.capacity != null ? { maximumAttendeeCapacity: event.capacity, remainingAttendeeCapacity: counts.remaining } : {}),
+    participantCount: extras.going,
+    ...(event.capacity != null ? { maximumAttendeeCapacity: event.capacity, remainingAttendeeCapacity: extras.remaining } : {}),
     anonymousParticipationEnabled: false,
     commentsEnabled: false,
     draft: false,
   };
 }
 
-export function eventDocument(event: EventRow, organiser: ActorRow, counts: { going: number; remaining: number | null }) {
-  return { "@context": EVENT_CONTEXT, ...eventObject(event, organiser, counts) };
+export function eventDocument(event: EventRow, organiser: ActorRow, extras: EventExtras) {
+  return { "@context": EVENT_CONTEXT, ...eventObject(event, organiser, extras) };
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +135,20 @@ const first = (v: unknown): Json | null => {
   const x = Array.isArray(v) ? v[0] : v;
   return x && typeof x === "object" ? (x as Json) : null;
 };
+/** A property that may hold one object or several (compacted JSON-LD writes a single one bare). */
+const objects = (v: unknown): Json[] => (Array.isArray(v) ? v : v == null ? [] : [v]).filter((x): x is Json => !!x && typeof x === "object");
+const httpUrl = (v: unknown): string | null => {
+  const text = typeof v === "string" ? v : Array.isArray(v) ? httpUrl(v[0]) : v && typeof v === "object" ? str((v as Json).href) : null;
+  return text && /^https?:\/\/\S+$/.test(text) ? text : null;
+};
+
+/** Files and documents of a received Event: Documents (and Image, Audio, Video), never its Link (the online meeting). */
+function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name: string }> {
+  return objects(json.attachment).flatMap((a) => {
+    const url = ["Document", "Image", "Audio", "Video"].includes(String(a.type)) ? httpUrl(a.url) : null;
+    return url ? [{ url, mediaType: str(a.mediaType) ?? "application/octet-stream", name: str(a.name) ?? "" }] : [];
+  });
+}
 
 /**
  * Stores (or refreshes) an Event received from another server, Coopol or
@@ -127,7 +167,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const joinMode = Object.entries(JOIN_MODES).find(([, v]) => v === json.joinMode)?.[0] as JoinMode | undefined;
   const status = Object.entries(STATUSES).find(([, v]) => v === json["ical:status"] || v === json.status)?.[0] as EventStatus | undefined;
   const category = (typeof json.coopolCategory === "string" && json.coopolCategory in CATEGORIES ? json.coopolCategory : Object.entries(CATEGORIES).find(([, v]) => v === json.category)?.[0]) as EventCategory | undefined;
-  const online = (Array.isArray(json.attachment) ? json.attachment : []).map((a) => first(a)).find((a) => a?.type === "Link" && str(a.href));
+  const online = objects(json.attachment).find((a) => a.type === "Link" && str(a.href));
   const timezone = str(json.timezone);
   const fields = {
     url: str(json.url) ?? hrefs(json.url)[0] ?? id,
@@ -154,9 +194,10 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
     updatedAt: Date.now(),
   };
   const existing = db.select().from(events).where(eq(events.uri, id)).get();
-  if (existing) {
-    if (existing.actorId !== organiser.id) return null;
-    return db.update(events).set({ ...fields, sequence: existing.sequence + 1 }).where(eq(events.id, existing.id)).returning().get();
-  }
-  return db.insert(events).values({ id: newId(), uri: id, ...fields }).onConflictDoNothing().returning().get() ?? null;
+  if (existing && existing.actorId !== organiser.id) return null;
+  const row = existing
+    ? db.update(events).set({ ...fields, sequence: existing.sequence + 1 }).where(eq(events.id, existing.id)).returning().get()
+    : db.insert(events).values({ id: newId(), uri: id, ...fields }).onConflictDoNothing().returning().get();
+  if (row) replaceRemoteEventAttachments(db, row.id, organiser.id, attachmentsIn(json));
+  return row ?? null;
 }

@@ -1,12 +1,15 @@
 // Builds the Fedify federation: actors, collections, objects, NodeInfo and the
 // inbox, on the instance's SQLite key–value store and persistent queue.
 import { createExponentialBackoffPolicy, createFederation, type CircuitBreakerOptions, type Federation, type RetryPolicy } from "@fedify/fedify";
-import { Create, Object as APObject } from "@fedify/vocab";
+import { Announce, Create, Object as APObject, PUBLIC_COLLECTION } from "@fedify/vocab";
 import { and, count, desc, eq, gt, isNotNull, lt } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
-import { actors, follows, posts, users } from "../storage/schema.ts";
+import { actors, follows, groupPosts, posts, users } from "../storage/schema.ts";
+import { localGroupOfActor, type GroupRow } from "../groups/groups.ts";
+import { publicGroupPosts } from "../groups/discussion.ts";
+import type { ActorRow } from "./actors.ts";
 import { canSee, type Viewer } from "../posts/visibility.ts";
 import { findLocalActor, registerActors } from "./actors.ts";
 import { NOTE_PATH, noteFromPost } from "./convert.ts";
@@ -133,6 +136,24 @@ function registerObjects(federation: Federation<Services>): void {
     });
 }
 
+/** A group's outbox: the Announces of its public posts; a members-only group's is empty. */
+function groupOutboxPage(ctx: { data: Services; getFollowersUri(identifier: string): URL }, group: GroupRow, actor: ActorRow, cursor: string) {
+  const rows = publicGroupPosts(ctx.data.db, group, /^\d+$/.test(cursor) ? Number(cursor) : null, PAGE_SIZE);
+  const items = rows.map(
+    (post) =>
+      new Announce({
+        id: new URL(`${actor.uri}/announces/${post.id}`),
+        actor: new URL(actor.uri),
+        object: new URL(post.uri),
+        to: PUBLIC_COLLECTION,
+        cc: ctx.getFollowersUri(actor.username),
+        published: instant(post.publishedAt),
+      }),
+  );
+  const last = rows.at(-1);
+  return { items, nextCursor: rows.length === PAGE_SIZE && last ? String(last.id) : null };
+}
+
 /**
  * Followers and following are shown as counts only: who follows whom on a
  * party's instance reveals membership, so the lists stay private. Deliveries
@@ -162,6 +183,8 @@ function registerCollections(federation: Federation<Services>): void {
       const author = findLocalActor(db, identifier);
       if (!author) return null;
       if (cursor === null) return { items: [] };
+      const group = localGroupOfActor(db, author.id);
+      if (group) return groupOutboxPage(ctx, group, author, cursor);
       const rows = db
         .select()
         .from(posts)
@@ -186,6 +209,8 @@ function registerCollections(federation: Federation<Services>): void {
     .setCounter((ctx, identifier) => {
       const author = findLocalActor(ctx.data.db, identifier);
       if (!author) return null;
+      const group = localGroupOfActor(ctx.data.db, author.id);
+      if (group) return group.visibility === "public" ? ctx.data.db.select({ n: count() }).from(groupPosts).where(eq(groupPosts.groupId, group.id)).get()?.n ?? 0 : 0;
       return ctx.data.db.select({ n: count() }).from(posts).where(and(eq(posts.actorId, author.id), eq(posts.visibility, "public"))).get()?.n ?? 0;
     });
 }

@@ -11,6 +11,7 @@ import { preparedOnce } from "../storage/prepared.ts";
 import { actors, type ActorType, ACTOR_TYPES } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
 import { context } from "./send.ts";
+import { readRemoteGroup } from "./group-actor.ts";
 
 function actorType(actor: Actor): ActorType {
   const name = actor.constructor.name as ActorType;
@@ -47,16 +48,17 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
     locked: actor.manuallyApprovesFollowers ?? false,
     updatedAt: Date.now(),
   };
-  if (existing) {
-    return db.update(actors).set(values).where(eq(actors.id, existing.id)).returning().get();
-  }
-  return db
-    .insert(actors)
-    .values({ id: newId(), uri, local: false, ...values })
-    // Two activities from a new actor may arrive together: the second one updates.
-    .onConflictDoUpdate({ target: actors.uri, set: values })
-    .returning()
-    .get();
+  const row = existing
+    ? db.update(actors).set(values).where(eq(actors.id, existing.id)).returning().get()
+    : db
+        .insert(actors)
+        .values({ id: newId(), uri, local: false, ...values })
+        // Two activities from a new actor may arrive together: the second one updates.
+        .onConflictDoUpdate({ target: actors.uri, set: values })
+        .returning()
+        .get();
+  await readRemoteGroup(db, actor, row);
+  return row;
 }
 
 /** The actor behind a URI: from the database if known, else fetched (signed by the instance actor). */

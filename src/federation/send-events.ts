@@ -7,10 +7,10 @@ import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, rsvps } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
-import { EVENT_CONTEXT, eventObject } from "./events.ts";
+import { EVENT_CONTEXT, eventExtras, eventObject } from "./events.ts";
 import { deliver, remoteFollowers } from "./send.ts";
 import type { EventRow } from "../agenda/events.ts";
-import { counts, remainingCapacity, type RsvpRow } from "../agenda/rsvp.ts";
+import type { RsvpRow } from "../agenda/rsvp.ts";
 
 function organiserOf(services: Services, event: EventRow): ActorRow {
   return services.db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
@@ -42,7 +42,7 @@ async function publish(services: Services, event: EventRow, type: "Create" | "Up
   if (!organiser.local) return;
   const to = audience(services, event, organiser);
   if (to.length === 0) return;
-  const object = eventObject(event, organiser, { going: counts(services.db, event.id).going, remaining: remainingCapacity(services.db, event) });
+  const object = eventObject(event, organiser, eventExtras(services, event));
   const json = {
     "@context": EVENT_CONTEXT,
     id: `${event.uri}#${type.toLowerCase()}-${event.sequence}`,

@@ -148,36 +148,46 @@ async function relayBySection(services: Services, post: PostRow, author: ActorRo
   }));
 }
 
-export async function postUpdated(services: Services, post: PostRow, author: ActorRow): Promise<void> {
-  const to = changeAudienceOf(services, post, author, mentionIdsOf(services, post));
-  if (to.length === 0) return;
+/** The author's Update of a post (also relayed by the groups the post is in). */
+export function updateOf(services: Services, post: PostRow, author: ActorRow): Update {
   const note = noteFromPost(context(services), post, author);
-  await deliver(services, author, to, new Update({
+  return new Update({
     id: new URL(`${post.uri}#updates/${post.editedAt ?? Date.now()}`),
     actor: new URL(author.uri),
     object: note,
     tos: note.toIds,
     ccs: note.ccIds,
-  }));
+  });
+}
+
+export async function postUpdated(services: Services, post: PostRow, author: ActorRow): Promise<void> {
+  const to = changeAudienceOf(services, post, author, mentionIdsOf(services, post));
+  if (to.length === 0) return;
+  await deliver(services, author, to, updateOf(services, post, author));
 }
 
 /** `mentionedIds`: read before the post was removed (its mentions go with it). */
 export async function postDeleted(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): Promise<void> {
   const to = changeAudienceOf(services, post, author, mentionedIds);
   if (to.length === 0) return;
+  await deliver(services, author, to, deleteOf(services, post, author, mentionedIds));
+}
+
+/** The author's Delete of a post (also relayed by the groups the post was in). */
+export function deleteOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): Delete {
   // Addressed like the post itself: a followers-only or direct post's Delete
   // is not made public.
   const mentioned = mentionedIds.length
     ? services.db.select({ uri: actors.uri }).from(actors).where(inArray(actors.id, mentionedIds)).all().map((r) => new URL(r.uri))
     : [];
   const addressing = addressingOf(post.visibility, context(services).getFollowersUri(author.username), mentioned);
-  await deliver(services, author, to, new Delete({
+  return new Delete({
     id: new URL(`${post.uri}#delete`),
     actor: new URL(author.uri),
     object: new Tombstone({ id: new URL(post.uri) }),
     tos: addressing.to,
     ccs: addressing.cc,
-  }));
+  });
 }
 
 export async function liked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {

@@ -1,6 +1,7 @@
-// Images attached to posts. Uploads are checked (type, size, real image
-// dimensions), stored under <data>/media with a random, unguessable name, and
-// belong to their uploader until a post uses them.
+// Images attached to posts, and documents (PDF) attached to events. Uploads
+// are checked (type, size, real image dimensions or PDF header), stored under
+// <data>/media with a random, unguessable name, and belong to their uploader
+// until a post or an event uses them.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { and, eq, inArray, isNull } from "drizzle-orm";
@@ -18,7 +19,9 @@ export const MEDIA_MAX_BYTES = 10 * 1024 * 1024;
 export const MEDIA_PER_POST = 4;
 export const DESCRIPTION_MAX = 1500;
 const TYPES: Record<string, string> = { "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/avif": "avif" };
-const FILE_NAME = /^[A-Za-z0-9_-]{20,}\.(jpg|png|gif|webp|avif)$/;
+/** Accepted only where documents make sense (event attachments: agendas, motions, leaflets). */
+const DOCUMENT_TYPES: Record<string, string> = { "application/pdf": "pdf" };
+const FILE_NAME = /^[A-Za-z0-9_-]{20,}\.(jpg|png|gif|webp|avif|pdf)$/;
 
 export function mediaDir(services: Services): string {
   return join(services.config.dataDir, "media");
@@ -34,16 +37,22 @@ export interface Upload {
   description?: string;
 }
 
-export function saveUpload(services: Services, actorId: number, upload: Upload): MediaRow {
-  const ext = TYPES[upload.contentType];
-  if (!ext) throw new UserError("media_type", 422);
+export function saveUpload(services: Services, actorId: number, upload: Upload, options: { documents?: boolean } = {}): MediaRow {
+  const document = options.documents ? DOCUMENT_TYPES[upload.contentType] : undefined;
+  const ext = TYPES[upload.contentType] ?? document;
+  if (!ext) throw new UserError(options.documents ? "media_type_document" : "media_type", 422);
   if (upload.data.length > MEDIA_MAX_BYTES) throw new UserError("media_too_large", 413, { max: MEDIA_MAX_BYTES / 1024 / 1024 });
-  let size: { width?: number; height?: number };
-  try {
-    size = imageSize(upload.data);
-  } catch {
-    // The bytes are not the image they claim to be.
-    throw new UserError("media_unreadable", 422);
+  let size: { width?: number; height?: number } = {};
+  if (document) {
+    // A PDF starts with its version line; anything else only claims to be one.
+    if (!upload.data.subarray(0, 1024).includes("%PDF-")) throw new UserError("media_unreadable_document", 422);
+  } else {
+    try {
+      size = imageSize(upload.data);
+    } catch {
+      // The bytes are not the image they claim to be.
+      throw new UserError("media_unreadable", 422);
+    }
   }
   const description = (upload.description ?? "").trim();
   if (description.length > DESCRIPTION_MAX) throw new UserError("media_description_too_long", 422, { max: DESCRIPTION_MAX });
@@ -70,11 +79,15 @@ export function describeMedia(db: Db, actorId: number, id: number, description: 
   return db.update(media).set({ description: description.trim() }).where(eq(media.id, id)).returning().get();
 }
 
-/** Checks that uploads can go on a new post: the author's own, not used yet. */
+/** Checks that uploads can go on a new post: the author's own images, not used yet (by a post or an event). */
 export function checkAttachable(db: Db, actorId: number, ids: number[]): void {
   if (ids.length > MEDIA_PER_POST) throw new UserError("media_too_many", 422, { max: MEDIA_PER_POST });
   if (ids.length === 0) return;
-  const rows = db.select({ id: media.id }).from(media).where(and(inArray(media.id, ids), eq(media.actorId, actorId), isNull(media.postId))).all();
+  const rows = db
+    .select({ id: media.id })
+    .from(media)
+    .where(and(inArray(media.id, ids), eq(media.actorId, actorId), isNull(media.postId), isNull(media.eventId), inArray(media.contentType, Object.keys(TYPES))))
+    .all();
   if (rows.length !== new Set(ids).size) throw new UserError("media_not_found", 404);
 }
 
@@ -107,7 +120,7 @@ export function readMediaFile(services: Services, fileName: string): { data: Buf
   if (!match) return null;
   try {
     const data = readFileSync(join(mediaDir(services), fileName));
-    const contentType = Object.entries(TYPES).find(([, ext]) => ext === match[1])![0];
+    const contentType = Object.entries({ ...TYPES, ...DOCUMENT_TYPES }).find(([, ext]) => ext === match[1])![0];
     return { data, contentType };
   } catch {
     return null;

@@ -1,4 +1,4 @@
-// Serves stored images and the default avatar. Names are random and
+// Serves stored images and documents, and the default avatar. Names are random and
 // unguessable: a file's address is only known to those shown its post.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
@@ -11,6 +11,8 @@ export function registerMediaFiles(app: FastifyInstance, services: Services): vo
   app.get("/media/:file", (request: FastifyRequest<{ Params: { file: string } }>, reply) => {
     const file = readMediaFile(services, request.params.file);
     if (!file) return reply.code(404).type("text/plain; charset=utf-8").send("Not found");
+    // Documents are downloaded, never rendered as part of our origin.
+    if (!file.contentType.startsWith("image/")) reply.header("content-disposition", "attachment");
     return reply
       .type(file.contentType)
       .header("cache-control", "private, max-age=31536000, immutable")

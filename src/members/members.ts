@@ -29,7 +29,8 @@ const RESERVED = new Set([INSTANCE_ACTOR_USERNAME, "admin", "root", "api", "inbo
 
 export function usernameProblem(config: Config, username: string): string | null {
   if (!/^[a-z0-9_]{1,30}$/.test(username)) return "username_invalid";
-  if (RESERVED.has(username) || username === config.handle) return "username_reserved";
+  // g_<slug> names belong to thematic groups (groups/groups.ts).
+  if (RESERVED.has(username) || username === config.handle || username.startsWith("g_")) return "username_reserved";
   return null;
 }
 

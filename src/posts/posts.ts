@@ -15,6 +15,7 @@ import * as send from "../federation/send.ts";
 import { notify, notifyMentions } from "../notifications/notifications.ts";
 import { attach, attachmentsOf, checkAttachable } from "../media/media.ts";
 import { checkPoll, insertPoll, replacePoll, type NewPoll } from "../polls/polls.ts";
+import { groupOfNewPost, groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups } from "../groups/discussion.ts";
 
 export type PostRow = typeof posts.$inferSelect;
 export const MAX_POST_LENGTH = 5000;
@@ -37,6 +38,10 @@ export interface NewPost {
   /** The event this post shows in Mastodon apps (never federated). */
   eventId?: number | null;
   poll?: NewPoll | null;
+  /** A post to a thematic group from its page: the group's actor (added to the mentions). */
+  groupActorId?: number | null;
+  /** A group thread's topic (the Note's `name`). */
+  title?: string | null;
 }
 
 export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
@@ -59,12 +64,18 @@ export async function createLocalPost(services: Services, user: User, input: New
     if (!parent || !canSee(db, viewer, parent)) throw new UserError("post_not_found", 404);
   }
   // A reply never widens the audience of a section thread, nor narrows it.
-  const visibility = parent?.visibility === "section" ? "section" : input.visibility;
+  let visibility = parent?.visibility === "section" ? "section" : input.visibility;
   const sympathisants = parent?.visibility === "section" ? parent.sympathisants : !!input.sympathisants;
   // Sympathisants cannot read the section's own posts, so they cannot start one either.
   if (visibility === "section" && !parent && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
 
   const { html, mentionIds, tags } = await renderSource(services, text);
+  // A post to a thematic group (mentioned, or a reply in one of its threads)
+  // is addressed to the group's actor; a members-only group's posts are never public.
+  if (input.groupActorId && !mentionIds.includes(input.groupActorId)) mentionIds.push(input.groupActorId);
+  const group = groupOfNewPost(db, mentionIds, parent);
+  if (group?.actorId && !mentionIds.includes(group.actorId)) mentionIds.push(group.actorId);
+  if (group?.visibility === "members" && visibility !== "section") visibility = "direct";
   const id = newId();
   const post = db.transaction((tx) => {
     const row = tx
@@ -97,6 +108,8 @@ export async function createLocalPost(services: Services, user: User, input: New
   });
   notifyMentions(services, post, mentionIds);
   services.events.emit("post.created", post);
+  // Before the Create goes out: the group's thread title travels in the Note.
+  if (group) await postAddressedToGroups(services, post, author, groupsAmong(db, mentionIds), { title: input.title });
   await send.postCreated(services, post, author, parent);
   return post;
 }
@@ -163,6 +176,8 @@ export async function editLocalPost(services: Services, user: User, id: number, 
   });
   services.events.emit("post.updated", updated);
   await send.postUpdated(services, updated, author);
+  const inGroups = groupsOfPost(db, id);
+  if (inGroups.length) await groupPostChanged(services, inGroups, updated, author, send.updateOf(services, updated, author));
   return updated;
 }
 
@@ -206,8 +221,10 @@ export async function deleteLocalPost(services: Services, user: User, id: number
   const author = actorOf(db, user);
   if (!post || post.actorId !== author.id) throw new UserError("post_not_found", 404);
   const mentionedIds = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, id)).all();
+  const inGroups = groupsOfPost(db, id);
   removePost(services, post);
   await send.postDeleted(services, post, author, mentionedIds.map((m) => m.id));
+  if (inGroups.length) await groupPostChanged(services, inGroups, post, author, send.deleteOf(services, post, author, mentionedIds.map((m) => m.id)));
 }
 
 /** Deletes a post and its boosts, keeping reply counters right. */

@@ -8,7 +8,7 @@
 import { and, eq, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
 import { isCardHolder } from "../members/members.ts";
 import type { Db } from "../storage/db.ts";
-import { follows, mentions, posts, type Role, type Visibility } from "../storage/schema.ts";
+import { follows, groups, mentions, posts, type Role, type Visibility } from "../storage/schema.ts";
 
 /** Who is looking: nobody, a local account, or a remote actor that signed its request. */
 export type Viewer =
@@ -30,7 +30,7 @@ export function canSee(db: Db, viewer: Viewer, post: PostAudience): boolean {
     case "private":
       return isFollower(db, viewer.actorId, post.actorId) || isMentioned(db, viewer.actorId, post.id);
     case "direct":
-      return isMentioned(db, viewer.actorId, post.id);
+      return isMentioned(db, viewer.actorId, post.id) || inAddressedGroup(db, viewer.actorId, post.id);
   }
 }
 
@@ -55,6 +55,7 @@ export function visibleTo(viewer: Viewer): SQL {
       inArray(posts.visibility, ["private", "direct"]),
       sql`exists (select 1 from ${mentions} where ${mentions.postId} = ${posts.id} and ${mentions.actorId} = ${me})`,
     )!,
+    and(eq(posts.visibility, "direct"), sql`exists (${addressedGroupOf(me, sql`${posts.id}`)})`)!,
   ];
   if (viewer.kind === "local") {
     clauses.push(
@@ -72,6 +73,21 @@ function isFollower(db: Db, followerId: number, followingId: number): boolean {
     .from(follows)
     .where(and(eq(follows.followerId, followerId), eq(follows.followingId, followingId), isNotNull(follows.acceptedAt)))
     .get();
+}
+
+/**
+ * A direct post addressed to a thematic group (a members-only group's post)
+ * is readable by the group's members: the accepted followers of its actor.
+ */
+function addressedGroupOf(me: number, postId: SQL) {
+  return sql`select 1 from ${mentions}
+    join ${groups} on ${groups.actorId} = ${mentions.actorId}
+    join ${follows} on ${follows.followingId} = ${mentions.actorId} and ${follows.followerId} = ${me} and ${follows.acceptedAt} is not null
+    where ${mentions.postId} = ${postId}`;
+}
+
+function inAddressedGroup(db: Db, actorId: number, postId: number): boolean {
+  return !!db.get(sql`${addressedGroupOf(actorId, sql`${postId}`)} limit 1`);
 }
 
 function isMentioned(db: Db, actorId: number, postId: number): boolean {

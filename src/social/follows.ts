@@ -10,6 +10,7 @@ import { actors, follows } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import * as send from "../federation/send.ts";
 import { notify } from "../notifications/notifications.ts";
+import { joinLocalGroup, localGroupOfActor } from "../groups/groups.ts";
 
 export type FollowRow = typeof follows.$inferSelect;
 
@@ -26,6 +27,9 @@ export async function follow(services: Services, user: User, target: ActorRow): 
   const { db } = services;
   const me = actorOf(db, user);
   if (me.id === target.id) throw new UserError("follow_self", 422);
+  // Joining one of our thematic groups: its membership policy decides.
+  const group = target.local && target.type === "Group" ? localGroupOfActor(db, target.id) : undefined;
+  if (group) return joinLocalGroup(services, user, group, target);
   const existing = findFollow(db, me.id, target.id);
   if (existing) return existing;
   const id = newId();

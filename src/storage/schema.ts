@@ -73,6 +73,10 @@ export const users = sqliteTable(
     passwordHash: text("password_hash").notNull(),
     role: text("role", { enum: ROLES }).notNull(),
     locale: text("locale"),
+    /** Optional, for event reminders; never shown to other members. */
+    email: text("email"),
+    /** The member asked for reminders by e-mail (needs an address and SMTP configured). */
+    emailReminders: bool("email_reminders").notNull().default(false),
     disabledAt: timestamp("disabled_at"),
     createdAt: createdAt(),
     lastLoginAt: timestamp("last_login_at"),
@@ -357,8 +361,9 @@ export const actorFilters = sqliteTable(
 );
 
 /**
- * Images attached to posts. Local files live under <data>/media with a random
- * name; remote ones keep their URL. Unattached uploads belong to their owner.
+ * Images attached to posts, and files or links attached to events. Local files
+ * live under <data>/media with a random name; remote ones (and links) keep
+ * their URL. Unattached uploads belong to their owner.
  */
 export const media = sqliteTable(
   "media",
@@ -366,6 +371,8 @@ export const media = sqliteTable(
     id: id(),
     actorId: actorRef(),
     postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
+    /** Set for an event's attachments (then postId is null). No ON DELETE CASCADE: drizzle-kit leaves it out of the ALTER TABLE it generates, and events are never deleted (only cancelled). */
+    eventId: integer("event_id").references((): AnySQLiteColumn => events.id),
     /** File name under <data>/media, for local files. */
     fileName: text("file_name"),
     remoteUrl: text("remote_url"),
@@ -377,7 +384,7 @@ export const media = sqliteTable(
     position: integer("position").notNull().default(0),
     createdAt: createdAt(),
   },
-  (t) => [index("media_post").on(t.postId, t.position)],
+  (t) => [index("media_post").on(t.postId, t.position), index("media_event").on(t.eventId, t.position)],
 );
 
 /** Where a member stopped reading, per timeline (Mastodon's markers). */
@@ -476,6 +483,24 @@ export const rsvps = sqliteTable(
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
   (t) => [uniqueIndex("rsvps_pair").on(t.eventId, t.actorId), index("rsvps_event").on(t.eventId, t.status, t.createdAt)],
+);
+
+/**
+ * Reminder e-mails sent, one row per member and occurrence (a weekly meeting
+ * gets one per week). Written before sending, removed if sending fails, so a
+ * message goes out once and a failed one is tried again at the next round.
+ */
+export const reminderEmails = sqliteTable(
+  "reminder_emails",
+  {
+    userId: userRef(),
+    eventId: integer("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    occurrenceStart: timestamp("occurrence_start").notNull(),
+    sentAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.eventId, t.occurrenceStart] })],
 );
 
 /** Private calendar feed addresses (they can hold section-only events). Revocable. */
@@ -800,4 +825,100 @@ export const directives = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("directives_uri").on(t.uri), index("directives_created").on(t.createdAt)],
+);
+
+// ---- Thematic groups (FEP-1b12) -------------------------------------------------
+
+/** party_only: this party's instances; approval: moderators accept each request; sympathisants: local sympathisants too; fediverse: anyone. */
+export const GROUP_POLICIES = ["party_only", "approval", "sympathisants", "fediverse"] as const;
+export type GroupPolicy = (typeof GROUP_POLICIES)[number];
+/** public: posts are public and announced to anyone following; members: only members' servers receive them. */
+export const GROUP_VISIBILITIES = ["public", "members"] as const;
+export type GroupVisibility = (typeof GROUP_VISIBILITIES)[number];
+/** proposed: waiting for a secretary's or admin's approval (no actor yet); refused: said no. */
+export const GROUP_STATES = ["proposed", "active", "refused"] as const;
+export type GroupState = (typeof GROUP_STATES)[number];
+export const GROUP_ROLES = ["owner", "moderator"] as const;
+export type GroupRole = (typeof GROUP_ROLES)[number];
+
+/**
+ * Thematic groups: the ones this instance hosts (local, with their settings)
+ * and remote ones it has learnt of (a Group actor that says it is a Coopol
+ * thematic group, or that announced activities to our members). Membership is
+ * an accepted follow of the group's actor; the section's own node actor is
+ * never here.
+ */
+export const groups = sqliteTable(
+  "groups",
+  {
+    id: id(),
+    /** Null while a local group waits for approval: its actor is made when it becomes active. */
+    actorId: integer("actor_id").references((): AnySQLiteColumn => actors.id),
+    local: bool("local").notNull(),
+    /** Local groups: the name in /groups/<slug>; the actor is g_<slug>. */
+    slug: text("slug"),
+    name: text("name").notNull(),
+    /** Plain text. */
+    description: text("description").notNull().default(""),
+    rules: text("rules").notNull().default(""),
+    /** JSON array of lower-case hashtags without the #. */
+    themes: text("themes").notNull().default("[]"),
+    policy: text("policy", { enum: GROUP_POLICIES }).notNull().default("fediverse"),
+    visibility: text("visibility", { enum: GROUP_VISIBILITIES }).notNull().default("public"),
+    state: text("state", { enum: GROUP_STATES }).notNull().default("active"),
+    createdBy: integer("created_by").references(() => users.id),
+    reviewedBy: integer("reviewed_by").references(() => users.id),
+    lastActivityAt: timestamp("last_activity_at"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("groups_actor").on(t.actorId), uniqueIndex("groups_slug").on(t.slug), index("groups_activity").on(t.state, t.lastActivityAt)],
+);
+
+/** Owner and moderators of a local group (every member is simply a follower of its actor). */
+export const groupRoles = sqliteTable(
+  "group_roles",
+  {
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    actorId: actorRef(),
+    role: text("role", { enum: GROUP_ROLES }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.actorId] })],
+);
+
+/** Actors, or whole domains, banned from a local group. */
+export const groupBans = sqliteTable(
+  "group_bans",
+  {
+    id: id(),
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id").references((): AnySQLiteColumn => actors.id),
+    domain: text("domain"),
+    createdBy: integer("created_by").references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index("group_bans_group").on(t.groupId), uniqueIndex("group_bans_actor").on(t.groupId, t.actorId), uniqueIndex("group_bans_domain").on(t.groupId, t.domain)],
+);
+
+/**
+ * Posts of a group's discussion: accepted (and, for a local group, relayed).
+ * `title` makes a post a thread's topic (the Note's `name`); replies have none.
+ */
+export const groupPosts = sqliteTable(
+  "group_posts",
+  {
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    postId: postRef(),
+    title: text("title"),
+    /** The thread's first post (itself for a topic). */
+    rootId: integer("root_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.postId] }), index("group_posts_post").on(t.postId), index("group_posts_root").on(t.groupId, t.rootId)],
 );

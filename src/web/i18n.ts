@@ -2,8 +2,10 @@
 // Accept-Language. Error codes of UserError are keys of this catalogue too.
 // Each feature keeps its own messages in messages/<feature>.ts (the same
 // two catalogues); they are merged here.
+import * as groups from "./messages/groups.ts";
 import * as polls from "./messages/polls.ts";
 import * as territory from "./messages/territory.ts";
+import * as agendaMore from "./messages/agenda.ts";
 
 export type Locale = "fr" | "en";
 
@@ -293,7 +295,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...polls.fr, ...territory.fr };
+const fr = { ...core, ...groups.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -582,7 +584,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...polls.en, ...territory.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...polls.en, ...territory.en, ...agendaMore.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 

@@ -21,6 +21,7 @@ import { registerAgendaRoutes } from "./routes/agenda.ts";
 import { registerCampaignRoutes } from "./routes/campaigns.ts";
 import { registerReportRoutes } from "./routes/reports.ts";
 import { registerTerritoryRoutes } from "./routes/territory.ts";
+import { registerGroupRoutes } from "./routes/groups.ts";
 import { registerStaticFiles } from "./static.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
@@ -84,5 +85,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerCampaignRoutes(web, services);
     registerReportRoutes(web, services);
     registerTerritoryRoutes(web, services);
+    registerGroupRoutes(web, services);
   });
 }

@@ -22,6 +22,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
     ? html`<a href="/">${t("nav.home")}</a>
         <a href="/section">${t("nav.section")}</a>
         <a href="/agenda">${t("nav.agenda")}</a>
+        <a href="/groups">${t("group.nav")}</a>
         <a href="/members">${t("nav.members")}</a>
         ${isCardHolder(user.role) ? html`<a href="/campaigns">${t("campaign.nav")}</a>` : ""}
         ${services.config.kind !== "section" && canManageMembers(user.role) ? html`<a href="/dashboard">${t("dashboard.nav")}</a>` : ""}

@@ -31,17 +31,30 @@ export class WebSession {
   }
 
   /** Posts a form the way a browser would, with the CSRF token from the cookie. */
-  async post(path: string, fields: Record<string, string>, options: { csrf?: boolean } = {}): Promise<{ status: number; body: string; location?: string }> {
+  async post(path: string, fields: Record<string, string>, options: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; location?: string }> {
     if (!this.cookies.has("coopol_csrf")) await this.get("/login");
     const form = new URLSearchParams(fields);
     if (options.csrf !== false) form.set("_csrf", this.cookies.get("coopol_csrf") ?? "");
     const res = await request(new URL(path, this.origin), {
       method: "POST",
-      headers: { cookie: this.#cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      headers: { cookie: this.#cookieHeader(), "content-type": "application/x-www-form-urlencoded", ...options.headers },
       body: form.toString(),
     });
     this.#remember(res.headers["set-cookie"]);
     return { status: res.statusCode, body: await res.body.text(), location: res.headers.location as string | undefined };
+  }
+
+  /** Posts a multipart form (with files), as a browser sends a form with enctype="multipart/form-data". */
+  async postMultipart(path: string, fields: Record<string, string | string[]>, files: Array<{ field: string; fileName: string; type: string; data: Buffer }> = []): Promise<{ status: number; body: string; location?: string }> {
+    if (!this.cookies.has("coopol_csrf")) await this.get("/login");
+    const form = new FormData();
+    form.append("_csrf", this.cookies.get("coopol_csrf") ?? "");
+    for (const [key, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
+    for (const f of files) form.append(f.field, new Blob([new Uint8Array(f.data)], { type: f.type }), f.fileName);
+    // fetch, not undici's request: the latter stalled sending FormData bodies on a reused connection.
+    const res = await fetch(new URL(path, this.origin), { method: "POST", headers: { cookie: this.#cookieHeader() }, body: form, redirect: "manual" });
+    this.#remember(res.headers.getSetCookie());
+    return { status: res.status, body: await res.text(), location: res.headers.get("location") ?? undefined };
   }
 
   async login(username: string, password: string): Promise<void> {

@@ -11,11 +11,14 @@ import { resolveNote } from "../notes.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
 import { onTerritoryAnnounce } from "./territory.ts";
+import { afterGroupBoost, onGroupAnnounce } from "./group.ts";
 
 export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
   const { db } = ctx.data;
   // A fédération relaying its sections' results, or its national level's campaigns.
   if (await onTerritoryAnnounce(ctx, announce)) return;
+  // A thematic group relaying an activity (FEP-1b12) rather than boosting a post.
+  if (await onGroupAnnounce(ctx, announce)) return;
   if (!announce.id || !announce.objectId) return;
   if (findPostByUri(db, announce.id.href)) return;
   const original = await resolveNote(ctx, announce.objectId);
@@ -36,6 +39,7 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
     return row;
   });
   if (!reblog) return;
+  afterGroupBoost(ctx, actor, original);
   notify(ctx.data, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
   ctx.data.events.emit("post.created", reblog);
 }

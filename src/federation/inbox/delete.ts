@@ -5,6 +5,7 @@ import { eq, or } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows, posts } from "../../storage/schema.ts";
 import { findPostByUri, removePost } from "../../posts/posts.ts";
+import { localGroupLinks, onGroupPostChanged } from "./group.ts";
 
 export async function onDelete(ctx: InboxContext<Services>, del: Delete): Promise<void> {
   const { db } = ctx.data;
@@ -21,5 +22,8 @@ export async function onDelete(ctx: InboxContext<Services>, del: Delete): Promis
     return;
   }
   const post = findPostByUri(db, objectId.href);
-  if (post && post.actorId === actor.id) removePost(ctx.data, post);
+  if (!post || post.actorId !== actor.id) return;
+  const inGroups = localGroupLinks(ctx, post);
+  removePost(ctx.data, post);
+  await onGroupPostChanged(ctx, inGroups, post, actor, del);
 }

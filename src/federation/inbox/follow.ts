@@ -8,6 +8,7 @@ import { localActorOf, senderOf } from "./common.ts";
 import { receiveOversight } from "../../territory/links.ts";
 import { readPayload } from "../territory.ts";
 import { afterParentLinked } from "../../territory/sync.ts";
+import { localGroupOfActor, receiveGroupFollow } from "../../groups/groups.ts";
 
 export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Promise<void> {
   if (!follow.id) return;
@@ -20,5 +21,8 @@ export async function onFollow(ctx: InboxContext<Services>, follow: Follow): Pro
     if (await receiveOversight(ctx.data, follower, follow.id.href)) await afterParentLinked(ctx.data);
     return;
   }
+  // Joining a thematic group: its membership policy answers.
+  const group = localGroupOfActor(ctx.data.db, target.id);
+  if (group) return receiveGroupFollow(ctx.data, follower, group, target, follow.id.href);
   await receiveFollow(ctx.data, follower, target, follow.id.href);
 }

@@ -7,6 +7,7 @@ import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
 import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
+import { localGroupLinks, onGroupPostChanged } from "./group.ts";
 
 export async function onUpdate(ctx: InboxContext<Services>, update: Update): Promise<void> {
   const object = await update.getObject();
@@ -20,6 +21,8 @@ export async function onUpdate(ctx: InboxContext<Services>, update: Update): Pro
   if ((object instanceof Note || object instanceof Question) && object.attributionId?.href === update.actorId?.href) {
     const author = await senderOf(ctx, update);
     // storeRemoteNote refuses to change a post whose author is someone else.
-    if (author) await storeRemoteNote(ctx.data, object, author);
+    const post = author ? await storeRemoteNote(ctx.data, object, author) : null;
+    // An edit of a post our groups relayed is relayed too.
+    if (post && author) await onGroupPostChanged(ctx, localGroupLinks(ctx, post), post, author, update);
   }
 }

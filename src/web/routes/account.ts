@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { actorOf } from "../../members/members.ts";
 import { updateProfile } from "../../members/profile.ts";
+import { setEmailSettings } from "../../members/email.ts";
+import { mailEnabled } from "../../mail/mailer.ts";
 import { editLocalPost, findPost } from "../../posts/posts.ts";
 import { htmlToText } from "../../posts/content.ts";
 import type { Services } from "../../services.ts";
@@ -30,6 +32,11 @@ export function registerAccountRoutes(web: FastifyInstance, services: Services):
   <textarea id="bio" name="bio" maxlength="1000">${htmlToText(actor.summary)}</textarea>
   <label><input type="checkbox" name="locked" value="1" ${actor.locked ? raw("checked") : ""}> ${page.t("settings.locked")}</label>
   <p class="help">${page.t("settings.locked_help")}</p>
+  <label for="email">${page.t("settings.email")}</label>
+  <input type="email" id="email" name="email" maxlength="254" autocomplete="email" value="${user.email ?? ""}" aria-describedby="email-help">
+  <p class="help" id="email-help">${page.t("settings.email_help")}</p>
+  <label><input type="checkbox" name="email_reminders" value="1" ${user.emailReminders ? raw("checked") : ""}> ${page.t("settings.email_reminders")}</label>
+  <p class="help">${page.t(mailEnabled(services.config) ? "settings.email_reminders_help" : "settings.email_unavailable")}</p>
   <p><button type="submit">${page.t("settings.save")}</button></p>
 </form>
 <p><a href="/follow-requests">${page.t("requests.title")}</a> · <a href="/settings/apps">${page.t("apps.title")}</a> · <a href="/settings/calendar">${page.t("calendar.title")}</a> · <a href="/agenda/me">${page.t("agenda.mine")}</a></p>`, { notice: saved ? page.t("settings.saved") : undefined }));
@@ -38,6 +45,8 @@ export function registerAccountRoutes(web: FastifyInstance, services: Services):
   web.post("/settings", async (request, reply) => {
     const user = requireUser(request);
     const form = request.body as Form;
+    // First, so that a wrong address stops the form before anything is saved.
+    setEmailSettings(db, user, { email: form.email ?? "", reminders: form.email_reminders === "1", locale: request.page.locale });
     await updateProfile(services, user, { displayName: form.display_name ?? "", bio: form.bio ?? "", locked: form.locked === "1" });
     return reply.redirect("/settings?saved=1", 303);
   });

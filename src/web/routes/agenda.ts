@@ -4,6 +4,7 @@
 import { dateFormat } from "../../dates.ts";
 import { toCsv } from "../../csv.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import multipart, { type MultipartFile } from "@fastify/multipart";
 import { eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
 import { canManageMembers, isCardHolder } from "../../members/members.ts";
@@ -15,9 +16,11 @@ import {
   canEditEvent,
   cancelEvent,
   createEvent,
+  formatWhen,
   getVisibleEvent,
   instantOf,
   occurrencesOf,
+  placeText,
   recordMinutes,
   skipOccurrence,
   updateEvent,
@@ -28,13 +31,18 @@ import {
 } from "../../agenda/events.ts";
 import { attendees, counts, decide, remainingCapacity, respond, rsvpOf, type Answer } from "../../agenda/rsvp.ts";
 import { calendarOf } from "../../agenda/ics.ts";
-import { eventDocument } from "../../federation/events.ts";
+import { ATTACHMENTS_PER_EVENT, eventAttachments, uploadEventFile, type AttachmentInput, type EventAttachment } from "../../agenda/attachments.ts";
+import { MEDIA_MAX_BYTES } from "../../media/media.ts";
+import type { User } from "../../members/members.ts";
+import { eventDocument, eventExtras } from "../../federation/events.ts";
 import { hashToken, newToken } from "../../storage/tokens.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | string[] | undefined>;
+/** A file of the event form, as keepFile() leaves it in the body. */
+type FormFile = { data: Buffer; contentType: string; fileName: string };
 type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 const DAY = 86_400_000;
@@ -49,12 +57,7 @@ function idOf(value: string): number {
 }
 
 export function when(page: PageContext, occurrence: { start: number; end: number | null }, timezone: string): string {
-  const locale = page.locale === "fr" ? "fr-FR" : "en-GB";
-  const day = dateFormat(locale, { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.start);
-  if (occurrence.end == null) return day;
-  const sameDay = wallClock(occurrence.start, timezone).slice(0, 8) === wallClock(occurrence.end, timezone).slice(0, 8);
-  const end = dateFormat(locale, sameDay ? { timeStyle: "short", timeZone: timezone } : { dateStyle: "full", timeStyle: "short", timeZone: timezone }).format(occurrence.end);
-  return `${day} – ${end}`;
+  return formatWhen(page.locale, occurrence, timezone);
 }
 
 /** "2026-12-01T18:30" typed in the event's time zone → an instant. */
@@ -68,10 +71,6 @@ export function localInput(ms: number | null, timezone: string): string {
   if (ms == null) return "";
   const w = wallClock(ms, timezone);
   return `${w.slice(0, 4)}-${w.slice(4, 6)}-${w.slice(6, 8)}T${w.slice(9, 11)}:${w.slice(11, 13)}`;
-}
-
-function placeText(event: EventRow): string {
-  return [event.placeName, event.street, [event.postalCode, event.locality].filter(Boolean).join(" ")].filter(Boolean).join(", ");
 }
 
 function inputOf(form: Form): EventInput {
@@ -100,6 +99,42 @@ function inputOf(form: Form): EventInput {
     agenda: one(form.agenda).split(/\r?\n/),
     forSection: one(form.for_section) === "1",
   };
+}
+
+/** Multipart files of the event form kept with their type and name; an empty file input is no file. */
+async function keepFile(part: MultipartFile): Promise<void> {
+  const data = await part.toBuffer();
+  (part as unknown as { value: FormFile | "" }).value = part.filename && data.length ? { data, contentType: part.mimetype, fileName: part.filename } : "";
+}
+
+/**
+ * The attachments the event form asks for: files kept, new uploads, links (one
+ * per line, "address name"). Undefined when the form has no attachments part,
+ * so an older form or a script leaves them as they are.
+ */
+function attachmentsOf(services: Services, user: User, body: Record<string, unknown>): AttachmentInput[] | undefined {
+  if (one(body.attachments_form as string | undefined) !== "1") return undefined;
+  const many = <T>(v: T | T[] | undefined): T[] => (Array.isArray(v) ? v : v == null ? [] : [v]);
+  const kept = many(body.keep_file as string | string[] | undefined).filter((x) => /^\d+$/.test(x)).map((x) => ({ mediaId: Number(x) }));
+  const files = many(body.files as FormFile | "" | Array<FormFile | "">).filter((f): f is FormFile => typeof f === "object" && f !== null);
+  const links = one(body.links as string | undefined)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [url, ...name] = line.split(/\s+/);
+      return { url: url!, name: name.join(" ") };
+    });
+  if (kept.length + files.length + links.length > ATTACHMENTS_PER_EVENT) throw new UserError("event_attachments_too_many", 422, { max: ATTACHMENTS_PER_EVENT });
+  const uploaded = files.map((f) => ({ mediaId: uploadEventFile(services, user.actorId, { data: f.data, contentType: f.contentType, fileName: f.fileName }).id }));
+  return [...kept, ...uploaded, ...links];
+}
+
+function attachmentList(page: PageContext, items: EventAttachment[]): Html {
+  if (items.length === 0) return html``;
+  return html`<h2>${page.t("event.attachments")}</h2><ul class="attachments">${items.map(
+    (a) => html`<li>${a.kind === "link" ? "🔗" : "📎"} <a href="${a.url}" rel="noopener noreferrer">${a.name}</a>${a.kind === "link" ? html` (${page.t("event.attachment_link")})` : a.mediaType === "application/pdf" ? " (PDF)" : ""}</li>`,
+  )}</ul>`;
 }
 
 export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
@@ -229,8 +264,9 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     const { t, user } = page;
     const tz = event?.timezone ?? "Europe/Paris";
     const v = (x: string | number | null | undefined) => (x == null ? "" : String(x));
+    const attached = event ? eventAttachments(db, config.origin, event.id) : [];
     return layout(page, t(event ? "event.edit" : "event.new"), html`<h1>${t(event ? "event.edit" : "event.new")}</h1>
-<form method="post" action="${action}">
+<form method="post" action="${action}" enctype="multipart/form-data">
   ${csrfField(page)}
   <label for="title">${t("event.title")}</label>
   <input type="text" id="title" name="title" required maxlength="200" value="${v(event?.title)}">
@@ -270,6 +306,15 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     ${["", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].map((r) => html`<option value="${r}" ${r === (event?.rrule ?? "") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
     ${event?.rrule && !["FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].includes(event.rrule) ? html`<option value="${event.rrule}" selected>${event.rrule}</option>` : ""}
   </select>
+  <fieldset><legend>${t("event.attachments")}</legend>
+    <input type="hidden" name="attachments_form" value="1">
+    ${attached.filter((a) => a.kind === "file").map((a) => html`<label><input type="checkbox" name="keep_file" value="${a.id}" checked> ${t("event.attachments_keep")} : <a href="${a.url}">${a.name}</a></label>`)}
+    <label for="files">${t("event.attachments_files", { max: MEDIA_MAX_BYTES / 1024 / 1024 })}</label>
+    <input type="file" id="files" name="files" multiple accept="application/pdf,image/jpeg,image/png,image/gif,image/webp,image/avif">
+    <label for="links">${t("event.attachments_links")}</label>
+    <textarea id="links" name="links" rows="3" aria-describedby="links-help">${attached.filter((a) => a.kind === "link").map((a) => `${a.url}${a.name && a.name !== a.url ? ` ${a.name}` : ""}`).join("\n")}</textarea>
+    <p class="help" id="links-help">${t("event.attachments_help")}</p>
+  </fieldset>
   <label><input type="checkbox" name="status" value="tentative" ${event?.status === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
   ${user && canManageMembers(user.role) && !event ? html`<label><input type="checkbox" name="for_section" value="1" checked> ${t("event.for_section")}</label>` : ""}
   <p><button type="submit">${t(event ? "event.save" : "event.create")}</button></p>
@@ -281,16 +326,6 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     return sendPage(reply, eventForm(request.page, "/events"));
   });
 
-  web.post("/events", async (request, reply) => {
-    const user = requireUser(request);
-    try {
-      const event = await createEvent(services, user, inputOf(request.body as Form));
-      return reply.redirect(`/events/${event.id}?notice=created`, 303);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      return sendPage(reply, eventForm(request.page, "/events", undefined, request.page.t(error.code, error.params)), error.status);
-    }
-  });
 
   web.get("/events/:id.ics", (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const event = getVisibleEvent(db, viewerOf(request.page.user), idOf(request.params.id));
@@ -306,7 +341,7 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
       const event = db.select().from(events).where(eq(events.id, id)).get();
       const organiser = event && db.select().from(actors).where(eq(actors.id, event.actorId)).get();
       if (!event || event.audience !== "public" || !organiser?.local) return reply.code(404).type("application/json").send({ error: "Not found" });
-      return reply.type("application/activity+json").send(eventDocument(event, organiser, { going: counts(db, event.id).going, remaining: remainingCapacity(db, event) }));
+      return reply.type("application/activity+json").send(eventDocument(event, organiser, eventExtras(services, event)));
     }
     const event = getVisibleEvent(db, viewerOf(page.user), id);
     const organiser = db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
@@ -332,6 +367,7 @@ ${place ? html`<p>📍 ${place}${map ? html` — <a href="${map}" rel="noopener 
 ${event.onlineUrl ? html`<p>💻 <a href="${event.onlineUrl}" rel="noopener noreferrer">${event.onlineUrl}</a></p>` : ""}
 <div class="content">${raw(event.description)}</div>
 ${items.length ? html`<h2>${page.t("event.agenda")}</h2><ol>${items.map((i) => html`<li>${i}</li>`)}</ol>` : ""}
+${attachmentList(page, eventAttachments(db, config.origin, event.id))}
 <p id="attendance">${page.t("event.going_count", { n: organiser.local ? tally.going : (event.remoteParticipants ?? tally.going) })}${remaining != null ? html` · ${page.t("event.remaining", { n: remaining })}` : ""}${tally.waiting ? html` · ${page.t("event.waiting_count", { n: tally.waiting })}` : ""}</p>
 ${mine ? html`<p id="my-rsvp">${page.t(`rsvp.status.${mine.status}`)}</p>` : ""}
 ${page.user && event.status !== "cancelled"
@@ -357,15 +393,33 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
     return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event));
   });
 
-  web.post("/events/:id", async (request: WithId, reply) => {
-    const { user, event } = editable(request, idOf(request.params.id));
-    try {
-      await updateEvent(services, user, event.id, inputOf(request.body as Form));
-      return reply.redirect(`/events/${event.id}?notice=saved`, 303);
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event, request.page.t(error.code, error.params)), error.status);
-    }
+  // The event form carries files: multipart bodies are read for these two routes only.
+  void web.register(async (withFiles) => {
+    await withFiles.register(multipart, { attachFieldsToBody: "keyValues", onFile: keepFile, limits: { fileSize: MEDIA_MAX_BYTES, files: ATTACHMENTS_PER_EVENT, fields: 100 } });
+
+    withFiles.post("/events", async (request, reply) => {
+      const user = requireUser(request);
+      try {
+        const body = request.body as Form;
+        const event = await createEvent(services, user, { ...inputOf(body), attachments: attachmentsOf(services, user, body) });
+        return reply.redirect(`/events/${event.id}?notice=created`, 303);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        return sendPage(reply, eventForm(request.page, "/events", undefined, request.page.t(error.code, error.params)), error.status);
+      }
+    });
+
+    withFiles.post("/events/:id", async (request: WithId, reply) => {
+      const { user, event } = editable(request, idOf(request.params.id));
+      try {
+        const body = request.body as Form;
+        await updateEvent(services, user, event.id, { ...inputOf(body), attachments: attachmentsOf(services, user, body) });
+        return reply.redirect(`/events/${event.id}?notice=saved`, 303);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event, request.page.t(error.code, error.params)), error.status);
+      }
+    });
   });
 
   web.post("/events/:id/cancel", async (request: WithId, reply) => {

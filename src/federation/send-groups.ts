@@ -1,0 +1,97 @@
+// What a local thematic group sends (FEP-1b12): it announces its members'
+// posts and their changes to every member's server.
+//
+// - A new post in a **public** group: `Announce` of the Note's URI (a boost),
+//   to Public and the group's followers. Mastodon shows it as a boost, as it
+//   does for Lemmy and Guppe groups; Coopol (and Lemmy) fetch the Note from its
+//   own server, which is how they know it is authentic.
+// - A new post in a **members-only** group, and every edit and deletion:
+//   `Announce` of the author's activity itself (Create, Update, Delete),
+//   addressed to the group's followers only (to Public as well for a public
+//   group's changes). Receivers check it (inbox/group.ts) before applying it.
+import type { Context } from "@fedify/fedify";
+import { Announce, Create, PUBLIC_COLLECTION, type Activity } from "@fedify/vocab";
+import { eq, sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { newId } from "../storage/ids.ts";
+import { follows, posts, timelineEntries, users } from "../storage/schema.ts";
+import { fanOut, type PostRow } from "../posts/posts.ts";
+import type { GroupRow } from "../groups/groups.ts";
+import type { ActorRow } from "./actors.ts";
+import { noteFromPost } from "./convert.ts";
+import { context, deliver, remoteFollowers } from "./send.ts";
+import { instant } from "./time.ts";
+
+/** Puts a post in the home timeline of the group's local members. */
+export function fanOutToMembers(services: Services, groupActorId: number, postId: number): void {
+  services.db.run(sql`
+    insert or ignore into ${timelineEntries} (user_id, post_id)
+    select ${users.id}, ${postId} from ${follows}
+      join ${users} on ${users.actorId} = ${follows.followerId}
+      where ${follows.followingId} = ${groupActorId} and ${follows.acceptedAt} is not null`);
+}
+
+/** The author's Create, built again for a local post (remote authors' activities are relayed as received). */
+function createOf(ctx: Context<Services>, post: PostRow, author: ActorRow): Create {
+  const note = noteFromPost(ctx, post, author);
+  return new Create({ id: new URL(`${post.uri}/activity`), actor: new URL(author.uri), object: note, tos: note.toIds, ccs: note.ccIds, published: instant(post.publishedAt) });
+}
+
+export async function relayGroupPost(services: Services, group: GroupRow, actor: ActorRow, post: PostRow, author: ActorRow, received?: Activity): Promise<void> {
+  const { db } = services;
+  const ctx = context(services);
+  const followers = ctx.getFollowersUri(actor.username);
+  const announceUri = `${actor.uri}/announces/${post.id}`;
+  const members = remoteFollowers(services, actor.id);
+  if (group.visibility === "public") {
+    // The boost is kept as a post of the group: local members see it in their
+    // home timeline (fanOut reaches the group's followers), like a boost.
+    const boost = db.transaction((tx) => {
+      const row = tx
+        .insert(posts)
+        .values({ id: newId(), uri: announceUri, actorId: actor.id, reblogOfId: post.id, visibility: "public", publishedAt: Date.now() })
+        .onConflictDoNothing()
+        .returning()
+        .get();
+      if (!row) return null;
+      tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, post.id)).run();
+      fanOut(tx, row);
+      return row;
+    });
+    if (!boost) return;
+    services.events.emit("post.created", boost);
+    await deliver(services, actor, members, new Announce({
+      id: new URL(announceUri),
+      actor: new URL(actor.uri),
+      object: new URL(post.uri),
+      to: PUBLIC_COLLECTION,
+      cc: followers,
+      published: instant(boost.publishedAt),
+    }));
+    return;
+  }
+  fanOutToMembers(services, actor.id, post.id);
+  await deliver(services, actor, members, new Announce({
+    id: new URL(announceUri),
+    actor: new URL(actor.uri),
+    object: received ?? createOf(ctx, post, author),
+    to: followers,
+    published: instant(Date.now()),
+  }));
+}
+
+/** Relays an Update or Delete of a post the group relayed, to the same members' servers. */
+export async function relayGroupChange(services: Services, group: GroupRow, actor: ActorRow, _post: PostRow, author: ActorRow, change: Activity): Promise<void> {
+  const followers = context(services).getFollowersUri(actor.username);
+  const members = remoteFollowers(services, actor.id);
+  // Mastodon does not read an Announce of an activity: the author's own Update
+  // or Delete also goes to the members' servers, as the section relay does.
+  if (author.local && group.visibility === "public") await deliver(services, author, members, change);
+  await deliver(services, actor, members, new Announce({
+    id: new URL(`${actor.uri}/announces/${newId()}`),
+    actor: new URL(actor.uri),
+    object: change,
+    ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
+    published: instant(Date.now()),
+  }));
+}

@@ -1,0 +1,191 @@
+// A group's discussion: which posts belong to it, who may post, and the
+// threads (a topic with a title, and its replies). A post joins a group when
+// it addresses (mentions) the group's actor or replies inside one of its
+// threads; a local group then checks the author and relays the post to every
+// member's server (federation/send-groups.ts).
+import type { Activity } from "@fedify/vocab";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import type { Db } from "../storage/db.ts";
+import { actors, groupPosts, groups, posts } from "../storage/schema.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import type { PostRow } from "../posts/posts.ts";
+import { visibleTo, type Viewer } from "../posts/visibility.ts";
+import { groupActor, isBanned, isMember, roleOf, touchGroup, type GroupRow } from "./groups.ts";
+import { relayGroupChange, relayGroupPost } from "../federation/send-groups.ts";
+
+export const MAX_TITLE_LENGTH = 200;
+
+export function cleanTitle(title: unknown): string | null {
+  const text = typeof title === "string" ? title.replace(/\s+/g, " ").trim().slice(0, MAX_TITLE_LENGTH) : "";
+  return text || null;
+}
+
+/** Groups (local or remote) among a set of actors, e.g. those a post mentions. */
+export function groupsAmong(db: Db, actorIds: number[]): GroupRow[] {
+  if (actorIds.length === 0) return [];
+  return db
+    .select()
+    .from(groups)
+    .where(and(inArray(groups.actorId, actorIds), eq(groups.state, "active")))
+    .all();
+}
+
+export interface GroupLink {
+  group: GroupRow;
+  title: string | null;
+  rootId: number;
+}
+
+/** The groups a post belongs to. */
+export function groupsOfPost(db: Db, postId: number): GroupLink[] {
+  return db
+    .select({ group: groups, title: groupPosts.title, rootId: groupPosts.rootId })
+    .from(groupPosts)
+    .innerJoin(groups, eq(groups.id, groupPosts.groupId))
+    .where(eq(groupPosts.postId, postId))
+    .all();
+}
+
+/** The thread title of a post, if it opens a group's topic (sent as the Note's `name`). */
+export function titleOfPost(db: Db, postId: number): string | null {
+  return db.select({ title: groupPosts.title }).from(groupPosts).where(eq(groupPosts.postId, postId)).get()?.title ?? null;
+}
+
+/**
+ * For a member's new post: the group it goes to, if any. A reply inside a
+ * group's thread stays in that group even if the group is not mentioned.
+ */
+export function groupOfNewPost(db: Db, mentionIds: number[], parent: PostRow | undefined): GroupRow | undefined {
+  const mentioned = groupsAmong(db, mentionIds)[0];
+  if (mentioned) return mentioned;
+  return parent ? groupsOfPost(db, parent.id)[0]?.group : undefined;
+}
+
+/** Records that a post belongs to a group's discussion; false if it already did. */
+export function recordGroupPost(db: Db, group: GroupRow, post: PostRow, title: string | null): boolean {
+  const parentLink = post.inReplyToId
+    ? db.select({ rootId: groupPosts.rootId }).from(groupPosts).where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, post.inReplyToId))).get()
+    : undefined;
+  const inserted = db
+    .insert(groupPosts)
+    .values({ groupId: group.id, postId: post.id, title: parentLink ? null : title, rootId: parentLink?.rootId ?? post.id })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (inserted) touchGroup(db, group);
+  return !!inserted;
+}
+
+export type Refusal = "not_member" | "banned" | "not_public" | "section";
+
+/** Whether a local group takes this post into its discussion. */
+export function refusalOf(db: Db, group: GroupRow, post: PostRow, author: ActorRow): Refusal | null {
+  if (post.visibility === "section" || post.eventId != null || post.reblogOfId) return "section";
+  if (isBanned(db, group, author)) return "banned";
+  if (!isMember(db, group, author.id) && !roleOf(db, group, author.id)) return "not_member";
+  // A public group relays by boosting: only posts anyone may read can be boosted.
+  if (group.visibility === "public" && post.visibility !== "public" && post.visibility !== "unlisted") return "not_public";
+  return null;
+}
+
+/**
+ * A post addressed to groups: local groups check the author and relay it;
+ * remote groups are only noted here (their own server decides and relays).
+ * `received` is the author's activity as it came in (relayed as is).
+ */
+export async function postAddressedToGroups(
+  services: Services,
+  post: PostRow,
+  author: ActorRow,
+  targets: GroupRow[],
+  options: { title?: string | null; received?: Activity } = {},
+): Promise<void> {
+  const { db, log } = services;
+  for (const group of targets) {
+    if (!group.local) {
+      recordGroupPost(db, group, post, cleanTitle(options.title));
+      continue;
+    }
+    const refusal = refusalOf(db, group, post, author);
+    if (refusal) {
+      log.info({ group: group.slug, post: post.uri, refusal }, "group: post not taken");
+      continue;
+    }
+    if (!recordGroupPost(db, group, post, cleanTitle(options.title))) continue;
+    const actor = groupActor(db, group);
+    if (actor) await relayGroupPost(services, group, actor, post, author, options.received);
+  }
+}
+
+/** An edit or deletion of a post that local groups relayed: they relay the change too. */
+export async function groupPostChanged(services: Services, links: GroupLink[], post: PostRow, author: ActorRow, change: Activity): Promise<void> {
+  for (const { group } of links) {
+    if (!group.local || group.state !== "active") continue;
+    const actor = groupActor(services.db, group);
+    if (actor) await relayGroupChange(services, group, actor, post, author, change);
+  }
+}
+
+export interface Thread {
+  root: PostRow;
+  title: string | null;
+  replies: number;
+  lastAt: number;
+}
+
+/** A group's threads the viewer may read, most recently active first. */
+export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = 50): Thread[] {
+  const rows = db
+    .select({
+      root: posts,
+      title: groupPosts.title,
+      replies: sql<number>`(select count(*) - 1 from ${groupPosts} as gp where gp.group_id = ${group.id} and gp.root_id = ${groupPosts.postId})`,
+      lastAt: sql<number>`(select max(p.published_at) from ${groupPosts} as gp join ${posts} as p on p.id = gp.post_id where gp.group_id = ${group.id} and gp.root_id = ${groupPosts.postId})`.as("last_at"),
+    })
+    .from(groupPosts)
+    .innerJoin(posts, eq(posts.id, groupPosts.postId))
+    .where(and(eq(groupPosts.groupId, group.id), sql`${groupPosts.rootId} = ${groupPosts.postId}`, visibleTo(viewer)))
+    .orderBy(sql`last_at desc`)
+    .limit(limit)
+    .all();
+  return rows.map((r) => ({ root: r.root, title: r.title, replies: Math.max(0, r.replies), lastAt: r.lastAt ?? r.root.publishedAt }));
+}
+
+/** One thread: its first post, then the replies the viewer may read, oldest first. */
+export function groupThread(db: Db, viewer: Viewer, group: GroupRow, rootId: number): { root: PostRow; title: string | null; replies: PostRow[] } | null {
+  const head = db
+    .select({ root: posts, title: groupPosts.title })
+    .from(groupPosts)
+    .innerJoin(posts, eq(posts.id, groupPosts.postId))
+    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, rootId), eq(groupPosts.rootId, rootId), visibleTo(viewer)))
+    .get();
+  if (!head) return null;
+  const replies = db
+    .select({ post: posts })
+    .from(groupPosts)
+    .innerJoin(posts, eq(posts.id, groupPosts.postId))
+    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.rootId, rootId), sql`${groupPosts.postId} <> ${rootId}`, visibleTo(viewer)))
+    .orderBy(posts.id)
+    .all()
+    .map((r) => r.post);
+  return { root: head.root, title: head.title, replies };
+}
+
+/** Public groups' posts, newest first, for the group's outbox (members-only groups publish nothing). */
+export function publicGroupPosts(db: Db, group: GroupRow, before: number | null, limit: number): PostRow[] {
+  if (group.visibility !== "public") return [];
+  return db
+    .select({ post: posts })
+    .from(groupPosts)
+    .innerJoin(posts, eq(posts.id, groupPosts.postId))
+    .where(and(eq(groupPosts.groupId, group.id), eq(posts.visibility, "public"), before ? sql`${posts.id} < ${before}` : undefined))
+    .orderBy(desc(posts.id))
+    .limit(limit)
+    .all()
+    .map((r) => r.post);
+}
+
+export function authorOf(db: Db, post: PostRow): ActorRow | undefined {
+  return db.select().from(actors).where(eq(actors.id, post.actorId)).get();
+}
