@@ -8,7 +8,7 @@ import type { User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, type ActionType, type Metric } from "../storage/schema.ts";
+import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, resultTotals, type ActionType, type Metric } from "../storage/schema.ts";
 import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
@@ -131,38 +131,43 @@ export interface Totals extends Metrics {
   results: number;
 }
 
-const sums = Object.fromEntries(METRICS.map((m) => [m, sql<number>`coalesce(sum(${actionResults[m]}), 0)`])) as Record<Metric, SQL<number>>;
+const sums = Object.fromEntries(METRICS.map((m) => [m, sql<number>`coalesce(sum(${resultTotals[m]}), 0)`])) as Record<Metric, SQL<number>>;
 
 function totalsOf(row: Record<string, unknown>): Totals {
   return { results: Number(row.results ?? 0), ...(Object.fromEntries(METRICS.map((m) => [m, Number(row[m] ?? 0)])) as Metrics) };
 }
 
-/** Sums of the live results, grouped as asked: by campaign and action type, by section, or by fédération. */
+/**
+ * Sums of the live results, grouped as asked: by campaign and action type, by
+ * section, or by fédération. Read from result_totals (kept by triggers), so
+ * the cost follows the number of sections and campaigns, not of results.
+ */
 export function aggregate(db: Db, by: "campaign_type" | "section" | "federation" | "campaign", where: { campaignUri?: string; sectionUri?: string; federationUri?: string } = {}) {
+  const t = resultTotals;
   const filters = [
-    isNull(actionResults.deletedAt),
-    ...(where.campaignUri ? [eq(actionResults.campaignUri, where.campaignUri)] : []),
-    ...(where.sectionUri ? [eq(actionResults.sectionUri, where.sectionUri)] : []),
-    ...(where.federationUri ? [eq(actionResults.federationUri, where.federationUri)] : []),
+    sql`${t.results} > 0`,
+    ...(where.campaignUri ? [eq(t.campaignUri, where.campaignUri)] : []),
+    ...(where.sectionUri ? [eq(t.sectionUri, where.sectionUri)] : []),
+    ...(where.federationUri ? [eq(t.federationUri, where.federationUri)] : []),
   ];
   const groupBy = {
-    campaign_type: [actionResults.campaignUri, actionResults.actionType],
-    campaign: [actionResults.campaignUri],
-    section: [actionResults.sectionUri],
-    federation: [actionResults.federationUri],
+    campaign_type: [t.campaignUri, t.actionType],
+    campaign: [t.campaignUri],
+    section: [t.sectionUri],
+    federation: [t.federationUri],
   }[by];
   const grouped = (name: string) => groupBy.some((c) => c.name === name);
   return db
     .select({
-      campaignUri: sql<string>`max(${actionResults.campaignUri})`,
-      actionType: sql<ActionType>`max(${actionResults.actionType})`,
-      sectionUri: sql<string>`max(${actionResults.sectionUri})`,
-      sectionName: sql<string>`max(${actionResults.sectionName})`,
-      federationUri: sql<string | null>`max(${actionResults.federationUri})`,
-      results: sql<number>`count(*)`,
+      campaignUri: sql<string>`max(${t.campaignUri})`,
+      actionType: sql<ActionType>`max(${t.actionType})`,
+      sectionUri: sql<string>`max(${t.sectionUri})`,
+      sectionName: sql<string>`max(${t.sectionName})`,
+      federationUri: sql<string | null>`max(${t.federationUri})`,
+      results: sql<number>`sum(${t.results})`,
       ...sums,
     })
-    .from(actionResults)
+    .from(t)
     .where(and(...filters))
     .groupBy(...groupBy)
     .all()

@@ -724,6 +724,30 @@ export const actionResults = sqliteTable(
 );
 
 /**
+ * Running sums of the live results per section, campaign and action type,
+ * kept by SQLite triggers on action_results (migration 0011): dashboards read
+ * a few hundred rows instead of every result.
+ */
+export const resultTotals = sqliteTable(
+  "result_totals",
+  {
+    sectionUri: text("section_uri").notNull(),
+    campaignUri: text("campaign_uri").notNull(),
+    actionType: text("action_type", { enum: ACTION_TYPES }).notNull(),
+    sectionName: text("section_name").notNull().default(""),
+    federationUri: text("federation_uri"),
+    results: integer("results").notNull().default(0),
+    doors: integer("doors").notNull().default(0),
+    conversations: integer("conversations").notNull().default(0),
+    leaflets: integer("leaflets").notNull().default(0),
+    calls: integer("calls").notNull().default(0),
+    posters: integer("posters").notNull().default(0),
+    contacts: integer("contacts").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.sectionUri, t.campaignUri, t.actionType] }), index("result_totals_campaign").on(t.campaignUri)],
+);
+
+/**
  * People met in the field who agreed to be contacted again. They stay on the
  * section's instance: only their number goes up the hierarchy.
  */
