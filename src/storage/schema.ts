@@ -946,3 +946,111 @@ export const groupPosts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.groupId, t.postId] }), index("group_posts_post").on(t.postId), index("group_posts_root").on(t.groupId, t.rootId)],
 );
+
+// ---- Debate: proposals and amendments; moderation ------------------------------
+
+export const PROPOSAL_STATES = ["open", "adopted", "rejected", "withdrawn"] as const;
+export type ProposalState = (typeof PROPOSAL_STATES)[number];
+export const STANCES = ["support", "oppose"] as const;
+export type Stance = (typeof STANCES)[number];
+
+/**
+ * Proposals of a group's discussion: a post (its text) that members support
+ * or oppose; an amendment is a proposal that refers to another. Stored on
+ * every instance that knows the post; the group's instance decides the state.
+ */
+export const proposals = sqliteTable(
+  "proposals",
+  {
+    id: id(),
+    postId: postRef(),
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    /** The proposal this one amends. */
+    amendsId: integer("amends_id").references((): AnySQLiteColumn => proposals.id, { onDelete: "set null" }),
+    state: text("state", { enum: PROPOSAL_STATES }).notNull().default("open"),
+    decidedAt: timestamp("decided_at"),
+    decidedBy: integer("decided_by").references((): AnySQLiteColumn => actors.id),
+    /** Tally as the group's instance last said (remote groups); local groups count proposal_votes. */
+    remoteSupport: integer("remote_support"),
+    remoteOppose: integer("remote_oppose"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at").notNull().default(now()),
+  },
+  (t) => [uniqueIndex("proposals_post").on(t.postId), index("proposals_group").on(t.groupId, t.state), index("proposals_amends").on(t.amendsId)],
+);
+
+/** Who supports or opposes a proposal (one stance per actor, changeable). */
+export const proposalVotes = sqliteTable(
+  "proposal_votes",
+  {
+    proposalId: integer("proposal_id")
+      .notNull()
+      .references(() => proposals.id, { onDelete: "cascade" }),
+    actorId: actorRef(),
+    stance: text("stance", { enum: STANCES }).notNull(),
+    /** Id of the activity that carried it (sent or received). */
+    uri: text("uri"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.proposalId, t.actorId] })],
+);
+
+export const FLAG_STATES = ["open", "resolved", "dismissed"] as const;
+export type FlagState = (typeof FLAG_STATES)[number];
+
+/** Reports of posts (ActivityPub Flag), made here or received, for the moderators' queue. */
+export const postFlags = sqliteTable(
+  "post_flags",
+  {
+    id: id(),
+    /** Id of the Flag activity. */
+    uri: text("uri").notNull(),
+    /** The reported post, when stored here; its URI in any case. */
+    postId: integer("post_id").references((): AnySQLiteColumn => posts.id, { onDelete: "set null" }),
+    targetUri: text("target_uri").notNull(),
+    /** The local group whose moderators handle it, if the post is in one. */
+    groupId: integer("group_id").references(() => groups.id, { onDelete: "cascade" }),
+    /** Who reported: a local member, or the remote instance's actor (Flags are often sent by the instance). */
+    reporterActorId: integer("reporter_actor_id").references((): AnySQLiteColumn => actors.id),
+    comment: text("comment").notNull().default(""),
+    state: text("state", { enum: FLAG_STATES }).notNull().default("open"),
+    resolvedAt: timestamp("resolved_at"),
+    resolvedBy: integer("resolved_by").references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("post_flags_uri").on(t.uri), index("post_flags_state").on(t.state, t.createdAt), index("post_flags_group").on(t.groupId, t.state)],
+);
+
+export const MODERATION_ACTIONS = ["hide", "unhide", "remove", "ban", "unban", "remove_member", "dismiss_flag", "resolve_flag", "policy"] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+/** What moderators did, and why: shown to a group's moderators (and the instance's admins). */
+export const moderationLog = sqliteTable(
+  "moderation_log",
+  {
+    id: id(),
+    groupId: integer("group_id").references(() => groups.id, { onDelete: "cascade" }),
+    moderatorId: integer("moderator_id").references(() => users.id),
+    action: text("action", { enum: MODERATION_ACTIONS }).notNull(),
+    targetUri: text("target_uri").notNull(),
+    reason: text("reason").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [index("moderation_log_group").on(t.groupId, t.createdAt)],
+);
+
+/** Posts hidden by a moderator in a group's discussion (kept, not shown). */
+export const hiddenPosts = sqliteTable(
+  "hidden_posts",
+  {
+    postId: postRef(),
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    hiddenBy: integer("hidden_by").references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.postId, t.groupId] })],
+);
