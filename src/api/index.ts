@@ -15,6 +15,7 @@ import { renderAttachment, renderEvent, renderOccurrence, renderRsvp } from "./e
 import { attachmentOf, uploadEventFile, type AttachmentInput } from "../agenda/attachments.ts";
 import { openapi } from "./openapi.ts";
 import { registerTerritoryApi } from "./territory.ts";
+import { registerGroupsApi } from "./groups.ts";
 
 const DAY = 86_400_000;
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -75,6 +76,7 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
 
   api.get(`${base}/openapi.json`, async () => openapi);
   registerTerritoryApi(api, services);
+  registerGroupsApi(api, services);
 
   // Files for events: PDF as well as images (Mastodon's /api/v2/media takes images only).
   api.post(`${base}/media`, async (request) => {

@@ -3,6 +3,7 @@
 import { EVENT_AUDIENCES, EVENT_CATEGORIES, EVENT_STATUSES, JOIN_MODES, RSVP_STATUSES } from "../storage/schema.ts";
 import { SOFTWARE_VERSION } from "../members/stats.ts";
 import { territoryPaths, territorySchemas } from "./openapi-territory.ts";
+import { groupsPaths, groupsSchemas } from "./openapi-groups.ts";
 
 const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -143,6 +144,7 @@ export const openapi = {
         properties: { start: { type: "string", format: "date-time" }, end: nullable({ type: "string", format: "date-time" }), event: ref("Event") },
       },
       ...territorySchemas,
+      ...groupsSchemas,
       Rsvp: {
         type: "object",
         additionalProperties: false,
@@ -153,6 +155,7 @@ export const openapi = {
   },
   paths: {
     ...territoryPaths,
+    ...groupsPaths,
     "/events": {
       get: {
         summary: "The agenda: occurrences in a period, recurrences expanded",

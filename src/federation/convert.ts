@@ -11,6 +11,7 @@ import { instant } from "./time.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 import { titleOfPost } from "../groups/discussion.ts";
+import { proposalMarkers } from "./send-proposals.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
 
@@ -72,7 +73,8 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
     id: new URL(post.uri),
     // A group thread's topic, as Lemmy and other group software read it.
     name: titleOfPost(db, post.id),
-    attachments,
+    // A proposal's marker rides along with its images (send-proposals.ts).
+    attachments: [...attachments, ...proposalMarkers(db, post)],
     attribution: new URL(author.uri),
     url: post.url ? new URL(post.url) : null,
     content: post.content,

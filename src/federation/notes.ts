@@ -18,6 +18,7 @@ import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { resolveActor } from "./remote.ts";
 import { notifyMentions } from "../notifications/notifications.ts";
 import { countsAsReply } from "../posts/visibility.ts";
+import { proposalOfNote } from "./inbox/proposal.ts";
 
 // Each incoming Note looks its post (and the post it replies to) up by URI and
 // inserts a row: these two queries are built once (see storage/prepared.ts).
@@ -79,6 +80,7 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
     });
     const updated = findPostByUri(db, note.id.href)!;
     services.events.emit("post.updated", updated);
+    await proposalOfNote(services, note, updated);
     return updated;
   }
   const id = newId();
@@ -106,6 +108,8 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
   if (!created) return postByUri(db, note.id.href) ?? null;
   notifyMentions(services, created, mentionIds);
   services.events.emit("post.created", created);
+  // A proposal of a group we know (its marker travels in the Note).
+  await proposalOfNote(services, note, created);
   return created;
 }
 

@@ -10,12 +10,12 @@
 //   addressed to the group's followers only (to Public as well for a public
 //   group's changes). Receivers check it (inbox/group.ts) before applying it.
 import type { Context } from "@fedify/fedify";
-import { Announce, Create, PUBLIC_COLLECTION, type Activity } from "@fedify/vocab";
+import { Announce, Create, PUBLIC_COLLECTION, Undo, type Activity } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
 import { follows, posts, timelineEntries, users } from "../storage/schema.ts";
-import { fanOut, type PostRow } from "../posts/posts.ts";
+import { fanOut, removePost, type PostRow } from "../posts/posts.ts";
 import type { GroupRow } from "../groups/groups.ts";
 import type { ActorRow } from "./actors.ts";
 import { noteFromPost } from "./convert.ts";
@@ -93,5 +93,29 @@ export async function relayGroupChange(services: Services, group: GroupRow, acto
     object: change,
     ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
     published: instant(Date.now()),
+  }));
+}
+
+/**
+ * A moderator took a post out of the group: the group takes back its
+ * Announce (`Undo`), which Mastodon reads as an un-boost and Coopol as "no
+ * longer in the group" (inbox/undo.ts). Same id as the Announce it undoes.
+ */
+export async function unrelayGroupPost(services: Services, group: GroupRow, actor: ActorRow, post: PostRow): Promise<void> {
+  const { db } = services;
+  const announceUri = `${actor.uri}/announces/${post.id}`;
+  const boost = db.select().from(posts).where(eq(posts.uri, announceUri)).get();
+  if (boost) removePost(services, boost);
+  const followers = context(services).getFollowersUri(actor.username);
+  await deliver(services, actor, remoteFollowers(services, actor.id), new Undo({
+    id: new URL(`${announceUri}/undo`),
+    actor: new URL(actor.uri),
+    object: new Announce({
+      id: new URL(announceUri),
+      actor: new URL(actor.uri),
+      object: new URL(post.uri),
+      ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
+    }),
+    ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
   }));
 }

@@ -3,16 +3,20 @@
 // it addresses (mentions) the group's actor or replies inside one of its
 // threads; a local group then checks the author and relays the post to every
 // member's server (federation/send-groups.ts).
-import type { Activity } from "@fedify/vocab";
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { Update, type Activity } from "@fedify/vocab";
+import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
-import { actors, groupPosts, groups, posts } from "../storage/schema.ts";
+import { actors, groupPosts, groups, hiddenPosts, posts } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import type { PostRow } from "../posts/posts.ts";
+import { createLocalPost, type PostRow } from "../posts/posts.ts";
+import type { User } from "../members/members.ts";
+import { UserError } from "../errors.ts";
+import { findFollow } from "../social/follows.ts";
 import { visibleTo, type Viewer } from "../posts/visibility.ts";
 import { groupActor, isBanned, isMember, roleOf, touchGroup, type GroupRow } from "./groups.ts";
 import { relayGroupChange, relayGroupPost } from "../federation/send-groups.ts";
+import { proposalJoined } from "./proposals.ts";
 
 export const MAX_TITLE_LENGTH = 200;
 
@@ -77,6 +81,28 @@ export function recordGroupPost(db: Db, group: GroupRow, post: PostRow, title: s
   return !!inserted;
 }
 
+/**
+ * Takes a post out of a group's discussion; a thread's first post takes its
+ * replies with it. Returns the ids of the posts taken out.
+ */
+export function unrecordGroupPost(db: Db, group: GroupRow, postId: number): number[] {
+  return db.transaction((tx) => {
+    const ids = tx
+      .delete(groupPosts)
+      .where(and(eq(groupPosts.groupId, group.id), sql`(${groupPosts.postId} = ${postId} or ${groupPosts.rootId} = ${postId})`))
+      .returning({ postId: groupPosts.postId })
+      .all()
+      .map((r) => r.postId);
+    if (ids.length) tx.delete(hiddenPosts).where(and(eq(hiddenPosts.groupId, group.id), inArray(hiddenPosts.postId, ids))).run();
+    return ids;
+  });
+}
+
+/** Posts a moderator hid in the group's discussion are left out of its pages, outbox and API. */
+function notHidden(group: GroupRow): SQL {
+  return sql`not exists (select 1 from ${hiddenPosts} where ${hiddenPosts.groupId} = ${group.id} and ${hiddenPosts.postId} = ${posts.id})`;
+}
+
 export type Refusal = "not_member" | "banned" | "not_public" | "section";
 
 /** Whether a local group takes this post into its discussion. */
@@ -115,6 +141,7 @@ export async function postAddressedToGroups(
     if (!recordGroupPost(db, group, post, cleanTitle(options.title))) continue;
     const actor = groupActor(db, group);
     if (actor) await relayGroupPost(services, group, actor, post, author, options.received);
+    await proposalJoined(services, group, post);
   }
 }
 
@@ -122,9 +149,38 @@ export async function postAddressedToGroups(
 export async function groupPostChanged(services: Services, links: GroupLink[], post: PostRow, author: ActorRow, change: Activity): Promise<void> {
   for (const { group } of links) {
     if (!group.local || group.state !== "active") continue;
+    // A hidden post's edits are not relayed; its deletion still is.
+    if (change instanceof Update && isHidden(services.db, group, post.id)) continue;
     const actor = groupActor(services.db, group);
     if (actor) await relayGroupChange(services, group, actor, post, author, change);
   }
+}
+
+function isHidden(db: Db, group: GroupRow, postId: number): boolean {
+  return !!db.select({ id: hiddenPosts.postId }).from(hiddenPosts).where(and(eq(hiddenPosts.groupId, group.id), eq(hiddenPosts.postId, postId))).get();
+}
+
+/**
+ * A member starts a thread in a group (a title and a text) or replies in one
+ * (the web page and the API). Returns the post and the thread it is in.
+ */
+export async function postInGroup(services: Services, user: User, group: GroupRow, input: { text: string; title?: string | null; inReplyToId?: number | null; proposal?: { amendsId: number | null } }): Promise<{ post: PostRow; rootId: number }> {
+  const { db } = services;
+  const actor = groupActor(db, group);
+  if (!actor || group.state !== "active") throw new UserError("group_not_found", 404);
+  if (!findFollow(db, user.actorId, actor.id)?.acceptedAt) throw new UserError("group_not_member", 403);
+  const inReplyToId = input.inReplyToId ?? null;
+  if (inReplyToId && !groupsOfPost(db, inReplyToId).some((l) => l.group.id === group.id)) throw new UserError("post_not_found", 404);
+  const post = await createLocalPost(services, user, {
+    text: input.text,
+    // createLocalPost makes it direct in a members-only group.
+    visibility: "public",
+    groupActorId: actor.id,
+    title: inReplyToId ? null : input.title,
+    inReplyToId,
+    proposal: input.proposal,
+  });
+  return { post, rootId: groupsOfPost(db, post.id).find((l) => l.group.id === group.id)?.rootId ?? post.id };
 }
 
 export interface Thread {
@@ -135,7 +191,8 @@ export interface Thread {
 }
 
 /** A group's threads the viewer may read, most recently active first. */
-export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = 50): Thread[] {
+export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = 50, options: { withHidden?: boolean } = {}): Thread[] {
+  const shown = options.withHidden ? undefined : notHidden(group);
   const rows = db
     .select({
       root: posts,
@@ -145,27 +202,28 @@ export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = 50
     })
     .from(groupPosts)
     .innerJoin(posts, eq(posts.id, groupPosts.postId))
-    .where(and(eq(groupPosts.groupId, group.id), sql`${groupPosts.rootId} = ${groupPosts.postId}`, visibleTo(viewer)))
+    .where(and(eq(groupPosts.groupId, group.id), sql`${groupPosts.rootId} = ${groupPosts.postId}`, visibleTo(viewer), shown))
     .orderBy(sql`last_at desc`)
     .limit(limit)
     .all();
   return rows.map((r) => ({ root: r.root, title: r.title, replies: Math.max(0, r.replies), lastAt: r.lastAt ?? r.root.publishedAt }));
 }
 
-/** One thread: its first post, then the replies the viewer may read, oldest first. */
-export function groupThread(db: Db, viewer: Viewer, group: GroupRow, rootId: number): { root: PostRow; title: string | null; replies: PostRow[] } | null {
+/** One thread: its first post, then the replies the viewer may read, oldest first (moderators see hidden posts too). */
+export function groupThread(db: Db, viewer: Viewer, group: GroupRow, rootId: number, options: { withHidden?: boolean } = {}): { root: PostRow; title: string | null; replies: PostRow[] } | null {
+  const shown = options.withHidden ? undefined : notHidden(group);
   const head = db
     .select({ root: posts, title: groupPosts.title })
     .from(groupPosts)
     .innerJoin(posts, eq(posts.id, groupPosts.postId))
-    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, rootId), eq(groupPosts.rootId, rootId), visibleTo(viewer)))
+    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, rootId), eq(groupPosts.rootId, rootId), visibleTo(viewer), shown))
     .get();
   if (!head) return null;
   const replies = db
     .select({ post: posts })
     .from(groupPosts)
     .innerJoin(posts, eq(posts.id, groupPosts.postId))
-    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.rootId, rootId), sql`${groupPosts.postId} <> ${rootId}`, visibleTo(viewer)))
+    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.rootId, rootId), sql`${groupPosts.postId} <> ${rootId}`, visibleTo(viewer), shown))
     .orderBy(posts.id)
     .all()
     .map((r) => r.post);
@@ -179,7 +237,7 @@ export function publicGroupPosts(db: Db, group: GroupRow, before: number | null,
     .select({ post: posts })
     .from(groupPosts)
     .innerJoin(posts, eq(posts.id, groupPosts.postId))
-    .where(and(eq(groupPosts.groupId, group.id), eq(posts.visibility, "public"), before ? sql`${posts.id} < ${before}` : undefined))
+    .where(and(eq(groupPosts.groupId, group.id), eq(posts.visibility, "public"), notHidden(group), before ? sql`${posts.id} < ${before}` : undefined))
     .orderBy(desc(posts.id))
     .limit(limit)
     .all()

@@ -27,6 +27,7 @@ import type { ActorRow } from "../federation/actors.ts";
 import { escapeHtml } from "../posts/content.ts";
 import * as send from "../federation/send.ts";
 import { notify } from "../notifications/notifications.ts";
+import { logModeration } from "./moderation.ts";
 
 export type GroupRow = typeof groups.$inferSelect;
 
@@ -226,6 +227,9 @@ export async function updateGroupSettings(services: Services, user: User, group:
   const name = input.name.trim() || group.name;
   if (name.length > LIMITS.name) throw new UserError("group_name_too_long", 422, { max: LIMITS.name });
   const settings = checkSettings(input);
+  if (settings.policy !== group.policy || settings.visibility !== group.visibility) {
+    logModeration(db, { groupId: group.id, moderatorId: user.id, action: "policy", targetUri: `${settings.policy} ${settings.visibility}` });
+  }
   const row = db
     .update(groups)
     .set({ name, ...settings, themes: JSON.stringify(settings.themes), updatedAt: Date.now() })
@@ -390,6 +394,8 @@ export async function answerJoinRequest(services: Services, user: User, group: G
 export async function removeMember(services: Services, user: User, group: GroupRow, actorId: number): Promise<void> {
   requireModerator(services.db, group, user);
   if (roleOf(services.db, group, actorId) === "owner") throw new UserError("group_owner_stays", 422);
+  const target = services.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, actorId)).get();
+  if (target) logModeration(services.db, { groupId: group.id, moderatorId: user.id, action: "remove_member", targetUri: target.uri });
   await dropMembers(services, group, [actorId]);
 }
 
@@ -418,6 +424,7 @@ export async function banFromGroup(services: Services, user: User, group: GroupR
   if (target.actor) {
     if (roleOf(db, group, target.actor.id) === "owner" || target.actor.id === group.actorId) throw new UserError("group_owner_stays", 422);
     db.insert(groupBans).values({ id: newId(), groupId: group.id, actorId: target.actor.id, createdBy: user.id }).onConflictDoNothing().run();
+    logModeration(db, { groupId: group.id, moderatorId: user.id, action: "ban", targetUri: target.actor.uri });
     await dropMembers(services, group, [target.actor.id]);
     return;
   }
@@ -425,6 +432,7 @@ export async function banFromGroup(services: Services, user: User, group: GroupR
   // The group's own instance cannot be banned from its group.
   if (domain === new URL(config.origin).host) throw new UserError("group_domain_invalid", 422);
   db.insert(groupBans).values({ id: newId(), groupId: group.id, domain, createdBy: user.id }).onConflictDoNothing().run();
+  logModeration(db, { groupId: group.id, moderatorId: user.id, action: "ban", targetUri: domain });
   const members = group.actorId
     ? db.select({ id: actors.id }).from(follows).innerJoin(actors, eq(actors.id, follows.followerId)).where(and(eq(follows.followingId, group.actorId), eq(actors.domain, domain))).all()
     : [];
@@ -433,7 +441,9 @@ export async function banFromGroup(services: Services, user: User, group: GroupR
 
 export function unban(services: Services, user: User, group: GroupRow, banId: number): void {
   requireModerator(services.db, group, user);
-  services.db.delete(groupBans).where(and(eq(groupBans.id, banId), eq(groupBans.groupId, group.id))).run();
+  const ban = services.db.delete(groupBans).where(and(eq(groupBans.id, banId), eq(groupBans.groupId, group.id))).returning().get();
+  const target = ban?.actorId ? services.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, ban.actorId)).get()?.uri : ban?.domain;
+  if (target) logModeration(services.db, { groupId: group.id, moderatorId: user.id, action: "unban", targetUri: target });
 }
 
 export function bansOf(db: Db, group: GroupRow) {

@@ -16,6 +16,7 @@ import { notify, notifyMentions } from "../notifications/notifications.ts";
 import { attach, attachmentsOf, checkAttachable } from "../media/media.ts";
 import { checkPoll, insertPoll, replacePoll, type NewPoll } from "../polls/polls.ts";
 import { groupOfNewPost, groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups } from "../groups/discussion.ts";
+import { insertProposal } from "../groups/proposals.ts";
 
 export type PostRow = typeof posts.$inferSelect;
 export const MAX_POST_LENGTH = 5000;
@@ -42,6 +43,8 @@ export interface NewPost {
   groupActorId?: number | null;
   /** A group thread's topic (the Note's `name`). */
   title?: string | null;
+  /** The post is a proposal (or an amendment) of the group it goes to (groups/proposals.ts). */
+  proposal?: { amendsId: number | null } | null;
 }
 
 export async function createLocalPost(services: Services, user: User, input: NewPost): Promise<PostRow> {
@@ -102,6 +105,8 @@ export async function createLocalPost(services: Services, user: User, input: New
     replaceLinks(tx, id, mentionIds, tags);
     attach(tx, id, mediaIds);
     if (poll) insertPoll(tx, id, poll);
+    // Before anything goes out: the Note then carries the proposal marker.
+    if (input.proposal && group) insertProposal(tx, { postId: id, groupId: group.id, amendsId: input.proposal.amendsId });
     if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
     return row;
@@ -220,6 +225,13 @@ export async function deleteLocalPost(services: Services, user: User, id: number
   const post = findPost(db, id);
   const author = actorOf(db, user);
   if (!post || post.actorId !== author.id) throw new UserError("post_not_found", 404);
+  await deletePostOf(services, post, author);
+}
+
+/** Deletes a local post and tells every server that got it (the author, or a moderator of the instance). */
+export async function deletePostOf(services: Services, post: PostRow, author: typeof actors.$inferSelect): Promise<void> {
+  const { db } = services;
+  const id = post.id;
   const mentionedIds = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, id)).all();
   const inGroups = groupsOfPost(db, id);
   removePost(services, post);

@@ -3,6 +3,7 @@
 // Each feature keeps its own messages in messages/<feature>.ts (the same
 // two catalogues); they are merged here.
 import * as groups from "./messages/groups.ts";
+import * as debate from "./messages/debate.ts";
 import * as polls from "./messages/polls.ts";
 import * as territory from "./messages/territory.ts";
 import * as agendaMore from "./messages/agenda.ts";
@@ -295,7 +296,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -584,7 +585,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...polls.en, ...territory.en, ...agendaMore.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 

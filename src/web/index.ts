@@ -22,6 +22,7 @@ import { registerCampaignRoutes } from "./routes/campaigns.ts";
 import { registerReportRoutes } from "./routes/reports.ts";
 import { registerTerritoryRoutes } from "./routes/territory.ts";
 import { registerGroupRoutes } from "./routes/groups.ts";
+import { registerDebateRoutes } from "./routes/group-debate.ts";
 import { registerStaticFiles } from "./static.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
@@ -86,5 +87,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerReportRoutes(web, services);
     registerTerritoryRoutes(web, services);
     registerGroupRoutes(web, services);
+    registerDebateRoutes(web, services);
   });
 }

@@ -8,11 +8,12 @@ import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
 import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
 import { receivedVote } from "./vote.ts";
+import { onProposalActivity } from "./proposal.ts";
 import { addressesLocalGroup, noteOfPage, onGroupPost } from "./group.ts";
 
 export async function onCreate(ctx: InboxContext<Services>, create: Create): Promise<void> {
   let object = await create.getObject();
-  if (mayBeTerritoryObject(object)) return onTerritoryActivity(ctx, create);
+  if (mayBeTerritoryObject(object)) return (await onProposalActivity(ctx, create)) ? undefined : onTerritoryActivity(ctx, create);
   if (object instanceof Event) return onEventActivity(ctx, create);
   // Lemmy's posts to a community (one of our groups) are Pages with a title.
   if (object instanceof Page && addressesLocalGroup(ctx, object)) object = await noteOfPage(object);

@@ -12,7 +12,7 @@ import type { Services } from "../../services.ts";
 import { actors, follows, mentions, users } from "../../storage/schema.ts";
 import { findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupOfActor, localGroupOfActor, rememberRemoteGroup, type GroupRow } from "../../groups/groups.ts";
-import { groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
+import { groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
 import type { ActorRow } from "../actors.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { actorByUri, resolveActor } from "../remote.ts";
@@ -184,4 +184,12 @@ export function afterGroupBoost(ctx: InboxContext<Services>, booster: ActorRow, 
   if (booster.type !== "Group" || booster.local) return;
   const group: GroupRow | undefined = groupOfActor(ctx.data.db, booster.id);
   if (group) recordGroupPost(ctx.data.db, group, original, null);
+}
+
+/** A remote group took back its Announce of a post: the post leaves that group's discussion here. */
+export function afterGroupUnannounce(ctx: InboxContext<Services>, groupActorRow: ActorRow, objectUri: string): void {
+  if (groupActorRow.type !== "Group" || groupActorRow.local) return;
+  const group = groupOfActor(ctx.data.db, groupActorRow.id);
+  const post = findPostByUri(ctx.data.db, objectUri);
+  if (group && post) unrecordGroupPost(ctx.data.db, group, post.id);
 }

@@ -2,7 +2,7 @@
 // app/lib/activitypub/activity/ does). Fedify verifies signatures, drops
 // duplicates and runs these from the persistent queue.
 import type { Federation } from "@fedify/fedify";
-import { Accept, Announce, Create, Delete, Follow, Join, Leave, Like, Read, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
+import { Accept, Announce, Create, Delete, Flag, Follow, Join, Leave, Like, Read, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { onAccept } from "./accept.ts";
 import { onAnnounce } from "./announce.ts";
@@ -15,6 +15,7 @@ import { onUndo } from "./undo.ts";
 import { onUpdate } from "./update.ts";
 import { onJoin, onLeave, onTentativeAccept } from "./join.ts";
 import { onRead } from "./read.ts";
+import { onFlag } from "./flag.ts";
 
 export const INBOX_PATH = "/users/{identifier}/inbox";
 export const SHARED_INBOX_PATH = "/inbox";
@@ -35,6 +36,7 @@ export function registerInbox(federation: Federation<Services>): void {
     .on(TentativeAccept, onTentativeAccept)
     .on(Leave, onLeave)
     .on(Read, onRead)
+    .on(Flag, onFlag)
     .onError((ctx, error) => {
       ctx.data.log.warn({ err: error }, "inbox activity failed");
     });

@@ -5,6 +5,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows, likes, posts } from "../../storage/schema.ts";
 import { findPostByUri, removePost } from "../../posts/posts.ts";
+import { afterGroupUnannounce } from "./group.ts";
 
 export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<void> {
   const { db } = ctx.data;
@@ -24,5 +25,7 @@ export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<v
   } else if (object instanceof Announce) {
     const reblog = object.id ? findPostByUri(db, object.id.href) : undefined;
     if (reblog && reblog.actorId === actor.id && reblog.reblogOfId) removePost(ctx.data, reblog);
+    // A group's moderators took the post out of the group (members-only groups have no boost row).
+    if (object.objectId) afterGroupUnannounce(ctx, actor, object.objectId.href);
   }
 }

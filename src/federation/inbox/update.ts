@@ -6,12 +6,13 @@ import { upsertRemoteActor } from "../remote.ts";
 import { storeRemoteNote } from "../notes.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
+import { onProposalActivity } from "./proposal.ts";
 import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
 import { localGroupLinks, onGroupPostChanged } from "./group.ts";
 
 export async function onUpdate(ctx: InboxContext<Services>, update: Update): Promise<void> {
   const object = await update.getObject();
-  if (mayBeTerritoryObject(object)) return onTerritoryActivity(ctx, update);
+  if (mayBeTerritoryObject(object)) return (await onProposalActivity(ctx, update)) ? undefined : onTerritoryActivity(ctx, update);
   if (object instanceof Event) return onEventActivity(ctx, update);
   if (!object?.id || !sameOrigin(object.id, update.actorId)) return;
   if (isActor(object)) {

@@ -1,12 +1,14 @@
 // Thematic groups: directory, proposing, a group's page with its threads,
-// joining and leaving, and the moderators' tools. Rules live in src/groups/.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+// joining and leaving, and the moderators' tools (members, bans, reports,
+// hiding and removing posts, the moderation log; the instance's own report
+// queue at /moderation). Rules live in src/groups/.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { dateFormat } from "../../dates.ts";
 import { UserError } from "../../errors.ts";
-import { canManageMembers, isCardHolder } from "../../members/members.ts";
+import { canManageMembers, isCardHolder, type User } from "../../members/members.ts";
 import type { Services } from "../../services.ts";
 import { GROUP_POLICIES, GROUP_VISIBILITIES } from "../../storage/schema.ts";
-import { authorsOf, createLocalPost, viewerOf, type PostRow } from "../../posts/posts.ts";
+import { authorsOf, viewerOf, type PostRow } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
 import { lookupActor } from "../../federation/remote.ts";
 import {
@@ -30,17 +32,41 @@ import {
   updateGroupSettings,
   type GroupRow,
 } from "../../groups/groups.ts";
-import { groupsOfPost, groupThread, groupThreads } from "../../groups/discussion.ts";
+import { groupThread, groupThreads, postInGroup } from "../../groups/discussion.ts";
+import {
+  canModerateInstance,
+  closeFlag,
+  deletePost,
+  flagPost,
+  flagQueue,
+  hiddenIn,
+  hidePost,
+  moderationJournal,
+  removeFromGroup,
+  reporterShown,
+  unhidePost,
+  type FlagView,
+} from "../../groups/moderation.ts";
 import type { ActorRow } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
-import { requireUser, sendPage } from "../respond.ts";
+import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | undefined>;
 type WithSlug = FastifyRequest<{ Params: { slug: string } }>;
 
 function dateText(page: PageContext, ms: number): string {
   return dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
+}
+
+function noticeOf(page: PageContext, notice: string | undefined): string | undefined {
+  return notice === "flagged" ? page.t("mod.flagged") : notice === "done" ? page.t("mod.done") : undefined;
+}
+
+/** Adds ?notice= to a local path, before its #fragment. */
+function withNotice(path: string, notice: string): string {
+  const [target, fragment] = path.split("#", 2) as [string, string | undefined];
+  return `${target}${target.includes("?") ? "&" : "?"}notice=${notice}${fragment ? `#${fragment}` : ""}`;
 }
 
 function handleOf(actor: ActorRow): string {
@@ -68,13 +94,40 @@ function groupLink(entry: { group: GroupRow; actor: ActorRow }): string {
   return entry.group.local ? `/groups/${entry.group.slug}` : (entry.actor.url ?? entry.actor.uri);
 }
 
-function renderPostBody(page: PageContext, post: PostRow, author: ActorRow | undefined): Html {
+function renderPostBody(page: PageContext, post: PostRow, author: ActorRow | undefined, tools: Html | string = ""): Html {
   const profile = author?.local ? `/@${author.username}` : (author?.url ?? author?.uri ?? "#");
   return html`<article class="post" id="post-${post.id}">
   <p class="meta"><a href="${profile}"><strong>${author?.name || author?.username || "?"}</strong> ${author ? handleOf(author) : ""}</a>
    · <time datetime="${new Date(post.publishedAt).toISOString()}">${dateText(page, post.publishedAt)}</time></p>
   ${post.summary ? html`<details><summary>${post.summary}</summary>${raw(post.content)}</details>` : raw(post.content)}
+  ${tools}
 </article>`;
+}
+
+/** "Signaler" under a post someone else wrote (any logged-in reader). */
+export function flagForm(page: PageContext, post: PostRow, back: string): Html | string {
+  const { t, user } = page;
+  if (!user || post.actorId === user.actorId) return "";
+  return html`<details class="flag"><summary>${t("mod.flag")}</summary>
+  <form method="post" action="/moderation/flag/${post.id}">${csrfField(page)}
+    <input type="hidden" name="back" value="${back}">
+    <label for="flag-${post.id}">${t("mod.flag_comment")}</label>
+    <textarea id="flag-${post.id}" name="comment" maxlength="1000"></textarea>
+    <p><button type="submit">${t("mod.flag_submit")}</button></p>
+  </form></details>`;
+}
+
+/** A group moderator's buttons on a post of the discussion: hide or show again, remove from the group. */
+function moderatorForm(page: PageContext, group: GroupRow, post: PostRow, hidden: boolean, back: string): Html {
+  const { t } = page;
+  return html`<form method="post" action="/groups/${group.slug}/posts/${post.id}/moderate" class="inline moderate">${csrfField(page)}
+    <input type="hidden" name="back" value="${back}">
+    ${hidden ? html`<span class="badge">${t("mod.hidden")}</span> ` : ""}
+    <label for="reason-${post.id}">${t("mod.reason")}</label>
+    <input type="text" id="reason-${post.id}" name="reason" maxlength="1000">
+    <button name="action" value="${hidden ? "unhide" : "hide"}">${hidden ? t("mod.unhide") : t("mod.hide")}</button>
+    <button name="action" value="remove">${t("mod.remove")}</button>
+  </form>`;
 }
 
 export function registerGroupRoutes(web: FastifyInstance, services: Services): void {
@@ -99,6 +152,7 @@ export function registerGroupRoutes(web: FastifyInstance, services: Services): v
     return sendPage(reply, layout(page, t("group.directory"), html`<h1>${t("group.directory")}</h1>
 <p>${t("group.directory_intro")}</p>
 ${user && isCardHolder(user.role) ? html`<p><a href="/groups/new">${t("group.propose")}</a></p>` : ""}
+${canModerateInstance(user) ? html`<p><a href="/moderation">${t("mod.queue_instance")}</a></p>` : ""}
 ${toReview.length ? html`<h2>${t("group.to_review")}</h2><ul>${toReview.map((g) => html`<li><strong>${g.name}</strong> — ${g.description}
   <form method="post" action="/groups/review/${g.id}" class="inline">${csrfField(page)}<button name="decision" value="approve">${t("group.approve")}</button> <button name="decision" value="refuse">${t("group.refuse")}</button></form></li>`)}</ul>` : ""}
 ${mine.length ? html`<h2>${t("group.mine")}</h2><ul>${mine.map((m) => html`<li><a href="${groupLink(m)}">${m.group.name}</a>${m.pending ? html` <span class="badge">${t("group.pending")}</span>` : ""}</li>`)}</ul>` : ""}
@@ -194,6 +248,7 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
   <textarea id="text" name="text" required maxlength="5000"></textarea>
   <p><button type="submit">${t("group.thread_submit")}</button></p>
 </form>` : ""}
+<p class="tabs"><a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a></p>
 <h2>${t("group.threads")}</h2>
 ${threads.length === 0 ? html`<p>${t("group.no_threads")}</p>` : html`<ul class="threads">${threads.map((th) => {
   const author = authors.get(th.root.actorId);
@@ -210,6 +265,7 @@ ${moderator ? moderation(page, group) : ""}`, { notice }));
     const members = membersOf(db, group);
     const bans = bansOf(db, group);
     return html`<section aria-labelledby="moderation"><h2 id="moderation">${t("group.moderation")}</h2>
+<p><a href="${base}/moderation">${t("mod.queue_link")}</a></p>
 <h3>${t("group.requests")}</h3>
 ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${requests.map((a) => html`<li>${a.name || a.username} ${handleOf(a)}
   <form method="post" action="${base}/requests/${a.id}" class="inline">${csrfField(page)}<button name="decision" value="accept">${t("group.accept")}</button> <button name="decision" value="reject">${t("group.reject")}</button></form></li>`)}</ul>`}
@@ -240,16 +296,21 @@ ${bans.length ? html`<h3>${t("group.bans")}</h3><ul>${bans.map((b) => html`<li>$
     const { page } = request;
     const { t, user } = page;
     const { group, actor } = localGroup(request.params.slug);
-    const thread = /^\d+$/.test(request.params.id) ? groupThread(db, viewerOf(user), group, Number(request.params.id)) : null;
+    const moderator = canModerate(db, group, user);
+    const thread = /^\d+$/.test(request.params.id) ? groupThread(db, viewerOf(user), group, Number(request.params.id), { withHidden: moderator }) : null;
     if (!thread) throw new UserError("post_not_found", 404);
     const { actors: authors } = authorsOf(db, [thread.root, ...thread.replies]);
+    const back = `/groups/${group.slug}/threads/${thread.root.id}`;
+    const hidden = moderator ? hiddenIn(db, group, [thread.root.id, ...thread.replies.map((p) => p.id)]) : new Set<number>();
+    const tools = (p: PostRow) => html`${flagForm(page, p, `${back}#post-${p.id}`)}${moderator ? moderatorForm(page, group, p, hidden.has(p.id), `${back}#post-${p.id}`) : ""}`;
+    const notice = noticeOf(page, (request.query as { notice?: string }).notice);
     const member = user ? !!findFollow(db, user.actorId, actor.id)?.acceptedAt : false;
     const title = thread.title ?? group.name;
     return sendPage(reply, layout(page, title, html`<p><a href="/groups/${group.slug}">${group.name}</a></p>
 <h1>${title}</h1>
-${renderPostBody(page, thread.root, authors.get(thread.root.actorId))}
+${renderPostBody(page, thread.root, authors.get(thread.root.actorId), tools(thread.root))}
 <section aria-label="${t("group.replies", { n: thread.replies.length })}">
-${thread.replies.map((p) => renderPostBody(page, p, authors.get(p.actorId)))}
+${thread.replies.map((p) => renderPostBody(page, p, authors.get(p.actorId), tools(p)))}
 </section>
 ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class="compose" id="reply">
   ${csrfField(page)}
@@ -257,7 +318,7 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
   <label for="text">${t("group.reply")}</label>
   <textarea id="text" name="text" required maxlength="5000"></textarea>
   <p><button type="submit">${t("group.reply_submit")}</button></p>
-</form>` : ""}`));
+</form>` : ""}`, { notice }));
   });
 
   web.post("/groups/:slug/join", async (request: WithSlug, reply) => {
@@ -276,18 +337,10 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
 
   web.post("/groups/:slug/threads", async (request: WithSlug, reply) => {
     const user = requireUser(request);
-    const { group, actor } = localGroup(request.params.slug);
-    if (!findFollow(db, user.actorId, actor.id)?.acceptedAt) throw new UserError("group_not_member", 403);
+    const { group } = localGroup(request.params.slug);
     const form = request.body as Form;
     const inReplyToId = form.in_reply_to_id && /^\d+$/.test(form.in_reply_to_id) ? Number(form.in_reply_to_id) : null;
-    const post = await createLocalPost(services, user, {
-      text: form.text ?? "",
-      visibility: "public",
-      groupActorId: actor.id,
-      title: inReplyToId ? null : form.title,
-      inReplyToId,
-    });
-    const root = groupsOfPost(db, post.id).find((l) => l.group.id === group.id)?.rootId ?? post.id;
+    const { rootId: root } = await postInGroup(services, user, group, { text: form.text ?? "", title: form.title, inReplyToId });
     return reply.redirect(`/groups/${group.slug}/threads/${root}`, 303);
   });
 
@@ -339,4 +392,99 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
     await updateGroupSettings(services, user, group, { name: form.name ?? "", description: form.description, rules: form.rules, themes: form.themes, policy: form.policy, visibility: form.visibility });
     return reply.redirect(`/groups/${group.slug}?notice=saved`, 303);
   });
+
+  // ---- Reports and moderation -----------------------------------------------------
+
+  web.post("/moderation/flag/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const user = requireUser(request);
+    const form = request.body as Form;
+    await flagPost(services, user, Number(request.params.id) || 0, form.comment);
+    return reply.redirect(withNotice(safeRedirect(form.back, "/"), "flagged"), 303);
+  });
+
+  web.post("/groups/:slug/posts/:id/moderate", async (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply) => {
+    const user = requireUser(request);
+    const { group } = localGroup(request.params.slug);
+    const form = request.body as Form;
+    const postId = Number(request.params.id) || 0;
+    if (form.action === "hide") hidePost(services, user, group, postId, form.reason);
+    else if (form.action === "unhide") unhidePost(services, user, group, postId, form.reason);
+    else if (form.action === "remove") await removeFromGroup(services, user, group, postId, form.reason);
+    else throw new UserError("flag_invalid", 422);
+    return reply.redirect(withNotice(safeRedirect(form.back, `/groups/${group.slug}/moderation`), "done"), 303);
+  });
+
+  web.post("/moderation/flags/:id", (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const user = requireUser(request);
+    const form = request.body as Form;
+    closeFlag(services, user, Number(request.params.id) || 0, form.state === "dismissed" ? "dismissed" : "resolved", form.reason);
+    return reply.redirect(withNotice(safeRedirect(form.back, "/moderation"), "done"), 303);
+  });
+
+  web.post("/moderation/posts/:id/delete", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const user = requireUser(request);
+    const form = request.body as Form;
+    await deletePost(services, user, Number(request.params.id) || 0, form.reason);
+    return reply.redirect(withNotice("/moderation", "done"), 303);
+  });
+
+  web.get("/groups/:slug/moderation", (request: WithSlug, reply) => {
+    const user = requireUser(request);
+    const { group } = localGroup(request.params.slug);
+    return queuePage(request, reply, user, group);
+  });
+
+  web.get("/moderation", (request, reply) => queuePage(request, reply, requireUser(request), null));
+
+  web.get("/groups/:slug/moderation/log", (request: WithSlug, reply) => {
+    const user = requireUser(request);
+    const { group } = localGroup(request.params.slug);
+    return logPage(request, reply, user, group);
+  });
+
+  web.get("/moderation/log", (request, reply) => logPage(request, reply, requireUser(request), null));
+
+  /** A moderators' queue: a group's reports, or the instance's (group null). */
+  function queuePage(request: FastifyRequest, reply: FastifyReply, user: User, group: GroupRow | null) {
+    const { page } = request;
+    const { t } = page;
+    const query = request.query as { state?: string; notice?: string };
+    const all = query.state === "all";
+    const flags = flagQueue(db, user, group, all ? "all" : "open");
+    const base = group ? `/groups/${group.slug}/moderation` : "/moderation";
+    const title = group ? `${t("mod.queue")} — ${group.name}` : t("mod.queue_instance");
+    const item = (v: FlagView) => {
+      const shown = reporterShown(user, v.reporter);
+      const who = shown.handle ?? (shown.domain ? t("mod.reported_from", { domain: shown.domain }) : "?");
+      return html`<li class="flag-item" id="flag-${v.flag.id}">
+  <p class="meta">${dateText(page, v.flag.createdAt)} · ${t("mod.reported_by", { who })} · <span class="badge">${t(`mod.state.${v.flag.state}`)}</span>${v.hidden ? html` <span class="badge">${t("mod.hidden")}</span>` : ""}</p>
+  ${v.flag.comment ? html`<blockquote>${v.flag.comment}</blockquote>` : ""}
+  ${v.post ? renderPostBody(page, v.post, v.author ?? undefined) : html`<p>${t("mod.post_gone")} <code>${v.flag.targetUri}</code></p>`}
+  ${v.post && group ? moderatorForm(page, group, v.post, v.hidden, base) : ""}
+  ${v.post && !group ? html`<form method="post" action="/moderation/posts/${v.post.id}/delete" class="inline">${csrfField(page)}
+    <label for="del-${v.flag.id}">${t("mod.reason")}</label> <input type="text" id="del-${v.flag.id}" name="reason" maxlength="1000">
+    <button type="submit">${t("mod.delete")}</button></form>` : ""}
+  ${v.flag.state === "open" ? html`<form method="post" action="/moderation/flags/${v.flag.id}" class="inline">${csrfField(page)}
+    <input type="hidden" name="back" value="${base}">
+    <label for="close-${v.flag.id}">${t("mod.reason")}</label> <input type="text" id="close-${v.flag.id}" name="reason" maxlength="1000">
+    <button name="state" value="resolved">${t("mod.resolve")}</button> <button name="state" value="dismissed">${t("mod.dismiss")}</button></form>` : ""}
+</li>`;
+    };
+    return sendPage(reply, layout(page, title, html`${group ? html`<p><a href="/groups/${group.slug}">${group.name}</a></p>` : ""}
+<h1>${title}</h1>
+<p><a href="${base}${all ? "" : "?state=all"}">${all ? t("mod.show_open") : t("mod.show_all")}</a> · <a href="${base}/log">${t("mod.log")}</a></p>
+${flags.length === 0 ? html`<p>${t("mod.no_flags")}</p>` : html`<ul class="flags">${flags.map(item)}</ul>`}`, { notice: noticeOf(page, query.notice) }));
+  }
+
+  /** The "Journal de modération": who did what, on what, and why. */
+  function logPage(request: FastifyRequest, reply: FastifyReply, user: User, group: GroupRow | null) {
+    const { page } = request;
+    const { t } = page;
+    const entries = moderationJournal(db, user, group);
+    const title = group ? `${t("mod.log")} — ${group.name}` : t("mod.log_instance");
+    return sendPage(reply, layout(page, title, html`<p><a href="${group ? `/groups/${group.slug}/moderation` : "/moderation"}">${t("mod.queue")}</a></p>
+<h1>${title}</h1>
+${entries.length === 0 ? html`<p>${t("mod.no_log")}</p>` : html`<table class="log"><thead><tr><th>${t("mod.log.when")}</th><th>${t("mod.log.who")}</th><th>${t("mod.log.action")}</th><th>${t("mod.log.target")}</th><th>${t("mod.log.reason")}</th></tr></thead>
+<tbody>${entries.map((e) => html`<tr><td>${dateText(page, e.entry.createdAt)}</td><td>${e.moderator ? `${e.moderator.name} (@${e.moderator.username})` : "?"}</td><td>${t(`mod.action.${e.entry.action}`)}</td><td><code>${e.entry.targetUri}</code></td><td>${e.entry.reason}</td></tr>`)}</tbody></table>`}`));
+  }
 }

@@ -30,6 +30,8 @@ import { lookupActor } from "../../federation/remote.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
+import { flagForm } from "./groups.ts";
+import { contributionsSection } from "./group-debate.ts";
 
 type Form = Record<string, string | undefined>;
 
@@ -268,6 +270,7 @@ ${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
 <p class="meta">@${actor.username}@${actor.domain}</p>
 ${raw(actor.summary)}
 ${followForm}
+${contributionsSection(page, db, actor.id)}
 <h2>${page.t("profile.posts")}</h2>
 ${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
   });
@@ -313,6 +316,7 @@ ${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
     if (post.actorId !== actor.id) throw new UserError("post_not_found", 404);
     const replies = repliesOf(db, viewer, post.id);
     return sendPage(reply, layout(page, actor.name || actor.username, html`${renderPosts(page, [post])}
+${flagForm(page, post, `/@${actor.username}/${post.id}`)}
 <h2>${page.t("post.replies")}</h2>
 ${renderPosts(page, replies)}
 ${postForm(page, { inReplyTo: post.id, visibility: post.visibility, back: `/@${actor.username}/${post.id}` })}`));

@@ -1,0 +1,283 @@
+// /api/coopol/v1 routes for thematic groups: the directory, a group, proposing
+// one, joining and leaving (by id or by handle), threads and replies, and
+// moderation (reports, the queue, hiding and removing posts, the log). Thin:
+// rights and rules are src/groups/'s; openapi-groups.ts describes every route.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { eq, inArray } from "drizzle-orm";
+import { UserError } from "../errors.ts";
+import type { Services } from "../services.ts";
+import type { User } from "../members/members.ts";
+import { actors, FLAG_STATES, type FlagState } from "../storage/schema.ts";
+import { optionalUser, requireUser } from "../mastodon/auth.ts";
+import { idParam, int, paramsOf, str } from "../mastodon/params.ts";
+import { findPost, viewerOf, type PostRow } from "../posts/posts.ts";
+import { findFollow, follow, unfollow } from "../social/follows.ts";
+import { lookupActor } from "../federation/remote.ts";
+import type { ActorRow } from "../federation/actors.ts";
+import { canModerate, groupActor, groupById, groupDirectory, groupOfActor, groupsOfMember, proposeGroup, themesOf, type GroupRow } from "../groups/groups.ts";
+import { groupThread, groupThreads, postInGroup, type Thread } from "../groups/discussion.ts";
+import {
+  canModerateInstance,
+  closeFlag,
+  deletePost,
+  flagById,
+  flagPost,
+  flagQueue,
+  hiddenIn,
+  hidePost,
+  moderationJournal,
+  removeFromGroup,
+  reporterShown,
+  unhidePost,
+  type FlagView,
+  type JournalEntry,
+} from "../groups/moderation.ts";
+
+type WithId = FastifyRequest<{ Params: { id: string } }>;
+type WithPost = FastifyRequest<{ Params: { id: string; post_id: string } }>;
+
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+const handleOf = (a: ActorRow) => `@${a.username}@${a.domain}`;
+
+function renderAuthor(actor: ActorRow | undefined) {
+  return actor ? { id: String(actor.id), uri: actor.uri, handle: handleOf(actor), name: actor.name || actor.username } : null;
+}
+
+export function renderGroup(services: Services, viewer: User | null, group: GroupRow, actor: ActorRow) {
+  const relation = viewer ? findFollow(services.db, viewer.actorId, actor.id) : undefined;
+  return {
+    id: String(group.id),
+    uri: actor.uri,
+    url: actor.url ?? actor.uri,
+    handle: handleOf(actor),
+    local: group.local,
+    name: group.name,
+    description: group.description,
+    rules: group.rules,
+    themes: themesOf(group),
+    policy: group.policy,
+    visibility: group.visibility,
+    members_count: actor.followersCount,
+    last_activity_at: iso(group.lastActivityAt),
+    membership: relation ? (relation.acceptedAt ? "member" : "pending") : "none",
+    can_moderate: canModerate(services.db, group, viewer),
+  };
+}
+
+function renderPosts(services: Services, rows: PostRow[], titles: Map<number, string | null>, hidden: Set<number>) {
+  const ids = [...new Set(rows.map((p) => p.actorId))];
+  const byId = new Map(ids.length ? services.db.select().from(actors).where(inArray(actors.id, ids)).all().map((a) => [a.id, a]) : []);
+  return rows.map((p) => ({
+    id: String(p.id),
+    uri: p.uri,
+    url: p.url ?? p.uri,
+    author: renderAuthor(byId.get(p.actorId)),
+    title: titles.get(p.id) ?? null,
+    content: p.content,
+    summary: p.summary || null,
+    in_reply_to_id: p.inReplyToId == null ? null : String(p.inReplyToId),
+    published_at: iso(p.publishedAt)!,
+    hidden: hidden.has(p.id),
+  }));
+}
+
+function renderThread(services: Services, t: Thread) {
+  return { title: t.title, replies_count: t.replies, last_activity_at: iso(t.lastAt)!, root: renderPosts(services, [t.root], new Map([[t.root.id, t.title]]), new Set())[0]! };
+}
+
+function renderFlag(services: Services, viewer: User, v: FlagView) {
+  const shown = reporterShown(viewer, v.reporter);
+  return {
+    id: String(v.flag.id),
+    uri: v.flag.uri,
+    state: v.flag.state,
+    group_id: v.flag.groupId == null ? null : String(v.flag.groupId),
+    target_uri: v.flag.targetUri,
+    post: v.post ? renderPosts(services, [v.post], new Map(), v.hidden ? new Set([v.post.id]) : new Set())[0]! : null,
+    comment: v.flag.comment,
+    reporter: shown.handle,
+    reporter_domain: shown.domain,
+    created_at: iso(v.flag.createdAt)!,
+    resolved_at: iso(v.flag.resolvedAt),
+  };
+}
+
+function renderLogEntry(e: JournalEntry) {
+  return {
+    id: String(e.entry.id),
+    group_id: e.entry.groupId == null ? null : String(e.entry.groupId),
+    action: e.entry.action,
+    target_uri: e.entry.targetUri,
+    reason: e.entry.reason,
+    moderator: e.moderator,
+    created_at: iso(e.entry.createdAt)!,
+  };
+}
+
+function flagState(value: string | undefined): FlagState | "all" {
+  if (value === undefined || value === "") return "open";
+  if (value === "all" || (FLAG_STATES as readonly string[]).includes(value)) return value as FlagState | "all";
+  throw new UserError("api_bad_request", 400, { detail: `state=${value}` });
+}
+
+export function registerGroupsApi(api: FastifyInstance, services: Services): void {
+  const { db } = services;
+  const base = "/api/coopol/v1";
+
+  /** An active group (local or remote) by id, with its actor. */
+  const groupOf = (id: string) => {
+    const group = groupById(db, idParam(id, "group_not_found"));
+    const actor = group && group.state === "active" ? groupActor(db, group) : undefined;
+    if (!group || !actor) throw new UserError("group_not_found", 404);
+    return { group, actor };
+  };
+  const one = (user: User | null, group: GroupRow, actor: ActorRow) => renderGroup(services, user, group, actor);
+  // After joining or leaving: the actor's member count, as updated.
+  const fresh = (user: User, group: GroupRow, actor: ActorRow) => one(user, group, db.select().from(actors).where(eq(actors.id, actor.id)).get() ?? actor);
+
+  // ---- Directory, a group, proposing, joining ----
+  api.get(`${base}/groups`, async (request) => {
+    const user = optionalUser(services, request, "read");
+    const params = paramsOf(request);
+    const sort = str(params, "sort");
+    const entries = groupDirectory(db, { q: str(params, "q"), sort: sort === "name" || sort === "members" ? sort : "activity", limit: Math.min(Math.max(int(params, "limit") ?? 100, 1), 200) });
+    return entries.map((e) => one(user, e.group, e.actor));
+  });
+  api.get(`${base}/groups/mine`, async (request) => {
+    const user = requireUser(services, request, "read");
+    return groupsOfMember(db, user.actorId).map((e) => one(user, e.group, e.actor));
+  });
+  api.post(`${base}/groups`, async (request) => {
+    const user = requireUser(services, request, "write");
+    const params = paramsOf(request);
+    const themes = Array.isArray(params.themes) ? params.themes.map(String).join(",") : str(params, "themes");
+    const group = proposeGroup(services, user, { name: str(params, "name") ?? "", slug: str(params, "slug"), description: str(params, "description"), rules: str(params, "rules"), themes, policy: str(params, "policy"), visibility: str(params, "visibility") });
+    const actor = groupActor(db, group);
+    // A proposal waiting for approval has no actor yet: it is described without one.
+    return actor ? one(user, group, actor) : { id: String(group.id), state: group.state, name: group.name };
+  });
+  api.post(`${base}/groups/join`, async (request) => {
+    const user = requireUser(services, request, "write");
+    const actor = await lookupActor(services, str(paramsOf(request), "handle") ?? "");
+    const group = actor?.type === "Group" ? groupOfActor(db, actor.id) : undefined;
+    if (!actor || !group) throw new UserError("group_not_found", 404);
+    await follow(services, user, actor);
+    return fresh(user, group, actor);
+  });
+  api.get(`${base}/groups/:id`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    const { group, actor } = groupOf(request.params.id);
+    return one(user, group, actor);
+  });
+  api.post(`${base}/groups/:id/join`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group, actor } = groupOf(request.params.id);
+    await follow(services, user, actor);
+    return fresh(user, group, actor);
+  });
+  api.post(`${base}/groups/:id/leave`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group, actor } = groupOf(request.params.id);
+    await unfollow(services, user, actor);
+    return fresh(user, group, actor);
+  });
+
+  // ---- Threads ----
+  api.get(`${base}/groups/:id/threads`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    const { group } = groupOf(request.params.id);
+    return groupThreads(db, viewerOf(user), group).map((t) => renderThread(services, t));
+  });
+  api.post(`${base}/groups/:id/threads`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group } = groupOf(request.params.id);
+    const params = paramsOf(request);
+    const title = str(params, "title")?.trim();
+    if (!title) throw new UserError("api_bad_request", 400, { detail: "title" });
+    const { post } = await postInGroup(services, user, group, { text: str(params, "text") ?? "", title });
+    return renderPosts(services, [post], new Map([[post.id, title]]), new Set())[0];
+  });
+  const threadOf = (request: FastifyRequest<{ Params: { id: string; thread_id: string } }>, user: User | null) => {
+    const { group } = groupOf(request.params.id);
+    const withHidden = canModerate(db, group, user);
+    const thread = groupThread(db, viewerOf(user), group, idParam(request.params.thread_id), { withHidden });
+    if (!thread) throw new UserError("post_not_found", 404);
+    return { group, thread, withHidden };
+  };
+  api.get(`${base}/groups/:id/threads/:thread_id`, async (request: FastifyRequest<{ Params: { id: string; thread_id: string } }>) => {
+    const user = optionalUser(services, request, "read");
+    const { group, thread, withHidden } = threadOf(request, user);
+    const all = [thread.root, ...thread.replies];
+    const hidden = withHidden ? hiddenIn(db, group, all.map((p) => p.id)) : new Set<number>();
+    const [root, ...replies] = renderPosts(services, all, new Map([[thread.root.id, thread.title]]), hidden);
+    return { title: thread.title, root, replies };
+  });
+  api.post(`${base}/groups/:id/threads/:thread_id/replies`, async (request: FastifyRequest<{ Params: { id: string; thread_id: string } }>) => {
+    const user = requireUser(services, request, "write");
+    const { group, thread } = threadOf(request, user);
+    const params = paramsOf(request);
+    const to = str(params, "in_reply_to_id");
+    const inReplyToId = to ? idParam(to) : (thread.replies.at(-1)?.id ?? thread.root.id);
+    const { post } = await postInGroup(services, user, group, { text: str(params, "text") ?? "", inReplyToId });
+    return renderPosts(services, [post], new Map(), new Set())[0];
+  });
+
+  // ---- Reports and moderation ----
+  // (Proposals and contributions get their own file, registered next to this one in index.ts.)
+  api.post(`${base}/posts/:id/flag`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const row = await flagPost(services, user, idParam(request.params.id), str(paramsOf(request), "comment"));
+    // Shown as the reporter sees it: their own report, whatever queue it went to.
+    const post = row.postId ? (findPost(db, row.postId) ?? null) : null;
+    return renderFlag(services, user, { flag: row, post, author: null, reporter: db.select().from(actors).where(eq(actors.id, user.actorId)).get()!, hidden: false });
+  });
+  api.get(`${base}/groups/:id/flags`, async (request: WithId) => {
+    const user = requireUser(services, request, "read");
+    const { group } = groupOf(request.params.id);
+    return flagQueue(db, user, group, flagState(str(paramsOf(request), "state"))).map((v) => renderFlag(services, user, v));
+  });
+  api.get(`${base}/groups/:id/log`, async (request: WithId) => {
+    const user = requireUser(services, request, "read");
+    return moderationJournal(db, user, groupOf(request.params.id).group).map(renderLogEntry);
+  });
+  api.post(`${base}/groups/:id/posts/:post_id/hide`, async (request: WithPost, reply) => {
+    const user = requireUser(services, request, "write");
+    hidePost(services, user, groupOf(request.params.id).group, idParam(request.params.post_id), str(paramsOf(request), "reason"));
+    return reply.code(204).send();
+  });
+  api.delete(`${base}/groups/:id/posts/:post_id/hide`, async (request: WithPost, reply) => {
+    const user = requireUser(services, request, "write");
+    unhidePost(services, user, groupOf(request.params.id).group, idParam(request.params.post_id), str(paramsOf(request), "reason"));
+    return reply.code(204).send();
+  });
+  api.post(`${base}/groups/:id/posts/:post_id/remove`, async (request: WithPost, reply) => {
+    const user = requireUser(services, request, "write");
+    await removeFromGroup(services, user, groupOf(request.params.id).group, idParam(request.params.post_id), str(paramsOf(request), "reason"));
+    return reply.code(204).send();
+  });
+  api.post(`${base}/flags/:id/close`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const params = paramsOf(request);
+    const state = str(params, "state");
+    if (state !== "resolved" && state !== "dismissed") throw new UserError("api_bad_request", 400, { detail: `state=${state}` });
+    const row = closeFlag(services, user, idParam(request.params.id, "flag_not_found"), state, str(params, "reason"));
+    const group = row.groupId ? (groupById(db, row.groupId) ?? null) : null;
+    return renderFlag(services, user, flagQueue(db, user, group, "all").find((v) => v.flag.id === row.id) ?? { flag: flagById(db, row.id)!, post: null, author: null, reporter: null, hidden: false });
+  });
+
+  // The instance's own queue: reports of posts outside our groups (admins, moderators).
+  api.get(`${base}/moderation/flags`, async (request) => {
+    const user = requireUser(services, request, "read");
+    return flagQueue(db, user, null, flagState(str(paramsOf(request), "state"))).map((v) => renderFlag(services, user, v));
+  });
+  api.get(`${base}/moderation/log`, async (request) => {
+    const user = requireUser(services, request, "read");
+    return moderationJournal(db, user, null).map(renderLogEntry);
+  });
+  api.delete(`${base}/moderation/posts/:id`, async (request: WithId, reply) => {
+    const user = requireUser(services, request, "write");
+    if (!canModerateInstance(user)) throw new UserError("moderation_forbidden", 403);
+    await deletePost(services, user, idParam(request.params.id), str(paramsOf(request), "reason"));
+    return reply.code(204).send();
+  });
+}
