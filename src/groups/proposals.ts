@@ -186,6 +186,8 @@ export interface ProposalStatus {
   support: number;
   oppose: number;
   decidedAt: number | null;
+  /** When the group's instance wrote it (ms): statuses may arrive out of order. */
+  version: number;
 }
 
 /**
@@ -210,8 +212,9 @@ export function applyStatus(db: Db, group: GroupRow, status: ProposalStatus): bo
   const amended = amendedPost ? proposalOfPost(db, amendedPost.id) : undefined;
   const proposal = proposalOfPost(db, post.id) ?? insertProposal(db, { postId: post.id, groupId: group.id, amendsId: amended?.groupId === group.id ? amended.id : null });
   if (!proposal || proposal.groupId !== group.id) return false;
+  if (proposal.statusVersion != null && status.version < proposal.statusVersion) return false;
   db.update(proposals)
-    .set({ state: status.state, remoteSupport: status.support, remoteOppose: status.oppose, decidedAt: status.decidedAt, updatedAt: Date.now() })
+    .set({ state: status.state, remoteSupport: status.support, remoteOppose: status.oppose, decidedAt: status.decidedAt, statusVersion: status.version, updatedAt: Date.now() })
     .where(eq(proposals.id, proposal.id))
     .run();
   return true;

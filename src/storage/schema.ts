@@ -975,6 +975,8 @@ export const proposals = sqliteTable(
     /** Tally as the group's instance last said (remote groups); local groups count proposal_votes. */
     remoteSupport: integer("remote_support"),
     remoteOppose: integer("remote_oppose"),
+    /** `updated` of the last status applied (remote groups, ms): a status arriving late changes nothing. */
+    statusVersion: integer("status_version"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },

@@ -66,6 +66,7 @@ export async function onProposalActivity(ctx: InboxContext<Services>, activity: 
     const known = post ?? (await resolveNote(ctx, new URL(uri)).catch(() => null));
     if (!known) return true;
     const decidedAt = str(payload.decidedAt) ? Date.parse(payload.decidedAt as string) : NaN;
+    const version = str(payload.updated) ? Date.parse(payload.updated as string) : NaN;
     applyStatus(db, group, {
       proposalUri: known.uri,
       title: str(payload.title),
@@ -74,6 +75,7 @@ export async function onProposalActivity(ctx: InboxContext<Services>, activity: 
       support: count(payload.support),
       oppose: count(payload.oppose),
       decidedAt: Number.isFinite(decidedAt) ? decidedAt : null,
+      version: Number.isFinite(version) ? version : 0,
     });
   }
   return true;

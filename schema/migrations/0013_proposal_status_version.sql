@@ -1,0 +1,1 @@
+ALTER TABLE `proposals` ADD `status_version` integer;
