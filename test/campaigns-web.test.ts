@@ -4,7 +4,8 @@
 // national node for the dashboards and directives.
 import t from "tap";
 import { readFileSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
 import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { CONSENT_TEXT_FR } from "../src/campaigns/results.ts";
@@ -13,10 +14,7 @@ let browser: Browser;
 const started: TestInstance[] = [];
 
 t.before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 t.teardown(async () => {
@@ -43,18 +41,6 @@ async function login(page: Page, instance: TestInstance, username: string): Prom
   await page.waitForURL(`${instance.origin}/`);
 }
 
-/** Every form control has a label and there is one h1 (same check as web.test.ts). */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  return page.evaluate(`(() => {
-    const problems = [];
-    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
-      if (!el.labels || el.labels.length === 0) problems.push("no label: " + el.name);
-    }
-    const h1 = document.querySelectorAll("h1").length;
-    if (h1 !== 1) problems.push("h1 count " + h1);
-    return problems;
-  })()`);
-}
 
 /** A wall-clock date ("2026-03-01") or datetime ("2026-03-01T10:00") in Paris, `offsetMs` from now. */
 function paris(offsetMs: number, withTime = false): string {

@@ -4,7 +4,8 @@
 // playwright-core) against a tiny fastify server, with JavaScript on and off.
 import t from "tap";
 import Fastify, { type FastifyInstance } from "fastify";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { launchChromium } from "./helpers/chromium.ts";
 import { barChart, chartScripts, CHART_PALETTE, jsonIsland, lineChart, numberFormat, scriptSafeJson, type ChartSpec } from "../src/web/charts.ts";
 import { classBreaks, classOf, departementMap, legendLabels, MAP_PALETTE, paletteIndex } from "../src/web/territory-map.ts";
 import { DEPARTEMENTS, OVERSEAS_ROW, departement, departementName, departementOfCommune, isDepartementCode } from "../src/territory/departements.ts";
@@ -268,10 +269,7 @@ ${departementMap({ title: "Actions par département", values: new Map(DEPARTEMEN
   app.get("/", (_request, reply) => reply.type("text/html; charset=utf-8").send(page(body)));
   app.get("/favicon.ico", (_request, reply) => reply.code(204).send());
   origin = await app.listen({ port: 0, host: "127.0.0.1" });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   t.teardown(async () => {
     await browser?.close();
     await app?.close();

@@ -3,7 +3,8 @@
 import t from "tap";
 import Database from "better-sqlite3";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
 import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 
 let instance: TestInstance;
@@ -11,10 +12,7 @@ let browser: Browser;
 
 t.before(async () => {
   instance = await startInstance("web");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 t.teardown(async () => {
@@ -35,20 +33,6 @@ async function login(page: Page, username: string, password = PASSWORD): Promise
   await page.waitForLoadState();
 }
 
-/** Every form control on the page has a label, there is one h1, and the page says its language. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  // Runs in the page; a string keeps the DOM's types out of the Node project.
-  return page.evaluate(`(() => {
-    const problems = [];
-    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
-      if (!el.labels || el.labels.length === 0) problems.push("no label: " + el.name);
-    }
-    const h1 = document.querySelectorAll("h1").length;
-    if (h1 !== 1) problems.push("h1 count " + h1);
-    if (!document.documentElement.lang) problems.push("no lang");
-    return problems;
-  })()`);
-}
 
 let invitationUrl = "";
 

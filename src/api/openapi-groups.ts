@@ -3,11 +3,8 @@
 // renderers of src/api/groups.ts. Proposals and contributions will add their
 // own file next to this one.
 import { FLAG_STATES, GROUP_POLICIES, GROUP_VISIBILITIES, MODERATION_ACTIONS } from "../storage/schema.ts";
+import { body, date, id, json, many, nullable, object, pathId, read, ref, str, uri, write } from "./openapi-parts.ts";
 
-const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Record<string, unknown>, description = "OK") => ({ description, content: { "application/json": { schema } } });
-const body = (schema: Record<string, unknown>, required = true) => ({ required, content: { "application/json": { schema } } });
 const errors = {
   "400": json(ref("Error"), "A parameter is malformed"),
   "401": json(ref("Error"), "No valid access token"),
@@ -16,15 +13,6 @@ const errors = {
   "409": json(ref("Error"), "Already taken (a group's address)"),
   "422": json(ref("Error"), "Invalid input, explained in plain words"),
 };
-const object = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: "object", additionalProperties: false, required, properties });
-const str = { type: "string" };
-const uri = { type: "string", format: "uri" };
-const date = { type: "string", format: "date-time" };
-const id = { type: "string", pattern: "^\\d+$" };
-const pathId = (name: string) => ({ name, in: "path", required: true, schema: id });
-const read = [{ oauth: ["read"] }];
-const write = [{ oauth: ["write"] }];
-const many = (name: string) => json({ type: "array", items: ref(name) });
 const done = { "204": { description: "Done" } };
 const reason = body({ type: "object", properties: { reason: { type: "string", maxLength: 1000, description: "Written to the moderation log" } } }, false);
 

@@ -2,11 +2,8 @@
 // shifts, results, contacts, reports, directives, links, dashboard), merged
 // into openapi.ts. Shapes follow src/api/territory-entities.ts.
 import { ACTION_TYPES, DIRECTIVE_KINDS, LINK_ROLES, LINK_STATES, METRICS, NODE_KINDS, REPORT_KINDS } from "../storage/schema.ts";
+import { body, date, id, idParam, json, many, nullable, object, read, ref, str, write } from "./openapi-parts.ts";
 
-const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Record<string, unknown>, description = "OK") => ({ description, content: { "application/json": { schema } } });
-const body = (schema: Record<string, unknown>) => ({ required: true, content: { "application/json": { schema } } });
 const errors = {
   "401": json(ref("Error"), "No valid access token"),
   "403": json(ref("Error"), "The token lacks the scope, or the member the right"),
@@ -14,13 +11,6 @@ const errors = {
   "409": json(ref("Error"), "Not possible in this state (e.g. a section sending directives)"),
   "422": json(ref("Error"), "Invalid input, explained in plain words"),
 };
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^\\d+$" } };
-const read = [{ oauth: ["read"] }];
-const write = [{ oauth: ["write"] }];
-const object = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: "object", additionalProperties: false, required, properties });
-const str = { type: "string" };
-const date = { type: "string", format: "date-time" };
-const id = { type: "string", pattern: "^\\d+$" };
 const count = { type: "integer", minimum: 0 };
 const metrics = object(Object.fromEntries(METRICS.map((m) => [m, count])));
 const partialMetrics = { type: "object", additionalProperties: false, properties: Object.fromEntries(METRICS.map((m) => [m, count])) };
@@ -179,7 +169,6 @@ export const territorySchemas = {
   }),
 };
 
-const many = (name: string) => json({ type: "array", items: ref(name) });
 
 export const territoryPaths = {
   "/territory": { get: { summary: "This node's place in the hierarchy: parent, children, refused oversight", security: read, responses: { "200": json(ref("Territory")), ...errors } } },

@@ -4,18 +4,14 @@ import { EVENT_AUDIENCES, EVENT_CATEGORIES, EVENT_STATUSES, JOIN_MODES, RSVP_STA
 import { SOFTWARE_VERSION } from "../members/stats.ts";
 import { territoryPaths, territorySchemas } from "./openapi-territory.ts";
 import { groupsPaths, groupsSchemas } from "./openapi-groups.ts";
+import { idParam, json, nullable, ref, security } from "./openapi-parts.ts";
 
-const nullable = (schema: Record<string, unknown>) => ({ anyOf: [schema, { type: "null" }] });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Record<string, unknown>, description = "OK") => ({ description, content: { "application/json": { schema } } });
 const errors = {
   "401": json(ref("Error"), "No valid access token"),
   "403": json(ref("Error"), "The token lacks the scope, or the member the right"),
   "404": json(ref("Error"), "Not found, or not visible to you"),
   "422": json(ref("Error"), "Invalid input, explained in plain words"),
 };
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^\\d+$" } };
-const security = (scope: string) => [{ oauth: [scope] }];
 
 const Place = {
   type: "object",

@@ -1,0 +1,25 @@
+// The real headless Chromium of Debian (`chromium` package), driven by
+// playwright-core: browsers cannot be downloaded here. Shared by the web tests.
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** Every form control on the page has a label, there is one h1, and the page says its language. */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  // Runs in the page; a string keeps the DOM's types out of the Node project.
+  return page.evaluate(`(() => {
+    const problems = [];
+    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+      if (!el.labels || el.labels.length === 0) problems.push("no label: " + el.name);
+    }
+    const h1 = document.querySelectorAll("h1").length;
+    if (h1 !== 1) problems.push("h1 count " + h1);
+    if (!document.documentElement.lang) problems.push("no lang");
+    return problems;
+  })()`);
+}
