@@ -309,7 +309,7 @@ export const oauthTokens = sqliteTable(
   (t) => [uniqueIndex("oauth_tokens_hash").on(t.tokenHash), uniqueIndex("oauth_tokens_refresh").on(t.refreshHash), index("oauth_tokens_user").on(t.userId)],
 );
 
-export const NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"] as const;
+export const NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.report"] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
 /** What a local account is told about: mentions, follows, likes, boosts… */
@@ -405,7 +405,11 @@ export const markers = sqliteTable(
 export const EVENT_CATEGORIES = ["section_meeting", "debate", "training", "action", "campaign", "social", "other"] as const;
 export type EventCategory = (typeof EVENT_CATEGORIES)[number];
 /** public: anyone, federated. section: this instance's card-holders only, never federated. */
-export const EVENT_AUDIENCES = ["public", "section"] as const;
+/**
+ * Who may see an event: anyone; the section's members; the members of the
+ * groups listed in event_groups; every section of the organiser's fédération.
+ */
+export const EVENT_AUDIENCES = ["public", "section", "groups", "federation"] as const;
 export type EventAudience = (typeof EVENT_AUDIENCES)[number];
 export const JOIN_MODES = ["open", "approval", "invite"] as const;
 export type JoinMode = (typeof JOIN_MODES)[number];
@@ -555,7 +559,8 @@ export const pollVotes = sqliteTable(
 
 export const NODE_KINDS = ["section", "federation", "national"] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
-export const LINK_ROLES = ["parent", "child"] as const;
+/** sibling: another section under the same fédération, as the fédération lists them. */
+export const LINK_ROLES = ["parent", "child", "sibling"] as const;
 export type LinkRole = (typeof LINK_ROLES)[number];
 /**
  * declared: written in the configuration, nothing exchanged yet; pending: our
@@ -910,6 +915,20 @@ export const groupRoles = sqliteTable(
     role: text("role", { enum: GROUP_ROLES }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.groupId, t.actorId] })],
+);
+
+/** The groups an event with the "groups" audience is for (and whose agendas show it). */
+export const eventGroups = sqliteTable(
+  "event_groups",
+  {
+    eventId: integer("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    groupId: integer("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.groupId] }), index("event_groups_group").on(t.groupId)],
 );
 
 /** Actors, or whole domains, banned from a local group. */
