@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import autocannon from "autocannon";
 import { signActivities, loadSender, type SignedPost } from "./inbox.ts";
-import { startServer, type Memory, type Server } from "./servers.ts";
+import { startServer, type Memory, type Server, type ServerKind } from "./servers.ts";
 import { FormClient } from "./web.ts";
 import { agendaBenchmark } from "./agenda.ts";
 import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
@@ -32,7 +32,7 @@ const TARGET = {
 
 interface HttpFigure {
   name: string;
-  server: "coopol" | "baseline";
+  server: ServerKind;
   rps: number;
   p50: number;
   p99: number;
@@ -322,6 +322,14 @@ async function main(): Promise<void> {
     await base.dispose();
     servers.length = 0;
 
+    log("floor: fastify + better-sqlite3 + Fedify, none of Coopol's code (bench/floor-server.ts)");
+    const floor = await startServer("floor", "floor");
+    servers.push(floor);
+    await sleep(2000);
+    const idleFloor = floor.memory();
+    await floor.dispose();
+    servers.length = 0;
+
     // ------------------------------------------------------------ report
     const out: string[] = [];
     out.push("");
@@ -339,6 +347,7 @@ async function main(): Promise<void> {
           ["cold start, spawn → /healthz 200 (median of 5)", ms(coldMedian), ms(baseColdMedian), `< ${ms(TARGET.coldStartMs)}`, verdict(coldMedian < TARGET.coldStartMs)],
           ["  min … max", `${ms(Math.min(...coldCoopol))} … ${ms(Math.max(...coldCoopol))}`, `${ms(Math.min(...coldBaseline))} … ${ms(Math.max(...coldBaseline))}`, "", ""],
           ["RSS idle, 2 s after start", mib(idleA.rss), mib(idleBase.rss), `< ${TARGET.idleRssMiB} MiB`, verdict(idleA.rss < TARGET.idleRssMiB)],
+          ["  the fixed stack alone (fastify + SQLite + Fedify)", mib(idleFloor.rss), "", "", idleFloor.rss >= TARGET.idleRssMiB ? "floor above target" : ""],
           ["RSS after the load, 2 s idle", mib(afterA.rss), mib(afterBase.rss), "", ""],
           ["peak RSS (VmHWM)", mib(afterA.peak), mib(afterBase.peak), "", ""],
         ],

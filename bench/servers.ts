@@ -1,5 +1,5 @@
 // Starting the processes the benchmark measures: a Coopol instance exactly as
-// `npm start` runs it (`node src/main.ts`), or the bare baseline server, each
+// `npm start` runs it (`node src/main.ts`), the bare baseline server, or the floor server (the fixed stack alone), each
 // on a fresh temporary data directory and a free port on 127.0.0.1.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -12,11 +12,12 @@ import { freePort } from "../test/helpers/instances.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
-export type ServerKind = "coopol" | "baseline";
+export type ServerKind = "coopol" | "baseline" | "floor";
 
 const ENTRY: Record<ServerKind, string> = {
   coopol: join(ROOT, "src/main.ts"),
   baseline: join(ROOT, "bench/baseline-server.ts"),
+  floor: join(ROOT, "bench/floor-server.ts"),
 };
 
 /**
