@@ -349,6 +349,18 @@ function ordered(rows: PostRow[], page: Page): PostRow[] {
   return page.minId != null ? rows.reverse() : rows;
 }
 
+/** One page of the posts matching `where`, newest first (see `ordered`). */
+function pageOfPosts(db: Db, where: SQL[], page: Page): PostRow[] {
+  const rows = db
+    .select()
+    .from(posts)
+    .where(and(...where))
+    .orderBy(page.minId != null ? posts.id : desc(posts.id))
+    .limit(pageLimit(page))
+    .all();
+  return ordered(rows, page);
+}
+
 /** Leaves out accounts the viewer blocked or muted. */
 function notFilteredBy(viewer: Viewer): SQL {
   if (viewer.kind !== "local") return sql`1`;
@@ -377,27 +389,13 @@ export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: 
   if (options.remote) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 0)`);
   if (options.tag) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tag.toLowerCase()})`);
   if (options.onlyMedia) where.push(sql`exists (select 1 from ${media} where ${media.postId} = ${posts.id})`);
-  const rows = db
-    .select()
-    .from(posts)
-    .where(and(...where))
-    .orderBy(page.minId != null ? posts.id : desc(posts.id))
-    .limit(pageLimit(page))
-    .all();
-  return ordered(rows, page);
+  return pageOfPosts(db, where, page);
 }
 
 /** What the section's members post for the section, newest first. */
 export function sectionTimeline(db: Db, viewer: Viewer, page: Page = {}): PostRow[] {
   if (viewer.kind !== "local") return [];
-  const rows = db
-    .select()
-    .from(posts)
-    .where(and(visibleTo(viewer), eq(posts.visibility, "section"), ...pageClauses(page)))
-    .orderBy(page.minId != null ? posts.id : desc(posts.id))
-    .limit(pageLimit(page))
-    .all();
-  return ordered(rows, page);
+  return pageOfPosts(db, [visibleTo(viewer), eq(posts.visibility, "section"), ...pageClauses(page)], page);
 }
 
 export function actorPosts(
@@ -412,14 +410,7 @@ export function actorPosts(
   if (options.excludeReblogs) where.push(isNull(posts.reblogOfId));
   if (options.onlyMedia) where.push(sql`exists (select 1 from ${media} where ${media.postId} = ${posts.id})`);
   if (options.tagged) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tagged.toLowerCase()})`);
-  const rows = db
-    .select()
-    .from(posts)
-    .where(and(...where))
-    .orderBy(page.minId != null ? posts.id : desc(posts.id))
-    .limit(pageLimit(page))
-    .all();
-  return ordered(rows, page);
+  return pageOfPosts(db, where, page);
 }
 
 /** Replies to a post that the viewer may see, oldest first. */

@@ -1,5 +1,5 @@
 // Logging in and out, the first-run page and accepting an invitation.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { findUsableInvitation, redeemInvitation } from "../../members/invitations.ts";
 import { authenticate, type User } from "../../members/members.ts";
@@ -29,9 +29,34 @@ function accountForm(page: PageContext, action: string, submit: string, values: 
 </form>`;
 }
 
-function startSession(services: Services, reply: import("fastify").FastifyReply, user: User): void {
+function startSession(services: Services, reply: FastifyReply, user: User): void {
   const token = createSession(services.db, user.id);
   reply.setCookie(SESSION_COOKIE, token, cookieOptions(services, SESSION_DAYS * 86_400));
+}
+
+type NewAccount = { username: string; displayName: string | undefined; password: string };
+
+/**
+ * The end of both ways in (first-run link, invitation): create the account,
+ * log its owner in and go home; a mistake in the form shows the form again
+ * with the reason, and a dead link is the error page (`deadLink`).
+ */
+async function createAccountAndLogIn(
+  services: Services,
+  reply: FastifyReply,
+  form: Form,
+  deadLink: string,
+  create: (account: NewAccount) => Promise<User>,
+  showForm: (error: UserError) => unknown,
+): Promise<unknown> {
+  try {
+    const user = await create({ username: form.username ?? "", displayName: form.display_name, password: form.password ?? "" });
+    startSession(services, reply, user);
+    return reply.redirect("/", 303);
+  } catch (error) {
+    if (!(error instanceof UserError) || error.code === deadLink) throw error;
+    return showForm(error);
+  }
 }
 
 export function registerAuthRoutes(web: FastifyInstance, services: Services, limiter: LoginRateLimiter): void {
@@ -85,22 +110,13 @@ export function registerAuthRoutes(web: FastifyInstance, services: Services, lim
 ${accountForm(page, `/setup/${request.params.token}`, page.t("setup.submit"))}`));
   });
 
-  web.post("/setup/:token", async (request: FastifyRequest<{ Params: { token: string } }>, reply) => {
+  web.post("/setup/:token", (request: FastifyRequest<{ Params: { token: string } }>, reply) => {
     const { page } = request;
     const form = request.body as Form;
-    try {
-      const user = await completeFirstRun(services.db, services.config, request.params.token, {
-        username: form.username ?? "",
-        displayName: form.display_name,
-        password: form.password ?? "",
-      });
-      startSession(services, reply, user);
-      return reply.redirect("/", 303);
-    } catch (error) {
-      if (!(error instanceof UserError) || error.code === "setup_link_invalid") throw error;
-      return sendPage(reply, layout(page, page.t("setup.title"), html`<h1>${page.t("setup.title")}</h1>
-${accountForm(page, `/setup/${request.params.token}`, page.t("setup.submit"), form)}`, { error: page.t(error.code, error.params) }), error.status);
-    }
+    return createAccountAndLogIn(services, reply, form, "setup_link_invalid", (account) => completeFirstRun(services.db, services.config, request.params.token, account), (error) =>
+      sendPage(reply, layout(page, page.t("setup.title"), html`<h1>${page.t("setup.title")}</h1>
+${accountForm(page, `/setup/${request.params.token}`, page.t("setup.submit"), form)}`, { error: page.t(error.code, error.params) }), error.status),
+    );
   });
 
   const invitePage = (page: PageContext, token: string, role: string, values: Form = {}, error?: string) =>
@@ -114,21 +130,12 @@ ${accountForm(page, `/invite/${token}`, page.t("invite.submit"), values)}`, { er
     return sendPage(reply, invitePage(request.page, request.params.token, invitation.role));
   });
 
-  web.post("/invite/:token", async (request: FastifyRequest<{ Params: { token: string } }>, reply) => {
+  web.post("/invite/:token", (request: FastifyRequest<{ Params: { token: string } }>, reply) => {
     const form = request.body as Form;
     const { token } = request.params;
-    try {
-      const user = await redeemInvitation(services.db, services.config, token, {
-        username: form.username ?? "",
-        displayName: form.display_name,
-        password: form.password ?? "",
-      });
-      startSession(services, reply, user);
-      return reply.redirect("/", 303);
-    } catch (error) {
-      if (!(error instanceof UserError) || error.code === "invitation_invalid") throw error;
+    return createAccountAndLogIn(services, reply, form, "invitation_invalid", (account) => redeemInvitation(services.db, services.config, token, account), (error) => {
       const invitation = findUsableInvitation(services.db, token);
       return sendPage(reply, invitePage(request.page, token, invitation?.role ?? "member", form, request.page.t(error.code, error.params)), error.status);
-    }
+    });
   });
 }
