@@ -8,7 +8,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { request } from "undici";
 // The same free-port helper the tests use.
-import { freePort } from "../test/helpers/instances.ts";
+import { freePort, loopbackEnv } from "../test/helpers/instances.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -91,20 +91,7 @@ export async function startServer(kind: ServerKind, name: string, options: { dat
   const removeData = () => {
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    COOPOL_ORIGIN: origin,
-    COOPOL_DATA: dataDir,
-    COOPOL_NAME: `Bench ${name}`,
-    COOPOL_HANDLE: `bench_${name.replace(/[^a-z0-9_]/g, "_")}`,
-    // The two instances talk to each other on 127.0.0.1 (key and actor fetches).
-    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
-    LOG_LEVEL: "warn",
-    // Scenario-specific settings (e.g. COOPOL_KIND, COOPOL_CHILDREN) win over the defaults above.
-    ...options.env,
-  };
+  const env = loopbackEnv(port, dataDir, `Bench ${name}`, `bench_${name}`, options.env);
   const output: string[] = [];
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ENTRY[kind]], { env, stdio: ["ignore", "pipe", "pipe"] });

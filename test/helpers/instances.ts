@@ -41,23 +41,33 @@ export interface TestInstance {
 
 export const PASSWORD = "correct horse battery";
 
+/**
+ * The environment of an instance on 127.0.0.1 (tests and benchmark): its own
+ * port, origin and data directory, a name and handle, private addresses
+ * allowed (the instances fetch each other's keys and actors there). `extra`
+ * (e.g. COOPOL_KIND, COOPOL_CHILDREN) wins over these defaults.
+ */
+export function loopbackEnv(port: number, dataDir: string, name: string, handle: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    COOPOL_ORIGIN: `http://127.0.0.1:${port}`,
+    COOPOL_DATA: dataDir,
+    COOPOL_NAME: name,
+    COOPOL_HANDLE: handle.replace(/[^a-z0-9_]/g, "_"),
+    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
+    LOG_LEVEL: "warn",
+    ...extra,
+  };
+}
+
 export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestInstance> {
   // A port given in advance lets nodes name each other before they start (COOPOL_PARENT…).
   const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), `coopol-${name}-`));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    COOPOL_ORIGIN: origin,
-    COOPOL_DATA: dataDir,
-    COOPOL_NAME: `Section ${name}`,
-    COOPOL_HANDLE: `section_${name.replace(/[^a-z0-9_]/g, "_")}`,
-    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
-    LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
-    ...extraEnv,
-  };
+  const env = loopbackEnv(port, dataDir, `Section ${name}`, `section_${name}`, { LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn", ...extraEnv });
   let child: ChildProcess | null = null;
   const output: string[] = [];
   const instance: TestInstance = {
