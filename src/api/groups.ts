@@ -1,20 +1,60 @@
 // /api/coopol/v1 routes for thematic groups: the directory, a group, proposing
-// one, joining and leaving (by id or by handle), threads and replies, and
-// moderation (reports, the queue, hiding and removing posts, the log). Thin:
-// rights and rules are src/groups/'s; openapi-groups.ts describes every route.
+// one (and its review), joining and leaving (by id or by handle), threads and
+// replies, the moderators' settings (policy, members, moderators, requests,
+// bans), moderation (reports, the queue, hiding and removing posts, the log),
+// proposals and amendments (stances, withdrawal, decisions) and contributors.
+// Thin: rights and rules are src/groups/'s; openapi-groups.ts describes every route.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { eq, inArray } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { User } from "../members/members.ts";
-import { actors, FLAG_STATES, type FlagState } from "../storage/schema.ts";
+import { actors, FLAG_STATES, polls, type FlagState } from "../storage/schema.ts";
+import { canManageMembers } from "../members/members.ts";
 import { optionalUser, requireUser } from "../mastodon/auth.ts";
-import { idParam, int, paramsOf, str } from "../mastodon/params.ts";
+import { idParam, int, paramsOf, str, type Params } from "../mastodon/params.ts";
 import { findPost, viewerOf, type PostRow } from "../posts/posts.ts";
-import { findFollow, follow, unfollow } from "../social/follows.ts";
+import { findActor, findFollow, follow, unfollow } from "../social/follows.ts";
 import { lookupActor } from "../federation/remote.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { canModerate, groupActor, groupById, groupDirectory, groupOfActor, groupsOfMember, proposeGroup, themesOf, type GroupRow } from "../groups/groups.ts";
+import {
+  answerJoinRequest,
+  banFromGroup,
+  bansOf,
+  canModerate,
+  groupActor,
+  groupById,
+  groupDirectory,
+  groupOfActor,
+  groupsOfMember,
+  membersOf,
+  pendingJoinRequests,
+  proposedGroups,
+  proposeGroup,
+  removeMember,
+  reviewGroup,
+  setModerator,
+  themesOf,
+  unban,
+  updateGroupSettings,
+  type GroupRow,
+  type MemberRow,
+} from "../groups/groups.ts";
+import {
+  actOnProposal,
+  createProposal,
+  decideProposal,
+  decisionOf,
+  mayAct,
+  proposalActOf,
+  proposalById,
+  proposalsOf,
+  proposalView,
+  readableProposal,
+  stanceOf,
+  type ProposalView,
+} from "../groups/proposals.ts";
+import { groupContributors, mayReadContributors, memberContributions, windowOf, type Figures } from "../groups/contributions.ts";
 import { groupThread, groupThreads, postInGroup, type Thread } from "../groups/discussion.ts";
 import {
   canModerateInstance,
@@ -67,6 +107,8 @@ export function renderGroup(services: Services, viewer: User | null, group: Grou
 function renderPosts(services: Services, rows: PostRow[], titles: Map<number, string | null>, hidden: Set<number>) {
   const ids = [...new Set(rows.map((p) => p.actorId))];
   const byId = new Map(ids.length ? services.db.select().from(actors).where(inArray(actors.id, ids)).all().map((a) => [a.id, a]) : []);
+  // A post's poll is voted on with the Mastodon API (POST /api/v1/polls/:id/votes).
+  const pollIds = new Map(rows.length ? services.db.select({ id: polls.id, postId: polls.postId }).from(polls).where(inArray(polls.postId, rows.map((p) => p.id))).all().map((r) => [r.postId, r.id]) : []);
   return rows.map((p) => ({
     id: String(p.id),
     uri: p.uri,
@@ -78,6 +120,7 @@ function renderPosts(services: Services, rows: PostRow[], titles: Map<number, st
     in_reply_to_id: p.inReplyToId == null ? null : String(p.inReplyToId),
     published_at: iso(p.publishedAt)!,
     hidden: hidden.has(p.id),
+    poll_id: pollIds.has(p.id) ? String(pollIds.get(p.id)) : null,
   }));
 }
 
@@ -112,6 +155,31 @@ function renderLogEntry(e: JournalEntry) {
     moderator: e.moderator,
     created_at: iso(e.entry.createdAt)!,
   };
+}
+
+function renderFigures(f: Figures) {
+  return { threads: f.threads, answered_replies: f.answeredReplies, endorsement: f.endorsement, adopted: f.adopted, events: f.events, score: f.score };
+}
+
+function renderMember(m: MemberRow) {
+  return { account: renderAuthor(m.actor)!, role: m.role };
+}
+
+/** A settings change: what the call leaves out stays as it is. */
+function settingsInput(params: Params, group: GroupRow) {
+  return {
+    name: str(params, "name") ?? group.name,
+    description: str(params, "description") ?? group.description,
+    rules: str(params, "rules") ?? group.rules,
+    themes: themesParam(params) ?? themesOf(group).join(","),
+    policy: str(params, "policy") ?? group.policy,
+    visibility: str(params, "visibility") ?? group.visibility,
+  };
+}
+
+/** Themes as a JSON array or as one text ("#logement, climat"). */
+function themesParam(params: Params): string | undefined {
+  return Array.isArray(params.themes) ? params.themes.map(String).join(",") : str(params, "themes");
 }
 
 function flagState(value: string | undefined): FlagState | "all" {
@@ -150,8 +218,7 @@ export function registerGroupsApi(api: FastifyInstance, services: Services): voi
   api.post(`${base}/groups`, async (request) => {
     const user = requireUser(services, request, "write");
     const params = paramsOf(request);
-    const themes = Array.isArray(params.themes) ? params.themes.map(String).join(",") : str(params, "themes");
-    const group = proposeGroup(services, user, { name: str(params, "name") ?? "", slug: str(params, "slug"), description: str(params, "description"), rules: str(params, "rules"), themes, policy: str(params, "policy"), visibility: str(params, "visibility") });
+    const group = proposeGroup(services, user, { name: str(params, "name") ?? "", slug: str(params, "slug"), description: str(params, "description"), rules: str(params, "rules"), themes: themesParam(params), policy: str(params, "policy"), visibility: str(params, "visibility") });
     const actor = groupActor(db, group);
     // A proposal waiting for approval has no actor yet: it is described without one.
     return actor ? one(user, group, actor) : { id: String(group.id), state: group.state, name: group.name };
@@ -222,8 +289,196 @@ export function registerGroupsApi(api: FastifyInstance, services: Services): voi
     return renderPosts(services, [post], new Map(), new Set())[0];
   });
 
+  // ---- Settings, members, moderators, join requests, bans (the group's moderators) ----
+  /** A local group the token's member moderates (the members list and bans are theirs only). */
+  const moderated = (id: string, user: User) => {
+    const found = groupOf(id);
+    if (!canModerate(db, found.group, user)) throw new UserError("group_forbidden", 403);
+    return found;
+  };
+  const actorParam = (value: string) => {
+    const actor = findActor(db, idParam(value, "actor_not_found"));
+    if (!actor) throw new UserError("actor_not_found", 404);
+    return actor;
+  };
+  type WithAccount = FastifyRequest<{ Params: { id: string; account_id: string } }>;
+
+  api.patch(`${base}/groups/:id`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group } = groupOf(request.params.id);
+    const row = await updateGroupSettings(services, user, group, settingsInput(paramsOf(request), group));
+    const { actor } = groupOf(String(row.id));
+    return one(user, row, actor);
+  });
+  api.get(`${base}/groups/:id/members`, async (request: WithId) => {
+    const user = requireUser(services, request, "read");
+    return membersOf(db, moderated(request.params.id, user).group).map(renderMember);
+  });
+  api.delete(`${base}/groups/:id/members/:account_id`, async (request: WithAccount, reply) => {
+    const user = requireUser(services, request, "write");
+    await removeMember(services, user, groupOf(request.params.id).group, idParam(request.params.account_id, "group_member_not_found"));
+    return reply.code(204).send();
+  });
+  for (const [method, moderator] of [["put", true], ["delete", false]] as const) {
+    api[method](`${base}/groups/:id/moderators/:account_id`, async (request: WithAccount, reply) => {
+      const user = requireUser(services, request, "write");
+      setModerator(services, user, groupOf(request.params.id).group, idParam(request.params.account_id, "group_member_not_found"), moderator);
+      return reply.code(204).send();
+    });
+  }
+  api.get(`${base}/groups/:id/requests`, async (request: WithId) => {
+    const user = requireUser(services, request, "read");
+    return pendingJoinRequests(db, moderated(request.params.id, user).group).map((a) => renderAuthor(a)!);
+  });
+  for (const decision of ["accept", "reject"] as const) {
+    api.post(`${base}/groups/:id/requests/:account_id/${decision}`, async (request: WithAccount, reply) => {
+      const user = requireUser(services, request, "write");
+      await answerJoinRequest(services, user, groupOf(request.params.id).group, idParam(request.params.account_id, "follow_request_not_found"), decision === "accept");
+      return reply.code(204).send();
+    });
+  }
+  const renderBans = (group: GroupRow) => bansOf(db, group).map((b) => ({ id: String(b.id), account: renderAuthor(b.actor ?? undefined), domain: b.domain }));
+  api.get(`${base}/groups/:id/bans`, async (request: WithId) => {
+    const user = requireUser(services, request, "read");
+    return renderBans(moderated(request.params.id, user).group);
+  });
+  api.post(`${base}/groups/:id/bans`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group } = groupOf(request.params.id);
+    const params = paramsOf(request);
+    // An account (by id, or by handle or address, here or elsewhere), or a whole instance.
+    const accountId = str(params, "account_id");
+    const handle = str(params, "handle");
+    if (accountId) await banFromGroup(services, user, group, { actor: actorParam(accountId) });
+    else if (handle) {
+      const actor = await lookupActor(services, handle);
+      if (!actor) throw new UserError("actor_not_found", 404);
+      await banFromGroup(services, user, group, { actor });
+    } else await banFromGroup(services, user, group, { domain: str(params, "domain") ?? "" });
+    return renderBans(group);
+  });
+  api.delete(`${base}/groups/:id/bans/:ban_id`, async (request: FastifyRequest<{ Params: { id: string; ban_id: string } }>, reply) => {
+    const user = requireUser(services, request, "write");
+    unban(services, user, groupOf(request.params.id).group, idParam(request.params.ban_id, "api_not_found"));
+    return reply.code(204).send();
+  });
+
+  // Proposed groups waiting for approval (COOPOL_GROUPS_NEED_APPROVAL): the instance's secretaries and admins.
+  api.get(`${base}/groups/proposed`, async (request) => {
+    const user = requireUser(services, request, "read");
+    if (!canManageMembers(user.role)) throw new UserError("group_forbidden", 403);
+    return proposedGroups(db).map((g) => ({ id: String(g.id), state: g.state, name: g.name }));
+  });
+  api.post(`${base}/groups/:id/review`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const decision = str(paramsOf(request), "decision");
+    if (decision !== "approve" && decision !== "refuse") throw new UserError("api_bad_request", 400, { detail: `decision=${decision}` });
+    const group = reviewGroup(services, user, idParam(request.params.id, "group_not_found"), decision === "approve");
+    const actor = groupActor(db, group);
+    return actor ? one(user, group, actor) : { id: String(group.id), state: group.state, name: group.name };
+  });
+
+  // ---- Proposals and amendments ----
+  // A proposal is named by its post's id (as on the web, /proposals/<post id>).
+  const renderProposals = (user: User | null, group: GroupRow, views: ProposalView[]) => {
+    const actor = groupActor(db, group);
+    const moderator = canModerate(db, group, user);
+    const me = user ? db.select().from(actors).where(eq(actors.id, user.actorId)).get() : undefined;
+    const member = !!me && mayAct(db, group, me);
+    const hidden = moderator ? hiddenIn(db, group, views.map((v) => v.post.id)) : new Set<number>();
+    const posts = renderPosts(services, views.map((v) => v.post), new Map(views.map((v) => [v.post.id, v.title])), hidden);
+    return views.map((v, i) => {
+      const open = v.proposal.state === "open";
+      const amended = v.proposal.amendsId ? proposalById(db, v.proposal.amendsId) : undefined;
+      return {
+        id: String(v.post.id),
+        group_id: String(group.id),
+        title: v.title,
+        state: v.proposal.state,
+        support: v.support,
+        oppose: v.oppose,
+        tally_kept_by: actor?.domain ?? null,
+        decided_at: iso(v.proposal.decidedAt),
+        amends_id: amended ? String(amended.postId) : null,
+        my_stance: me ? stanceOf(db, v.proposal, me.id) : null,
+        can_take_stance: open && member,
+        can_withdraw: open && !!me && v.post.actorId === me.id,
+        can_decide: open && moderator,
+        post: posts[i]!,
+      };
+    });
+  };
+  const proposalDetail = (user: User | null, postId: number) => {
+    const viewer = viewerOf(user);
+    const view = proposalView(db, viewer, postId);
+    if (!view) throw new UserError("post_not_found", 404);
+    const [self, ...amendments] = renderProposals(user, view.group, [view, ...proposalsOf(db, viewer, view.group, { amendsId: view.proposal.id })]);
+    return { ...self!, amends: view.amends ? renderProposals(user, view.group, [view.amends])[0]! : null, amendments };
+  };
+
+  api.get(`${base}/groups/:id/proposals`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    const { group } = groupOf(request.params.id);
+    return renderProposals(user, group, proposalsOf(db, viewerOf(user), group));
+  });
+  api.post(`${base}/groups/:id/proposals`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const { group } = groupOf(request.params.id);
+    const params = paramsOf(request);
+    const amends = str(params, "amends_id");
+    const amendsId = amends ? readableProposal(db, viewerOf(user), idParam(amends)).id : null;
+    const post = await createProposal(services, user, group, { title: str(params, "title"), text: str(params, "text") ?? "", amendsId });
+    return proposalDetail(user, post.id);
+  });
+  api.get(`${base}/proposals/:id`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    return proposalDetail(user, idParam(request.params.id));
+  });
+  api.post(`${base}/proposals/:id/act`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const proposal = readableProposal(db, viewerOf(user), idParam(request.params.id));
+    await actOnProposal(services, user, proposal, proposalActOf(str(paramsOf(request), "act")));
+    return proposalDetail(user, proposal.postId);
+  });
+  api.post(`${base}/proposals/:id/decide`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const proposal = readableProposal(db, viewerOf(user), idParam(request.params.id));
+    await decideProposal(services, user, proposal, decisionOf(str(paramsOf(request), "state")));
+    return proposalDetail(user, proposal.postId);
+  });
+
+  // ---- Contributors ----
+  const daysParam = (params: Params) => {
+    const days = windowOf(str(params, "days"));
+    if (!days) throw new UserError("api_bad_request", 400, { detail: `days=${str(params, "days")}` });
+    return days;
+  };
+  api.get(`${base}/groups/:id/contributors`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    const { group } = groupOf(request.params.id);
+    const days = daysParam(paramsOf(request));
+    if (!mayReadContributors(db, group, user)) throw new UserError("group_forbidden", 403);
+    return { days, contributors: groupContributors(db, group, days).map((c) => ({ account: renderAuthor(c.actor)!, figures: renderFigures(c.figures) })) };
+  });
+  api.get(`${base}/accounts/:id/contributions`, async (request: WithId) => {
+    const user = optionalUser(services, request, "read");
+    const actor = actorParam(request.params.id);
+    const days = daysParam(paramsOf(request));
+    // As on a public profile, members-only groups are left out, except for the member themselves.
+    const found = memberContributions(db, actor.id, days, { publicOnly: user?.actorId !== actor.id });
+    return {
+      days,
+      account: renderAuthor(actor)!,
+      score: found.score,
+      events: found.events,
+      groups: found.groups.map((g) => {
+        const groupActorRow = groupActor(db, g.group);
+        return { group: { id: String(g.group.id), name: g.group.name, handle: groupActorRow ? handleOf(groupActorRow) : null, local: g.group.local }, figures: renderFigures(g.figures) };
+      }),
+    };
+  });
+
   // ---- Reports and moderation ----
-  // (Proposals and contributions get their own file, registered next to this one in index.ts.)
   api.post(`${base}/posts/:id/flag`, async (request: WithId) => {
     const user = requireUser(services, request, "write");
     const row = await flagPost(services, user, idParam(request.params.id), str(paramsOf(request), "comment"));

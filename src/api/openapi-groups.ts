@@ -1,8 +1,9 @@
 // OpenAPI description of the thematic groups' routes (directory, membership,
-// threads, reports and moderation), merged into openapi.ts. Shapes follow the
-// renderers of src/api/groups.ts. Proposals and contributions will add their
-// own file next to this one.
-import { FLAG_STATES, GROUP_POLICIES, GROUP_VISIBILITIES, MODERATION_ACTIONS } from "../storage/schema.ts";
+// settings, members and bans, threads, reports and moderation, proposals and
+// amendments, contributors), merged into openapi.ts. Shapes follow the
+// renderers of src/api/groups.ts.
+import { FLAG_STATES, GROUP_POLICIES, GROUP_ROLES, GROUP_VISIBILITIES, MODERATION_ACTIONS, PROPOSAL_STATES, STANCES } from "../storage/schema.ts";
+import { WINDOWS } from "../groups/contributions.ts";
 import { body, date, id, json, many, nullable, object, pathId, read, ref, str, uri, write } from "./openapi-parts.ts";
 
 const errors = {
@@ -10,11 +11,28 @@ const errors = {
   "401": json(ref("Error"), "No valid access token"),
   "403": json(ref("Error"), "The token lacks the scope, or the member the right (not a moderator, not accepted by the group's policy…)"),
   "404": json(ref("Error"), "Not found, or not visible to you"),
-  "409": json(ref("Error"), "Already taken (a group's address)"),
+  "409": json(ref("Error"), "Already taken (a group's address), or the proposal is no longer under debate"),
   "422": json(ref("Error"), "Invalid input, explained in plain words"),
 };
 const done = { "204": { description: "Done" } };
 const reason = body({ type: "object", properties: { reason: { type: "string", maxLength: 1000, description: "Written to the moderation log" } } }, false);
+
+const proposalProperties = {
+  id: { ...id, description: "The proposal's post (its thread's first post; an amendment's reply)" },
+  group_id: id,
+  title: nullable({ type: "string", description: "null for an amendment" }),
+  state: { enum: [...PROPOSAL_STATES] },
+  support: { type: "integer", minimum: 0 },
+  oppose: { type: "integer", minimum: 0 },
+  tally_kept_by: nullable({ type: "string", description: "The group's instance: it counts the stances and decides; others show the tally it last sent" }),
+  decided_at: nullable(date),
+  amends_id: nullable({ ...id, description: "The amended proposal, for an amendment" }),
+  my_stance: nullable({ enum: [...STANCES] }),
+  can_take_stance: { type: "boolean", description: "Open, and the token's member may support or oppose (a member of the group, not banned)" },
+  can_withdraw: { type: "boolean", description: "Open, and the token's member wrote it" },
+  can_decide: { type: "boolean", description: "Open, and the token's member moderates the group (local groups only)" },
+  post: ref("GroupPost"),
+};
 
 export const groupsSchemas = {
   Group: object({
@@ -60,6 +78,7 @@ export const groupsSchemas = {
     in_reply_to_id: nullable(id),
     published_at: date,
     hidden: { type: "boolean", description: "Hidden by a moderator (only moderators see such posts)" },
+    poll_id: nullable({ ...id, description: "The post's poll, if it has one: read it with GET /api/v1/polls/{poll_id} and vote with POST /api/v1/polls/{poll_id}/votes (Mastodon API, same token)" }),
   }),
   GroupThread: object({ title: nullable(str), replies_count: { type: "integer", minimum: 0 }, last_activity_at: date, root: ref("GroupPost") }),
   GroupThreadDetail: object({ title: nullable(str), root: ref("GroupPost"), replies: { type: "array", items: ref("GroupPost") } }),
@@ -85,8 +104,52 @@ export const groupsSchemas = {
     moderator: nullable(object({ username: str, name: str })),
     created_at: date,
   }),
+  GroupSettings: {
+    type: "object",
+    description: "What is left out stays as it is",
+    properties: {
+      name: { type: "string", maxLength: 100 },
+      description: { type: "string", maxLength: 2000 },
+      rules: { type: "string", maxLength: 4000 },
+      themes: { anyOf: [str, { type: "array", items: str, maxItems: 10 }] },
+      policy: { enum: [...GROUP_POLICIES], description: "Who may join: party_only (card-holders here and on the party's instances), approval (a moderator accepts each request), sympathisants (sympathisants too), fediverse (anyone)" },
+      visibility: { enum: [...GROUP_VISIBILITIES] },
+    },
+  },
+  GroupMember: object({ account: ref("GroupAuthor"), role: nullable({ enum: [...GROUP_ROLES] }) }),
+  GroupBan: object({ id, account: nullable(ref("GroupAuthor")), domain: nullable({ type: "string", description: "A whole instance" }) }),
+  Proposal: object(proposalProperties),
+  ProposalDetail: object({
+    ...proposalProperties,
+    amends: nullable(ref("Proposal")),
+    amendments: { type: "array", items: ref("Proposal"), description: "Newest first" },
+  }),
+  ContributionFigures: object({
+    threads: { type: "integer", minimum: 0, description: "Threads started" },
+    answered_replies: { type: "integer", minimum: 0, description: "Replies someone else liked or replied to" },
+    endorsement: { type: "number", minimum: 0, description: "Likes and replies of others, weighted against multiple accounts (docs/contributions.md)" },
+    adopted: { type: "integer", minimum: 0, description: "Proposals and amendments adopted in the window" },
+    events: { type: "integer", minimum: 0, description: "Events organised (created in the window, not cancelled)" },
+    score: { type: "number", description: "threads + answered_replies + endorsement + 5 × adopted + 3 × events" },
+  }),
+  ContributorRanking: object({
+    days: { enum: [...WINDOWS] },
+    contributors: { type: "array", items: object({ account: ref("GroupAuthor"), figures: ref("ContributionFigures") }), description: "Best score first" },
+  }),
+  MemberContributions: object({
+    days: { enum: [...WINDOWS] },
+    account: ref("GroupAuthor"),
+    score: { type: "number", description: "Over every group, events counted once" },
+    events: { type: "integer", minimum: 0 },
+    groups: {
+      type: "array",
+      description: "Best score first; members-only groups are listed to the member themselves only",
+      items: object({ group: object({ id, name: str, handle: nullable(str), local: { type: "boolean" } }), figures: ref("ContributionFigures") }),
+    },
+  }),
 };
 
+const daysParam = { name: "days", in: "query", schema: { type: "integer", enum: [...WINDOWS], default: WINDOWS[0] } };
 const flagStateParam = { name: "state", in: "query", schema: { enum: [...FLAG_STATES, "all"], default: "open" } };
 
 export const groupsPaths = {
@@ -116,14 +179,138 @@ export const groupsPaths = {
       responses: { "200": json(ref("Group")), ...errors },
     },
   },
-  "/groups/{id}": { parameters: [pathId("id")], get: { summary: "One group", responses: { "200": json(ref("Group")), ...errors } } },
+  "/groups/proposed": {
+    get: { summary: "Groups proposed here and waiting for approval (the instance's secretaries and admins)", security: read, responses: { "200": many("GroupProposal"), ...errors } },
+  },
+  "/groups/{id}/review": {
+    parameters: [pathId("id")],
+    post: {
+      summary: "Approve (the group becomes active, its proposer its owner) or refuse a proposed group (secretaries and admins)",
+      security: write,
+      requestBody: body({ type: "object", required: ["decision"], properties: { decision: { enum: ["approve", "refuse"] } } }),
+      responses: { "200": json({ anyOf: [ref("Group"), ref("GroupProposal")] }), ...errors },
+    },
+  },
+  "/groups/{id}": {
+    parameters: [pathId("id")],
+    get: { summary: "One group", responses: { "200": json(ref("Group")), ...errors } },
+    patch: {
+      summary: "Change the group's name, description, rules, themes, membership policy or visibility (its moderators; a policy or visibility change is written to the moderation log, and the group's actor Update goes out)",
+      security: write,
+      requestBody: body(ref("GroupSettings")),
+      responses: { "200": json(ref("Group")), ...errors },
+    },
+  },
+  "/groups/{id}/members": {
+    parameters: [pathId("id")],
+    get: { summary: "The group's members, with their role (its moderators)", security: read, responses: { "200": many("GroupMember"), ...errors } },
+  },
+  "/groups/{id}/members/{account_id}": {
+    parameters: [pathId("id"), pathId("account_id")],
+    delete: { summary: "Remove a member (moderators; not the owner): the follow goes, a remote member's server gets a Reject", security: write, responses: { ...done, ...errors } },
+  },
+  "/groups/{id}/moderators/{account_id}": {
+    parameters: [pathId("id"), pathId("account_id")],
+    put: { summary: "Make a member a moderator (the owner, or a secretary or admin)", security: write, responses: { ...done, ...errors } },
+    delete: { summary: "Take the moderator role back (the owner, or a secretary or admin)", security: write, responses: { ...done, ...errors } },
+  },
+  "/groups/{id}/requests": {
+    parameters: [pathId("id")],
+    get: { summary: "Pending requests to join (a group whose policy is approval), oldest first (moderators)", security: read, responses: { "200": many("GroupAuthor"), ...errors } },
+  },
+  "/groups/{id}/requests/{account_id}/accept": {
+    parameters: [pathId("id"), pathId("account_id")],
+    post: { summary: "Accept a request to join (moderators); a remote member's server gets the Accept", security: write, responses: { ...done, ...errors } },
+  },
+  "/groups/{id}/requests/{account_id}/reject": {
+    parameters: [pathId("id"), pathId("account_id")],
+    post: { summary: "Refuse a request to join (moderators); a remote member's server gets the Reject", security: write, responses: { ...done, ...errors } },
+  },
+  "/groups/{id}/bans": {
+    parameters: [pathId("id")],
+    get: { summary: "The group's bans (moderators)", security: read, responses: { "200": many("GroupBan"), ...errors } },
+    post: {
+      summary: "Ban an account or a whole instance (moderators): its members are removed, its requests and posts refused; answers the group's bans",
+      security: write,
+      requestBody: body({
+        type: "object",
+        description: "One of the three",
+        properties: {
+          account_id: { ...id, description: "An account known here" },
+          handle: { type: "string", description: "@name@host, or the account's URL" },
+          domain: { type: "string", description: "A whole instance (not this one)" },
+        },
+      }),
+      responses: { "200": many("GroupBan"), ...errors },
+    },
+  },
+  "/groups/{id}/bans/{ban_id}": {
+    parameters: [pathId("id"), pathId("ban_id")],
+    delete: { summary: "Lift a ban (moderators)", security: write, responses: { ...done, ...errors } },
+  },
+  "/groups/{id}/proposals": {
+    parameters: [pathId("id")],
+    get: { summary: "The group's proposals I may read (amendments are listed under each proposal), newest first", responses: { "200": many("Proposal"), ...errors } },
+    post: {
+      summary: "Post a proposal (a new thread with a title) or, with amends_id, an amendment (a reply in the amended proposal's thread) — members of the group; it goes to the group's instance as any group post",
+      security: write,
+      requestBody: body({
+        type: "object",
+        required: ["text"],
+        properties: {
+          title: { type: "string", maxLength: 200, description: "Required for a proposal, ignored for an amendment" },
+          text: { type: "string", maxLength: 5000 },
+          amends_id: { ...id, description: "The proposal amended (still open, same group)" },
+        },
+      }),
+      responses: { "200": json(ref("ProposalDetail")), ...errors },
+    },
+  },
+  "/proposals/{id}": {
+    parameters: [pathId("id")],
+    get: { summary: "A proposal with its tally, the proposal it amends and its amendments", responses: { "200": json(ref("ProposalDetail")), ...errors } },
+  },
+  "/proposals/{id}/act": {
+    parameters: [pathId("id")],
+    post: {
+      summary: "Support or oppose an open proposal (members of the group; one stance each, which can be changed), or withdraw one's own proposal. For a group of another instance, the act goes to it and its tally comes back",
+      security: write,
+      requestBody: body({ type: "object", required: ["act"], properties: { act: { enum: ["support", "oppose", "withdraw"] } } }),
+      responses: { "200": json(ref("ProposalDetail")), ...errors },
+    },
+  },
+  "/proposals/{id}/decide": {
+    parameters: [pathId("id")],
+    post: {
+      summary: "Adopt or reject an open proposal (moderators of the group, on its instance); the state and tally go to the members' servers",
+      security: write,
+      requestBody: body({ type: "object", required: ["state"], properties: { state: { enum: ["adopted", "rejected"] } } }),
+      responses: { "200": json(ref("ProposalDetail")), ...errors },
+    },
+  },
+  "/groups/{id}/contributors": {
+    parameters: [pathId("id")],
+    get: {
+      summary: "Who keeps the discussion going: each contributor's figures and score over the last 30 or 365 days (a members-only group's: its members only)",
+      parameters: [daysParam],
+      responses: { "200": json(ref("ContributorRanking")), ...errors },
+    },
+  },
+  "/accounts/{id}/contributions": {
+    parameters: [pathId("id")],
+    get: {
+      summary: "One account's contributions across groups over the last 30 or 365 days (public groups, and the member's own members-only groups when they ask)",
+      parameters: [daysParam],
+      responses: { "200": json(ref("MemberContributions")), ...errors },
+    },
+  },
   "/groups/{id}/join": { parameters: [pathId("id")], post: { summary: "Join (membership may stay pending)", security: write, responses: { "200": json(ref("Group")), ...errors } } },
   "/groups/{id}/leave": { parameters: [pathId("id")], post: { summary: "Leave, or withdraw a request", security: write, responses: { "200": json(ref("Group")), ...errors } } },
   "/groups/{id}/threads": {
     parameters: [pathId("id")],
     get: { summary: "The group's threads I may read, most recently active first (hidden posts left out)", responses: { "200": many("GroupThread"), ...errors } },
     post: {
-      summary: "Start a thread (members)",
+      summary: "Start a thread (members). A thread with a poll is posted with the Mastodon API (POST /api/v1/statuses with poll, mentioning the group's handle); polls are voted on with POST /api/v1/polls/{id}/votes",
       security: write,
       requestBody: body({ type: "object", required: ["title", "text"], properties: { title: { type: "string", maxLength: 200 }, text: { type: "string", maxLength: 5000 } } }),
       responses: { "200": json(ref("GroupPost")), ...errors },

@@ -5,7 +5,9 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../storage/db.ts";
 import { actors, groups } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import type { GroupRow } from "./groups.ts";
+import { actorOf, type User } from "../members/members.ts";
+import { canModerate, type GroupRow } from "./groups.ts";
+import { mayAct } from "./proposals.ts";
 
 const DAY = 86_400_000;
 export const WINDOWS = [30, 365] as const;
@@ -16,6 +18,19 @@ export const MIN_POSTS = 2;
 /** What a new or otherwise inactive account's like or reply is worth. */
 export const THIN_WEIGHT = 0.25;
 export const POINTS = { thread: 1, answeredReply: 1, adopted: 5, event: 3 } as const;
+export type Window = (typeof WINDOWS)[number];
+
+/** The window a page or an API call asks for ("30", "365"); the first one when not said, null for anything else. */
+export function windowOf(value: unknown): Window | null {
+  if (value === undefined || value === null || value === "") return WINDOWS[0];
+  return WINDOWS.find((w) => String(w) === String(value)) ?? null;
+}
+
+/** Who speaks in a members-only group is for its members (and moderators) to see; a public group's contributors are public. */
+export function mayReadContributors(db: Db, group: GroupRow, user: User | null): boolean {
+  if (group.visibility !== "members") return true;
+  return !!user && (mayAct(db, group, actorOf(db, user)) || canModerate(db, group, user));
+}
 
 export interface Figures {
   threads: number;

@@ -23,6 +23,19 @@ export type ProposalRow = typeof proposals.$inferSelect;
 export type ProposalAct = Stance | "withdraw";
 export const PROPOSAL_ACTS: readonly ProposalAct[] = ["support", "oppose", "withdraw"];
 
+/** What a form or an API call names as an act: support, oppose or withdraw; anything else is refused. */
+export function proposalActOf(value: unknown): ProposalAct {
+  const act = PROPOSAL_ACTS.find((a) => a === value);
+  if (!act) throw new UserError("proposal_act_invalid", 422);
+  return act;
+}
+
+/** What a form or an API call names as a moderators' decision: adopted or rejected. */
+export function decisionOf(value: unknown): "adopted" | "rejected" {
+  if (value !== "adopted" && value !== "rejected") throw new UserError("proposal_act_invalid", 422);
+  return value;
+}
+
 export function proposalOfPost(db: Db, postId: number): ProposalRow | undefined {
   return db.select().from(proposals).where(eq(proposals.postId, postId)).get();
 }
@@ -254,6 +267,13 @@ export function proposalsOf(db: Db, viewer: Viewer, group: GroupRow, options: { 
     .limit(200)
     .all();
   return rows.map((r) => ({ ...r, ...tallyOf(db, r.proposal, group) }));
+}
+
+/** The proposal behind a post, if the viewer may read it; otherwise "not found" (the web pages and the API act on these). */
+export function readableProposal(db: Db, viewer: Viewer, postId: number): ProposalRow {
+  const proposal = proposalOfPost(db, postId);
+  if (!proposal || !proposalView(db, viewer, proposal.postId)) throw new UserError("post_not_found", 404);
+  return proposal;
 }
 
 /** One proposal by its post, if the viewer may read it. */

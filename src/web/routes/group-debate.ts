@@ -12,8 +12,8 @@ import type { Db } from "../../storage/db.ts";
 import { actors, groups } from "../../storage/schema.ts";
 import { viewerOf, type PostRow } from "../../posts/posts.ts";
 import { canModerate, groupActor, groupsOfMember, type GroupRow } from "../../groups/groups.ts";
-import { actOnProposal, createProposal, decideProposal, mayAct, proposalOfPost, proposalsOf, proposalView, PROPOSAL_ACTS, stanceOf, type ProposalView } from "../../groups/proposals.ts";
-import { groupContributors, memberContributions, WINDOWS, type Figures } from "../../groups/contributions.ts";
+import { actOnProposal, createProposal, decideProposal, decisionOf, mayAct, proposalActOf, proposalsOf, proposalView, readableProposal, stanceOf, type ProposalView } from "../../groups/proposals.ts";
+import { groupContributors, mayReadContributors, memberContributions, windowOf, WINDOWS, type Figures } from "../../groups/contributions.ts";
 import type { ActorRow } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
@@ -155,28 +155,20 @@ ${open && member ? html`<form method="post" action="/debate/${group.id}/proposal
 </form>` : ""}`));
   });
 
-  const proposalFor = (request: WithPost) => {
-    const proposal = proposalOfPost(db, Number(request.params.postId) || 0);
-    // Only proposals the member may read.
-    if (!proposal || !proposalView(db, viewerOf(request.page.user), proposal.postId)) throw new UserError("post_not_found", 404);
-    return proposal;
-  };
+  // Only proposals the member may read.
+  const proposalFor = (request: WithPost) => readableProposal(db, viewerOf(request.page.user), Number(request.params.postId) || 0);
 
   web.post("/proposals/:postId/act", async (request: WithPost, reply) => {
     const user = requireUser(request);
     const proposal = proposalFor(request);
-    const act = PROPOSAL_ACTS.find((a) => a === (request.body as Form).act);
-    if (!act) throw new UserError("proposal_act_invalid", 422);
-    await actOnProposal(services, user, proposal, act);
+    await actOnProposal(services, user, proposal, proposalActOf((request.body as Form).act));
     return reply.redirect(`/proposals/${proposal.postId}`, 303);
   });
 
   web.post("/proposals/:postId/decide", async (request: WithPost, reply) => {
     const user = requireUser(request);
     const proposal = proposalFor(request);
-    const state = (request.body as Form).state;
-    if (state !== "adopted" && state !== "rejected") throw new UserError("proposal_act_invalid", 422);
-    await decideProposal(services, user, proposal, state);
+    await decideProposal(services, user, proposal, decisionOf((request.body as Form).state));
     return reply.redirect(`/proposals/${proposal.postId}`, 303);
   });
 
@@ -185,10 +177,8 @@ ${open && member ? html`<form method="post" action="/debate/${group.id}/proposal
     const { t } = page;
     const { group, actor } = activeGroup(db, request.params.groupId);
     // Who speaks in a members-only group is for its members to see.
-    const viewer = me(page);
-    if (group.visibility === "members" && !(viewer && mayAct(db, group, viewer)) && !canModerate(db, group, page.user)) throw new UserError("error.forbidden", 403);
-    const asked = Number((request.query as { days?: string }).days);
-    const days = WINDOWS.find((w) => w === asked) ?? WINDOWS[0];
+    if (!mayReadContributors(db, group, page.user)) throw new UserError("error.forbidden", 403);
+    const days = windowOf((request.query as { days?: string }).days) ?? WINDOWS[0];
     const list = groupContributors(db, group, days);
     return sendPage(reply, layout(page, `${t("debate.contributors")} — ${group.name}`, html`<h1>${t("debate.contributors")} — ${group.name}</h1>
 ${tabs(page, group, actor)}
