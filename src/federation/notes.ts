@@ -118,13 +118,26 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
  * instance actor) when someone boosts or replies to a post we have not seen.
  */
 export async function resolveNote(ctx: Context<Services>, uri: URL): Promise<PostRow | null> {
+  return (await resolveNoteObject(ctx, uri))?.post ?? null;
+}
+
+/** resolveNote, with the Note as its server sent it when it had to be fetched (null when it was known). */
+export async function resolveNoteObject(ctx: Context<Services>, uri: URL): Promise<{ post: PostRow; note: Note | Question | null } | null> {
   const known = postByUri(ctx.data.db, uri.href);
-  if (known) return known;
+  if (known) return { post: known, note: null };
+  const object = await fetchNote(ctx, uri);
+  if (!object?.attributionId) return null;
+  const author = await resolveActor(ctx, object.attributionId);
+  const post = author ? await storeRemoteNote(ctx.data, object, author) : null;
+  return post ? { post, note: object } : null;
+}
+
+/** A Note (or Question) fetched from its own server, signed as the instance actor; null unless it is its author's. */
+export async function fetchNote(ctx: Context<Services>, uri: URL): Promise<Note | Question | null> {
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(uri, { documentLoader }).catch(() => null);
   if (!(object instanceof Note || object instanceof Question) || !object.id || !object.attributionId) return null;
   // The Note must come from its author's server.
   if (object.id.origin !== object.attributionId.origin) return null;
-  const author = await resolveActor(ctx, object.attributionId);
-  return author ? storeRemoteNote(ctx.data, object, author) : null;
+  return object;
 }

@@ -9,6 +9,8 @@
 //   `Announce` of the author's activity itself (Create, Update, Delete),
 //   addressed to the group's followers only (to Public as well for a public
 //   group's changes). Receivers check it (inbox/group.ts) before applying it.
+// - A member's like of a post of the group, and its undo: `Announce` of the
+//   `Like` / `Undo` as received, the same way (relayGroupReaction).
 import type { Context } from "@fedify/fedify";
 import { Announce, Create, PUBLIC_COLLECTION, Undo, type Activity } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
@@ -91,6 +93,24 @@ export async function relayGroupChange(services: Services, group: GroupRow, acto
     id: new URL(`${actor.uri}/announces/${newId()}`),
     actor: new URL(actor.uri),
     object: change,
+    ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
+    published: instant(Date.now()),
+  }));
+}
+
+/**
+ * Relays a member's reaction to a post of the group (its `Like`, or the `Undo`
+ * of it) as FEP-1b12 has it (Lemmy does the same for votes): `Announce` of the
+ * activity itself, to the servers of the group's remote members, so that
+ * every copy of the post counts it. The liker's own server already has it.
+ */
+export async function relayGroupReaction(services: Services, group: GroupRow, actor: ActorRow, liker: ActorRow, activity: Activity): Promise<void> {
+  const followers = context(services).getFollowersUri(actor.username);
+  const members = remoteFollowers(services, actor.id).filter((m) => m.domain !== liker.domain);
+  await deliver(services, actor, members, new Announce({
+    id: new URL(`${actor.uri}/announces/${newId()}`),
+    actor: new URL(actor.uri),
+    object: activity,
     ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
     published: instant(Date.now()),
   }));

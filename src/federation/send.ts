@@ -13,6 +13,7 @@ import { isFederated } from "../posts/visibility.ts";
 import { buildActor, type ActorRow } from "./actors.ts";
 import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
+import { groupPostReacted, groupsOfPost } from "../groups/discussion.ts";
 
 export function context(services: Services): Context<Services> {
   return services.federation.createContext(new URL(services.config.origin), services);
@@ -190,20 +191,33 @@ export function deleteOf(services: Services, post: PostRow, author: ActorRow, me
   });
 }
 
+/**
+ * Who receives a like: the post's remote author, and the servers of the
+ * remote groups the post is in, which relay it to their members (FEP-1b12).
+ */
+function reactionAudience(services: Services, post: PostRow): ActorRow[] {
+  const groupActors = groupsOfPost(services.db, post.id)
+    .filter((l) => !l.group.local)
+    .map((l) => l.group.actorId)
+    .filter((id): id is number => id != null);
+  return remoteActors(services, [post.actorId, ...groupActors]);
+}
+
 export async function liked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
-  const author = services.db.select().from(actors).where(eq(actors.id, post.actorId)).get();
-  if (!author || author.local) return;
-  await deliver(services, actor, [author], new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) }));
+  const like = new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) });
+  await deliver(services, actor, reactionAudience(services, post), like);
+  // A post of one of our groups: the group relays its member's like.
+  await groupPostReacted(services, post, actor, like);
 }
 
 export async function unliked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
-  const author = services.db.select().from(actors).where(eq(actors.id, post.actorId)).get();
-  if (!author || author.local) return;
-  await deliver(services, actor, [author], new Undo({
+  const undo = new Undo({
     id: new URL(`${likeUri}/undo`),
     actor: new URL(actor.uri),
     object: new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) }),
-  }));
+  });
+  await deliver(services, actor, reactionAudience(services, post), undo);
+  await groupPostReacted(services, post, actor, undo, true);
 }
 
 function announceOf(reblog: PostRow, actor: ActorRow, original: PostRow): Announce {

@@ -15,7 +15,7 @@ import { UserError } from "../errors.ts";
 import { findFollow } from "../social/follows.ts";
 import { visibleTo, type Viewer } from "../posts/visibility.ts";
 import { groupActor, isBanned, isMember, roleOf, touchGroup, type GroupRow } from "./groups.ts";
-import { relayGroupChange, relayGroupPost } from "../federation/send-groups.ts";
+import { relayGroupChange, relayGroupPost, relayGroupReaction } from "../federation/send-groups.ts";
 import { proposalJoined } from "./proposals.ts";
 
 export const MAX_TITLE_LENGTH = 200;
@@ -153,6 +153,23 @@ export async function groupPostChanged(services: Services, links: GroupLink[], p
     if (change instanceof Update && isHidden(services.db, group, post.id)) continue;
     const actor = groupActor(services.db, group);
     if (actor) await relayGroupChange(services, group, actor, post, author, change);
+  }
+}
+
+/**
+ * A like of a post in local groups (or its undo), by a local member or received
+ * from another server: each local group relays it to its members' servers if
+ * the liker is a member (or owner, moderator) and not banned, and the post is
+ * not hidden. An undo is relayed whoever sends it: it only ever removes that
+ * actor's own like.
+ */
+export async function groupPostReacted(services: Services, post: PostRow, liker: ActorRow, activity: Activity, undo = false): Promise<void> {
+  const { db } = services;
+  for (const { group } of groupsOfPost(db, post.id)) {
+    if (!group.local || group.state !== "active" || isHidden(db, group, post.id)) continue;
+    if (!undo && (isBanned(db, group, liker) || (!isMember(db, group, liker.id) && !roleOf(db, group, liker.id)))) continue;
+    const actor = groupActor(db, group);
+    if (actor) await relayGroupReaction(services, group, actor, liker, activity);
   }
 }
 

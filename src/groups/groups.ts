@@ -28,6 +28,7 @@ import { escapeHtml } from "../posts/content.ts";
 import * as send from "../federation/send.ts";
 import { notify } from "../notifications/notifications.ts";
 import { logModeration } from "./moderation.ts";
+import { mediaUrl, saveUpload, type Upload } from "../media/media.ts";
 
 export type GroupRow = typeof groups.$inferSelect;
 
@@ -241,6 +242,22 @@ export async function updateGroupSettings(services: Services, user: User, group:
     : undefined;
   if (actor) await send.profileUpdated(services, actor);
   return row;
+}
+
+/**
+ * Moderators give the group an image: stored as any upload (checked, random
+ * name, owned by the group's actor), it becomes the actor's `icon` (the
+ * avatar Mastodon and Coopol show), and the actor's Update goes out.
+ */
+export async function setGroupAvatar(services: Services, user: User, group: GroupRow, upload: Upload): Promise<ActorRow> {
+  const { db, config } = services;
+  requireModerator(db, group, user);
+  const actor = groupActor(db, group);
+  if (!actor) throw new UserError("group_not_found", 404);
+  const row = saveUpload(services, actor.id, { data: upload.data, contentType: upload.contentType });
+  const updated = db.update(actors).set({ avatarUrl: mediaUrl(config.origin, row), updatedAt: Date.now() }).where(eq(actors.id, actor.id)).returning().get();
+  await send.profileUpdated(services, updated);
+  return updated;
 }
 
 // ---- Membership ------------------------------------------------------------------

@@ -9,12 +9,13 @@
 // moderators. What travels is in federation/send-flags.ts and inbox/flag.ts.
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { actorOf, type User } from "../members/members.ts";
+import { actorOf, INSTANCE_ACTOR_USERNAME, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, groupPosts, hiddenPosts, moderationLog, postFlags, posts, users, type FlagState, type ModerationAction } from "../storage/schema.ts";
-import type { ActorRow } from "../federation/actors.ts";
+import { actors, groupPosts, groupRoles, hiddenPosts, moderationLog, postFlags, posts, users, type FlagState, type ModerationAction } from "../storage/schema.ts";
+import { findLocalActor, type ActorRow } from "../federation/actors.ts";
+import { notify } from "../notifications/notifications.ts";
 import { deletePostOf, findPost, findPostByUri, getVisiblePost, removePost, viewerOf, type PostRow } from "../posts/posts.ts";
 import { sendFlag } from "../federation/send-flags.ts";
 import { unrelayGroupPost } from "../federation/send-groups.ts";
@@ -69,6 +70,7 @@ export async function flagPost(services: Services, user: User, postId: number, c
     .values({ id, uri: `${config.origin}/flags/${id}`, postId: post.id, targetUri: post.uri, groupId: localGroupOf(db, post.id)?.id ?? null, reporterActorId: me.id, comment: text })
     .returning()
     .get();
+  notifyModerators(services, row);
   const remoteGroups = links.filter((l) => !l.group.local).map((l) => groupActor(db, l.group)).filter((a): a is ActorRow => !!a);
   await sendFlag(services, { uri: row.uri, author, post, comment: text, groups: remoteGroups });
   return row;
@@ -101,7 +103,32 @@ export function receiveFlag(services: Services, input: { uri: string; reporter: 
       .find((a) => !!a);
     if (account) store({ postId: null, targetUri: account.uri, groupId: null });
   }
+  for (const row of stored) notifyModerators(services, row);
   return stored;
+}
+
+/**
+ * Tells the local accounts who handle a new report of a post (an `admin.report`
+ * notification): a group's owner and moderators for a post in one of our
+ * groups, the instance's admins and moderators otherwise. A group's moderator
+ * who is not an instance moderator is not told which of our members reported
+ * (as in the queue, reporterShown): the notification then comes from the
+ * instance's actor.
+ */
+function notifyModerators(services: Services, flag: FlagRow): void {
+  const { db } = services;
+  if (flag.postId == null || flag.reporterActorId == null) return;
+  const reporter = db.select().from(actors).where(eq(actors.id, flag.reporterActorId)).get();
+  if (!reporter) return;
+  const instance = findLocalActor(db, INSTANCE_ACTOR_USERNAME);
+  const recipients = flag.groupId
+    ? db.select({ actorId: groupRoles.actorId, role: users.role }).from(groupRoles).innerJoin(users, eq(users.actorId, groupRoles.actorId)).where(eq(groupRoles.groupId, flag.groupId)).all()
+    : db.select({ actorId: users.actorId, role: users.role }).from(users).where(and(inArray(users.role, ["admin", "moderator"]), isNull(users.disabledAt))).all();
+  for (const { actorId, role } of recipients) {
+    if (actorId === reporter.id) continue;
+    const shown = reporter.local && flag.groupId && !canModerateInstance({ role } as User) ? instance : reporter;
+    if (shown) notify(services, { recipientActorId: actorId, type: "admin.report", fromActorId: shown.id, postId: flag.postId });
+  }
 }
 
 export interface FlagView {

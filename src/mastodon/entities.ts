@@ -10,7 +10,7 @@ import { htmlToText } from "../posts/content.ts";
 import { tagUrl } from "../federation/convert.ts";
 import { attachmentsOf, mediaUrl, type MediaRow } from "../media/media.ts";
 import type { User } from "../members/members.ts";
-import type { NotificationRow } from "../notifications/notifications.ts";
+import { flagOfNotification, type NotificationRow } from "../notifications/notifications.ts";
 import type { Relationship } from "../social/filters.ts";
 import { translator, type Locale } from "../web/i18n.ts";
 import { pollsOfPosts, type PollResults } from "../polls/polls.ts";
@@ -277,14 +277,45 @@ export function renderNotifications(services: Services, viewer: User, rows: Noti
   const postIds = rows.map((n) => n.postId).filter((x): x is number => x != null);
   const postRows = postIds.length ? db.select().from(posts).where(inArray(posts.id, postIds)).all() : [];
   const statuses = new Map(renderStatuses(services, viewer, postRows, locale).map((s) => [Number(s.id), s]));
-  return rows.map((n) => ({
-    id: String(n.id),
-    type: n.type,
-    created_at: iso(n.createdAt),
-    account: accounts.get(n.fromActorId)!,
-    status: n.postId != null ? (statuses.get(n.postId) ?? null) : null,
-    group_key: n.postId != null && (n.type === "favourite" || n.type === "reblog") ? `${n.type}-${n.postId}` : `ungrouped-${n.id}`,
-  }));
+  const authors = new Map(postRows.map((p) => [p.id, p.actorId]));
+  return rows.map((n) => {
+    const report = n.type === "admin.report" ? renderReport(services, n, authors.get(n.postId ?? 0)) : undefined;
+    return {
+      id: String(n.id),
+      type: n.type,
+      created_at: iso(n.createdAt),
+      account: accounts.get(n.fromActorId)!,
+      // As on Mastodon, a report's notification carries the report, not a status.
+      status: n.postId != null && n.type !== "admin.report" ? (statuses.get(n.postId) ?? null) : null,
+      ...(report !== undefined ? { report } : {}),
+      group_key: n.postId != null && (n.type === "favourite" || n.type === "reblog") ? `${n.type}-${n.postId}` : `ungrouped-${n.id}`,
+    };
+  });
+}
+
+/**
+ * Mastodon's Report entity for an `admin.report` notification, from the
+ * report (post_flags row) of its post: category "other", the reported post in
+ * `status_ids`, its author as `target_account`; `forwarded` when it came from
+ * another server; `action_taken` once resolved or dismissed.
+ */
+function renderReport(services: Services, n: NotificationRow, authorId: number | undefined) {
+  const flag = flagOfNotification(services.db, n);
+  const author = authorId != null ? services.db.select().from(actors).where(eq(actors.id, authorId)).get() : undefined;
+  if (!flag || !author) return null;
+  const reporter = flag.reporterActorId != null ? services.db.select({ local: actors.local }).from(actors).where(eq(actors.id, flag.reporterActorId)).get() : undefined;
+  return {
+    id: String(flag.id),
+    action_taken: flag.state !== "open",
+    action_taken_at: flag.resolvedAt ? iso(flag.resolvedAt) : null,
+    category: "other",
+    comment: flag.comment,
+    forwarded: reporter ? !reporter.local : false,
+    created_at: iso(flag.createdAt),
+    status_ids: flag.postId != null ? [String(flag.postId)] : [],
+    rule_ids: null,
+    target_account: renderAccount(services, author),
+  };
 }
 
 export function renderRelationship(targetId: number, r: Relationship) {

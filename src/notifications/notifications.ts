@@ -1,12 +1,12 @@
 // Notifications of local accounts: someone followed, mentioned, liked or
-// boosted them. Created by the domain functions and inbox handlers where the
+// boosted them, or reported a post they moderate (admin.report). Created by the domain functions and inbox handlers where the
 // event happens; read by the Mastodon API.
 import { and, desc, eq, gt, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actorFilters, notifications, users, type NotificationType } from "../storage/schema.ts";
+import { actorFilters, notifications, postFlags, users, type NotificationType } from "../storage/schema.ts";
 import type { User } from "../members/members.ts";
 import type { Page } from "../posts/posts.ts";
 
@@ -68,6 +68,18 @@ export function listNotifications(db: Db, user: User, page: Page = {}, filter: N
     .limit(Math.min(Math.max(page.limit ?? 40, 1), 80))
     .all();
   return page.minId != null ? rows.reverse() : rows;
+}
+
+/** The report an `admin.report` notification is about: the latest report of its post made before it. */
+export function flagOfNotification(db: Db, notification: { id: number; postId: number | null }): typeof postFlags.$inferSelect | undefined {
+  if (notification.postId == null) return undefined;
+  return db
+    .select()
+    .from(postFlags)
+    .where(and(eq(postFlags.postId, notification.postId), sql`${postFlags.id} <= ${notification.id}`))
+    .orderBy(desc(postFlags.id))
+    .limit(1)
+    .get();
 }
 
 export function getNotification(db: Db, user: User, id: number): NotificationRow {

@@ -7,7 +7,7 @@ import type { Db } from "../../storage/db.ts";
 import { newId } from "../../storage/ids.ts";
 import { posts } from "../../storage/schema.ts";
 import { fanOut, findPostByUri } from "../../posts/posts.ts";
-import { resolveNote } from "../notes.ts";
+import { resolveNoteObject } from "../notes.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
 import { onTerritoryAnnounce } from "./territory.ts";
@@ -21,7 +21,8 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
   if (await onGroupAnnounce(ctx, announce)) return;
   if (!announce.id || !announce.objectId) return;
   if (findPostByUri(db, announce.id.href)) return;
-  const original = await resolveNote(ctx, announce.objectId);
+  const resolved = await resolveNoteObject(ctx, announce.objectId);
+  const original = resolved?.post;
   // Only public and unlisted posts can be boosted.
   if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
   const actor = await senderOf(ctx, announce);
@@ -39,7 +40,7 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
     return row;
   });
   if (!reblog) return;
-  afterGroupBoost(ctx, actor, original);
+  await afterGroupBoost(ctx, actor, original, resolved!.note);
   notify(ctx.data, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
   ctx.data.events.emit("post.created", reblog);
 }

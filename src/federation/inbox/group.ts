@@ -1,12 +1,14 @@
 // Thematic groups in the inbox (FEP-1b12), both ends:
 // - as the group's server: a member's Create, Update or Delete addressed to
 //   one of our groups is checked and relayed (discussion.ts, send-groups.ts);
-// - as a member's server: a remote group's Announce of an activity. The group
-//   vouches only for who may read it; that the author really wrote it is
-//   checked here, never taken on the group's word (see verifyRelayed).
+// - as a member's server: a remote group's Announce of an activity (a post,
+//   its edit or deletion, a member's like or its undo). The group vouches only
+//   for who may read it; that the author really wrote it is checked here,
+//   never taken on the group's word (see verifyRelayed, onGroupReaction); and
+//   a public group's boost, whose Note gives the thread its title.
 import type { InboxContext } from "@fedify/fedify";
 import { verifyObject } from "@fedify/fedify";
-import { Activity, Create, Delete, Note, Page, Question, Tombstone, Update, type Announce } from "@fedify/vocab";
+import { Activity, Create, Delete, Like, Note, Page, Question, Tombstone, Undo, Update, type Announce } from "@fedify/vocab";
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { actors, follows, mentions, users } from "../../storage/schema.ts";
@@ -14,10 +16,12 @@ import { findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupOfActor, localGroupOfActor, rememberRemoteGroup, type GroupRow } from "../../groups/groups.ts";
 import { groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
 import type { ActorRow } from "../actors.ts";
-import { storeRemoteNote } from "../notes.ts";
+import { fetchNote, storeRemoteNote } from "../notes.ts";
 import { actorByUri, resolveActor } from "../remote.ts";
 import { fanOutToMembers } from "../send-groups.ts";
 import { senderOf } from "./common.ts";
+import { storeLike } from "./like.ts";
+import { removeLike } from "./undo.ts";
 
 type Json = Record<string, unknown>;
 
@@ -100,7 +104,7 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   const services = ctx.data;
   const raw = (await announce.toJsonLd()) as Json;
   const embedded = raw.object && typeof raw.object === "object" ? (raw.object as Json) : null;
-  if (!embedded || !["Create", "Update", "Delete"].includes(String(embedded.type))) return false;
+  if (!embedded || !["Create", "Update", "Delete", "Like", "Undo"].includes(String(embedded.type))) return false;
   const sender = await senderOf(ctx, announce);
   // Only from a group some member of ours joined: we asked for these activities.
   if (!sender || sender.type !== "Group" || sender.local || !hasLocalMember(services, sender.id)) return true;
@@ -108,6 +112,10 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   if (!group) return true;
   // Parsed without fetching it again (activity ids are rarely served); checked below.
   const inner = await announce.getObject({ crossOrigin: "trust" });
+  if (inner instanceof Like || inner instanceof Undo) {
+    await onGroupReaction(ctx, inner, raw, embedded, sender, group);
+    return true;
+  }
   if (!(inner instanceof Create || inner instanceof Update || inner instanceof Delete) || !inner.actorId || !inner.objectId) return true;
   const object = await verifyRelayed(ctx, inner, raw, embedded, sender);
   if (object === undefined) {
@@ -154,20 +162,9 @@ async function verifyRelayed(ctx: InboxContext<Services>, inner: Create | Update
     log("same origin as the group");
     return read();
   }
-  if (embedded.proof) {
-    // Any activity class reads the proof; the type itself is checked above.
-    const cls = Create as unknown as typeof Activity;
-    const options = { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader };
-    // As it arrived (in the group's context), then as its author's Fedify wrote it.
-    const candidates = [{ "@context": raw["@context"], ...embedded }, await inner.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }).catch(() => null)];
-    for (const candidate of candidates) {
-      if (!candidate) continue;
-      const verified = await verifyObject(cls, candidate, options).catch(() => null);
-      if (verified && verified.actorId?.href === actorId.href) {
-        log("integrity proof");
-        return read();
-      }
-    }
+  if (await provenByItsAuthor(ctx, inner, raw, embedded)) {
+    log("integrity proof");
+    return read();
   }
   const member = localMemberOf(ctx.data, group.id);
   const documentLoader = member ? await ctx.getDocumentLoader({ identifier: member }) : ctx.documentLoader;
@@ -179,11 +176,72 @@ async function verifyRelayed(ctx: InboxContext<Services>, inner: Create | Update
   return object;
 }
 
-/** A plain boost by a remote group we know: its post joins that group's discussion here. */
-export function afterGroupBoost(ctx: InboxContext<Services>, booster: ActorRow, original: PostRow): void {
+/**
+ * Whether a relayed activity carries its actor's FEP-8b32 integrity proof and
+ * it verifies: on the embedded copy as it arrived (in the group's context),
+ * then as its author's Fedify wrote it.
+ */
+async function provenByItsAuthor(ctx: InboxContext<Services>, inner: Activity, raw: Json, embedded: Json): Promise<boolean> {
+  if (!embedded.proof || !inner.actorId) return false;
+  // Parsed as its own class (Create, Update, Delete, Like, Undo): another would refuse its type.
+  const cls = inner.constructor as typeof Activity;
+  const options = { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader };
+  const candidates = [{ "@context": raw["@context"], ...embedded }, await inner.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader }).catch(() => null)];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    const verified = await verifyObject(cls, candidate, options).catch(() => null);
+    if (verified && verified.actorId?.href === inner.actorId.href) return true;
+  }
+  return false;
+}
+
+/**
+ * A member's `Like` of a post of the group, or its `Undo`, relayed by the
+ * group: counted on our copy of the post. Taken only if the liker is on the
+ * group's own server or the activity carries the liker's integrity proof
+ * (a like cannot be fetched back from its origin), and only for a post that
+ * is in that group's discussion here.
+ */
+async function onGroupReaction(ctx: InboxContext<Services>, inner: Like | Undo, raw: Json, embedded: Json, groupActorRow: ActorRow, group: GroupRow): Promise<void> {
+  const services = ctx.data;
+  const actorId = inner.actorId;
+  const like = inner instanceof Undo ? await inner.getObject({ crossOrigin: "trust" }) : inner;
+  if (!actorId || !(like instanceof Like) || !like.id || !like.objectId || like.actorId?.href !== actorId.href) return;
+  if (like.id.origin !== actorId.origin || (inner.id && inner.id.origin !== actorId.origin)) return;
+  const verified = actorId.origin === new URL(groupActorRow.uri).origin || (await provenByItsAuthor(ctx, inner, raw, embedded));
+  if (!verified) {
+    services.log.info({ group: groupActorRow.uri, activity: inner.id?.href }, "group: relayed like not verified, dropped");
+    return;
+  }
+  const post = findPostByUri(services.db, like.objectId.href);
+  if (!post || !groupsOfPost(services.db, post.id).some((l) => l.group.id === group.id)) return;
+  if (inner instanceof Undo) {
+    const liker = actorByUri(services.db, actorId.href);
+    if (liker) removeLike(services.db, liker.id, like.id.href);
+    return;
+  }
+  const liker = await resolveActor(ctx, actorId);
+  if (liker && !liker.local) storeLike(services, liker, post, like.id.href);
+}
+
+/**
+ * A plain boost by a remote group we know: its post joins that group's
+ * discussion here, with the thread's title, which travels as the Note's
+ * `name` (the boost itself carries none). `note` is the Note as its server
+ * served it, if it was fetched for this boost; a Note known before (received
+ * directly from its author, who does not keep titles of remote groups) is
+ * fetched again for a thread's first post.
+ */
+export async function afterGroupBoost(ctx: InboxContext<Services>, booster: ActorRow, original: PostRow, note: Note | Question | null): Promise<void> {
   if (booster.type !== "Group" || booster.local) return;
-  const group: GroupRow | undefined = groupOfActor(ctx.data.db, booster.id);
-  if (group) recordGroupPost(ctx.data.db, group, original, null);
+  const { db } = ctx.data;
+  const group: GroupRow | undefined = groupOfActor(db, booster.id);
+  // Already in that group here (our own member's post, or a second boost).
+  if (!group || groupsOfPost(db, original.id).some((l) => l.group.id === group.id)) return;
+  const inThread = original.inReplyToId != null && groupsOfPost(db, original.inReplyToId).some((l) => l.group.id === group.id);
+  if (!note && !inThread) note = await fetchNote(ctx, new URL(original.uri));
+  const title = note?.id?.href === original.uri ? cleanTitle(note.name?.toString()) : null;
+  recordGroupPost(db, group, original, title);
 }
 
 /** A remote group took back its Announce of a post: the post leaves that group's discussion here. */

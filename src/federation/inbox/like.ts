@@ -1,14 +1,28 @@
-// Like: a remote actor favourites one of our posts.
+// Like: a remote actor favourites one of our posts (or a post of one of our
+// groups, which the group then relays to its members' servers); also a like
+// relayed by a remote group (inbox/group.ts calls storeLike).
 import type { InboxContext } from "@fedify/fedify";
 import type { Like } from "@fedify/vocab";
 import { sql, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import { newId } from "../../storage/ids.ts";
 import { likes, posts } from "../../storage/schema.ts";
-import { findPostByUri } from "../../posts/posts.ts";
+import { findPostByUri, type PostRow } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
+import type { ActorRow } from "../actors.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
+import { groupPostReacted } from "../../groups/discussion.ts";
+
+/** Counts a like once (per actor and post); false if it was already counted. */
+export function storeLike(services: Services, actor: ActorRow, post: PostRow, uri: string): boolean {
+  const { db } = services;
+  const inserted = db.insert(likes).values({ id: newId(), actorId: actor.id, postId: post.id, uri }).onConflictDoNothing().returning().get();
+  if (!inserted) return false;
+  db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+  notify(services, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
+  return true;
+}
 
 export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<void> {
   const { db } = ctx.data;
@@ -18,13 +32,7 @@ export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<v
   const actor = await senderOf(ctx, like);
   // Liking a post one cannot read would reveal that it exists: ignore.
   if (!actor || !canSee(db, { kind: "remote", actorId: actor.id }, post)) return;
-  const inserted = db
-    .insert(likes)
-    .values({ id: newId(), actorId: actor.id, postId: post.id, uri: like.id.href })
-    .onConflictDoNothing()
-    .returning()
-    .get();
-  if (!inserted) return;
-  db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
-  notify(ctx.data, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
+  if (!storeLike(ctx.data, actor, post, like.id.href)) return;
+  // A post of one of our groups: the group relays a member's like to the other members' servers.
+  await groupPostReacted(ctx.data, post, actor, like);
 }

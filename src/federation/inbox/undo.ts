@@ -3,9 +3,19 @@ import type { InboxContext } from "@fedify/fedify";
 import { Announce, Follow, Like, type Undo } from "@fedify/vocab";
 import { and, eq, sql } from "drizzle-orm";
 import type { Services } from "../../services.ts";
+import type { Db } from "../../storage/db.ts";
 import { actors, follows, likes, posts } from "../../storage/schema.ts";
-import { findPostByUri, removePost } from "../../posts/posts.ts";
+import { findPost, findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
+import { groupPostReacted } from "../../groups/discussion.ts";
 import { afterGroupUnannounce } from "./group.ts";
+
+/** Takes back an actor's own like (by the Like's id); the post it was on, if there was one. */
+export function removeLike(db: Db, actorId: number, likeUri: string): PostRow | undefined {
+  const like = db.delete(likes).where(and(eq(likes.uri, likeUri), eq(likes.actorId, actorId))).returning().get();
+  if (!like) return undefined;
+  db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, like.postId)).run();
+  return findPost(db, like.postId);
+}
 
 export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<void> {
   const { db } = ctx.data;
@@ -18,10 +28,9 @@ export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<v
     const target = object.objectId ? db.select().from(actors).where(eq(actors.uri, object.objectId.href)).get() : undefined;
     if (target) db.delete(follows).where(and(eq(follows.followerId, actor.id), eq(follows.followingId, target.id))).run();
   } else if (object instanceof Like) {
-    const like = object.id
-      ? db.delete(likes).where(and(eq(likes.uri, object.id.href), eq(likes.actorId, actor.id))).returning().get()
-      : undefined;
-    if (like) db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, like.postId)).run();
+    const post = object.id ? removeLike(db, actor.id, object.id.href) : undefined;
+    // A like our groups relayed: its undo is relayed too.
+    if (post) await groupPostReacted(ctx.data, post, actor, undo, true);
   } else if (object instanceof Announce) {
     const reblog = object.id ? findPostByUri(db, object.id.href) : undefined;
     if (reblog && reblog.actorId === actor.id && reblog.reblogOfId) removePost(ctx.data, reblog);

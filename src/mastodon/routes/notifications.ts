@@ -60,7 +60,7 @@ export function registerNotificationRoutes(api: FastifyInstance, services: Servi
     const rows = listNotifications(db, user, pageOf(params, 40, 80), filterOf(params));
     setLinkHeader(request, reply, config.origin, rows.map((r) => r.id));
     const rendered = renderNotifications(services, user, rows, pickLocale(request.headers["accept-language"]));
-    const groups = new Map<string, { group_key: string; notifications_count: number; type: string; most_recent_notification_id: string; page_min_id: string; page_max_id: string; latest_page_notification_at: string; sample_account_ids: string[]; status_id?: string }>();
+    const groups = new Map<string, { group_key: string; notifications_count: number; type: string; most_recent_notification_id: string; page_min_id: string; page_max_id: string; latest_page_notification_at: string; sample_account_ids: string[]; status_id?: string; report?: unknown }>();
     const accounts = new Map<string, unknown>();
     const statuses = new Map<string, unknown>();
     for (const n of rendered) {
@@ -83,6 +83,7 @@ export function registerNotificationRoutes(api: FastifyInstance, services: Servi
         latest_page_notification_at: n.created_at,
         sample_account_ids: [n.account.id],
         ...(n.status ? { status_id: n.status.id } : {}),
+        ...("report" in n ? { report: n.report } : {}),
       });
     }
     return { accounts: [...accounts.values()], statuses: [...statuses.values()], notification_groups: [...groups.values()] };

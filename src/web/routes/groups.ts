@@ -3,6 +3,7 @@
 // hiding and removing posts, the moderation log; the instance's own report
 // queue at /moderation). Rules live in src/groups/.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import multipart, { type MultipartFile } from "@fastify/multipart";
 import { dateFormat } from "../../dates.ts";
 import { UserError } from "../../errors.ts";
 import { canManageMembers, isCardHolder, type User } from "../../members/members.ts";
@@ -26,6 +27,7 @@ import {
   proposeGroup,
   removeMember,
   reviewGroup,
+  setGroupAvatar,
   setModerator,
   themesOf,
   unban,
@@ -48,6 +50,7 @@ import {
   type FlagView,
 } from "../../groups/moderation.ts";
 import type { ActorRow } from "../../federation/actors.ts";
+import { MEDIA_MAX_BYTES, type Upload } from "../../media/media.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
@@ -67,6 +70,12 @@ function noticeOf(page: PageContext, notice: string | undefined): string | undef
 function withNotice(path: string, notice: string): string {
   const [target, fragment] = path.split("#", 2) as [string, string | undefined];
   return `${target}${target.includes("?") ? "&" : "?"}notice=${notice}${fragment ? `#${fragment}` : ""}`;
+}
+
+/** The uploaded image of a multipart form, as the route reads it from the body ("" when no file was chosen). */
+async function keepImage(part: MultipartFile): Promise<void> {
+  const data = await part.toBuffer();
+  (part as unknown as { value: Upload | "" }).value = part.filename && data.length ? { data, contentType: part.mimetype } : "";
 }
 
 function handleOf(actor: ActorRow): string {
@@ -228,7 +237,7 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
     const threads = groupThreads(db, viewer, group);
     const { actors: authors } = authorsOf(db, threads.map((th) => th.root));
     const notice = (request.query as { notice?: string }).notice === "saved" ? t("group.saved") : undefined;
-    return sendPage(reply, layout(page, group.name, html`<h1>${group.name}</h1>
+    return sendPage(reply, layout(page, group.name, html`${actor.avatarUrl ? html`<img class="avatar" src="${actor.avatarUrl}" alt="${t("group.avatar_alt", { name: group.name })}" width="96" height="96">` : ""}<h1>${group.name}</h1>
 <p class="meta">${t("group.handle")} : ${handleOf(actor)} · ${t("group.members", { n: actor.followersCount })} · ${t(`group.policy.${group.policy}`)}</p>
 ${group.visibility === "members" ? html`<p class="badge">${t("group.members_only_notice")}</p>` : ""}
 ${raw(actor.summary)}
@@ -289,6 +298,12 @@ ${bans.length ? html`<h3>${t("group.bans")}</h3><ul>${bans.map((b) => html`<li>$
   <input type="text" id="name" name="name" required maxlength="100" value="${group.name}">
   ${settingsFields(page, group)}
   <p><button type="submit">${t("group.save")}</button></p>
+</form>
+<h3>${t("group.avatar")}</h3>
+<form method="post" action="${base}/avatar" enctype="multipart/form-data">${csrfField(page)}
+  <label for="avatar">${t("group.avatar_file")}</label>
+  <input type="file" id="avatar" name="avatar" required accept="image/jpeg,image/png,image/gif,image/webp,image/avif">
+  <p><button type="submit">${t("group.avatar_save")}</button></p>
 </form></section>`;
   }
 
@@ -391,6 +406,19 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
     const form = request.body as Form;
     await updateGroupSettings(services, user, group, { name: form.name ?? "", description: form.description, rules: form.rules, themes: form.themes, policy: form.policy, visibility: form.visibility });
     return reply.redirect(`/groups/${group.slug}?notice=saved`, 303);
+  });
+
+  // The group's image: a multipart body, read for this route only.
+  void web.register(async (withFile) => {
+    await withFile.register(multipart, { attachFieldsToBody: "keyValues", onFile: keepImage, limits: { fileSize: MEDIA_MAX_BYTES, files: 1, fields: 10 } });
+    withFile.post("/groups/:slug/avatar", async (request: WithSlug, reply) => {
+      const user = requireUser(request);
+      const { group } = localGroup(request.params.slug);
+      const file = (request.body as Record<string, unknown>).avatar;
+      if (!file || typeof file !== "object") throw new UserError("media_missing", 422);
+      await setGroupAvatar(services, user, group, file as Upload);
+      return reply.redirect(`/groups/${group.slug}?notice=saved`, 303);
+    });
   });
 
   // ---- Reports and moderation -----------------------------------------------------
