@@ -484,6 +484,19 @@ t.test("a thread with a poll, posted and voted on with the Mastodon API, shows i
   t.equal(voted.status, 200, JSON.stringify(voted.json));
   t.equal(voted.json.votes_count, 1);
   t.equal(threads.json.find((th: { root: { id: string } }) => th.root.id !== posted.json.id)?.root.poll_id, null, "other posts have none");
+
+  // The Coopol API starts a thread with a poll too.
+  const started = await call("marc", "POST", `/groups/${id}/threads`, {
+    title: "Tarif du bus de nuit",
+    text: "Quel tarif proposer ?",
+    poll: { options: ["Gratuit", "1 €"], expires_in: 3600, multiple: false },
+  });
+  t.equal(started.status, 200, JSON.stringify(started.json));
+  valid(t, "GroupPost", started.json);
+  t.ok(started.json.poll_id, "the thread's first post has its poll");
+  const vote = await mastodon("alice", `/polls/${started.json.poll_id}/votes`, { choices: [0] });
+  t.equal(vote.json.votes_count, 1, "and members vote on it with the Mastodon API");
+  await refused(t, 422, call("marc", "POST", `/groups/${id}/threads`, { title: "Un seul choix", text: "…", poll: { options: ["Oui"], expires_in: 3600 } }), "a poll needs two options");
 });
 
 t.test("every route added for settings, proposals and contributors is in the OpenAPI document", async (t) => {

@@ -12,7 +12,7 @@ import type { User } from "../members/members.ts";
 import { actors, FLAG_STATES, polls, type FlagState } from "../storage/schema.ts";
 import { canManageMembers } from "../members/members.ts";
 import { optionalUser, requireUser } from "../mastodon/auth.ts";
-import { idParam, int, paramsOf, str, type Params } from "../mastodon/params.ts";
+import { idParam, int, paramsOf, pollParam, str, type Params } from "../mastodon/params.ts";
 import { findPost, viewerOf, type PostRow } from "../posts/posts.ts";
 import { findActor, findFollow, follow, unfollow } from "../social/follows.ts";
 import { lookupActor } from "../federation/remote.ts";
@@ -261,7 +261,7 @@ export function registerGroupsApi(api: FastifyInstance, services: Services): voi
     const params = paramsOf(request);
     const title = str(params, "title")?.trim();
     if (!title) throw new UserError("api_bad_request", 400, { detail: "title" });
-    const { post } = await postInGroup(services, user, group, { text: str(params, "text") ?? "", title });
+    const { post } = await postInGroup(services, user, group, { text: str(params, "text") ?? "", title, poll: pollParam(params) });
     return renderPosts(services, [post], new Map([[post.id, title]]), new Set())[0];
   });
   const threadOf = (request: FastifyRequest<{ Params: { id: string; thread_id: string } }>, user: User | null) => {

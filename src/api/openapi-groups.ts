@@ -310,9 +310,27 @@ export const groupsPaths = {
     parameters: [pathId("id")],
     get: { summary: "The group's threads I may read, most recently active first (hidden posts left out)", responses: { "200": many("GroupThread"), ...errors } },
     post: {
-      summary: "Start a thread (members). A thread with a poll is posted with the Mastodon API (POST /api/v1/statuses with poll, mentioning the group's handle); polls are voted on with POST /api/v1/polls/{id}/votes",
+      summary: "Start a thread (members), with a poll if `poll` is given; polls are voted on with the Mastodon API, POST /api/v1/polls/{id}/votes",
       security: write,
-      requestBody: body({ type: "object", required: ["title", "text"], properties: { title: { type: "string", maxLength: 200 }, text: { type: "string", maxLength: 5000 } } }),
+      requestBody: body({
+        type: "object",
+        required: ["title", "text"],
+        properties: {
+          title: { type: "string", maxLength: 200 },
+          text: { type: "string", maxLength: 5000 },
+          poll: {
+            type: "object",
+            description: "As in Mastodon's POST /api/v1/statuses",
+            required: ["options", "expires_in"],
+            properties: {
+              options: { type: "array", items: { type: "string" }, minItems: 2 },
+              expires_in: { type: "integer", description: "Seconds until the poll closes" },
+              multiple: { type: "boolean" },
+              hide_totals: { type: "boolean" },
+            },
+          },
+        },
+      }),
       responses: { "200": json(ref("GroupPost")), ...errors },
     },
   },

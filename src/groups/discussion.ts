@@ -6,6 +6,7 @@
 import { Update, type Activity } from "@fedify/vocab";
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
+import type { NewPoll } from "../polls/polls.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, groupPosts, groups, hiddenPosts, posts } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
@@ -181,7 +182,7 @@ function isHidden(db: Db, group: GroupRow, postId: number): boolean {
  * A member starts a thread in a group (a title and a text) or replies in one
  * (the web page and the API). Returns the post and the thread it is in.
  */
-export async function postInGroup(services: Services, user: User, group: GroupRow, input: { text: string; title?: string | null; inReplyToId?: number | null; proposal?: { amendsId: number | null } }): Promise<{ post: PostRow; rootId: number }> {
+export async function postInGroup(services: Services, user: User, group: GroupRow, input: { text: string; title?: string | null; inReplyToId?: number | null; proposal?: { amendsId: number | null }; poll?: NewPoll }): Promise<{ post: PostRow; rootId: number }> {
   const { db } = services;
   const actor = groupActor(db, group);
   if (!actor || group.state !== "active") throw new UserError("group_not_found", 404);
@@ -196,6 +197,7 @@ export async function postInGroup(services: Services, user: User, group: GroupRo
     title: inReplyToId ? null : input.title,
     inReplyToId,
     proposal: input.proposal,
+    poll: input.poll,
   });
   return { post, rootId: groupsOfPost(db, post.id).find((l) => l.group.id === group.id)?.rootId ?? post.id };
 }

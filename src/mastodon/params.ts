@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../errors.ts";
 import type { Page } from "../posts/posts.ts";
+import type { NewPoll } from "../polls/polls.ts";
 
 export type Params = Record<string, unknown>;
 
@@ -82,4 +83,13 @@ export function setLinkHeader(request: FastifyRequest, reply: FastifyReply, orig
     return u.href;
   };
   reply.header("link", `<${at("max_id", ids[ids.length - 1]!)}>; rel="next", <${at("min_id", ids[0]!)}>; rel="prev"`);
+}
+
+/** The poll sent with a status (JSON object or `poll[…]` form fields); undefined when none. */
+export function pollParam(params: Params): NewPoll | undefined {
+  const poll = nested(params, "poll");
+  const options = poll ? list(poll, "options") : [];
+  // Some clients send an empty poll object with every status.
+  if (!poll || options.length === 0) return undefined;
+  return { options, expiresIn: int(poll, "expires_in") ?? 0, multiple: bool(poll, "multiple"), hideTotals: bool(poll, "hide_totals") };
 }

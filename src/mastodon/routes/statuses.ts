@@ -25,7 +25,7 @@ import type { User } from "../../members/members.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { optionalUser, requireUser } from "../auth.ts";
 import { renderAccounts, renderStatus, renderStatuses } from "../entities.ts";
-import { bool, idParam, int, list, nested, paramsOf, str, type Params } from "../params.ts";
+import { bool, idParam, list, paramsOf, pollParam, str, type Params } from "../params.ts";
 import type { NewPoll } from "../../polls/polls.ts";
 import { duration } from "../../federation/time.ts";
 
@@ -37,15 +37,6 @@ export function parseVisibility(value: string | undefined): Visibility {
   if (value === "local" || value === "local_only") return "section";
   if (value === "public" || value === "unlisted" || value === "private" || value === "direct" || value === "section") return value;
   throw new UserError("visibility_invalid", 422);
-}
-
-/** The poll sent with a status (JSON object or `poll[…]` form fields); undefined when none. */
-function pollParam(params: Params): NewPoll | undefined {
-  const poll = nested(params, "poll");
-  const options = poll ? list(poll, "options") : [];
-  // Some clients send an empty poll object with every status.
-  if (!poll || options.length === 0) return undefined;
-  return { options, expiresIn: int(poll, "expires_in") ?? 0, multiple: bool(poll, "multiple"), hideTotals: bool(poll, "hide_totals") };
 }
 
 export function registerStatusRoutes(api: FastifyInstance, services: Services): void {
