@@ -1,9 +1,14 @@
 // `npm run bench`: measures a real Coopol instance process (cold start, memory,
 // HTTP throughput and latency, signed inbox deliveries from a second real
-// instance, a fédération receiving its sections' field results: bench/territory.ts)
+// instance, a fédération receiving its sections' field results: bench/territory.ts,
+// a group of 5,000 members on 50 instances: bench/groups.ts)
 // next to a bare fastify + better-sqlite3 baseline, and prints the
 // figures with their targets. It never fails on a figure: it exits non-zero
 // only if something crashes. docs/performance.md explains the method.
+//
+//   node bench/run.ts                  every scenario
+//   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
+//                                      the scenarios that can run alone: groups, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -15,6 +20,7 @@ import { FormClient } from "./web.ts";
 import { agendaBenchmark } from "./agenda.ts";
 import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
 import { territoryBenchmark, territoryReport } from "./territory.ts";
+import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -221,7 +227,35 @@ function table(head: string[], rows: string[][]): string {
 
 // ---------------------------------------------------------------- main
 
+/** `--only=NAME` or COOPOL_BENCH_ONLY=NAME: run that scenario alone. */
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? process.env.COOPOL_BENCH_ONLY ?? "";
+const ALONE: Record<string, () => Promise<string[]>> = {
+  groups: async () => {
+    log("groups: a group of 5,000 members on 50 instances (Announce fan-out, discussion page)");
+    return groupsReport(await groupsBenchmark(groupsOptions(process.argv)));
+  },
+  territory: async () => {
+    const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
+    log(`territory: a fédération, 100 sections × ${resultsPerSection} field results (signed), then its dashboard`);
+    return territoryReport(await territoryBenchmark({ sections: 100, resultsPerSection }));
+  },
+};
+
+async function runAlone(name: string): Promise<void> {
+  const scenario = ALONE[name];
+  if (!scenario) throw new Error(`--only=${name}: no such scenario (${Object.keys(ALONE).join(", ")})`);
+  const began = performance.now();
+  const loadBefore = loadAverage();
+  log(`machine: ${machine()}; load average ${loadBefore}`);
+  const lines = await scenario();
+  const out = ["", `Coopol benchmark, ${name} only — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`, `Machine: ${machine()}`];
+  out.push(`Load average (1 min) just before the run: ${loadBefore}${Number(loadBefore) > 0.5 ? " — other work was using the CPU, figures are pessimistic" : ""}.`, "");
+  out.push(...lines, "", `Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
+  process.stdout.write(out.join("\n") + "\n");
+}
+
 async function main(): Promise<void> {
+  if (ONLY) return runAlone(ONLY);
   const began = performance.now();
   const servers: Server[] = [];
   const cleanUp = async () => {
@@ -412,6 +446,10 @@ async function main(): Promise<void> {
     log(`territory: a fédération, 100 sections × ${resultsPerSection} field results (signed), then its dashboard`);
     const territory = await territoryBenchmark({ sections: 100, resultsPerSection });
     out.push(...territoryReport(territory));
+    out.push("");
+    log("groups: a group of 5,000 members on 50 instances (Announce fan-out, discussion page)");
+    const group = await groupsBenchmark(groupsOptions(process.argv));
+    out.push(...groupsReport(group));
     out.push("");
     out.push(`Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
     process.stdout.write(out.join("\n") + "\n");
