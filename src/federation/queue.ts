@@ -23,6 +23,17 @@ type Row = { id: number; message: string; ordering_key: string | null };
 
 const FAILURE_DELAY_MS = 5_000;
 
+/**
+ * SQLite's write lock can be held longer than the busy timeout by another
+ * process on the same file (the admin CLI, a backup, a VACUUM). The worker
+ * then waits and tries again instead of stopping: an uncaught error here
+ * would end the whole instance.
+ */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+}
+
 export class SqliteMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
   readonly #insert: Database.Statement<[string, string | null, number]>;
@@ -90,19 +101,42 @@ export class SqliteMessageQueue implements MessageQueue {
     if (released) this.#log?.info({ released }, "queue: released messages held by a stopped process");
     const running = new Set<Promise<void>>();
 
+    // Writes that must happen (a handled message deleted, a failed one put
+    // back): retried while the file is locked by another process.
+    const persist = async (write: () => void) => {
+      for (;;) {
+        try {
+          return write();
+        } catch (error) {
+          if (!isBusy(error)) throw error;
+          this.#log?.warn("queue: database locked by another process, trying again");
+          await new Promise((resolve) => setTimeout(resolve, this.#pollIntervalMs));
+        }
+      }
+    };
     const run = async (row: Row) => {
+      let handled = false;
       try {
         await handler(JSON.parse(row.message));
-        this.#done.run(row.id);
+        handled = true;
       } catch (error) {
         this.#log?.warn({ err: error, id: row.id }, "queue: message failed, retrying later");
-        this.#retry.run(Date.now() + FAILURE_DELAY_MS, row.id);
       }
+      if (handled) await persist(() => this.#done.run(row.id));
+      else await persist(() => this.#retry.run(Date.now() + FAILURE_DELAY_MS, row.id));
     };
 
     while (!signal?.aborted) {
       while (running.size < this.#concurrency) {
-        const row = this.#take.get(Date.now(), Date.now());
+        let row: Row | undefined;
+        try {
+          row = this.#take.get(Date.now(), Date.now());
+        } catch (error) {
+          if (!isBusy(error)) throw error;
+          // Locked by another process: look again after the poll interval.
+          this.#log?.warn("queue: database locked by another process, trying again");
+          break;
+        }
         if (!row) break;
         const task = run(row).finally(() => {
           running.delete(task);

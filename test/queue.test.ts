@@ -1,0 +1,65 @@
+// The persistent queue (src/federation/queue.ts) on a real SQLite file, with a
+// second connection standing for another process (the admin CLI, a backup)
+// that holds the write lock longer than the busy timeout.
+import t from "tap";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openDatabase } from "../src/storage/db.ts";
+import { SqliteMessageQueue } from "../src/federation/queue.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test("a write lock held by another process longer than the busy timeout delays the queue, never stops it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
+  const file = join(dir, "coopol.sqlite");
+  const db = openDatabase(file);
+  // 5 s in production; short here so that the lock below outlasts it.
+  db.$client.pragma("busy_timeout = 100");
+  const other = new Database(file);
+  t.teardown(() => {
+    other.close();
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const queue = new SqliteMessageQueue(db.$client, { pollIntervalMs: 50 });
+  const handled: unknown[] = [];
+  let holdDuringHandler = false;
+  const controller = new AbortController();
+  const listening = queue.listen(
+    async (message) => {
+      handled.push(message);
+      // Lock the file while this message is being handled: deleting it afterwards must wait.
+      if (holdDuringHandler) other.exec("begin immediate");
+    },
+    { signal: controller.signal },
+  );
+
+  // 1. Locked while the worker looks for work.
+  other.exec("begin immediate");
+  const queuedWhileLocked = (async () => queue.enqueue({ n: 1 }))().catch((error: Error) => error);
+  t.ok((await queuedWhileLocked) instanceof Error, "enqueueing while locked fails with an error the caller sees");
+  await sleep(400);
+  other.exec("commit");
+  await queue.enqueue({ n: 2 });
+  await sleep(300);
+  t.same(handled, [{ n: 2 }], "once the lock is gone, the next message is handled");
+
+  // 2. Locked when the handled message is to be deleted.
+  holdDuringHandler = true;
+  await queue.enqueue({ n: 3 });
+  await sleep(400);
+  t.same(handled, [{ n: 2 }, { n: 3 }], "handled once");
+  t.equal((await queue.getDepth()).queued, 1, "still in the queue while the file is locked");
+  holdDuringHandler = false;
+  other.exec("commit");
+  await sleep(300);
+  t.equal((await queue.getDepth()).queued, 0, "deleted once the lock is released");
+  t.same(handled, [{ n: 2 }, { n: 3 }], "and not handled twice");
+
+  controller.abort();
+  await listening;
+  t.pass("the worker stopped only when asked");
+});
