@@ -7,7 +7,7 @@ import { UserError } from "../errors.ts";
 import { dateFormat, isTimezone } from "../dates.ts";
 import { actorOf, canManageMembers, isCardHolder, type User } from "../members/members.ts";
 import { formatText } from "../posts/content.ts";
-import { readsSection, type Viewer } from "../posts/visibility.ts";
+import type { Viewer } from "../posts/visibility.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -30,6 +30,11 @@ import { tagUrl } from "../federation/convert.ts";
 import * as sendEvents from "../federation/send-events.ts";
 import { createLocalPost, editLocalPost } from "../posts/posts.ts";
 import { checkAttachments, setEventAttachments, type AttachmentInput } from "./attachments.ts";
+import { canSeeEvent, checkedGroups, eventGroupIds, eventsOfGroup, eventsVisibleTo, organisingGroup, setEventGroups } from "./audiences.ts";
+import { linkedParent } from "../territory/links.ts";
+import { canModerate, groupOfActor } from "../groups/groups.ts";
+
+export { canSeeEvent, eventsVisibleTo };
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -57,6 +62,10 @@ export interface EventInput {
   attachments?: AttachmentInput[];
   /** Organised by the section (its Group actor) rather than by the member. */
   forSection?: boolean;
+  /** Organised by this local group (its actor), by one of its moderators. */
+  forGroup?: number | null;
+  /** Audience "groups": the local groups it is for (ids). */
+  groups?: number[];
 }
 
 const MAX_OCCURRENCES = 500;
@@ -65,7 +74,7 @@ const { rrulestr } = rrule as unknown as typeof import("rrule");
 
 
 /** Checks and normalises what a member typed; throws the first problem in plain words. */
-function checked(input: EventInput): Omit<EventInput, "forSection"> & { agenda: string[] } {
+function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup"> & { agenda: string[] } {
   const title = input.title?.trim() ?? "";
   if (!title) throw new UserError("event_title_missing", 422);
   if (title.length > 200) throw new UserError("event_title_too_long", 422);
@@ -119,12 +128,26 @@ function columnsOf(origin: string, data: ReturnType<typeof checked>) {
   };
 }
 
+/** Who may use the new audiences: groups they belong to; the fédération when this section has one. */
+function checkAudience(services: Services, user: User, audience: EventAudience, group: ReturnType<typeof organisingGroup> | null, groupIds: number[] | undefined): number[] {
+  const { db, config } = services;
+  if (group && audience === "public" && group.group.visibility === "members") throw new UserError("event_group_members_only", 422);
+  if (audience === "section" && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
+  if (audience === "federation") {
+    if (!isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
+    if (config.kind !== "section" || !config.parent || !linkedParent(db)) throw new UserError("event_no_federation", 422);
+  }
+  return audience === "groups" ? checkedGroups(db, user, groupIds ?? [], group?.group) : [];
+}
+
 export async function createEvent(services: Services, user: User, input: EventInput): Promise<EventRow> {
   const { db, config } = services;
   const data = checked(input);
   if (input.forSection && !canManageMembers(user.role)) throw new UserError("error.forbidden", 403);
-  if (data.audience === "section" && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
-  const organiser = input.forSection ? sectionActor(services) : actorOf(db, user);
+  const group = input.forGroup != null && !input.forSection ? organisingGroup(db, user, input.forGroup) : null;
+  const audience = data.audience ?? "public";
+  const groupIds = checkAudience(services, user, audience, group, data.groups);
+  const organiser = input.forSection ? sectionActor(services) : group ? group.actor : actorOf(db, user);
   if (input.attachments) checkAttachments(db, user.actorId, null, input.attachments);
   const id = newId();
   const row = db
@@ -136,15 +159,18 @@ export async function createEvent(services: Services, user: User, input: EventIn
       actorId: organiser.id,
       ...columnsOf(config.origin, data),
       category: data.category ?? "other",
-      audience: data.audience ?? "public",
+      audience,
       joinMode: data.joinMode ?? "open",
       status: data.status ?? "confirmed",
     })
     .returning()
     .get();
+  if (groupIds.length) setEventGroups(db, row.id, groupIds);
   if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
   await sendEvents.eventPublished(services, row);
-  await createLocalPost(services, user, { text: eventPostText(services, row), visibility: row.audience === "section" ? "section" : "public", eventId: row.id });
+  // The post Mastodon apps show: public, or section-only for the section's and the fédération's
+  // events. An event for groups gets none: its members see it in the agendas, nowhere else.
+  if (row.audience !== "groups") await createLocalPost(services, user, { text: eventPostText(services, row), visibility: row.audience === "public" ? "public" : "section", eventId: row.id });
   return row;
 }
 
@@ -166,27 +192,18 @@ async function refreshEventPost(services: Services, event: EventRow): Promise<vo
   if (post && author) await editLocalPost(services, author, post.id, { text: eventPostText(services, event) });
 }
 
-/** The organiser, or the section's managers for the section's events. */
+/** The organiser, the section's managers for the section's events, a group's moderators for the group's. */
 export function canEditEvent(services: Services, user: User, event: EventRow): boolean {
   if (event.actorId === user.actorId) return true;
-  return canManageMembers(user.role) && event.actorId === sectionActor(services).id;
+  if (canManageMembers(user.role) && event.actorId === sectionActor(services).id) return true;
+  const group = groupOfActor(services.db, event.actorId);
+  return !!group?.local && canModerate(services.db, group, user);
 }
 
 export function getVisibleEvent(db: Db, viewer: Viewer, id: number): EventRow {
   const event = db.select().from(events).where(eq(events.id, id)).get();
-  if (!event || !canSeeEvent(viewer, event)) throw new UserError("event_not_found", 404);
+  if (!event || !canSeeEvent(db, viewer, event)) throw new UserError("event_not_found", 404);
   return event;
-}
-
-export function canSeeEvent(viewer: Viewer, event: Pick<EventRow, "audience" | "actorId">): boolean {
-  if (event.audience === "public") return true;
-  if (viewer.kind !== "anonymous" && viewer.actorId === event.actorId) return true;
-  return readsSection(viewer);
-}
-
-/** canSeeEvent as a WHERE clause. */
-export function eventsVisibleTo(viewer: Viewer): SQL {
-  return readsSection(viewer) ? sql`1` : eq(events.audience, "public");
 }
 
 export async function updateEvent(services: Services, user: User, id: number, input: EventInput): Promise<EventRow> {
@@ -196,6 +213,14 @@ export async function updateEvent(services: Services, user: User, id: number, in
   const data = checked(input);
   // An event never goes from section-only to public by an edit: it would already be in people's calendars.
   if (event.audience === "section" && data.audience === "public") throw new UserError("event_audience_widen", 422);
+  // Nor does an event for groups or the fédération change its audience: its copies are on other servers.
+  if (data.audience && data.audience !== event.audience && (event.audience === "groups" || event.audience === "federation" || data.audience === "groups" || data.audience === "federation")) {
+    throw new UserError("event_audience_change", 422);
+  }
+  // Groups can be added to an event for groups, never taken off (their members already have it).
+  const current = event.audience === "groups" ? eventGroupIds(db, event.id) : [];
+  const added = event.audience === "groups" ? (data.groups ?? []).filter((id) => !current.includes(id)) : [];
+  const groupIds = added.length ? [...current, ...checkedGroups(db, user, added)] : [];
   if (input.attachments) checkAttachments(db, user.actorId, event.id, input.attachments);
   const row = db
     .update(events)
@@ -211,6 +236,7 @@ export async function updateEvent(services: Services, user: User, id: number, in
     .where(eq(events.id, id))
     .returning()
     .get();
+  if (groupIds.length) setEventGroups(db, row.id, groupIds);
   if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
   await sendEvents.eventUpdated(services, row);
   await refreshEventPost(services, row);
@@ -327,6 +353,10 @@ export interface AgendaFilter {
   organiserIds?: number[];
   /** Only events this actor answered "going" or "maybe" to, or organises. */
   attendingActorId?: number;
+  /** Only a group's events: organised by it, or addressed to it. */
+  group?: Parameters<typeof eventsOfGroup>[0];
+  /** Only events of this audience. */
+  audience?: EventAudience;
 }
 
 /** Occurrences in a period, soonest first, as the viewer may see them. */
@@ -334,6 +364,8 @@ export function agenda(db: Db, viewer: Viewer, filter: AgendaFilter): Occurrence
   const where: SQL[] = [eventsVisibleTo(viewer), or(and(sql`${events.rrule} is null`, lte(events.startAt, filter.to), gte(sql`coalesce(${events.endAt}, ${events.startAt})`, filter.from)), and(isNotNull(events.rrule), lte(events.startAt, filter.to)))!];
   if (filter.category) where.push(eq(events.category, filter.category));
   if (filter.locality) where.push(sql`lower(${events.locality}) = lower(${filter.locality})`);
+  if (filter.group) where.push(eventsOfGroup(filter.group));
+  if (filter.audience) where.push(eq(events.audience, filter.audience));
   if (filter.organiserIds) where.push(filter.organiserIds.length ? inArray(events.actorId, filter.organiserIds) : sql`0`);
   if (filter.attendingActorId != null) {
     const me = filter.attendingActorId;

@@ -16,6 +16,7 @@ import { attachmentOf, uploadEventFile, type AttachmentInput } from "../agenda/a
 import { openapi } from "./openapi.ts";
 import { registerTerritoryApi } from "./territory.ts";
 import { registerGroupsApi } from "./groups.ts";
+import { registerGroupAgendaApi } from "./agenda-groups.ts";
 
 const DAY = 86_400_000;
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -67,6 +68,8 @@ function eventInput(params: Params): EventInput {
     agenda: list(params, "agenda"),
     attachments: attachmentsInput(params),
     forSection: bool(params, "for_section"),
+    forGroup: str(params, "for_group") ? idParam(str(params, "for_group")!, "group_not_found") : null,
+    groups: list(params, "groups").map((id) => idParam(id, "group_not_found")),
   };
 }
 
@@ -77,6 +80,7 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
   api.get(`${base}/openapi.json`, async () => openapi);
   registerTerritoryApi(api, services);
   registerGroupsApi(api, services);
+  registerGroupAgendaApi(api, services);
 
   // Files for events: PDF as well as images (Mastodon's /api/v2/media takes images only).
   api.post(`${base}/media`, async (request) => {

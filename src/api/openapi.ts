@@ -41,7 +41,18 @@ const EventInput = {
     online_url: nullable({ type: "string", format: "uri" }),
     category: { enum: [...EVENT_CATEGORIES] },
     capacity: nullable({ type: "integer", minimum: 1 }),
-    audience: { enum: [...EVENT_AUDIENCES], description: "section: this instance's card-holders only, never federated." },
+    audience: {
+      enum: [...EVENT_AUDIENCES],
+      description:
+        "public: anyone, federated. section: this instance's card-holders only, never federated. groups: the members of the groups listed in `groups` (on every instance), never public. federation: every section of this section's fédération (relayed by it), never outside; only when the instance has a fédération. An event for groups or the fédération keeps its audience on edits.",
+    },
+    groups: {
+      type: "array",
+      maxItems: 20,
+      items: { type: "string", pattern: "^\\d+$" },
+      description: "With audience groups: ids of this instance's groups the member belongs to (or moderates). On an edit, groups can be added, never taken off.",
+    },
+    for_group: { type: "string", pattern: "^\\d+$", description: "Organised by this local group (its moderators and owner): the event is attributed to the group's actor. A members-only group's events cannot be public." },
     join_mode: { enum: [...JOIN_MODES] },
     status: { enum: ["tentative", "confirmed"] },
     rrule: nullable({ type: "string", description: "RFC 5545 RRULE value, e.g. FREQ=MONTHLY;BYDAY=1TU" }),
@@ -170,6 +181,18 @@ export const openapi = {
         security: security("write"),
         requestBody: { required: true, content: { "application/json": { schema: ref("EventInput") } } },
         responses: { "200": json(ref("Event")), ...errors },
+      },
+    },
+    "/groups/{id}/events": {
+      parameters: [idParam],
+      get: {
+        summary: "A group's agenda: events it organises or that are addressed to it, as you may see them (events for its members only to members)",
+        security: security("read"),
+        parameters: [
+          { name: "from", in: "query", schema: { type: "string", format: "date-time" }, description: "Default: now" },
+          { name: "to", in: "query", schema: { type: "string", format: "date-time" }, description: "Default: one year after from; at most two years" },
+        ],
+        responses: { "200": json({ type: "array", items: ref("Occurrence") }), ...errors },
       },
     },
     "/media": {

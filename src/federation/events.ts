@@ -5,7 +5,9 @@ import { PUBLIC_COLLECTION } from "@fedify/vocab";
 import { eq } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
-import { events, type EventCategory, type EventStatus, type JoinMode } from "../storage/schema.ts";
+import { actors, eventGroups, events, groups, type EventAudience, type EventCategory, type EventStatus, type JoinMode } from "../storage/schema.ts";
+import { linkedParent } from "../territory/links.ts";
+import { PAYLOAD_NAME } from "./territory.ts";
 import type { ActorRow } from "./actors.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import type { EventRow } from "../agenda/events.ts";
@@ -35,6 +37,8 @@ export const EVENT_CONTEXT = [
     addressCountry: "sc:addressCountry",
     coopolCategory: "coopol:category",
     recurrence: "coopol:rrule",
+    PropertyValue: "sc:PropertyValue",
+    value: "sc:value",
   },
 ];
 
@@ -52,16 +56,57 @@ const CATEGORIES: Record<EventCategory, string> = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Who a non-public event is for, as it travels: the Event is addressed to
+ * these actors (never to the public) and carries this payload in a
+ * PropertyValue attachment "coopol:payload" (docs/federation.md).
+ */
+export interface EventScope {
+  audience: Exclude<EventAudience, "public" | "section">;
+  /** Addressing: the groups' actors, or the organiser's fédération. */
+  to: string[];
+  cc: string[];
+  /** groups: the groups' actor URIs. */
+  groups?: string[];
+  /** federation: the fédération's node actor URI. */
+  federation?: string;
+}
+
 export interface EventExtras {
   going: number;
   remaining: number | null;
   attachments: EventAttachment[];
+  scope?: EventScope | null;
 }
 
-/** What the Event object says beyond the row: attendance and attachments. */
+/** The groups an event is for: their rows and actors. */
+export function groupsOfEvent(services: Services, eventId: number) {
+  return services.db
+    .select({ group: groups, actor: actors })
+    .from(eventGroups)
+    .innerJoin(groups, eq(groups.id, eventGroups.groupId))
+    .innerJoin(actors, eq(actors.id, groups.actorId))
+    .where(eq(eventGroups.eventId, eventId))
+    .all();
+}
+
+/** The addressing of a local event that is neither public nor section-only. */
+export function scopeOf(services: Services, event: EventRow): EventScope | null {
+  if (event.audience === "groups") {
+    const list = groupsOfEvent(services, event.id);
+    return { audience: "groups", to: list.map((g) => g.actor.uri), cc: list.map((g) => g.actor.followersUrl).filter((u): u is string => !!u), groups: list.map((g) => g.actor.uri) };
+  }
+  if (event.audience === "federation") {
+    const parent = linkedParent(services.db);
+    return parent ? { audience: "federation", to: [parent.uri], cc: [], federation: parent.uri } : null;
+  }
+  return null;
+}
+
+/** What the Event object says beyond the row: attendance, attachments and who it is for. */
 export function eventExtras(services: Services, event: EventRow): EventExtras {
   const { db, config } = services;
-  return { going: counts(db, event.id).going, remaining: remainingCapacity(db, event), attachments: eventAttachments(db, config.origin, event.id) };
+  return { going: counts(db, event.id).going, remaining: remainingCapacity(db, event), attachments: eventAttachments(db, config.origin, event.id), scope: scopeOf(services, event) };
 }
 
 /**
@@ -73,19 +118,29 @@ export function eventExtras(services: Services, event: EventRow): EventExtras {
 function attachmentsOut(event: EventRow, extras: EventExtras) {
   const items: Json[] = extras.attachments.map((a) => ({ type: "Document", url: a.url, mediaType: a.mediaType, ...(a.name ? { name: a.name } : {}) }));
   if (event.onlineUrl) items.unshift({ type: "Link", name: "Website", href: event.onlineUrl, mediaType: "text/html" });
+  if (extras.scope) items.push({ type: "PropertyValue", name: PAYLOAD_NAME, value: JSON.stringify(scopePayload(event, extras.scope)) });
   return items.length ? { attachment: items } : {};
 }
 
-/** The Event object of a public event (section-only events are never written out). */
+/** The Coopol payload of a non-public event: {id, audience, groups | federation}. */
+export function scopePayload(event: Pick<EventRow, "uri">, scope: EventScope): Json {
+  return { id: event.uri, audience: scope.audience, ...(scope.groups ? { groups: scope.groups } : {}), ...(scope.federation ? { federation: scope.federation } : {}) };
+}
+
+/**
+ * The Event object of a public event, or of one for a list of groups or for
+ * the fédération (addressed to them only). Section-only events are never written out.
+ */
 export function eventObject(event: EventRow, organiser: ActorRow, extras: EventExtras) {
   const hasAddress = event.street || event.postalCode || event.locality;
+  const scope = extras.scope;
   return {
     id: event.uri,
     type: "Event",
     url: event.url ?? event.uri,
     attributedTo: organiser.uri,
-    to: [PUBLIC_COLLECTION.href],
-    cc: organiser.followersUrl ? [organiser.followersUrl] : [],
+    to: scope ? scope.to : [PUBLIC_COLLECTION.href],
+    cc: scope ? scope.cc : organiser.followersUrl ? [organiser.followersUrl] : [],
     name: event.title,
     content: event.description,
     mediaType: "text/html",
@@ -150,18 +205,43 @@ function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name
   });
 }
 
+/** Whether a received object is addressed to the public. */
+export function isPublicObject(json: Json): boolean {
+  return [...hrefs(json.to), ...hrefs(json.cc)].some((a) => a === PUBLIC_COLLECTION.href || a === "as:Public" || a === "Public");
+}
+
+/** The Coopol payload of a received Event (who a non-public one is for), if it has one naming the same id. */
+export function eventPayload(json: Json): { audience: "groups" | "federation"; groups: string[]; federation: string | null } | null {
+  // As we write it, or as Fedify compacts it (its context has no schema.org terms).
+  const item = objects(json.attachment).find((a) => ["PropertyValue", "schema:PropertyValue", "http://schema.org#PropertyValue"].includes(String(a.type)) && a.name === PAYLOAD_NAME);
+  const value = item ? (item.value ?? item["schema:value"] ?? item["http://schema.org#value"]) : null;
+  if (typeof value !== "string") return null;
+  try {
+    const payload = JSON.parse(value) as Json;
+    if (!payload || typeof payload !== "object" || payload.id !== json.id) return null;
+    if (payload.audience === "groups") return { audience: "groups", groups: hrefs(payload.groups).slice(0, 50), federation: null };
+    if (payload.audience === "federation" && typeof payload.federation === "string") return { audience: "federation", groups: [], federation: payload.federation };
+  } catch {
+    // not ours
+  }
+  return null;
+}
+
+/** Who a received event is for, as the receiving side has checked it. */
+export type ReceivedScope = { audience: "public" } | { audience: "groups"; groupIds: number[] } | { audience: "federation" };
+
 /**
  * Stores (or refreshes) an Event received from another server, Coopol or
- * Mobilizon. Only public events are kept: no other audience can be honoured here.
+ * Mobilizon. Public events are kept as such; an event for groups or for the
+ * fédération only once the caller has checked who sent it (scope).
  */
-export function storeRemoteEvent(services: Services, json: Json, organiser: ActorRow): EventRow | null {
+export function storeRemoteEvent(services: Services, json: Json, organiser: ActorRow, scope: ReceivedScope = { audience: "public" }): EventRow | null {
   const { db } = services;
   const id = str(json.id);
   const startAt = time(json.startTime);
   const title = str(json.name);
   if (!id || startAt == null || !title) return null;
-  const audience = [...hrefs(json.to), ...hrefs(json.cc)];
-  if (!audience.some((a) => a === PUBLIC_COLLECTION.href || a === "as:Public" || a === "Public")) return null;
+  if (scope.audience === "public" && !isPublicObject(json)) return null;
   const place = first(json.location);
   const address = first(place?.address);
   const joinMode = Object.entries(JOIN_MODES).find(([, v]) => v === json.joinMode)?.[0] as JoinMode | undefined;
@@ -186,7 +266,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
     onlineUrl: online ? str(online.href) : null,
     category: category ?? "other",
     capacity: num(json.maximumAttendeeCapacity),
-    audience: "public" as const,
+    audience: scope.audience,
     joinMode: joinMode ?? "open",
     status: status ?? "confirmed",
     rrule: str(json.recurrence),
@@ -198,6 +278,10 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const row = existing
     ? db.update(events).set({ ...fields, sequence: existing.sequence + 1 }).where(eq(events.id, existing.id)).returning().get()
     : db.insert(events).values({ id: newId(), uri: id, ...fields }).onConflictDoNothing().returning().get();
-  if (row) replaceRemoteEventAttachments(db, row.id, organiser.id, attachmentsIn(json));
+  if (row) {
+    replaceRemoteEventAttachments(db, row.id, organiser.id, attachmentsIn(json));
+    db.delete(eventGroups).where(eq(eventGroups.eventId, row.id)).run();
+    if (scope.audience === "groups") for (const groupId of scope.groupIds) db.insert(eventGroups).values({ eventId: row.id, groupId }).onConflictDoNothing().run();
+  }
   return row ?? null;
 }

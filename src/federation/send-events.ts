@@ -7,7 +7,8 @@ import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, rsvps } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
-import { EVENT_CONTEXT, eventExtras, eventObject } from "./events.ts";
+import { EVENT_CONTEXT, eventExtras, eventObject, groupsOfEvent } from "./events.ts";
+import { linkedParent } from "../territory/links.ts";
 import { deliver, remoteFollowers } from "./send.ts";
 import type { EventRow } from "../agenda/events.ts";
 import type { RsvpRow } from "../agenda/rsvp.ts";
@@ -35,12 +36,37 @@ function audience(services: Services, event: EventRow, organiser: ActorRow): Act
   return [...byUri.values()];
 }
 
+/**
+ * An event for a list of groups goes to the groups' members on other servers
+ * (the groups are this instance's own: it knows their followers). Remote
+ * attendees keep getting updates only while they are still members.
+ */
+function groupsAudience(services: Services, event: EventRow): ActorRow[] {
+  const byUri = new Map<string, ActorRow>();
+  for (const { actor } of groupsOfEvent(services, event.id)) {
+    if (!actor.local) continue;
+    for (const follower of remoteFollowers(services, actor.id)) byUri.set(follower.uri, follower);
+  }
+  return [...byUri.values()];
+}
+
+/** A fédération-wide event goes to the fédération only, which relays it to its sections. */
+function federationAudience(services: Services): ActorRow[] {
+  const parent = linkedParent(services.db);
+  return parent ? [parent] : [];
+}
+
 async function publish(services: Services, event: EventRow, type: "Create" | "Update"): Promise<void> {
   // Section-only events never leave the instance.
-  if (event.audience !== "public") return;
+  if (event.audience === "section") return;
   const organiser = organiserOf(services, event);
   if (!organiser.local) return;
-  const to = audience(services, event, organiser);
+  const to =
+    event.audience === "groups"
+      ? groupsAudience(services, event)
+      : event.audience === "federation"
+        ? federationAudience(services)
+        : audience(services, event, organiser);
   if (to.length === 0) return;
   const object = eventObject(event, organiser, eventExtras(services, event));
   const json = {

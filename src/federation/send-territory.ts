@@ -7,7 +7,8 @@ import type { Services } from "../services.ts";
 import { newId } from "../storage/ids.ts";
 import { findLocalActor, type ActorRow } from "./actors.ts";
 import { deliver } from "./send.ts";
-import { payloadAttachment, toWire, WIRE_CONTEXT } from "./territory.ts";
+import { payloadAttachment, sectionsObject, toWire, WIRE_CONTEXT } from "./territory.ts";
+import { EVENT_CONTEXT } from "./events.ts";
 import { linkedChildren, linkedParent } from "../territory/links.ts";
 
 type Json = Record<string, unknown>;
@@ -78,4 +79,32 @@ export async function oversightAnswered(services: Services, accepted: boolean, f
 export async function acknowledged(services: Services, type: "Accept" | "Read", reportUri: string, section: ActorRow): Promise<void> {
   const node = nodeActor(services);
   await send(services, [section], type, { id: `${node.uri}#${type.toLowerCase()}s/${newId()}`, object: reportUri });
+}
+
+/** A fédération tells its linked sections which sections it oversees (each stores the others as siblings). */
+export async function sectionsChanged(services: Services): Promise<void> {
+  const children = linkedChildren(services.db);
+  if (children.length === 0) return;
+  const node = nodeActor(services);
+  await sendDown(services, "Update", sectionsObject({ federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now() }, children.map((c) => c.uri)));
+}
+
+/**
+ * A fédération passes a section's fédération-wide event (its Create or Update,
+ * as received) on to its other sections, as an Announce embedding it. The
+ * Event keeps its own JSON-LD (Mobilizon's properties, the Coopol payload).
+ */
+export async function relayEvent(services: Services, activity: Json, to: ActorRow[]): Promise<void> {
+  if (to.length === 0) return;
+  const node = nodeActor(services);
+  const { "@context": _context, ...embedded } = activity;
+  const announce = await Announce.fromJsonLd({
+    "@context": EVENT_CONTEXT,
+    id: `${node.uri}#relays/${newId()}`,
+    type: "Announce",
+    actor: node.uri,
+    to: to.map((a) => a.uri),
+    object: embedded,
+  });
+  await deliver(services, node, to, announce);
 }

@@ -61,7 +61,7 @@ export async function readPayload(object: { id: URL | null; getAttachments(): As
   return null;
 }
 
-export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive"] as const;
+export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive", "Sections"] as const;
 export type TerritoryType = (typeof TERRITORY_TYPES)[number];
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -391,4 +391,36 @@ export function readDirective(o: Json): DirectiveWire | null {
     proposal: kind === "action_proposal" && type ? { type, campaignUri: idOf(p?.campaign), startAt: time(p?.startTime), meetingPoint: str(p?.meetingPoint, 300) } : null,
     published: time(o.published) ?? Date.now(),
   };
+}
+
+// ---- A fédération's sections ------------------------------------------------------------
+
+/**
+ * The sections a fédération oversees, told to each of them: every section
+ * stores the others as its siblings (territory_links, role "sibling"), whose
+ * members may answer its fédération-wide events.
+ */
+export interface SectionsWire {
+  federationUri: string;
+  sections: string[];
+  version: number;
+}
+
+export function sectionsObject(s: SectionsWire, to: string[]): Json {
+  return {
+    id: `${s.federationUri}#sections`,
+    type: ["Object", "Sections"],
+    attributedTo: s.federationUri,
+    to,
+    sections: s.sections,
+    updated: iso(s.version),
+  };
+}
+
+export function readSections(o: Json): SectionsWire | null {
+  const federationUri = idOf(o.attributedTo);
+  const version = time(o.updated);
+  if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
+  const sections = o.sections.map(idOf).filter((u): u is string => !!u && /^https?:\/\//.test(u)).slice(0, 1000);
+  return { federationUri, sections, version };
 }

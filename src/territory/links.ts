@@ -10,7 +10,8 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows, settings, territoryLinks, type LinkRole } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { lookupActor } from "../federation/remote.ts";
+import { lookupActor, resolveActor } from "../federation/remote.ts";
+import { context } from "../federation/send.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
 
 export type LinkRow = typeof territoryLinks.$inferSelect;
@@ -30,6 +31,8 @@ export function syncDeclaredLinks(db: Db, config: Config): void {
       tx.insert(territoryLinks).values({ id: newId(), role, handle }).onConflictDoNothing().run();
     }
     for (const row of tx.select().from(territoryLinks).all()) {
+      // Siblings are not declared: the fédération tells them (setSiblings).
+      if (row.role === "sibling") continue;
       if (!declared.some((d) => d.role === row.role && d.handle === row.handle)) {
         tx.delete(territoryLinks).where(eq(territoryLinks.id, row.id)).run();
         // The overseeing side stops following; the overseen side stops answering to it.
@@ -172,4 +175,60 @@ export function refusals(db: Db): Array<{ uri: string; handle: string; at: numbe
 export function actorNames(db: Db, uris: string[]): Map<string, string> {
   if (uris.length === 0) return new Map();
   return new Map(db.select({ uri: actors.uri, name: actors.name, username: actors.username }).from(actors).where(inArray(actors.uri, uris)).all().map((a) => [a.uri, a.name || a.username]));
+}
+
+// ---- Siblings: the other sections of our fédération ---------------------------------------
+
+const SIBLINGS_VERSION_KEY = "territory.siblings_version";
+
+/** The sibling sections, as our fédération last listed them. */
+export function linkedSiblings(db: Db): ActorRow[] {
+  return db
+    .select({ actor: actors })
+    .from(territoryLinks)
+    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .where(and(eq(territoryLinks.role, "sibling"), eq(territoryLinks.state, "linked")))
+    .all()
+    .map((r) => r.actor);
+}
+
+/**
+ * Replaces the sibling list with the sections our linked parent says it
+ * oversees (ourselves left out). Each one is looked up to know its server.
+ */
+export async function setSiblings(services: Services, sectionUris: string[], version: number): Promise<void> {
+  const { db } = services;
+  // Lists may arrive out of order (one is sent each time a section links): the latest wins.
+  const seen = Number(db.select().from(settings).where(eq(settings.key, SIBLINGS_VERSION_KEY)).get()?.value ?? 0);
+  if (version < seen) return;
+  const value = String(version);
+  db.insert(settings).values({ key: SIBLINGS_VERSION_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  const own = sendTerritory.nodeActor(services).uri;
+  const found: ActorRow[] = [];
+  for (const uri of [...new Set(sectionUris)].filter((u) => u !== own)) {
+    const actor = await resolveActor(context(services), uri).catch(() => null);
+    if (actor && !actor.local) found.push(actor);
+  }
+  db.transaction((tx) => {
+    const keep = new Set(found.map((a) => `${a.username}@${a.domain}`));
+    for (const row of tx.select().from(territoryLinks).where(eq(territoryLinks.role, "sibling")).all()) {
+      if (!keep.has(row.handle)) tx.delete(territoryLinks).where(eq(territoryLinks.id, row.id)).run();
+    }
+    for (const actor of found) {
+      const handle = `${actor.username}@${actor.domain}`;
+      tx.insert(territoryLinks)
+        .values({ id: newId(), role: "sibling", handle, actorId: actor.id, state: "linked" })
+        .onConflictDoUpdate({ target: [territoryLinks.role, territoryLinks.handle], set: { actorId: actor.id, state: "linked", problem: null, updatedAt: Date.now() } })
+        .run();
+    }
+  });
+}
+
+/**
+ * Servers whose members belong to our fédération: the fédération's own, and
+ * those of the sibling sections it told us about (for a fédération: its linked sections).
+ */
+export function federationOrigins(db: Db): Set<string> {
+  const nodes = [...linkedSiblings(db), ...linkedChildren(db), linkedParent(db)].filter((a): a is ActorRow => !!a);
+  return new Set(nodes.map((a) => new URL(a.uri).origin));
 }

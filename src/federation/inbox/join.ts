@@ -7,6 +7,7 @@ import { UserError } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { actors, events } from "../../storage/schema.ts";
 import { answerLocalEvent, type Answer } from "../../agenda/rsvp.ts";
+import { mayAnswerFromAfar } from "../../agenda/audiences.ts";
 import { joinAnswered } from "../send-events.ts";
 import { senderOf } from "./common.ts";
 
@@ -14,12 +15,18 @@ async function answer(ctx: InboxContext<Services>, activity: Join | Leave | Tent
   const { db } = ctx.data;
   if (!activity.objectId || !activity.id) return;
   const event = db.select().from(events).where(eq(events.uri, activity.objectId.href)).get();
-  // Only our own public events can be joined from outside.
-  if (!event || event.audience !== "public") return;
+  // Only our own events that leave the instance can be joined from outside.
+  if (!event || event.audience === "section") return;
   const organiser = db.select().from(actors).where(eq(actors.id, event.actorId)).get();
   if (!organiser?.local) return;
   const actor = await senderOf(ctx, activity);
   if (!actor) return;
+  // An event for groups: their members only; fédération-wide: members of the fédération's sections only.
+  if (!mayAnswerFromAfar(ctx.data, event, actor)) {
+    ctx.data.log.info({ actor: actor.uri, event: event.uri }, "answer refused: not in the event's audience");
+    if (kind !== "not_going") await joinAnswered(ctx.data, event, actor, { uri: activity.id.href } as never, false);
+    return;
+  }
   try {
     await answerLocalEvent(ctx.data, event, actor, kind, kind === "not_going" ? null : activity.id.href);
   } catch (error) {

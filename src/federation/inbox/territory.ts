@@ -10,8 +10,10 @@ import type { ActorRow } from "../actors.ts";
 import { resolveActor } from "../remote.ts";
 import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
-import { readCampaign, readDirective, readPayload, readReport, readResult, readStatus, territoryTypeOf } from "../territory.ts";
-import { isLinkedChild, isLinkedParent } from "../../territory/links.ts";
+import { readCampaign, readDirective, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
+import { isLinkedChild, isLinkedParent, setSiblings } from "../../territory/links.ts";
+import { actorByUri } from "../remote.ts";
+import { onRelayedEvent } from "./event.ts";
 import { storeCampaign } from "../../campaigns/campaigns.ts";
 import { storeReceivedResult } from "../../campaigns/results.ts";
 import { receiveReport } from "../../reports/reports.ts";
@@ -55,6 +57,14 @@ export async function onTerritoryAnnounce(ctx: InboxContext<Services>, announce:
   const raw = (await announce.toJsonLd()) as Json;
   const embedded = raw.object && typeof raw.object === "object" ? (raw.object as Json) : null;
   if (!embedded || (embedded.type !== "Create" && embedded.type !== "Update")) return false;
+  // A fédération-wide event of a sibling section, relayed by our fédération (only our linked parent is heard here).
+  const inner0 = embedded.object && typeof embedded.object === "object" ? (embedded.object as Json) : null;
+  if (inner0?.type === "Event") {
+    const relayer = announce.actorId ? actorByUri(ctx.data.db, announce.actorId.href) : undefined;
+    if (!relayer || !isLinkedParent(ctx.data.db, relayer.id)) return false;
+    await onRelayedEvent(ctx, embedded, relayer);
+    return true;
+  }
   // Embedded from another origin: Fedify would fetch it again unless told to take the relayed copy;
   // handle() then accepts it only if the relaying node is linked to us.
   const inner = await announce.getObject({ crossOrigin: "trust" });
@@ -115,6 +125,13 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       if (direct && wire.ownerUri !== sender.uri) return drop("not its own campaign");
       const owner = direct ? sender : ((await resolveActor(context(services), wire.ownerUri).catch(() => null)) ?? sender);
       if (storeCampaign(db, wire, owner)?.changed) await relayDown();
+      return;
+    }
+    case "Sections": {
+      if (!fromParent() || !direct) return drop("not the linked parent");
+      const wire = readSections(object);
+      if (!wire || wire.federationUri !== sender.uri) return drop("malformed");
+      await setSiblings(services, wire.sections, wire.version);
       return;
     }
     case "Directive": {

@@ -9,8 +9,12 @@ import { eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
 import { canManageMembers, isCardHolder } from "../../members/members.ts";
 import { viewerOf } from "../../posts/posts.ts";
+import { readsSection } from "../../posts/visibility.ts";
 import type { Services } from "../../services.ts";
-import { actors, calendarTokens, EVENT_CATEGORIES, events, JOIN_MODES, type EventCategory } from "../../storage/schema.ts";
+import { actors, calendarTokens, EVENT_CATEGORIES, events, JOIN_MODES, type EventAudience, type EventCategory } from "../../storage/schema.ts";
+import { eventGroupIds, groupsOrganisableBy, groupsUsableBy, mayFetchEvent } from "../../agenda/audiences.ts";
+import type { ActorRow } from "../../federation/actors.ts";
+import { registerGroupAgendaRoutes } from "./group-agenda.ts";
 import {
   agenda,
   canEditEvent,
@@ -34,7 +38,7 @@ import { calendarOf } from "../../agenda/ics.ts";
 import { ATTACHMENTS_PER_EVENT, eventAttachments, uploadEventFile, type AttachmentInput, type EventAttachment } from "../../agenda/attachments.ts";
 import { MEDIA_MAX_BYTES } from "../../media/media.ts";
 import type { User } from "../../members/members.ts";
-import { eventDocument, eventExtras } from "../../federation/events.ts";
+import { eventDocument, eventExtras, groupsOfEvent } from "../../federation/events.ts";
 import { hashToken, newToken } from "../../storage/tokens.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
@@ -92,13 +96,19 @@ function inputOf(form: Form): EventInput {
     onlineUrl: one(form.online_url) || null,
     category: (one(form.category) || "other") as EventCategory,
     capacity: number(one(form.capacity)),
-    audience: one(form.audience) === "section" ? "section" : "public",
+    audience: (["section", "groups", "federation"].includes(one(form.audience)) ? one(form.audience) : "public") as EventInput["audience"],
+    groups: many(form.groups).filter((x) => /^\d+$/.test(x)).map(Number),
     joinMode: (one(form.join_mode) || "open") as EventInput["joinMode"],
     status: one(form.status) === "tentative" ? "tentative" : "confirmed",
     rrule: one(form.rrule) || null,
     agenda: one(form.agenda).split(/\r?\n/),
-    forSection: one(form.for_section) === "1",
+    forSection: one(form.for_section) === "1" || one(form.organiser) === "section",
+    forGroup: /^group:\d+$/.test(one(form.organiser)) ? Number(one(form.organiser).slice(6)) : null,
   };
+}
+
+function many(value: string | string[] | undefined): string[] {
+  return (Array.isArray(value) ? value : value ? [value] : []).map((v) => v.trim()).filter(Boolean);
 }
 
 /** Multipart files of the event form kept with their type and name; an empty file input is no file. */
@@ -130,6 +140,12 @@ function attachmentsOf(services: Services, user: User, body: Record<string, unkn
   return [...kept, ...uploaded, ...links];
 }
 
+/** 🔒 and who a non-public event is for. */
+export function audienceBadge(page: PageContext, event: Pick<EventRow, "audience">): Html {
+  const key = { public: null, section: "visibility.section_marker", groups: "event.groups_marker", federation: "event.federation_marker" }[event.audience];
+  return key ? html` <span class="badge">${event.audience === "federation" ? "🏛" : "🔒"} ${page.t(key)}</span>` : html``;
+}
+
 function attachmentList(page: PageContext, items: EventAttachment[]): Html {
   if (items.length === 0) return html``;
   return html`<h2>${page.t("event.attachments")}</h2><ul class="attachments">${items.map(
@@ -139,6 +155,7 @@ function attachmentList(page: PageContext, items: EventAttachment[]): Html {
 
 export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
   const { db, config } = services;
+  registerGroupAgendaRoutes(web, services);
 
   const eventList = (page: PageContext, items: Occurrence[]): Html =>
     items.length === 0
@@ -147,7 +164,7 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
           (o) => html`<li class="event${o.event.status === "cancelled" ? raw(" cancelled") : ""}">
   <a href="/events/${o.event.id}"><strong>${o.event.title}</strong></a>
   ${o.event.status === "cancelled" ? html` <span class="badge">${page.t("event.cancelled")}</span>` : ""}
-  ${o.event.audience === "section" ? html` <span class="badge">🔒 ${page.t("visibility.section_marker")}</span>` : ""}<br>
+  ${audienceBadge(page, o.event)}<br>
   <time datetime="${new Date(o.start).toISOString()}">${when(page, o, o.event.timezone)}</time>
   ${placeText(o.event) ? html` · ${placeText(o.event)}` : ""} · ${page.t(`category.${o.event.category}`)}
 </li>`,
@@ -182,9 +199,11 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     const locality = query.locality?.trim() || undefined;
     const monthMatch = /^(\d{4})-(\d{2})$/.exec(query.month ?? "");
     const base = mine ? "/agenda/me" : "/agenda";
-    const filters = { category, locality, attendingActorId: mine ? user!.actorId : undefined };
+    // ?audience=federation: the events every section of the fédération shares (a fédération's own page lists its sections').
+    const audience = query.audience === "federation" ? ("federation" as const) : undefined;
+    const filters = { category, locality, attendingActorId: mine ? user!.actorId : undefined, audience };
     let body: Html;
-    let title = page.t(mine ? "agenda.mine" : "agenda.title");
+    let title = page.t(mine ? "agenda.mine" : audience ? "agenda.federation" : "agenda.title");
     if (monthMatch) {
       const [year, month] = [Number(monthMatch[1]), Number(monthMatch[2])];
       const from = instantOf(Date.UTC(year, month - 1, 1), "Europe/Paris");
@@ -202,9 +221,11 @@ ${monthGrid(page, year, month, agenda(db, viewer, { from, to, ...filters }))}`;
     const thisMonth = wallClock(Date.now(), "Europe/Paris");
     return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
 <p class="actions"><a href="${base}">${page.t("agenda.list")}</a> · <a href="${base}?month=${thisMonth.slice(0, 4)}-${thisMonth.slice(4, 6)}">${page.t("agenda.month")}</a>
-${user ? html` · <a href="/events/new">${page.t("event.new")}</a>` : ""} · <a href="${mine ? "/settings/calendar" : "/agenda.ics"}">${page.t("agenda.subscribe")}</a></p>
+${user ? html` · <a href="/events/new">${page.t("event.new")}</a>` : ""} · <a href="${mine ? "/settings/calendar" : "/agenda.ics"}">${page.t("agenda.subscribe")}</a>
+${!mine && readsSection(viewer) && (config.kind === "federation" || config.parent) ? html` · <a href="/agenda?audience=federation">${page.t("agenda.federation")}</a>` : ""}</p>
 <form method="get" action="${base}" class="filters">
   ${monthMatch ? html`<input type="hidden" name="month" value="${query.month!}">` : ""}
+  ${audience ? html`<input type="hidden" name="audience" value="federation">` : ""}
   <label for="category">${page.t("event.category")}</label>
   <select id="category" name="category"><option value="">${page.t("agenda.all")}</option>${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === category ? raw("selected") : ""}>${page.t(`category.${c}`)}</option>`)}</select>
   <label for="locality">${page.t("event.locality")}</label>
@@ -260,8 +281,22 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     return reply.redirect("/settings/calendar", 303);
   });
 
-  const eventForm = (page: PageContext, action: string, event?: EventRow, error?: string) => {
+  const eventForm = (page: PageContext, action: string, event?: EventRow, error?: string, preset?: { forGroup?: number; groups?: number[] }) => {
     const { t, user } = page;
+    const usable = user ? groupsUsableBy(db, user) : [];
+    const organisable = user ? groupsOrganisableBy(db, user) : [];
+    const chosenGroups = event ? eventGroupIds(db, event.id) : (preset?.groups ?? []);
+    const hasFederation = config.kind === "section" && !!config.parent;
+    // An event for groups or the fédération keeps its audience; the others choose among those open to the member.
+    const audiences: EventAudience[] = event && (event.audience === "groups" || event.audience === "federation")
+      ? [event.audience]
+      : [
+          "public",
+          ...(user && isCardHolder(user.role) ? (["section"] as const) : []),
+          ...(!event && (usable.length || organisable.length) ? (["groups"] as const) : []),
+          ...(!event && hasFederation && user && isCardHolder(user.role) ? (["federation"] as const) : []),
+        ];
+    const chosenAudience = event?.audience ?? (preset?.groups?.length ? "groups" : "public");
     const tz = event?.timezone ?? "Europe/Paris";
     const v = (x: string | number | null | undefined) => (x == null ? "" : String(x));
     const attached = event ? eventAttachments(db, config.origin, event.id) : [];
@@ -296,11 +331,21 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
   <input type="number" id="capacity" name="capacity" min="1" value="${v(event?.capacity)}">
   <label for="join_mode">${t("event.join_mode")}</label>
   <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (event?.joinMode ?? "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
+  ${user && !event && (canManageMembers(user.role) || organisable.length) ? html`<label for="organiser">${t("event.organiser_choice")}</label>
+  <select id="organiser" name="organiser">
+    <option value="me">${t("event.organiser.me")}</option>
+    ${canManageMembers(user.role) ? html`<option value="section" selected>${t("event.organiser.section")}</option>` : ""}
+    ${organisable.map((g) => html`<option value="group:${g.id}" ${preset?.forGroup === g.id ? raw("selected") : ""}>${t("event.organiser.group", { name: g.name })}</option>`)}
+  </select>` : ""}
   <label for="audience">${t("event.audience")}</label>
-  <select id="audience" name="audience">
-    <option value="public" ${event?.audience !== "section" ? raw("selected") : ""}>${t("visibility.public")}</option>
-    ${user && isCardHolder(user.role) ? html`<option value="section" ${event?.audience === "section" ? raw("selected") : ""}>${t("visibility.section")}</option>` : ""}
+  <select id="audience" name="audience" aria-describedby="audience-help">
+    ${audiences.map((a) => html`<option value="${a}" ${a === chosenAudience ? raw("selected") : ""}>${t(`event.audience.${a}`)}</option>`)}
   </select>
+  <p class="help" id="audience-help">${t("event.audience_help")}</p>
+  ${usable.length ? html`<fieldset><legend>${t("event.groups")}</legend>
+    <p class="help">${t("event.groups_help")}</p>
+    ${usable.map((g) => html`<label><input type="checkbox" name="groups" value="${g.id}" ${chosenGroups.includes(g.id) ? raw("checked") : ""}${event && chosenGroups.includes(g.id) ? raw(" disabled") : ""}> ${g.name}</label>`)}
+  </fieldset>` : ""}
   <label for="rrule">${t("event.rrule")}</label>
   <select id="rrule" name="rrule">
     ${["", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].map((r) => html`<option value="${r}" ${r === (event?.rrule ?? "") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
@@ -316,14 +361,15 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     <p class="help" id="links-help">${t("event.attachments_help")}</p>
   </fieldset>
   <label><input type="checkbox" name="status" value="tentative" ${event?.status === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
-  ${user && canManageMembers(user.role) && !event ? html`<label><input type="checkbox" name="for_section" value="1" checked> ${t("event.for_section")}</label>` : ""}
   <p><button type="submit">${t(event ? "event.save" : "event.create")}</button></p>
 </form>`, { error });
   };
 
   web.get("/events/new", (request, reply) => {
     requireUser(request);
-    return sendPage(reply, eventForm(request.page, "/events"));
+    // From a group's agenda: the group organises, for its members.
+    const group = Number((request.query as Record<string, string | undefined>).group ?? NaN);
+    return sendPage(reply, eventForm(request.page, "/events", undefined, undefined, Number.isSafeInteger(group) ? { forGroup: group, groups: [group] } : undefined));
   });
 
 
@@ -332,7 +378,20 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     return sendIcs(reply, calendarOf(event.title, [event], { origin: config.origin }));
   });
 
-  web.get("/events/:id", (request: WithId, reply) => {
+  /** Who signed a request (authorized fetch): the key owner's URI, and its row if we know it. */
+  const signerOf = async (request: FastifyRequest): Promise<{ uri: string; actor: ActorRow | null } | null> => {
+    if (!request.headers.signature && !request.headers["signature-input"]) return null;
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(request.headers)) if (v != null) headers.set(k, Array.isArray(v) ? v.join(", ") : String(v));
+    const ctx = services.federation.createContext(new Request(new URL(request.url, config.origin), { method: request.method, headers }), services);
+    const owner = await ctx.getSignedKeyOwner().catch(() => null);
+    if (!owner?.id) return null;
+    return { uri: owner.id.href, actor: db.select().from(actors).where(eq(actors.uri, owner.id.href)).get() ?? null };
+  };
+  const mayAnswerFromAfarOrRead = (event: EventRow, signer: { uri: string; actor: ActorRow | null } | null) =>
+    !!signer && new URL(signer.uri).origin !== new URL(config.origin).origin && mayFetchEvent(services, event, signer);
+
+  web.get("/events/:id", async (request: WithId, reply) => {
     const { page } = request;
     const accept = request.headers.accept ?? "";
     const id = idOf(request.params.id);
@@ -340,7 +399,9 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     if (/application\/(activity|ld)\+json/.test(accept)) {
       const event = db.select().from(events).where(eq(events.id, id)).get();
       const organiser = event && db.select().from(actors).where(eq(actors.id, event.actorId)).get();
-      if (!event || event.audience !== "public" || !organiser?.local) return reply.code(404).type("application/json").send({ error: "Not found" });
+      // An event for groups or for the fédération: only for a request signed by someone it is for.
+      const allowed = !!event && (event.audience === "public" || (event.audience !== "section" && mayAnswerFromAfarOrRead(event, await signerOf(request))));
+      if (!event || !allowed || !organiser?.local) return reply.code(404).type("application/json").send({ error: "Not found" });
       return reply.type("application/activity+json").send(eventDocument(event, organiser, eventExtras(services, event)));
     }
     const event = getVisibleEvent(db, viewerOf(page.user), id);
@@ -360,7 +421,7 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
 <h1>${event.title}</h1>
 ${event.status === "cancelled" ? html`<p class="error">${page.t("event.cancelled_notice")}</p>` : ""}
 ${event.status === "tentative" ? html`<p class="badge">${page.t("event.tentative")}</p>` : ""}
-${event.audience === "section" ? html`<p class="badge">🔒 ${page.t("visibility.section_marker")}</p>` : ""}
+${event.audience !== "public" ? html`<p>${audienceBadge(page, event)}${event.audience === "groups" ? html` ${page.t("event.for_groups", { names: groupsOfEvent(services, event.id).map((g) => g.group.name).join(", ") })}` : ""}</p>` : ""}
 <p><time datetime="${new Date(event.startAt).toISOString()}">${when(page, { start: event.startAt, end: event.endAt }, event.timezone)}</time>${event.rrule ? html` · ${page.t(`rrule.${event.rrule}`) === `rrule.${event.rrule}` ? event.rrule : page.t(`rrule.${event.rrule}`)}` : ""}</p>
 <p>${page.t(`category.${event.category}`)} · ${page.t("event.organiser")} : ${organiser.name || organiser.username}</p>
 ${place ? html`<p>📍 ${place}${map ? html` — <a href="${map}" rel="noopener noreferrer">${page.t("event.map")}</a>` : ""}</p>` : ""}

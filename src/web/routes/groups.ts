@@ -257,7 +257,7 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
   <textarea id="text" name="text" required maxlength="5000"></textarea>
   <p><button type="submit">${t("group.thread_submit")}</button></p>
 </form>` : ""}
-<p class="tabs"><a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a></p>
+<p class="tabs"><a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a> · <a href="/groups/${group.slug}/agenda">${t("group.agenda")}</a></p>
 <h2>${t("group.threads")}</h2>
 ${threads.length === 0 ? html`<p>${t("group.no_threads")}</p>` : html`<ul class="threads">${threads.map((th) => {
   const author = authors.get(th.root.actorId);
