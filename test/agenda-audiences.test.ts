@@ -192,6 +192,7 @@ t.test("the JSON API takes the new audiences and lists a group's agenda, as docu
   const created = await post(a, token, { title: "Permanence logement", start: "2027-05-01T16:00:00Z", audience: "groups", groups: [String(groupIdOnA)] });
   t.equal(created.status, 200, JSON.stringify(created.json));
   t.equal(created.json.audience, "groups");
+  t.same(created.json.groups, [String(groupIdOnA)], "the event names its groups");
   t.same(validate("Event", created.json), [], "Event schema");
   const asGroup = await post(a, token, { title: "Réunion du groupe", start: "2027-05-02T16:00:00Z", audience: "groups", for_group: String(groupIdOnA) });
   t.equal(asGroup.status, 200, JSON.stringify(asGroup.json));
@@ -224,6 +225,8 @@ t.test("a fédération-wide event of A reaches B through F, never C", async (t) 
   t.same(b.query<{ username: string }>("select actors.username from events join actors on actors.id = events.actor_id where events.uri = ?", fedEventUri)[0], { username: "section_aud_a" }, "organised by A, not F");
   t.match((await bea.get("/agenda")).body, "Rencontre fédérale", "in B's agenda");
   t.match((await fanny.get("/agenda?audience=federation")).body, "Rencontre fédérale", "in the fédération's agenda of its sections' events");
+  const monthView = (await fanny.get("/agenda?audience=federation&month=2027-04")).body;
+  t.match(monthView, /href="\/agenda\?month=2027-05&#38;audience=federation"/, "the month view's next link keeps the fédération filter");
   t.notMatch((await new WebSession(b.origin).get("/agenda")).body, "Rencontre fédérale", "not for visitors of B");
   t.notMatch((await new WebSession(a.origin).get("/agenda.ics")).body, "Rencontre fédérale", "not in A's public feed");
   t.equal((await new WebSession(a.origin).get(`/events/${fedEventId}`, { accept: "application/activity+json" })).status, 404, "not fetchable unsigned");

@@ -7,6 +7,7 @@ import type { User } from "../members/members.ts";
 import type { EventRow, Occurrence } from "../agenda/events.ts";
 import { eventAttachments, type EventAttachment } from "../agenda/attachments.ts";
 import { counts, remainingCapacity, rsvpOf, type RsvpRow } from "../agenda/rsvp.ts";
+import { eventGroupIds } from "../agenda/audiences.ts";
 import { renderAccount, type MastoAccount } from "../mastodon/entities.ts";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -38,6 +39,7 @@ export function renderEvent(services: Services, viewer: User | null, event: Even
     capacity: event.capacity,
     remaining: remainingCapacity(db, event),
     audience: event.audience,
+    groups: eventGroupIds(db, event.id).map(String),
     join_mode: event.joinMode,
     status: event.status,
     rrule: event.rrule,

@@ -97,7 +97,7 @@ export const openapi = {
       Event: {
         type: "object",
         additionalProperties: false,
-        required: ["id", "uri", "url", "title", "description", "start", "end", "timezone", "place", "online_url", "category", "capacity", "remaining", "audience", "join_mode", "status", "rrule", "agenda", "attachments", "minutes", "organiser", "local", "counts", "my_rsvp", "sequence", "ics_url"],
+        required: ["id", "uri", "url", "title", "description", "start", "end", "timezone", "place", "online_url", "category", "capacity", "remaining", "audience", "groups", "join_mode", "status", "rrule", "agenda", "attachments", "minutes", "organiser", "local", "counts", "my_rsvp", "sequence", "ics_url"],
         properties: {
           id: { type: "string" },
           uri: { type: "string", format: "uri" },
@@ -113,6 +113,7 @@ export const openapi = {
           capacity: nullable({ type: "integer" }),
           remaining: nullable({ type: "integer" }),
           audience: { enum: [...EVENT_AUDIENCES] },
+          groups: { type: "array", items: { type: "string" }, description: "With audience groups: the ids of the groups (GET /groups/{id}) the event is for" },
           join_mode: { enum: [...JOIN_MODES] },
           status: { enum: [...EVENT_STATUSES] },
           rrule: nullable({ type: "string" }),

@@ -202,6 +202,15 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     // ?audience=federation: the events every section of the fédération shares (a fédération's own page lists its sections').
     const audience = query.audience === "federation" ? ("federation" as const) : undefined;
     const filters = { category, locality, attendingActorId: mine ? user!.actorId : undefined, audience };
+    // Links between views and months keep the filters chosen.
+    const link = (month?: string) => {
+      const q = new URLSearchParams();
+      if (month) q.set("month", month);
+      if (category) q.set("category", category);
+      if (locality) q.set("locality", locality);
+      if (audience) q.set("audience", audience);
+      return q.size ? `${base}?${q}` : base;
+    };
     let body: Html;
     let title = page.t(mine ? "agenda.mine" : audience ? "agenda.federation" : "agenda.title");
     if (monthMatch) {
@@ -212,7 +221,7 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
       const prev = month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, "0")}`;
       const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, "0")}`;
       title = `${title} — ${label}`;
-      body = html`<nav class="pager"><a href="${base}?month=${prev}">← ${page.t("agenda.previous")}</a> <a href="${base}?month=${next}">${page.t("agenda.next")} →</a></nav>
+      body = html`<nav class="pager"><a href="${link(prev)}">← ${page.t("agenda.previous")}</a> <a href="${link(next)}">${page.t("agenda.next")} →</a></nav>
 ${monthGrid(page, year, month, agenda(db, viewer, { from, to, ...filters }))}`;
     } else {
       const now = Date.now();
@@ -220,7 +229,7 @@ ${monthGrid(page, year, month, agenda(db, viewer, { from, to, ...filters }))}`;
     }
     const thisMonth = wallClock(Date.now(), "Europe/Paris");
     return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
-<p class="actions"><a href="${base}">${page.t("agenda.list")}</a> · <a href="${base}?month=${thisMonth.slice(0, 4)}-${thisMonth.slice(4, 6)}">${page.t("agenda.month")}</a>
+<p class="actions"><a href="${link()}">${page.t("agenda.list")}</a> · <a href="${link(`${thisMonth.slice(0, 4)}-${thisMonth.slice(4, 6)}`)}">${page.t("agenda.month")}</a>
 ${user ? html` · <a href="/events/new">${page.t("event.new")}</a>` : ""} · <a href="${mine ? "/settings/calendar" : "/agenda.ics"}">${page.t("agenda.subscribe")}</a>
 ${!mine && readsSection(viewer) && (config.kind === "federation" || config.parent) ? html` · <a href="/agenda?audience=federation">${page.t("agenda.federation")}</a>` : ""}</p>
 <form method="get" action="${base}" class="filters">
