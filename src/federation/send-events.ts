@@ -9,7 +9,7 @@ import { actors, rsvps } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
 import { EVENT_CONTEXT, eventExtras, eventObject, groupsOfEvent } from "./events.ts";
 import { linkedParent } from "../territory/links.ts";
-import { deliver, remoteFollowers } from "./send.ts";
+import { deliver, remoteFollowers, type DeliveryTarget } from "./send.ts";
 import type { EventRow } from "../agenda/events.ts";
 import type { RsvpRow } from "../agenda/rsvp.ts";
 
@@ -18,9 +18,9 @@ function organiserOf(services: Services, event: EventRow): ActorRow {
 }
 
 /** Followers of the organiser and of the section (which relays its members' public events), and remote attendees. */
-function audience(services: Services, event: EventRow, organiser: ActorRow): ActorRow[] {
-  const byUri = new Map<string, ActorRow>();
-  const add = (rows: ActorRow[]) => rows.forEach((r) => byUri.set(r.uri, r));
+function audience(services: Services, event: EventRow, organiser: ActorRow): DeliveryTarget[] {
+  const byUri = new Map<string, DeliveryTarget>();
+  const add = (rows: DeliveryTarget[]) => rows.forEach((r) => byUri.set(r.uri, r));
   add(remoteFollowers(services, organiser.id));
   const section = services.db.select().from(actors).where(and(eq(actors.username, services.config.handle), eq(actors.local, true))).get();
   if (section && section.id !== organiser.id) add(remoteFollowers(services, section.id));
@@ -41,8 +41,8 @@ function audience(services: Services, event: EventRow, organiser: ActorRow): Act
  * (the groups are this instance's own: it knows their followers). Remote
  * attendees keep getting updates only while they are still members.
  */
-function groupsAudience(services: Services, event: EventRow): ActorRow[] {
-  const byUri = new Map<string, ActorRow>();
+function groupsAudience(services: Services, event: EventRow): DeliveryTarget[] {
+  const byUri = new Map<string, DeliveryTarget>();
   for (const { actor } of groupsOfEvent(services, event.id)) {
     if (!actor.local) continue;
     for (const follower of remoteFollowers(services, actor.id)) byUri.set(follower.uri, follower);
