@@ -55,7 +55,7 @@ import {
   type ProposalView,
 } from "../groups/proposals.ts";
 import { groupContributors, mayReadContributors, memberContributions, windowOf, type Figures } from "../groups/contributions.ts";
-import { groupThread, groupThreads, postInGroup, type Thread } from "../groups/discussion.ts";
+import { groupThread, groupThreads, postInGroup, THREADS_PAGE, type Thread } from "../groups/discussion.ts";
 import {
   canModerateInstance,
   closeFlag,
@@ -250,10 +250,24 @@ export function registerGroupsApi(api: FastifyInstance, services: Services): voi
   });
 
   // ---- Threads ----
-  api.get(`${base}/groups/:id/threads`, async (request: WithId) => {
+  // Paged as Mastodon's lists: `limit`, and `max_id` (a thread's id) for the
+  // threads less recently active than it; a Link header `rel="next"` when there are more.
+  api.get(`${base}/groups/:id/threads`, async (request: WithId, reply) => {
     const user = optionalUser(services, request, "read");
     const { group } = groupOf(request.params.id);
-    return groupThreads(db, viewerOf(user), group).map((t) => renderThread(services, t));
+    const params = paramsOf(request);
+    const limit = Math.min(Math.max(int(params, "limit") ?? THREADS_PAGE, 1), THREADS_PAGE);
+    const maxId = str(params, "max_id");
+    if (maxId && !/^\d+$/.test(maxId)) throw new UserError("api_bad_request", 400, { detail: "max_id" });
+    const found = groupThreads(db, viewerOf(user), group, limit + 1, { maxId: maxId ? Number(maxId) : null });
+    const threads = found.slice(0, limit);
+    if (found.length > limit) {
+      const next = new URL(request.url, services.config.origin);
+      for (const key of ["max_id", "access_token"]) next.searchParams.delete(key);
+      next.searchParams.set("max_id", String(threads.at(-1)!.root.id));
+      reply.header("link", `<${next.href}>; rel="next"`);
+    }
+    return threads.map((t) => renderThread(services, t));
   });
   api.post(`${base}/groups/:id/threads`, async (request: WithId) => {
     const user = requireUser(services, request, "write");

@@ -308,7 +308,16 @@ export const groupsPaths = {
   "/groups/{id}/leave": { parameters: [pathId("id")], post: { summary: "Leave, or withdraw a request", security: write, responses: { "200": json(ref("Group")), ...errors } } },
   "/groups/{id}/threads": {
     parameters: [pathId("id")],
-    get: { summary: "The group's threads I may read, most recently active first (hidden posts left out)", responses: { "200": many("GroupThread"), ...errors } },
+    get: {
+      summary: "The group's threads I may read, most recently active first (hidden posts left out), a page at a time",
+      description:
+        "Paged as Mastodon's lists: when there are older threads, a `Link` header with `rel=\"next\"` gives the next page's address (the same query with `max_id`).",
+      parameters: [
+        { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 50, default: 50 } },
+        { name: "max_id", in: "query", schema: id, description: "A thread's id (its first post's): the threads less recently active than that thread is now" },
+      ],
+      responses: { "200": many("GroupThread"), ...errors },
+    },
     post: {
       summary: "Start a thread (members), with a poll if `poll` is given; polls are voted on with the Mastodon API, POST /api/v1/polls/{id}/votes",
       security: write,

@@ -4,7 +4,7 @@
 // threads; a local group then checks the author and relays the post to every
 // member's server (federation/send-groups.ts).
 import { Update, type Activity } from "@fedify/vocab";
-import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { NewPoll } from "../polls/polls.ts";
 import type { Db } from "../storage/db.ts";
@@ -67,19 +67,51 @@ export function groupOfNewPost(db: Db, mentionIds: number[], parent: PostRow | u
   return parent ? groupsOfPost(db, parent.id)[0]?.group : undefined;
 }
 
-/** Records that a post belongs to a group's discussion; false if it already did. */
+/**
+ * Records that a post belongs to a group's discussion; false if it already did.
+ * A reply joins the thread of the post it answers if that post is in the group
+ * (known by id, or by URI when it came after the reply); replies that reached
+ * us before the post they answer, taken as threads of their own then, join its
+ * thread now: deliveries from the group's server are not ordered.
+ */
 export function recordGroupPost(db: Db, group: GroupRow, post: PostRow, title: string | null): boolean {
-  const parentLink = post.inReplyToId
-    ? db.select({ rootId: groupPosts.rootId }).from(groupPosts).where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, post.inReplyToId))).get()
+  const parentId = post.inReplyToId ?? (post.inReplyToUri ? db.select({ id: posts.id }).from(posts).where(eq(posts.uri, post.inReplyToUri)).get()?.id : undefined);
+  const parentLink = parentId
+    ? db.select({ rootId: groupPosts.rootId }).from(groupPosts).where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, parentId))).get()
     : undefined;
-  const inserted = db
-    .insert(groupPosts)
-    .values({ groupId: group.id, postId: post.id, title: parentLink ? null : title, rootId: parentLink?.rootId ?? post.id })
-    .onConflictDoNothing()
-    .returning()
-    .get();
+  const rootId = parentLink?.rootId ?? post.id;
+  const inserted = db.transaction((tx) => {
+    const row = tx
+      .insert(groupPosts)
+      .values({ groupId: group.id, postId: post.id, title: parentLink ? null : title, rootId })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (row) adoptEarlyReplies(tx, group, post, rootId);
+    return row;
+  });
   if (inserted) touchGroup(db, group);
   return !!inserted;
+}
+
+/** Threads of their own (no title) that are replies to `post`: they and their replies move into its thread. */
+function adoptEarlyReplies(db: Db, group: GroupRow, post: PostRow, rootId: number): void {
+  const early = db
+    .select({ postId: groupPosts.postId })
+    .from(groupPosts)
+    .where(
+      and(
+        eq(groupPosts.groupId, group.id),
+        sql`${groupPosts.postId} in (select ${posts.id} from ${posts} where ${posts.inReplyToId} = ${post.id}
+          union all select ${posts.id} from ${posts} where ${posts.inReplyToId} is null and ${posts.inReplyToUri} is not null and ${posts.inReplyToUri} = ${post.uri})`,
+        sql`${groupPosts.rootId} = ${groupPosts.postId}`,
+        isNull(groupPosts.title),
+      ),
+    )
+    .all();
+  for (const { postId } of early) {
+    db.update(groupPosts).set({ rootId }).where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.rootId, postId))).run();
+  }
 }
 
 /**
@@ -209,23 +241,49 @@ export interface Thread {
   lastAt: number;
 }
 
-/** A group's threads the viewer may read, most recently active first. */
-export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = 50, options: { withHidden?: boolean } = {}): Thread[] {
+/** How many threads a group's page and the API show at once. */
+export const THREADS_PAGE = 50;
+
+/**
+ * A group's threads the viewer may read, most recently active first, `limit`
+ * at a time; `maxId` (a thread's first post) continues a list after that
+ * thread: the threads less recently active than it is now. Replies counts and
+ * last activity are kept per thread on its first post's group_posts row (the
+ * triggers of migration 0016: hidden replies left out), so a page reads
+ * `limit` rows from the index group_posts_threads whatever the group's size.
+ */
+export function groupThreads(db: Db, viewer: Viewer, group: GroupRow, limit = THREADS_PAGE, options: { withHidden?: boolean; maxId?: number | null } = {}): Thread[] {
   const shown = options.withHidden ? undefined : notHidden(group);
+  const after = options.maxId != null ? threadCursor(db, group, options.maxId) : undefined;
+  // A thread the list cannot continue after (unknown, or not in this group): nothing further.
+  if (after === null) return [];
   const rows = db
-    .select({
-      root: posts,
-      title: groupPosts.title,
-      replies: sql<number>`(select count(*) - 1 from ${groupPosts} as gp where gp.group_id = ${group.id} and gp.root_id = ${groupPosts.postId})`,
-      lastAt: sql<number>`(select max(p.published_at) from ${groupPosts} as gp join ${posts} as p on p.id = gp.post_id where gp.group_id = ${group.id} and gp.root_id = ${groupPosts.postId})`.as("last_at"),
-    })
+    .select({ root: posts, title: groupPosts.title, replies: groupPosts.repliesCount, lastAt: groupPosts.lastActivityAt })
     .from(groupPosts)
     .innerJoin(posts, eq(posts.id, groupPosts.postId))
-    .where(and(eq(groupPosts.groupId, group.id), sql`${groupPosts.rootId} = ${groupPosts.postId}`, visibleTo(viewer), shown))
-    .orderBy(sql`last_at desc`)
+    .where(
+      and(
+        eq(groupPosts.groupId, group.id),
+        isNotNull(groupPosts.lastActivityAt),
+        after ? sql`(${groupPosts.lastActivityAt}, ${groupPosts.postId}) < (${after.lastAt}, ${after.rootId})` : undefined,
+        visibleTo(viewer),
+        shown,
+      ),
+    )
+    .orderBy(desc(groupPosts.lastActivityAt), desc(groupPosts.postId))
     .limit(limit)
     .all();
-  return rows.map((r) => ({ root: r.root, title: r.title, replies: Math.max(0, r.replies), lastAt: r.lastAt ?? r.root.publishedAt }));
+  return rows.map((r) => ({ root: r.root, title: r.title, replies: r.replies, lastAt: r.lastAt ?? r.root.publishedAt }));
+}
+
+/** Where a list of threads continues after the thread `rootId`: its last activity now. */
+function threadCursor(db: Db, group: GroupRow, rootId: number): { lastAt: number; rootId: number } | null {
+  const row = db
+    .select({ lastAt: groupPosts.lastActivityAt })
+    .from(groupPosts)
+    .where(and(eq(groupPosts.groupId, group.id), eq(groupPosts.postId, rootId), eq(groupPosts.rootId, rootId)))
+    .get();
+  return row?.lastAt != null ? { lastAt: row.lastAt, rootId } : null;
 }
 
 /** One thread: its first post, then the replies the viewer may read, oldest first (moderators see hidden posts too). */

@@ -35,6 +35,8 @@ export type GroupRow = typeof groups.$inferSelect;
 /** Local group actors are g_<slug>: members cannot take such a name (members.ts reserves the prefix). */
 export const GROUP_USERNAME_PREFIX = "g_";
 const SLUG = /^[a-z0-9_]{2,27}$/;
+/** Addresses the web pages use under /groups/ (a remote group's page is /groups/remote/<id>). */
+const RESERVED_SLUGS = new Set(["new", "join", "review", "remote"]);
 const LIMITS = { name: 100, description: 2000, rules: 4000, themes: 10 };
 
 export function groupUsername(slug: string): string {
@@ -119,6 +121,7 @@ export function proposeGroup(services: Services, user: User, input: GroupInput):
   if (name.length > LIMITS.name) throw new UserError("group_name_too_long", 422, { max: LIMITS.name });
   const slug = (input.slug?.trim() || slugOf(name)).toLowerCase();
   if (!SLUG.test(slug)) throw new UserError("group_slug_invalid", 422);
+  if (RESERVED_SLUGS.has(slug)) throw new UserError("group_slug_taken", 409);
   const settings = checkSettings(input);
   const taken = groupBySlug(db, slug) || db.select({ id: actors.id }).from(actors).where(and(eq(actors.username, groupUsername(slug)), eq(actors.local, true))).get();
   if (taken) throw new UserError("group_slug_taken", 409);

@@ -192,6 +192,9 @@ export const posts = sqliteTable(
     // Account counters (posts, last post date) read from the index alone.
     index("posts_actor_published").on(t.actorId, t.publishedAt),
     index("posts_reply").on(t.inReplyToId),
+    // Replies that arrived before the post they answer (deliveries are not
+    // ordered): a group's thread takes them in when that post comes (groups/discussion.ts).
+    index("posts_reply_uri").on(t.inReplyToUri).where(sql`${t.inReplyToId} is null and ${t.inReplyToUri} is not null`),
     // "Did I boost these?" and "who boosted this?" both use it.
     index("posts_reblog").on(t.reblogOfId, t.actorId),
   ],
@@ -950,6 +953,11 @@ export const groupBans = sqliteTable(
 /**
  * Posts of a group's discussion: accepted (and, for a local group, relayed).
  * `title` makes a post a thread's topic (the Note's `name`); replies have none.
+ * A thread's first post also carries the thread's figures, kept by triggers
+ * (migration 0016) whatever code path adds, removes, hides or shows a post:
+ * its replies not hidden in the group, and its last activity (the latest
+ * publication among its posts not hidden, the first post's own always), which
+ * orders a group's threads.
  */
 export const groupPosts = sqliteTable(
   "group_posts",
@@ -962,8 +970,18 @@ export const groupPosts = sqliteTable(
     /** The thread's first post (itself for a topic). */
     rootId: integer("root_id").notNull(),
     createdAt: createdAt(),
+    /** A thread's first post: its replies not hidden in the group (triggers). 0 on replies. */
+    repliesCount: integer("replies_count").notNull().default(0),
+    /** A thread's first post: its last activity, ms (triggers). null on replies. */
+    lastActivityAt: timestamp("last_activity_at"),
   },
-  (t) => [primaryKey({ columns: [t.groupId, t.postId] }), index("group_posts_post").on(t.postId), index("group_posts_root").on(t.groupId, t.rootId)],
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.postId] }),
+    index("group_posts_post").on(t.postId),
+    index("group_posts_root").on(t.groupId, t.rootId),
+    // A group's threads, most recently active first, page after page.
+    index("group_posts_threads").on(t.groupId, t.lastActivityAt, t.postId).where(sql`${t.lastActivityAt} is not null`),
+  ],
 );
 
 // ---- Debate: proposals and amendments; moderation ------------------------------

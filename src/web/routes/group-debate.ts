@@ -18,6 +18,7 @@ import type { ActorRow } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
+import { groupPath } from "./groups.ts";
 
 type Form = Record<string, string | undefined>;
 type WithGroup = FastifyRequest<{ Params: { groupId: string } }>;
@@ -30,13 +31,9 @@ function activeGroup(db: Db, id: string): { group: GroupRow; actor: ActorRow } {
   return { group, actor };
 }
 
-function groupHref(group: GroupRow, actor: ActorRow): string {
-  return group.local ? `/groups/${group.slug}` : (actor.url ?? actor.uri);
-}
-
-function tabs(page: PageContext, group: GroupRow, actor: ActorRow): Html {
+function tabs(page: PageContext, group: GroupRow): Html {
   const { t } = page;
-  return html`<p class="tabs"><a href="${groupHref(group, actor)}">${t("debate.back")}</a> · <a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a></p>`;
+  return html`<p class="tabs"><a href="${groupPath(group)}">${t("debate.back")}</a> · <a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a></p>`;
 }
 
 const plain = (post: PostRow) => post.content.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
@@ -79,7 +76,7 @@ export function registerDebateRoutes(web: FastifyInstance, services: Services): 
   const me = (page: PageContext) => (page.user ? actorOf(db, page.user) : null);
 
   // The proposals of every group the member belongs to, here or on other instances
-  // (a remote group's own page is on its server; its proposals are readable here).
+  // (a remote group's discussion page here is /groups/remote/<id>).
   web.get("/debate", (request, reply) => {
     const { page } = request;
     const user = requireUser(request);
@@ -92,12 +89,12 @@ ${mine.length === 0 ? html`<p>${t("debate.no_groups")}</p>` : html`<ul class="gr
   web.get("/debate/:groupId", (request: WithGroup, reply) => {
     const { page } = request;
     const { t } = page;
-    const { group, actor } = activeGroup(db, request.params.groupId);
+    const { group } = activeGroup(db, request.params.groupId);
     const viewer = me(page);
     const member = !!viewer && mayAct(db, group, viewer);
     const list = proposalsOf(db, viewerOf(page.user), group);
     return sendPage(reply, layout(page, `${t("debate.proposals")} — ${group.name}`, html`<h1>${t("debate.proposals")} — ${group.name}</h1>
-${tabs(page, group, actor)}
+${tabs(page, group)}
 ${member ? html`<form method="post" action="/debate/${group.id}/proposals" class="compose">${csrfField(page)}
   <h2>${t("debate.new")}</h2>
   <label for="title">${t("debate.title")}</label>
@@ -133,7 +130,7 @@ ${proposalList(page, list, t("debate.none"))}`));
     const amendments = proposalsOf(db, viewerOf(user), group, { amendsId: proposal.id });
     const heading = view.title ?? t("debate.amendment");
     return sendPage(reply, layout(page, heading, html`<h1>${heading}</h1>
-${tabs(page, group, actor)}
+${tabs(page, group)}
 <p class="meta">${t("debate.by", { name: author?.name || author?.username || "?" })} · ${tally(page, view)}${group.local ? "" : html` <span class="meta">(${t("debate.tally_remote", { host: actor.domain })})</span>`}</p>
 ${view.amends ? html`<p>${t("debate.amends")} <a href="/proposals/${view.amends.post.id}">${titleOf(view.amends)}</a></p>` : ""}
 <article class="post proposal">${raw(post.content)}</article>
@@ -175,13 +172,13 @@ ${open && member ? html`<form method="post" action="/debate/${group.id}/proposal
   web.get("/debate/:groupId/contributors", (request: WithGroup, reply) => {
     const { page } = request;
     const { t } = page;
-    const { group, actor } = activeGroup(db, request.params.groupId);
+    const { group } = activeGroup(db, request.params.groupId);
     // Who speaks in a members-only group is for its members to see.
     if (!mayReadContributors(db, group, page.user)) throw new UserError("error.forbidden", 403);
     const days = windowOf((request.query as { days?: string }).days) ?? WINDOWS[0];
     const list = groupContributors(db, group, days);
     return sendPage(reply, layout(page, `${t("debate.contributors")} — ${group.name}`, html`<h1>${t("debate.contributors")} — ${group.name}</h1>
-${tabs(page, group, actor)}
+${tabs(page, group)}
 <p>${t("debate.contributors_intro")}</p>
 <p>${WINDOWS.map((w) => (w === days ? html`<strong>${t("debate.days", { n: w })}</strong> ` : html`<a href="?days=${w}">${t("debate.days", { n: w })}</a> `))}</p>
 ${list.length === 0 ? html`<p>${t("debate.no_contributors")}</p>` : html`<table class="contributors"><thead><tr><th>${t("debate.col.member")}</th>${figureHeads(page)}</tr></thead><tbody>

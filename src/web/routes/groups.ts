@@ -1,7 +1,9 @@
-// Thematic groups: directory, proposing, a group's page with its threads,
-// joining and leaving, and the moderators' tools (members, bans, reports,
-// hiding and removing posts, the moderation log; the instance's own report
-// queue at /moderation). Rules live in src/groups/.
+// Thematic groups: directory, proposing, a group's page with its threads
+// (paged), joining and leaving, for groups hosted here and, as this instance
+// knows them, those of other instances (/groups/remote/<id>), and the
+// moderators' tools (members, bans, reports, hiding and removing posts, the
+// moderation log; the instance's own report queue at /moderation). Rules live
+// in src/groups/.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import multipart, { type MultipartFile } from "@fastify/multipart";
 import { dateFormat } from "../../dates.ts";
@@ -18,6 +20,7 @@ import {
   bansOf,
   canModerate,
   groupActor,
+  groupById,
   groupBySlug,
   groupDirectory,
   groupsOfMember,
@@ -34,7 +37,7 @@ import {
   updateGroupSettings,
   type GroupRow,
 } from "../../groups/groups.ts";
-import { groupThread, groupThreads, postInGroup } from "../../groups/discussion.ts";
+import { groupThread, groupThreads, postInGroup, THREADS_PAGE } from "../../groups/discussion.ts";
 import {
   canModerateInstance,
   closeFlag,
@@ -99,8 +102,13 @@ function settingsFields(page: PageContext, group?: GroupRow): Html {
   </fieldset>`;
 }
 
-function groupLink(entry: { group: GroupRow; actor: ActorRow }): string {
-  return entry.group.local ? `/groups/${entry.group.slug}` : (entry.actor.url ?? entry.actor.uri);
+/**
+ * A group's page here: /groups/<slug> for a group hosted here, /groups/remote/<id>
+ * for one hosted on another instance, shown as this instance knows it (its link
+ * to the group's own page on its server is on that page).
+ */
+export function groupPath(group: Pick<GroupRow, "id" | "local" | "slug">): string {
+  return group.local ? `/groups/${group.slug}` : `/groups/remote/${group.id}`;
 }
 
 function renderPostBody(page: PageContext, post: PostRow, author: ActorRow | undefined, tools: Html | string = ""): Html {
@@ -164,7 +172,7 @@ ${user && isCardHolder(user.role) ? html`<p><a href="/groups/new">${t("group.pro
 ${canModerateInstance(user) ? html`<p><a href="/moderation">${t("mod.queue_instance")}</a></p>` : ""}
 ${toReview.length ? html`<h2>${t("group.to_review")}</h2><ul>${toReview.map((g) => html`<li><strong>${g.name}</strong> — ${g.description}
   <form method="post" action="/groups/review/${g.id}" class="inline">${csrfField(page)}<button name="decision" value="approve">${t("group.approve")}</button> <button name="decision" value="refuse">${t("group.refuse")}</button></form></li>`)}</ul>` : ""}
-${mine.length ? html`<h2>${t("group.mine")}</h2><ul>${mine.map((m) => html`<li><a href="${groupLink(m)}">${m.group.name}</a>${m.pending ? html` <span class="badge">${t("group.pending")}</span>` : ""}</li>`)}</ul>` : ""}
+${mine.length ? html`<h2>${t("group.mine")}</h2><ul>${mine.map((m) => html`<li><a href="${groupPath(m.group)}">${m.group.name}</a>${m.pending ? html` <span class="badge">${t("group.pending")}</span>` : ""}</li>`)}</ul>` : ""}
 <form method="get" action="/groups" class="search">
   <label for="q">${t("group.search")}</label>
   <input type="search" id="q" name="q" value="${query.q ?? ""}">
@@ -173,7 +181,7 @@ ${mine.length ? html`<h2>${t("group.mine")}</h2><ul>${mine.map((m) => html`<li><
   <button type="submit">${t("group.search_submit")}</button>
 </form>
 ${entries.length === 0 ? html`<p>${t("group.none")}</p>` : html`<ul class="groups">${entries.map((e) => html`<li>
-  <a href="${groupLink(e)}"><strong>${e.group.name}</strong></a> <span class="meta">${handleOf(e.actor)}${e.group.local ? "" : html` · ${t("group.remote", { host: e.actor.domain })}`} · ${t("group.members", { n: e.actor.followersCount })}</span>
+  <a href="${groupPath(e.group)}"><strong>${e.group.name}</strong></a> <span class="meta">${handleOf(e.actor)}${e.group.local ? "" : html` · ${t("group.remote", { host: e.actor.domain })}`} · ${t("group.members", { n: e.actor.followersCount })}</span>
   ${themesOf(e.group).length ? html`<br><span class="meta">${themesOf(e.group).map((th) => `#${th}`).join(" ")}</span>` : ""}
 </li>`)}</ul>`}
 ${user ? html`<form method="post" action="/groups/join" class="follow-remote">
@@ -226,29 +234,92 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
     return reply.redirect("/groups", 303);
   });
 
-  web.get("/groups/:slug", (request: WithSlug, reply) => {
+  // A group's discussion pages, ours (/groups/<slug>) and those of groups
+  // hosted on other instances (/groups/remote/<id>, as this instance knows
+  // them: the posts their group relayed to our members), with the same
+  // rendering and forms: posting to a remote group addresses its actor, whose
+  // server relays the post to every member's instance.
+  const remoteGroup = (id: string): { group: GroupRow; actor: ActorRow } => {
+    const group = /^\d+$/.test(id) ? groupById(db, Number(id)) : undefined;
+    const actor = group && !group.local && group.state === "active" ? groupActor(db, group) : undefined;
+    if (!group || !actor) throw new UserError("group_not_found", 404);
+    return { group, actor };
+  };
+  type GroupParams = { slug?: string; id?: string };
+  const routes: Array<{ prefix: string; find: (params: GroupParams) => { group: GroupRow; actor: ActorRow } }> = [
+    { prefix: "/groups/:slug", find: (p) => localGroup(p.slug ?? "") },
+    { prefix: "/groups/remote/:id", find: (p) => remoteGroup(p.id ?? "") },
+  ];
+  type GroupRequest = FastifyRequest<{ Params: GroupParams & { threadId?: string } }>;
+
+  for (const { prefix, find } of routes) {
+    web.get(prefix, (request: GroupRequest, reply) => groupPage(request, reply, find(request.params)));
+    web.get(`${prefix}/threads/:threadId`, (request: GroupRequest, reply) => threadPage(request, reply, find(request.params), request.params.threadId ?? ""));
+
+    web.post(`${prefix}/join`, async (request: GroupRequest, reply) => {
+      const user = requireUser(request);
+      const { group, actor } = find(request.params);
+      await follow(services, user, actor);
+      return reply.redirect(groupPath(group), 303);
+    });
+
+    web.post(`${prefix}/leave`, async (request: GroupRequest, reply) => {
+      const user = requireUser(request);
+      const { group, actor } = find(request.params);
+      await unfollow(services, user, actor);
+      return reply.redirect(groupPath(group), 303);
+    });
+
+    // A new thread (title and text) or a reply (in_reply_to_id), to a group here or elsewhere.
+    web.post(`${prefix}/threads`, async (request: GroupRequest, reply) => {
+      const user = requireUser(request);
+      const { group } = find(request.params);
+      const form = request.body as Form;
+      const inReplyToId = form.in_reply_to_id && /^\d+$/.test(form.in_reply_to_id) ? Number(form.in_reply_to_id) : null;
+      const { rootId: root } = await postInGroup(services, user, group, { text: form.text ?? "", title: form.title, inReplyToId });
+      return reply.redirect(`${groupPath(group)}/threads/${root}`, 303);
+    });
+  }
+
+  /** Members-only groups: their threads are for their members here (and, for ours, the group's moderators). */
+  const mayReadThreads = (group: GroupRow, member: boolean, moderator: boolean) => group.visibility === "public" || member || moderator;
+
+  function groupPage(request: FastifyRequest, reply: FastifyReply, { group, actor }: { group: GroupRow; actor: ActorRow }) {
     const { page } = request;
     const { t, user } = page;
-    const { group, actor } = localGroup(request.params.slug);
-    const viewer = viewerOf(user);
+    const base = groupPath(group);
+    const query = request.query as { notice?: string; max_id?: string };
     const relation = user ? findFollow(db, user.actorId, actor.id) : undefined;
     const member = !!relation?.acceptedAt;
     const moderator = canModerate(db, group, user);
-    const threads = groupThreads(db, viewer, group);
+    const readable = mayReadThreads(group, member, moderator);
+    const maxId = query.max_id && /^\d+$/.test(query.max_id) ? Number(query.max_id) : null;
+    // One more than a page: whether there are older threads to link to.
+    const found = readable ? groupThreads(db, viewerOf(user), group, THREADS_PAGE + 1, { maxId }) : [];
+    const threads = found.slice(0, THREADS_PAGE);
+    const older = found.length > THREADS_PAGE ? threads.at(-1) : undefined;
     const { actors: authors } = authorsOf(db, threads.map((th) => th.root));
-    const notice = (request.query as { notice?: string }).notice === "saved" ? t("group.saved") : undefined;
+    // The group's page on its own server (its actor's `url`, a web address only).
+    const home = actor.url && /^https?:\/\//.test(actor.url) ? actor.url : actor.uri;
+    const notice = query.notice === "saved" ? t("group.saved") : undefined;
+    const tabs = [
+      html`<a href="/debate/${group.id}">${t("debate.proposals")}</a>`,
+      html`<a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a>`,
+      ...(group.local ? [html`<a href="${base}/agenda">${t("group.agenda")}</a>`] : [html`<a href="${home}">${t("group.home_link", { host: actor.domain })}</a>`]),
+    ];
     return sendPage(reply, layout(page, group.name, html`${actor.avatarUrl ? html`<img class="avatar" src="${actor.avatarUrl}" alt="${t("group.avatar_alt", { name: group.name })}" width="96" height="96">` : ""}<h1>${group.name}</h1>
-<p class="meta">${t("group.handle")} : ${handleOf(actor)} · ${t("group.members", { n: actor.followersCount })} · ${t(`group.policy.${group.policy}`)}</p>
+<p class="meta">${t("group.handle")} : ${handleOf(actor)} · ${group.local ? html`${t("group.members", { n: actor.followersCount })} · ${t(`group.policy.${group.policy}`)}` : t("group.remote", { host: actor.domain })}</p>
+${group.local ? "" : html`<p>${t("group.remote_intro")}</p>`}
 ${group.visibility === "members" ? html`<p class="badge">${t("group.members_only_notice")}</p>` : ""}
 ${raw(actor.summary)}
 ${themesOf(group).length ? html`<p><strong>${t("group.themes")}</strong> : ${themesOf(group).map((th) => html`<a href="/tags/${encodeURIComponent(th)}">#${th}</a> `)}</p>` : ""}
 ${group.rules ? html`<h2>${t("group.rules")}</h2><p class="rules">${group.rules}</p>` : ""}
 ${user
   ? relation
-    ? html`<form method="post" action="/groups/${group.slug}/leave">${csrfField(page)}<p>${member ? t("group.joined") : t("group.join_pending")}</p><button type="submit">${t("group.leave")}</button></form>`
-    : html`<form method="post" action="/groups/${group.slug}/join">${csrfField(page)}<button type="submit">${t("group.join")}</button></form>`
+    ? html`<form method="post" action="${base}/leave">${csrfField(page)}<p>${member ? t("group.joined") : t("group.join_pending")}</p><button type="submit">${t("group.leave")}</button></form>`
+    : html`<form method="post" action="${base}/join">${csrfField(page)}<button type="submit">${t("group.join")}</button></form>`
   : ""}
-${member ? html`<form method="post" action="/groups/${group.slug}/threads" class="compose">
+${member && !maxId ? html`<form method="post" action="${base}/threads" class="compose">
   ${csrfField(page)}
   <h2>${t("group.new_thread")}</h2>
   <label for="title">${t("group.thread_title")}</label>
@@ -257,15 +328,20 @@ ${member ? html`<form method="post" action="/groups/${group.slug}/threads" class
   <textarea id="text" name="text" required maxlength="5000"></textarea>
   <p><button type="submit">${t("group.thread_submit")}</button></p>
 </form>` : ""}
-<p class="tabs"><a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a> · <a href="/groups/${group.slug}/agenda">${t("group.agenda")}</a></p>
-<h2>${t("group.threads")}</h2>
-${threads.length === 0 ? html`<p>${t("group.no_threads")}</p>` : html`<ul class="threads">${threads.map((th) => {
+<p class="tabs">${tabs.map((tab, i) => html`${i ? " · " : ""}${tab}`)}</p>
+<h2 id="threads">${maxId ? t("group.older_threads") : t("group.threads")}</h2>
+${!readable
+  ? html`<p>${t("group.members_only_threads")}</p>`
+  : threads.length === 0
+    ? html`<p>${t("group.no_threads")}</p>`
+    : html`<ul class="threads">${threads.map((th) => {
   const author = authors.get(th.root.actorId);
-  return html`<li><a href="/groups/${group.slug}/threads/${th.root.id}"><strong>${th.title ?? (th.root.content.replace(/<[^>]+>/g, " ").trim().slice(0, 80) || "…")}</strong></a>
+  return html`<li><a href="${base}/threads/${th.root.id}"><strong>${th.title ?? (th.root.content.replace(/<[^>]+>/g, " ").trim().slice(0, 80) || "…")}</strong></a>
   <span class="meta">${author ? handleOf(author) : ""} · ${t("group.replies", { n: th.replies })} · ${dateText(page, th.lastAt)}</span></li>`;
 })}</ul>`}
+${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p>${maxId ? html`<a href="${base}#threads">${t("group.newest_threads")}</a>` : ""}${maxId && older ? " · " : ""}${older ? html`<a href="${base}?max_id=${older.root.id}#threads" rel="next">${t("group.older_threads")}</a>` : ""}</p></nav>` : ""}
 ${moderator ? moderation(page, group) : ""}`, { notice }));
-  });
+  }
 
   function moderation(page: PageContext, group: GroupRow): Html {
     const { t } = page;
@@ -307,57 +383,35 @@ ${bans.length ? html`<h3>${t("group.bans")}</h3><ul>${bans.map((b) => html`<li>$
 </form></section>`;
   }
 
-  web.get("/groups/:slug/threads/:id", (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply) => {
+  function threadPage(request: FastifyRequest, reply: FastifyReply, { group, actor }: { group: GroupRow; actor: ActorRow }, id: string) {
     const { page } = request;
     const { t, user } = page;
-    const { group, actor } = localGroup(request.params.slug);
+    const base = groupPath(group);
     const moderator = canModerate(db, group, user);
-    const thread = /^\d+$/.test(request.params.id) ? groupThread(db, viewerOf(user), group, Number(request.params.id), { withHidden: moderator }) : null;
+    const member = user ? !!findFollow(db, user.actorId, actor.id)?.acceptedAt : false;
+    const readable = mayReadThreads(group, member, moderator);
+    const thread = readable && /^\d+$/.test(id) ? groupThread(db, viewerOf(user), group, Number(id), { withHidden: moderator }) : null;
     if (!thread) throw new UserError("post_not_found", 404);
     const { actors: authors } = authorsOf(db, [thread.root, ...thread.replies]);
-    const back = `/groups/${group.slug}/threads/${thread.root.id}`;
+    const back = `${base}/threads/${thread.root.id}`;
     const hidden = moderator ? hiddenIn(db, group, [thread.root.id, ...thread.replies.map((p) => p.id)]) : new Set<number>();
     const tools = (p: PostRow) => html`${flagForm(page, p, `${back}#post-${p.id}`)}${moderator ? moderatorForm(page, group, p, hidden.has(p.id), `${back}#post-${p.id}`) : ""}`;
     const notice = noticeOf(page, (request.query as { notice?: string }).notice);
-    const member = user ? !!findFollow(db, user.actorId, actor.id)?.acceptedAt : false;
     const title = thread.title ?? group.name;
-    return sendPage(reply, layout(page, title, html`<p><a href="/groups/${group.slug}">${group.name}</a></p>
+    return sendPage(reply, layout(page, title, html`<p><a href="${base}">${group.name}</a>${group.local ? "" : html` <span class="meta">${t("group.remote", { host: actor.domain })}</span>`}</p>
 <h1>${title}</h1>
 ${renderPostBody(page, thread.root, authors.get(thread.root.actorId), tools(thread.root))}
 <section aria-label="${t("group.replies", { n: thread.replies.length })}">
 ${thread.replies.map((p) => renderPostBody(page, p, authors.get(p.actorId), tools(p)))}
 </section>
-${member ? html`<form method="post" action="/groups/${group.slug}/threads" class="compose" id="reply">
+${member ? html`<form method="post" action="${base}/threads" class="compose" id="reply">
   ${csrfField(page)}
   <input type="hidden" name="in_reply_to_id" value="${thread.replies.at(-1)?.id ?? thread.root.id}">
   <label for="text">${t("group.reply")}</label>
   <textarea id="text" name="text" required maxlength="5000"></textarea>
   <p><button type="submit">${t("group.reply_submit")}</button></p>
 </form>` : ""}`, { notice }));
-  });
-
-  web.post("/groups/:slug/join", async (request: WithSlug, reply) => {
-    const user = requireUser(request);
-    const { group, actor } = localGroup(request.params.slug);
-    await follow(services, user, actor);
-    return reply.redirect(`/groups/${group.slug}`, 303);
-  });
-
-  web.post("/groups/:slug/leave", async (request: WithSlug, reply) => {
-    const user = requireUser(request);
-    const { group, actor } = localGroup(request.params.slug);
-    await unfollow(services, user, actor);
-    return reply.redirect(`/groups/${group.slug}`, 303);
-  });
-
-  web.post("/groups/:slug/threads", async (request: WithSlug, reply) => {
-    const user = requireUser(request);
-    const { group } = localGroup(request.params.slug);
-    const form = request.body as Form;
-    const inReplyToId = form.in_reply_to_id && /^\d+$/.test(form.in_reply_to_id) ? Number(form.in_reply_to_id) : null;
-    const { rootId: root } = await postInGroup(services, user, group, { text: form.text ?? "", title: form.title, inReplyToId });
-    return reply.redirect(`/groups/${group.slug}/threads/${root}`, 303);
-  });
+  }
 
   web.post("/groups/:slug/requests/:actorId", async (request: FastifyRequest<{ Params: { slug: string; actorId: string } }>, reply) => {
     const user = requireUser(request);
