@@ -9,6 +9,7 @@ import { calendarOf } from "../src/agenda/ics.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { newId } from "../src/storage/ids.ts";
 import { actors, events, EVENT_CATEGORIES } from "../src/storage/schema.ts";
+import { summarize } from "./measure.ts";
 
 export interface Timing {
   name: string;
@@ -28,8 +29,8 @@ function time(name: string, runs: number, work: () => number): Timing {
     rows = work();
     samples.push(performance.now() - t0);
   }
-  samples.sort((a, b) => a - b);
-  return { name, p50: samples[Math.floor(runs * 0.5)]!, p99: samples[Math.min(runs - 1, Math.floor(runs * 0.99))]!, rows };
+  const { p50, p99 } = summarize(samples);
+  return { name, p50, p99, rows };
 }
 
 export function agendaBenchmark(): { events: number; timings: Timing[] } {

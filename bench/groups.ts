@@ -7,7 +7,7 @@
 // One real Coopol instance hosts the group (`node src/main.ts`, as
 // bench/servers.ts starts it). The 50 member instances are not Coopol
 // processes (50 of them would need gigabytes): 50 small HTTP servers on
-// 127.0.0.1, in this process, each serving 100 member actors (Person
+// 127.0.0.1, in this process (bench/fake-fediverse.ts), each serving 100 member actors (Person
 // documents with a real RSA public key) and a shared inbox that records when
 // each delivery arrives. Membership is made by the real path: each of the
 // 5,000 actors sends a signed Follow to the group's inbox, the group's policy
@@ -19,15 +19,11 @@
 //   node bench/groups.ts                      5,000 members on 50 instances, 300 threads
 //   node bench/groups.ts --instances=N --members=N --threads=N --posts=N
 //   npm run bench -- --only=groups            the same, through bench/run.ts
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
-import { KeyObject, webcrypto } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import autocannon from "autocannon";
 import { verifyRequest } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/vocab-runtime";
-import { Agent, request } from "undici";
+import { request } from "undici";
 import { groupThreads } from "../src/groups/discussion.ts";
 import { groupBySlug } from "../src/groups/groups.ts";
 import { remoteFollowers } from "../src/federation/send.ts";
@@ -35,9 +31,13 @@ import type { Services } from "../src/services.ts";
 import type { Viewer } from "../src/posts/visibility.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { newId } from "../src/storage/ids.ts";
-import { signPost, type Sender, type SignedPost } from "./inbox.ts";
-import { freePort } from "../test/helpers/instances.ts";
+import { closeConnections, FakeInstance, keyPool, postActivity, type Delivery, type FakeActor, type KeyPair } from "./fake-fediverse.ts";
+import { loadAverage, log, measureLoad, percentile, sleep, timeLoop, waitFor, type LoadFigure, type Timing } from "./measure.ts";
+import { lat, ms, num, numberOption, runAlone, table } from "./report.ts";
 import { startServer, type Server } from "./servers.ts";
+import { FormClient } from "./web.ts";
+
+export type { Timing };
 
 export interface GroupsOptions {
   /** Member instances (fake servers). */
@@ -52,25 +52,9 @@ export interface GroupsOptions {
   seed?: "follow" | "sql";
 }
 
-export interface Timing {
+export interface PageFigure extends LoadFigure {
   name: string;
-  runs: number;
-  p50: number;
-  p99: number;
-  perSecond: number;
-  rows: number;
-}
-
-export interface PageFigure {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  bad: number;
-  cpuMs: number;
   bytes: number;
-  note?: string;
 }
 
 export interface PostRun {
@@ -121,40 +105,14 @@ const KEY_POOL = 16;
 const CONNECTIONS = 10;
 const DURATION_S = 5;
 const WARMUP_S = 1;
-const log = (line: string) => process.stderr.write(`· ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : Number.NaN;
-}
 
 // ---------------------------------------------------------------- the member instances
 
-interface FakeMember extends Sender {
-  username: string;
-  publicPem: string;
-}
-
-interface Delivery {
-  at: number;
-  type: string;
-  id: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /**
- * One member instance: an HTTP server on 127.0.0.1 serving its members'
- * actor documents, and a shared inbox (`/inbox`; the personal inboxes lead to
- * the same handler) that records every delivery with its arrival time.
+ * One member instance: its members' actor documents, and a shared inbox that
+ * records every delivery with its arrival time.
  */
-class MemberInstance {
-  server: HttpServer;
-  origin = "";
-  members: FakeMember[] = [];
-  byPath = new Map<string, FakeMember>();
-  deliveries: Delivery[] = [];
+class MemberInstance extends FakeInstance {
   /** Arrival times of each Announce id on this instance (more than one = a duplicate delivery). */
   announces = new Map<string, number[]>();
   unsigned = 0;
@@ -162,226 +120,53 @@ class MemberInstance {
   readonly n: number;
 
   constructor(n: number) {
+    super(`member instance ${n}`, { keepAliveTimeout: 30_000 });
     this.n = n;
-    this.server = createServer((req, res) => void this.route(req, res).catch((error) => {
-      log(`member instance ${n}: ${String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    }));
-    this.server.keepAliveTimeout = 30_000;
   }
 
-  async start(count: number, pool: Array<{ key: webcrypto.CryptoKey; publicPem: string }>): Promise<void> {
-    const port = await freePort();
-    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-    this.origin = `http://127.0.0.1:${port}`;
+  members: FakeActor[] = [];
+
+  async start(count: number, pool: KeyPair[]): Promise<void> {
+    await this.listen();
     for (let k = 0; k < count; k++) {
       const username = `m${String(this.n).padStart(2, "0")}_${String(k).padStart(3, "0")}`;
-      const actor = `${this.origin}/users/${username}`;
       const pair = pool[(this.n * count + k) % pool.length]!;
-      const member: FakeMember = { username, actor, keyId: new URL(`${actor}#main-key`), key: pair.key, publicPem: pair.publicPem };
-      this.members.push(member);
-      this.byPath.set(`/users/${username}`, member);
+      this.members.push(this.add(this.actorAt(`/users/${username}`, username, pair, { type: "Person", name: `Membre ${username}`, summary: "" })));
     }
   }
 
-  private actorDocument(m: FakeMember): Record<string, unknown> {
-    return {
-      "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-      id: m.actor,
-      type: "Person",
-      preferredUsername: m.username,
-      name: `Membre ${m.username}`,
-      summary: "",
-      inbox: `${m.actor}/inbox`,
-      outbox: `${m.actor}/outbox`,
-      followers: `${m.actor}/followers`,
-      following: `${m.actor}/following`,
-      endpoints: { sharedInbox: `${this.origin}/inbox` },
-      publicKey: { id: m.keyId.href, owner: m.actor, publicKeyPem: m.publicPem },
-    };
-  }
-
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", this.origin).pathname;
-    if (req.method === "GET") {
-      const m = this.byPath.get(path);
-      if (!m) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "application/activity+json" });
-      return void res.end(JSON.stringify(this.actorDocument(m)));
-    }
-    if (req.method !== "POST") return void res.writeHead(405).end();
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const at = performance.now();
-    const body = Buffer.concat(chunks).toString("utf8");
-    let activity: Record<string, unknown>;
-    try {
-      activity = JSON.parse(body);
-    } catch {
-      return void res.writeHead(400).end();
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers[name] = value;
+  protected receive(d: Delivery, reply: (status: number) => void): void {
     // A delivery without a signature would be refused by any real server.
-    if (!headers.signature) {
+    if (!d.headers.signature) {
       this.unsigned++;
-      return void res.writeHead(401).end();
+      return reply(401);
     }
-    res.writeHead(202).end();
-    const type = String(activity.type);
-    const id = String(activity.id);
-    this.deliveries.push({ at, type, id, url: `${this.origin}${req.url}`, headers, body });
-    if (type === "Announce") {
-      const times = this.announces.get(id) ?? [];
-      times.push(at);
-      this.announces.set(id, times);
-      this.onAnnounce(id);
+    reply(202);
+    if (d.type === "Announce") {
+      const times = this.announces.get(d.id) ?? [];
+      times.push(d.at);
+      this.announces.set(d.id, times);
+      this.onAnnounce(d.id);
     }
   }
-
-  count(type: string): number {
-    return this.deliveries.filter((d) => d.type === type).length;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => resolve());
-    });
-  }
 }
 
-/** RSA key pairs of 2,048 bits (Mastodon's size), shared among the members: each member keeps its own key id and document. */
-async function keyPool(size: number): Promise<Array<{ key: webcrypto.CryptoKey; publicPem: string }>> {
-  return Promise.all(
-    Array.from({ length: size }, async () => {
-      const pair = await webcrypto.subtle.generateKey(
-        { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-        true,
-        ["sign", "verify"],
-      );
-      return { key: pair.privateKey, publicPem: KeyObject.from(pair.publicKey).export({ type: "spki", format: "pem" }) as string };
-    }),
-  );
-}
-
-// ---------------------------------------------------------------- a browser for the local members
-
-/** Cookie jar and CSRF-aware forms; unlike bench/web.ts it gives the cookies (for autocannon) and the redirect. */
-class Browser {
-  jar = new Map<string, string>();
-  readonly origin: string;
-
-  constructor(origin: string) {
-    this.origin = origin;
-  }
-
-  cookie(): string {
-    return Array.from(this.jar, ([name, value]) => `${name}=${value}`).join("; ");
-  }
-
-  private keep(header: string | string[] | undefined): void {
-    for (const line of header === undefined ? [] : Array.isArray(header) ? header : [header]) {
-      const pair = line.split(";", 1)[0]!;
-      const at = pair.indexOf("=");
-      if (at > 0) this.jar.set(pair.slice(0, at).trim(), pair.slice(at + 1));
-    }
-  }
-
-  async get(path: string): Promise<{ status: number; body: string }> {
-    const res = await request(new URL(path, this.origin), { headers: { cookie: this.cookie() } });
-    this.keep(res.headers["set-cookie"]);
-    return { status: res.statusCode, body: await res.body.text() };
-  }
-
-  /** Posts a form and expects a 303; returns where it leads. */
-  async form(path: string, fields: Record<string, string>): Promise<string> {
-    if (!this.jar.has("coopol_csrf")) await this.get("/login");
-    const res = await request(new URL(path, this.origin), {
-      method: "POST",
-      headers: { cookie: this.cookie(), "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ ...fields, _csrf: this.jar.get("coopol_csrf") ?? "" }).toString(),
-    });
-    this.keep(res.headers["set-cookie"]);
-    const body = await res.body.text();
-    if (res.statusCode !== 303) throw new Error(`POST ${path} answered ${res.statusCode}: ${body.slice(0, 300)}`);
-    return String(res.headers.location ?? "");
-  }
-}
-
-// ---------------------------------------------------------------- helpers
-
-let agent: Agent | undefined;
-
-async function send(origin: string, post: SignedPost): Promise<number> {
-  agent ??= new Agent({ connections: 64 });
-  const res = await request(origin + post.path, { method: "POST", headers: post.headers, body: post.body, dispatcher: agent });
-  await res.body.dump();
-  return res.statusCode;
-}
-
-async function waitFor<T>(what: () => string, check: () => T | undefined | null | false, stallMs: number, progress?: () => number): Promise<T> {
-  let last = progress?.() ?? 0;
-  let lastChange = Date.now();
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    const now = progress?.() ?? 0;
-    if (now !== last) [last, lastChange] = [now, Date.now()];
-    if (Date.now() - lastChange > stallMs) throw new Error(`timed out waiting for ${what()}`);
-    await sleep(20);
-  }
-}
-
-function time(name: string, maxRuns: number, budgetMs: number, work: () => unknown[]): Timing {
-  let rows = 0;
-  for (let i = 0; i < 5; i++) rows = work().length; // warm-up: statement cache, JIT
-  const samples: number[] = [];
-  const began = performance.now();
-  while (samples.length < maxRuns && (samples.length < 20 || performance.now() - began < budgetMs)) {
-    const t0 = performance.now();
-    work();
-    samples.push(performance.now() - t0);
-  }
-  const total = samples.reduce((a, b) => a + b, 0);
-  samples.sort((a, b) => a - b);
-  return { name, runs: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), perSecond: (samples.length * 1000) / total, rows };
-}
-
-/** autocannon, as bench/run.ts does: a 1 s warm-up (not counted), then DURATION_S seconds. */
+/** autocannon, as bench/run.ts does, on a page; with the page's size. */
 async function page(name: string, server: Server, path: string, headers: Record<string, string>): Promise<PageFigure> {
-  const base = { url: server.origin + path, connections: CONNECTIONS, headers };
-  const probe = await request(base.url, { headers });
+  const url = server.origin + path;
+  const probe = await request(url, { headers });
   const bytes = (await probe.body.arrayBuffer()).byteLength;
-  await autocannon({ ...base, duration: WARMUP_S });
-  const cpuBefore = server.cpuSeconds();
-  const result = await autocannon({ ...base, duration: DURATION_S });
-  const cpu = server.cpuSeconds() - cpuBefore;
-  const good = result.statusCodeStats["200"]?.count ?? 0;
-  const total = result.requests.total;
-  return {
-    name,
-    rps: good / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total,
-    bad: total - good + result.errors + result.timeouts,
-    cpuMs: (cpu * 1000) / Math.max(1, total),
-    bytes,
-    note: good === total ? undefined : `status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count])))}`,
-  };
+  const figure = await measureLoad(server, { url, connections: CONNECTIONS, headers }, { warmupS: WARMUP_S, durationS: DURATION_S });
+  return { name, ...figure, bytes };
 }
 
 /** The rows groupThreads() reads for an anonymous visitor, as one raw SQL statement (what drizzle builds, written by hand). */
 const RAW_THREADS = `
-  select p.*, gp.title,
-    (select count(*) - 1 from group_posts as g2 where g2.group_id = :group and g2.root_id = gp.post_id) as replies,
-    (select max(p2.published_at) from group_posts as g2 join posts as p2 on p2.id = g2.post_id
-      where g2.group_id = :group and g2.root_id = gp.post_id) as last_at
+  select p.*, gp.title, gp.replies_count as replies, gp.last_activity_at as last_at
   from group_posts as gp join posts as p on p.id = gp.post_id
-  where gp.group_id = :group and gp.root_id = gp.post_id and p.visibility in ('public', 'unlisted')
+  where gp.group_id = :group and gp.last_activity_at is not null and p.visibility in ('public', 'unlisted')
     and not exists (select 1 from hidden_posts as h where h.group_id = :group and h.post_id = p.id)
-  order by last_at desc
+  order by gp.last_activity_at desc, gp.post_id desc
   limit 50`;
 
 // ---------------------------------------------------------------- the run
@@ -392,12 +177,12 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
   const threadCount = options.threads ?? 300;
   const postCount = options.posts ?? 5;
   const seed = options.seed ?? "follow";
-  const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
+  const load = loadAverage();
   const instances = Array.from({ length: instanceCount }, (_, n) => new MemberInstance(n));
   let server: Server | undefined;
   try {
     log(`groups: ${instanceCount} member instances × ${perInstance} actors (${KEY_POOL} RSA-2048 key pairs shared), served from this process`);
-    const pool = await keyPool(KEY_POOL);
+    const pool = await keyPool(KEY_POOL, 2048);
     await Promise.all(instances.map((i) => i.start(perInstance, pool)));
     const members = instances.flatMap((i) => i.members);
 
@@ -409,11 +194,11 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
       const added = s.cli(["member", "add", "--username", username, "--role", "member"], `${PASSWORD}\n`);
       if (added.status !== 0) throw new Error(`member add ${username}: ${added.stderr}`);
     }
-    const browsers = local.map(() => new Browser(s.origin));
-    for (const [k, b] of browsers.entries()) await b.form("/login", { username: local[k]!, password: PASSWORD, next: "/" });
-    const [owner] = browsers as [Browser, ...Browser[]];
+    const browsers = local.map(() => new FormClient(s.origin));
+    for (const [k, b] of browsers.entries()) await b.expectRedirect("/login", { username: local[k]!, password: PASSWORD, next: "/" });
+    const [owner] = browsers as [FormClient, ...FormClient[]];
     // A public group open to the whole fediverse: remote Follows are accepted at once.
-    await owner.form("/groups", {
+    await owner.expectRedirect("/groups", {
       name: "Logement et urbanisme",
       slug: SLUG,
       description: "Loyers, logement social, rénovation : nos propositions pour la ville.",
@@ -421,7 +206,7 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
       policy: "fediverse",
       visibility: "public",
     });
-    for (const b of browsers.slice(1)) await b.form(`/groups/${SLUG}/join`, {});
+    for (const b of browsers.slice(1)) await b.expectRedirect(`/groups/${SLUG}/join`, {});
 
     // ------------------------------------------------------------ threads, before the members join
     log(`groups: seeding ${threadCount} threads and their replies through the group's page (5 local members)`);
@@ -430,14 +215,14 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
     await Promise.all(
       browsers.map(async (b, k) => {
         for (let i = k; i < threadCount; i += browsers.length) {
-          const location = await b.form(`/groups/${SLUG}/threads`, {
+          const location = await b.expectRedirect(`/groups/${SLUG}/threads`, {
             title: `Fil n° ${i + 1} : encadrement des loyers dans le quartier ${i % 20}`,
             text: `Proposition n° ${i + 1} : ouvrir une permanence logement le samedi matin et recenser les logements vacants. #logement`,
           });
           const root = /\/threads\/(\d+)/.exec(location)?.[1];
           if (!root) throw new Error(`no thread in ${location}`);
           for (let r = 0; r < i % 4; r++) {
-            await b.form(`/groups/${SLUG}/threads`, { text: `Réponse ${r + 1} au fil ${i + 1} : d'accord, je peux tenir la permanence un samedi sur deux.`, in_reply_to_id: root });
+            await b.expectRedirect(`/groups/${SLUG}/threads`, { text: `Réponse ${r + 1} au fil ${i + 1} : d'accord, je peux tenir la permanence un samedi sur deux.`, in_reply_to_id: root });
             replies++;
           }
         }
@@ -476,7 +261,7 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
       const past = Date.now() - 3_600_000;
       // Small transactions: the instance's queue worker must never wait long for the write lock
       // (a SQLITE_BUSY there stops the instance, see docs/performance.md).
-      const batch = writer.transaction((rows: Array<[number, FakeMember]>) => {
+      const batch = writer.transaction((rows: Array<[number, FakeActor]>) => {
         for (const [k, m] of rows) {
           const origin = new URL(m.actor).origin;
           const row = actor.get(newId(past), m.actor, m.username, new URL(m.actor).host, `Membre ${m.username}`, `${m.actor}/inbox`, `${origin}/inbox`, `${m.actor}/followers`) as { id: number };
@@ -507,7 +292,7 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
             const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${m.actor}#follows/${Date.now()}-${k}`, type: "Follow", actor: m.actor, object: groupUri };
             let code: string;
             try {
-              code = String(await send(s.origin, await signPost(inbox, m, JSON.stringify(follow))));
+              code = String(await postActivity(inbox, m, follow));
             } catch {
               code = "error";
             }
@@ -515,11 +300,12 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
           }
         }),
       );
+      // Given up only after 60 s without a new member or Accept.
       await waitFor(
         () => `${members.length} accepted members: ${remoteMembers.get(groupActorId)!.n} stored, ${acceptsReceived()} Accepts received\n${s.output.join("").slice(-4000)}`,
         () => remoteMembers.get(groupActorId)!.n >= members.length && acceptsReceived() >= members.length,
         60_000,
-        () => remoteMembers.get(groupActorId)!.n + acceptsReceived(),
+        { pollMs: 20, progress: () => remoteMembers.get(groupActorId)!.n + acceptsReceived() },
       );
     }
     const followSeconds = (performance.now() - followStarted) / 1000;
@@ -545,7 +331,7 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
         };
       }
       const t0 = performance.now();
-      await owner.form(`/groups/${SLUG}/threads`, {
+      await owner.expectRedirect(`/groups/${SLUG}/threads`, {
         title: `Fil mesuré n° ${k} : un bail type pour les colocations`,
         text: "Je propose que le groupe rédige un bail type pour les colocations étudiantes, à diffuser par toutes les sections. #logement",
       });
@@ -612,19 +398,19 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
     const anonymous = { kind: "anonymous" } as const;
     const sameRows = JSON.stringify(rawRows().map((r) => r.id)) === JSON.stringify(groupThreads(db, anonymous, group).map((t) => t.root.id));
     const inProcess = [
-      time("raw SQLite: the same 50 threads (better-sqlite3, one statement)", 2000, 4000, rawRows),
-      time("groupThreads(db, anonymous, group) (drizzle)", 2000, 4000, () => groupThreads(db, anonymous, group)),
+      timeLoop("raw SQLite: the same 50 threads (better-sqlite3, one statement)", 2000, 4000, rawRows),
+      timeLoop("groupThreads(db, anonymous, group) (drizzle)", 2000, 4000, () => groupThreads(db, anonymous, group)),
     ];
     const claire = reader.prepare<[], { actorId: number; role: string }>("select actor_id as actorId, role from users where username = 'claire'").get()!;
     const memberViewer = { kind: "local", actorId: claire.actorId, role: claire.role } as Viewer;
-    inProcess.push(time("groupThreads(db, member, group) (drizzle)", 2000, 4000, () => groupThreads(db, memberViewer, group)));
+    inProcess.push(timeLoop("groupThreads(db, member, group) (drizzle)", 2000, 4000, () => groupThreads(db, memberViewer, group)));
     // What each post costs before its Announce is queued: reading every member's actor row.
     const recipients = reader.prepare<[number], { id: number }>(
       "select a.* from follows f join actors a on a.id = f.follower_id where f.following_id = ? and f.accepted_at is not null and a.local = 0",
     );
     const fanOut = [
-      time("raw SQLite: the remote members' actor rows", 200, 3000, () => recipients.all(groupActorId)),
-      time("remoteFollowers(services, group actor) (drizzle)", 200, 3000, () => remoteFollowers({ db } as unknown as Services, groupActorId)),
+      timeLoop("raw SQLite: the remote members' actor rows", 200, 3000, () => recipients.all(groupActorId)),
+      timeLoop("remoteFollowers(services, group actor) (drizzle)", 200, 3000, () => remoteFollowers({ db } as unknown as Services, groupActorId)),
     ];
     db.$client.close();
     reader.close();
@@ -677,23 +463,11 @@ export async function groupsBenchmark(options: GroupsOptions = {}): Promise<Grou
   } finally {
     await server?.dispose();
     await Promise.all(instances.map((i) => i.stop()));
-    await agent?.close();
-    agent = undefined;
+    await closeConnections();
   }
 }
 
 // ---------------------------------------------------------------- printing
-
-const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
-/** autocannon measures latency in whole milliseconds. */
-const lat = (x: number) => (x < 1 ? "< 1 ms" : `${Math.round(x)} ms`);
-const num = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(1));
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 export function groupsReport(r: GroupsResult): string[] {
   const out: string[] = [];
@@ -779,23 +553,10 @@ export function groupsReport(r: GroupsResult): string[] {
 
 /** Size from the command line: --instances=N, --members=N (per instance), --threads=N, --posts=N, --groups-seed=sql (or --seed=sql). */
 export function groupsOptions(argv: string[]): GroupsOptions {
-  const value = (name: string) => {
-    const arg = argv.find((a) => a.startsWith(`--${name}=`));
-    return arg ? Number(arg.slice(name.length + 3)) : undefined;
-  };
+  const value = (name: string) => numberOption(argv, name);
   const seed = argv.find((a) => a.startsWith("--groups-seed=") || a.startsWith("--seed="))?.split("=")[1];
   if (seed !== undefined && seed !== "follow" && seed !== "sql") throw new Error(`--groups-seed=${seed}: follow or sql`);
   return { instances: value("instances"), perInstance: value("members"), threads: value("threads"), posts: value("posts"), seed };
 }
 
-if (import.meta.main) {
-  const began = performance.now();
-  groupsBenchmark(groupsOptions(process.argv))
-    .then((r) => {
-      process.stdout.write(`\nLoad average (1 min) before the run: ${r.load}\n${groupsReport(r).join("\n")}\nTotal run time: ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
-    })
-    .catch((error) => {
-      process.stderr.write(`groups benchmark crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    });
-}
+if (import.meta.main) runAlone("groups", () => groupsBenchmark(groupsOptions(process.argv)), groupsReport);

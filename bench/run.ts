@@ -15,6 +15,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import autocannon from "autocannon";
 import { signActivities, loadSender, type SignedPost } from "./inbox.ts";
+import { loadAverage, log, measureLoad, sleep, waitFor, type LoadFigure } from "./measure.ts";
+import { lat, mib, ms, table } from "./report.ts";
 import { startServer, type Memory, type Server, type ServerKind } from "./servers.ts";
 import { FormClient } from "./web.ts";
 import { agendaBenchmark } from "./agenda.ts";
@@ -36,32 +38,18 @@ const TARGET = {
   inboxPerSecond: 300,
 };
 
-interface HttpFigure {
+interface HttpFigure extends LoadFigure {
   name: string;
   server: ServerKind;
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  bad: number;
   /** The server's RSS right after the run. */
   rssAfter: number;
-  /** Server CPU time per answered request, in ms, and its share of one core. */
-  cpuMs: number;
-  cpuCore: number;
-  note?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (values: number[]) => {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const log = (line: string) => process.stderr.write(`· ${line}\n`);
-
-/** The 1-minute load average: other work on the machine skews every figure. */
-const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
 
 function machine(): string {
   const model = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? cpus()[0]?.model ?? "?";
@@ -70,27 +58,9 @@ function machine(): string {
 
 /** One autocannon run: a 1 s warm-up (not counted), then DURATION_S seconds. */
 async function load(name: string, server: Server, options: { path: string; method?: string; headers?: Record<string, string>; body?: string; expect?: number }): Promise<HttpFigure> {
-  const base = { url: server.origin + options.path, connections: CONNECTIONS, method: options.method ?? "GET", headers: options.headers, body: options.body };
-  await autocannon({ ...base, duration: WARMUP_S });
-  const cpuBefore = server.cpuSeconds();
-  const result = await autocannon({ ...base, duration: DURATION_S });
-  const cpu = server.cpuSeconds() - cpuBefore;
-  const expect = options.expect ?? 200;
-  const good = result.statusCodeStats[String(expect)]?.count ?? 0;
-  const total = result.requests.total;
-  return {
-    name,
-    server: server.kind,
-    rps: good / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total,
-    bad: total - good + result.errors + result.timeouts,
-    rssAfter: server.memory().rss,
-    cpuMs: (cpu * 1000) / Math.max(1, total),
-    cpuCore: cpu / result.duration,
-    note: good === total ? undefined : `status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count])))}`,
-  };
+  const target = { url: server.origin + options.path, connections: CONNECTIONS, method: options.method ?? "GET", headers: options.headers, body: options.body };
+  const figure = await measureLoad(server, target, { warmupS: WARMUP_S, durationS: DURATION_S, expect: options.expect });
+  return { name, server: server.kind, ...figure, rssAfter: server.memory().rss };
 }
 
 async function coldStarts(kind: "coopol" | "baseline"): Promise<number[]> {
@@ -107,16 +77,6 @@ function addMember(server: Server, username: string): void {
   // The password goes on standard input, as an operator would type it.
   const result = server.cli(["member", "add", "--username", username, "--role", "member"], `${PASSWORD}\n`);
   if (result.status !== 0) throw new Error(`member add ${username} on ${server.name}: ${result.stderr}`);
-}
-
-async function waitFor<T>(what: string, check: () => T | undefined | null | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = check();
-    if (value) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 interface InboxFigure {
@@ -211,19 +171,10 @@ async function inboxRun(a: Server, posts: SignedPost[], countStored: () => numbe
 
 // ---------------------------------------------------------------- printing
 
-const mib = (m: number) => `${m.toFixed(1)} MiB`;
-const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
-/** autocannon measures latency in whole milliseconds. */
-const lat = (x: number) => (x < 1 ? "< 1 ms" : `${Math.round(x)} ms`);
+/** Unlike the scenarios' tables (report.ts num), this report has always printed rates without thousands separators. */
 const num = (x: number) => (x >= 100 ? String(Math.round(x)) : x.toFixed(1));
 const pct = (x: number) => `${Math.round(x * 100)} %`;
 const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 // ---------------------------------------------------------------- main
 
@@ -296,10 +247,13 @@ async function main(): Promise<void> {
     // Following makes the inbox benchmark realistic: each Note lands in alice's home timeline too.
     // By URL: Fedify looks handles up over https only, and these instances speak http.
     await alice.expectRedirect("/follow", { target: `${b.origin}/users/bob` });
-    await waitFor("B to accept alice's follow", () =>
-      a.query<{ n: number }>(
-        "select count(*) as n from follows f join actors x on x.id = f.following_id where x.username = 'bob' and f.accepted_at is not null",
-      )[0]!.n > 0,
+    await waitFor(
+      "B to accept alice's follow",
+      () =>
+        a.query<{ n: number }>(
+          "select count(*) as n from follows f join actors x on x.id = f.following_id where x.username = 'bob' and f.accepted_at is not null",
+        )[0]!.n > 0,
+      20_000,
     );
 
     const seededA = a.memory();

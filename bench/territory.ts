@@ -6,7 +6,7 @@
 //
 // The 100 sections are not real instances: this process serves their actor
 // documents (each with its own RSA key) and WebFinger from one small HTTP
-// server, as a real section would. The link is the real one: the fédération
+// server (bench/fake-fediverse.ts), as a real section would. The link is the real one: the fédération
 // looks each declared handle up, sends its oversight Follow, and each fake
 // section answers with a signed Accept, then sends its node statistics
 // (Update(NodeStatus)), as a section does once linked.
@@ -15,13 +15,9 @@
 //   node bench/territory.ts --full           100 sections × 1,000 results (about 7 min on 2 vCPU)
 //   node bench/territory.ts --results=N --sections=N
 // `npm run bench` runs the default size; `npm run bench -- --territory-full` the full one.
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
-import { KeyObject, type webcrypto } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { generateCryptoKeyPair } from "@fedify/fedify";
-import { Agent, request } from "undici";
+import { request } from "undici";
 import { loadConfig } from "../src/config.ts";
 import { PAYLOAD_NAME, resultObject, statusObject, toWire, WIRE_CONTEXT, type ResultWire } from "../src/federation/territory.ts";
 import { openDatabase } from "../src/storage/db.ts";
@@ -30,23 +26,19 @@ import { hashToken, newToken } from "../src/storage/tokens.ts";
 import { ACTION_TYPES, METRICS, type Metric } from "../src/storage/schema.ts";
 import { dashboard, dashboardCsv } from "../src/territory/dashboard.ts";
 import { prng } from "./dataset.ts";
-import { signPost, type Sender, type SignedPost } from "./inbox.ts";
-import { freePort } from "../test/helpers/instances.ts";
+import { signPost, type SignedPost } from "./inbox.ts";
+import { closeConnections, FakeInstance, keepAlive, keyPool, postActivity, send, type Delivery, type FakeActor } from "./fake-fediverse.ts";
+import { loadAverage, log, percentile, sleep, timeLoop, waitFor, type LoadFigure, type Timing } from "./measure.ts";
+import { ms, num, numberOption, runAlone, table } from "./report.ts";
 import { startServer, type Server } from "./servers.ts";
+
+export type { Timing };
 
 export interface TerritoryOptions {
   sections?: number;
   resultsPerSection?: number;
   /** Concurrent POSTs to the fédération's inbox. */
   connections?: number;
-}
-
-export interface Timing {
-  name: string;
-  runs: number;
-  p50: number;
-  p99: number;
-  perSecond: number;
 }
 
 export interface TerritoryResult {
@@ -78,7 +70,7 @@ export interface TerritoryResult {
   strangerStored: number;
   campaign: string;
   inProcess: Timing[];
-  http: Array<{ name: string; connections: number; rps: number; p50: number; p99: number; total: number; bad: number; cpuMs: number; bytes: number; note?: string }>;
+  http: Array<LoadFigure & { name: string; connections: number; bytes: number }>;
   dashboardRows: number;
   dashboardTotal: number;
   load: string;
@@ -86,122 +78,51 @@ export interface TerritoryResult {
 
 const PASSWORD = "benchmark password 2024";
 const FED_HANDLE = "bench_fed";
-const log = (line: string) => process.stderr.write(`· ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface FakeSection extends Sender {
+interface FakeSection extends FakeActor {
   n: number;
-  username: string;
-  handle: string;
-  publicPem: string;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : Number.NaN;
 }
 
 // ---------------------------------------------------------------- the fake sections
 
 /**
- * One HTTP server on 127.0.0.1 serving every fake section: WebFinger, actor
- * documents, and an inbox that answers the fédération's oversight Follow with
- * a signed Accept. Everything else POSTed to it (the campaign the fédération
- * sends down) is counted and answered 202.
+ * One fake server serving every section: WebFinger, actor documents, and an
+ * inbox that answers the fédération's oversight Follow with a signed Accept.
+ * Everything else POSTed to it (the campaign the fédération sends down) is
+ * kept and answered 202.
  */
-class SectionHost {
-  server: HttpServer;
-  origin = "";
-  host = "";
+class SectionHost extends FakeInstance<FakeSection> {
   sections: FakeSection[] = [];
-  byUri = new Map<string, FakeSection>();
   federationInbox = "";
-  received: Record<string, number> = {};
   follows = 0;
   /** Follows of a section without the oversight marker: a real section would not link on those. */
   unmarkedFollows = 0;
   acceptsFailed = 0;
 
   constructor() {
-    this.server = createServer((req, res) => void this.route(req, res).catch((error) => {
-      log(`fake section host: ${String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-    }));
+    super("fake section host");
   }
 
   async start(count: number, extra: number): Promise<void> {
-    const port = await freePort();
-    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-    this.host = `127.0.0.1:${port}`;
-    this.origin = `http://${this.host}`;
+    await this.listen();
     // RSA keys of 4,096 bits, as Coopol (Fedify) makes them. Generating 100 of
-    // them takes minutes, so the sections share four key pairs; each section
-    // still has its own key id and actor document, so the fédération fetches,
-    // imports and caches 100 keys and verifies with 4,096-bit keys, as with
-    // real sections.
-    const pool = await Promise.all(Array.from({ length: 4 }, () => generateCryptoKeyPair("RSASSA-PKCS1-v1_5")));
-    Array.from({ length: count + extra }, (_, n) => pool[n % pool.length]!).forEach((pair, n) => {
+    // them takes minutes, so the sections share four key pairs; the fédération
+    // still fetches, imports and caches 100 keys and verifies with 4,096-bit
+    // keys, as with real sections.
+    const pool = await keyPool(4, 4096);
+    for (let n = 0; n < count + extra; n++) {
       const username = n < count ? `section_${String(n).padStart(3, "0")}` : `stranger_${n - count}`;
-      const actor = `${this.origin}/sections/${username}`;
-      const section: FakeSection = {
-        n,
-        username,
-        handle: `${username}@${this.host}`,
-        actor,
-        keyId: new URL(`${actor}#main-key`),
-        key: pair.privateKey as webcrypto.CryptoKey,
-        publicPem: KeyObject.from(pair.publicKey as webcrypto.CryptoKey).export({ type: "spki", format: "pem" }) as string,
-      };
-      this.sections.push(section);
-      this.byUri.set(actor, section);
-    });
+      const profile = { type: "Group", name: `Section ${n}`, summary: "Section de test du banc d'essai." } as const;
+      this.sections.push(this.add({ ...this.actorAt(`/sections/${username}`, username, pool[n % pool.length]!, profile), n }));
+    }
   }
 
-  private actorDocument(s: FakeSection): Record<string, unknown> {
-    return {
-      "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-      id: s.actor,
-      type: "Group",
-      preferredUsername: s.username,
-      name: `Section ${s.n}`,
-      summary: "Section de test du banc d'essai.",
-      inbox: `${s.actor}/inbox`,
-      outbox: `${s.actor}/outbox`,
-      followers: `${s.actor}/followers`,
-      endpoints: { sharedInbox: `${this.origin}/inbox` },
-      publicKey: { id: s.keyId.href, owner: s.actor, publicKeyPem: s.publicPem },
-    };
-  }
-
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", this.origin);
-    if (req.method === "GET" && url.pathname === "/.well-known/webfinger") {
-      const resource = url.searchParams.get("resource") ?? "";
-      const s = this.sections.find((x) => `acct:${x.handle}` === resource);
-      if (!s) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "application/jrd+json" });
-      return void res.end(JSON.stringify({ subject: resource, aliases: [s.actor], links: [{ rel: "self", type: "application/activity+json", href: s.actor }] }));
-    }
-    if (req.method === "GET") {
-      const s = this.byUri.get(`${this.origin}${url.pathname}`);
-      if (!s) return void res.writeHead(404).end();
-      res.writeHead(200, { "content-type": "application/activity+json" });
-      return void res.end(JSON.stringify(this.actorDocument(s)));
-    }
-    if (req.method !== "POST") return void res.writeHead(405).end();
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    let activity: Record<string, unknown>;
-    try {
-      activity = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return void res.writeHead(400).end();
-    }
-    res.writeHead(202).end();
-    const type = String(activity.type);
-    this.received[type] = (this.received[type] ?? 0) + 1;
+  protected async receive(d: Delivery, reply: (status: number) => void): Promise<void> {
+    reply(202);
     // The fédération's oversight request: accept it, as a section that declared it as parent does.
-    const target = typeof activity.object === "string" ? this.byUri.get(activity.object) : undefined;
-    if (type !== "Follow" || !target || target.n >= this.sections.length) return;
+    const activity = d.activity;
+    const target = typeof activity.object === "string" ? this.actors.get(activity.object) : undefined;
+    if (d.type !== "Follow" || !target || target.n >= this.sections.length) return;
     this.follows++;
     if (oversightMarker(activity)) {
       const accept = {
@@ -212,19 +133,12 @@ class SectionHost {
         to: [activity.actor],
         object: { id: activity.id, type: "Follow", actor: activity.actor, object: target.actor },
       };
-      const status = await postOne(this.federationInbox, target, accept);
+      const status = await postActivity(this.federationInbox, target, accept);
       if (status !== 202) this.acceptsFailed++;
     } else {
       if (!this.unmarkedFollows) log(`territory: a Follow without the oversight marker: ${JSON.stringify(activity).slice(0, 2000)}`);
       this.unmarkedFollows++;
     }
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => resolve());
-    });
   }
 }
 
@@ -245,21 +159,6 @@ function oversightMarker(activity: Record<string, unknown>): boolean {
       return false;
     }
   });
-}
-
-/** Keep-alive connections of this process's POSTs; closed at the end of a run. */
-let agent: Agent | undefined;
-
-async function send(origin: string, post: SignedPost): Promise<number> {
-  agent ??= new Agent({ connections: 64 });
-  const res = await request(origin + post.path, { method: "POST", headers: post.headers, body: post.body, dispatcher: agent });
-  await res.body.dump();
-  return res.statusCode;
-}
-
-async function postOne(inbox: string, from: Sender, activity: unknown): Promise<number> {
-  const url = new URL(inbox);
-  return send(url.origin, await signPost(url, from, JSON.stringify(activity)));
 }
 
 // ---------------------------------------------------------------- activities
@@ -354,20 +253,6 @@ async function sendAll(origin: string, posts: SignedPost[], connections: number)
 
 // ---------------------------------------------------------------- timings
 
-function time(name: string, maxRuns: number, budgetMs: number, work: () => unknown): Timing {
-  for (let i = 0; i < 5; i++) work(); // warm-up: statement cache, JIT
-  const samples: number[] = [];
-  const began = performance.now();
-  while (samples.length < maxRuns && (samples.length < 20 || performance.now() - began < budgetMs)) {
-    const t0 = performance.now();
-    work();
-    samples.push(performance.now() - t0);
-  }
-  const total = samples.reduce((a, b) => a + b, 0);
-  samples.sort((a, b) => a - b);
-  return { name, runs: samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), perSecond: (samples.length * 1000) / total };
-}
-
 /**
  * GETs `path` from `connections` clients in a loop (after 3 untimed requests)
  * until `budgetMs` has passed and at least 20 answers came, and waits for the
@@ -378,7 +263,7 @@ async function httpRun(server: Server, path: string, token: string, connections:
   const url = server.origin + path;
   const headers = { authorization: `Bearer ${token}` };
   const get = async () => {
-    const res = await request(url, { headers, dispatcher: (agent ??= new Agent({ connections: 64 })) });
+    const res = await request(url, { headers, dispatcher: keepAlive() });
     const body = await res.body.arrayBuffer();
     return { status: res.statusCode, bytes: body.byteLength };
   };
@@ -411,19 +296,10 @@ async function httpRun(server: Server, path: string, token: string, connections:
     total: samples.length,
     bad: samples.length - good,
     cpuMs: (cpu * 1000) / Math.max(1, samples.length),
+    cpuCore: cpu / seconds,
     bytes,
     note: good === samples.length ? undefined : `status codes: ${JSON.stringify(codes)}`,
   };
-}
-
-async function waitFor<T>(what: () => string, check: () => T | undefined | null | false, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = check();
-    if (value) return value;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what()}`);
 }
 
 // ---------------------------------------------------------------- the run
@@ -432,7 +308,7 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
   const n = options.sections ?? 100;
   const m = options.resultsPerSection ?? 100;
   const connections = options.connections ?? 10;
-  const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
+  const load = loadAverage();
   const host = new SectionHost();
   let fed: Server | undefined;
   try {
@@ -457,7 +333,7 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
     // The real handshake: the fédération looks every handle up and sends its oversight Follow; each section accepts.
     log(`territory: waiting for the fédération to link its ${n} sections (oversight Follow → signed Accept)`);
     const linked = () => server.query<{ n: number }>("select count(*) as n from territory_links where role = 'child' and state = 'linked'")[0]!.n;
-    await waitFor(() => `${n} linked sections: ${linked()} linked; ${host.follows} Follows received, ${host.unmarkedFollows} without the oversight marker, ${host.acceptsFailed} Accepts refused\n${server.output.join("")}`, () => linked() === n, 90_000);
+    await waitFor(() => `${n} linked sections: ${linked()} linked; ${host.follows} Follows received, ${host.unmarkedFollows} without the oversight marker, ${host.acceptsFailed} Accepts refused\n${server.output.join("")}`, () => linked() === n, 90_000, { pollMs: 100 });
     const linkSeconds = (performance.now() - linkStarted) / 1000;
     log(`territory: ${n} sections linked ${linkSeconds.toFixed(1)} s after the fédération was spawned`);
 
@@ -489,7 +365,7 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
     // Each section's figures, as a section sends them once linked.
     const statusCodes = await Promise.all(
       sections.map((s) =>
-        postOne(host.federationInbox, s, {
+        postActivity(host.federationInbox, s, {
           "@context": WIRE_CONTEXT,
           type: "Update",
           actor: s.actor,
@@ -558,8 +434,8 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
     const config = loadConfig(server.env);
     const board = dashboard(db, config);
     const inProcess = [
-      time("dashboard(db, config)", 500, 8000, () => dashboard(db, config)),
-      time("dashboard + dashboardCsv", 500, 4000, () => dashboardCsv(dashboard(db, config))),
+      timeLoop("dashboard(db, config)", 500, 8000, () => dashboard(db, config)),
+      timeLoop("dashboard + dashboardCsv", 500, 4000, () => dashboardCsv(dashboard(db, config))),
     ];
     db.$client.close();
 
@@ -608,21 +484,11 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
   } finally {
     await fed?.dispose();
     await host.stop();
-    await agent?.close();
-    agent = undefined;
+    await closeConnections();
   }
 }
 
 // ---------------------------------------------------------------- printing
-
-const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
-const num = (x: number) => (x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(1));
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  return [line(head), widths.map((w) => "─".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 export function territoryReport(r: TerritoryResult): string[] {
   const out: string[] = [];
@@ -671,21 +537,8 @@ export function territoryReport(r: TerritoryResult): string[] {
 
 /** Size from the command line: --full, --results=N, --sections=N. */
 export function territoryOptions(argv: string[], fullFlag = "--full"): TerritoryOptions {
-  const value = (name: string) => {
-    const arg = argv.find((a) => a.startsWith(`--${name}=`));
-    return arg ? Number(arg.slice(name.length + 3)) : undefined;
-  };
+  const value = (name: string) => numberOption(argv, name);
   return { sections: value("sections") ?? 100, resultsPerSection: value("results") ?? (argv.includes(fullFlag) ? 1000 : 100) };
 }
 
-if (import.meta.main) {
-  const began = performance.now();
-  territoryBenchmark(territoryOptions(process.argv))
-    .then((r) => {
-      process.stdout.write(`\nLoad average (1 min) before the run: ${r.load}\n${territoryReport(r).join("\n")}\nTotal run time: ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
-    })
-    .catch((error) => {
-      process.stderr.write(`territory benchmark crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    });
-}
+if (import.meta.main) runAlone("territory", () => territoryBenchmark(territoryOptions(process.argv)), territoryReport);

@@ -8,10 +8,9 @@
 //       is thrown away afterwards).
 // It also finds which SQL statements the API spends its time in, with their
 // EXPLAIN QUERY PLAN.
-import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { constants, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
 import Database from "better-sqlite3";
 import pino from "pino";
 import { loadConfig } from "../src/config.ts";
@@ -25,7 +24,9 @@ import { newId } from "../src/storage/ids.ts";
 import { users } from "../src/storage/schema.ts";
 import { hashToken, newToken } from "../src/storage/tokens.ts";
 import { ensureDataset, prng, type DatasetInfo } from "./dataset.ts";
-import { cpuSecondsOf, memoryOf, startServer, type Server } from "./servers.ts";
+import { loadAverage, log, measureLoad, summarize, type LoadFigure } from "./measure.ts";
+import { ms as fmt } from "./report.ts";
+import { startServer, type Server } from "./servers.ts";
 
 export interface TimelineTiming {
   name: string;
@@ -45,18 +46,10 @@ export interface QueryCost {
   plan: string[];
 }
 
-export interface HttpTiming {
+export interface HttpTiming extends LoadFigure {
   name: string;
   connections: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  total: number;
-  bad: number;
-  /** Server CPU ms per answered request. */
-  cpuMs: number;
   rssAfter: number;
-  note?: string;
 }
 
 export interface TimelineResult {
@@ -90,10 +83,8 @@ function time(name: string, members: User[], work: (user: User) => number): Time
     rows = work(user);
     samples.push(performance.now() - t0);
   }
-  const total = samples.reduce((s, x) => s + x, 0);
-  samples.sort((a, b) => a - b);
-  const n = samples.length;
-  return { name, p50: samples[Math.floor(n * 0.5)]!, p99: samples[Math.min(n - 1, Math.floor(n * 0.99))]!, perSecond: (n / total) * 1000, rows };
+  const { p50, p99, perSecond } = summarize(samples);
+  return { name, p50, p99, perSecond, rows };
 }
 
 /** The rule of visibility.ts visibleTo() and posts.ts notFilteredBy(), written by hand. */
@@ -206,31 +197,18 @@ async function httpRun(instance: Server, tokens: string[], connections: number, 
       },
     ],
   };
-  await autocannon({ ...options, duration: HTTP_WARMUP_S });
-  const cpuBefore = cpuSecondsOf(instance.pid);
-  const result = await autocannon({ ...options, duration: seconds });
-  const cpu = cpuSecondsOf(instance.pid) - cpuBefore;
-  const good = result.statusCodeStats["200"]?.count ?? 0;
-  const total = result.requests.total;
+  const figure = await measureLoad(instance, options, { warmupS: HTTP_WARMUP_S, durationS: seconds });
   return {
     name: `GET /api/v1/timelines/home?limit=20, ${connections} connection${connections > 1 ? "s" : ""}`,
     connections,
-    rps: good / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    total,
-    bad: total - good + result.errors + result.timeouts,
-    cpuMs: (cpu * 1000) / Math.max(1, total),
-    rssAfter: memoryOf(instance.pid).rss,
-    note: good === total ? undefined : `status codes: ${JSON.stringify(Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count])))}`,
+    ...figure,
+    rssAfter: instance.memory().rss,
   };
 }
 
-const log = (line: string) => process.stderr.write(`· ${line}\n`);
-
 export async function timelineBenchmark(options: { iterations?: number; http?: boolean } = {}): Promise<TimelineResult> {
   const iterations = options.iterations ?? ITERATIONS;
-  const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
+  const load = loadAverage();
   const dataset = ensureDataset();
   if (dataset.generatedNow) log(`timeline data set generated in ${dataset.generationSeconds.toFixed(0)} s: ${dataset.file}`);
   else log(`timeline data set: cached ${dataset.file} (${dataset.sizeMiB.toFixed(0)} MiB)`);
@@ -316,8 +294,6 @@ export async function timelineBenchmark(options: { iterations?: number; http?: b
   }
   return { dataset, iterations, timings, sameRows, homePlan, hotQueries, http, copySeconds, load };
 }
-
-const fmt = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : x >= 1 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
 
 /** The figures as text lines, for the standalone run. */
 export function describe(r: TimelineResult): string[] {
