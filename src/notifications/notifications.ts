@@ -1,12 +1,14 @@
 // Notifications of local accounts: someone followed, mentioned, liked or
 // boosted them, or reported a post they moderate (admin.report). Created by the domain functions and inbox handlers where the
-// event happens; read by the Mastodon API.
+// event happens; read by the Mastodon API and the web page /notifications.
+// What was read is one marker per member (Mastodon's `markers` table,
+// timeline "notifications"), shared by the apps and the web page.
 import { and, desc, eq, gt, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actorFilters, notifications, postFlags, users, type NotificationType } from "../storage/schema.ts";
+import { actorFilters, markers, notifications, postFlags, users, type NotificationType } from "../storage/schema.ts";
 import type { User } from "../members/members.ts";
 import type { Page } from "../posts/posts.ts";
 
@@ -94,4 +96,48 @@ export function dismissNotification(db: Db, user: User, id: number): void {
 
 export function clearNotifications(db: Db, user: User): void {
   db.delete(notifications).where(eq(notifications.userId, user.id)).run();
+}
+
+/** The newest notification id the member has read (their "notifications" marker), 0 if none. */
+export function lastReadNotificationId(db: Db, user: User): number {
+  const marker = db.select({ lastReadId: markers.lastReadId }).from(markers).where(and(eq(markers.userId, user.id), eq(markers.timeline, "notifications"))).get();
+  return marker && /^\d+$/.test(marker.lastReadId) ? Number(marker.lastReadId) : 0;
+}
+
+/** Notifications newer than the member's marker, counted up to `limit` (Mastodon's unread_count). */
+export function unreadNotificationCount(db: Db, user: User, limit = 100): number {
+  const since = lastReadNotificationId(db, user);
+  const row = db
+    .select({ n: sql<number>`count(*)` })
+    .from(
+      db
+        .select({ id: notifications.id })
+        .from(notifications)
+        .where(and(eq(notifications.userId, user.id), gt(notifications.id, since)))
+        .limit(Math.max(limit, 0))
+        .as("unread"),
+    )
+    .get();
+  return row?.n ?? 0;
+}
+
+/**
+ * Moves the member's "notifications" marker forward to `lastReadId` (never
+ * back), as an app does with POST /api/v1/markers: what the web page has shown
+ * is read for the apps too.
+ */
+export function markNotificationsRead(db: Db, user: User, lastReadId: number): void {
+  if (lastReadId <= lastReadNotificationId(db, user)) return;
+  setMarker(db, user, "notifications", String(lastReadId));
+}
+
+/** Sets a member's read marker ("home" or "notifications", as Mastodon apps keep them); its version goes up by one. */
+export function setMarker(db: Db, user: User, timeline: "home" | "notifications", lastReadId: string): typeof markers.$inferSelect {
+  const now = Date.now();
+  return db
+    .insert(markers)
+    .values({ userId: user.id, timeline, lastReadId, updatedAt: now })
+    .onConflictDoUpdate({ target: [markers.userId, markers.timeline], set: { lastReadId, updatedAt: now, version: sql`${markers.version} + 1` } })
+    .returning()
+    .get();
 }

@@ -23,6 +23,7 @@ import { registerReportRoutes } from "./routes/reports.ts";
 import { registerTerritoryRoutes } from "./routes/territory.ts";
 import { registerGroupRoutes } from "./routes/groups.ts";
 import { registerDebateRoutes } from "./routes/group-debate.ts";
+import { registerNotificationPages } from "./routes/notifications.ts";
 import { registerStaticFiles } from "./static.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
@@ -88,5 +89,6 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerTerritoryRoutes(web, services);
     registerGroupRoutes(web, services);
     registerDebateRoutes(web, services);
+    registerNotificationPages(web, services);
   });
 }

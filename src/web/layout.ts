@@ -1,6 +1,7 @@
 // The page frame shared by every web page: header, navigation, main content.
 import type { Services } from "../services.ts";
 import { canManageMembers, isCardHolder, type User } from "../members/members.ts";
+import { unreadNotificationCount } from "../notifications/notifications.ts";
 import { html, type Html } from "./html.ts";
 import type { Locale, Translate } from "./i18n.ts";
 
@@ -18,8 +19,11 @@ export function csrfField(page: PageContext): Html {
 
 export function layout(page: PageContext, title: string, body: Html, options: { notice?: string; error?: string } = {}): string {
   const { t, user, services } = page;
+  // Unread as the apps count them (the "notifications" marker); 99+ beyond.
+  const unread = user ? unreadNotificationCount(services.db, user, 100) : 0;
   const nav = user
     ? html`<a href="/">${t("nav.home")}</a>
+        <a href="/notifications">${unread ? t("nav.notifications_unread", { n: unread > 99 ? "99+" : unread }) : t("nav.notifications")}</a>
         <a href="/section">${t("nav.section")}</a>
         <a href="/agenda">${t("nav.agenda")}</a>
         <a href="/groups">${t("group.nav")}</a>

@@ -2,7 +2,7 @@
 // endpoints of features Coopol does not have (yet), which answer empty rather
 // than 404 so that no client breaks.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { MAX_POST_LENGTH } from "../../posts/posts.ts";
 import { DESCRIPTION_MAX, MEDIA_MAX_BYTES, MEDIA_PER_POST } from "../../media/media.ts";
 import { instanceStats, SOFTWARE_VERSION } from "../../members/stats.ts";
@@ -15,6 +15,7 @@ import { renderAccount } from "../entities.ts";
 import { list, paramsOf, str } from "../params.ts";
 import { DEFAULT_AVATAR_PATH } from "../entities.ts";
 import { SECTION_LIST_ID } from "./timelines.ts";
+import { setMarker } from "../../notifications/notifications.ts";
 
 /** Mastodon's version that clients use to pick features; ours follows in brackets. */
 export const COMPATIBLE_VERSION = `4.3.0 (compatible; Coopol ${SOFTWARE_VERSION})`;
@@ -163,13 +164,7 @@ export function registerInstanceRoutes(api: FastifyInstance, services: Services)
       const nested = params[timeline] as Record<string, unknown> | undefined;
       const lastRead = (nested && typeof nested === "object" ? str(nested, "last_read_id") : undefined) ?? str(params, `${timeline}[last_read_id]`);
       if (!lastRead) continue;
-      const now = Date.now();
-      const row = db
-        .insert(markers)
-        .values({ userId: user.id, timeline, lastReadId: lastRead, updatedAt: now })
-        .onConflictDoUpdate({ target: [markers.userId, markers.timeline], set: { lastReadId: lastRead, updatedAt: now, version: sql`${markers.version} + 1` } })
-        .returning()
-        .get();
+      const row = setMarker(db, user, timeline, lastRead);
       out[timeline] = { last_read_id: row.lastReadId, version: row.version, updated_at: new Date(row.updatedAt).toISOString() };
     }
     return out;

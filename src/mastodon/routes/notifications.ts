@@ -1,9 +1,8 @@
 // Notifications, as a flat list (v1) and grouped (v2).
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { and, count, eq, gt } from "drizzle-orm";
-import { clearNotifications, dismissNotification, getNotification, listNotifications, type NotificationFilter } from "../../notifications/notifications.ts";
+import { clearNotifications, dismissNotification, getNotification, listNotifications, unreadNotificationCount, type NotificationFilter } from "../../notifications/notifications.ts";
 import type { Services } from "../../services.ts";
-import { markers, notifications, NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema.ts";
+import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { requireUser } from "../auth.ts";
 import { renderNotifications } from "../entities.ts";
@@ -45,10 +44,7 @@ export function registerNotificationRoutes(api: FastifyInstance, services: Servi
 
   const unreadCount = async (request: FastifyRequest) => {
     const user = requireUser(services, request, "read:notifications");
-    const marker = db.select().from(markers).where(and(eq(markers.userId, user.id), eq(markers.timeline, "notifications"))).get();
-    const since = marker && /^\d+$/.test(marker.lastReadId) ? Number(marker.lastReadId) : 0;
-    const n = db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, user.id), gt(notifications.id, since))).get()?.n ?? 0;
-    return { count: Math.min(n, int(paramsOf(request), "limit") ?? 100) };
+    return { count: unreadNotificationCount(db, user, int(paramsOf(request), "limit") ?? 100) };
   };
   api.get("/api/v1/notifications/unread_count", unreadCount);
   api.get("/api/v2/notifications/unread_count", unreadCount);

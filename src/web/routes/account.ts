@@ -11,7 +11,7 @@ import type { Services } from "../../services.ts";
 import { answerFollowRequest, pendingFollowRequests } from "../../social/follows.ts";
 import { html, raw } from "../html.ts";
 import { csrfField, layout } from "../layout.ts";
-import { requireUser, sendPage } from "../respond.ts";
+import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | undefined>;
 
@@ -67,7 +67,8 @@ ${pending.length === 0 ? html`<p>${page.t("requests.none")}</p>` : html`<ul>${pe
     const user = requireUser(request);
     if (!/^\d+$/.test(request.params.id)) throw new UserError("follow_request_not_found", 404);
     await answerFollowRequest(services, user, Number(request.params.id), accept);
-    return reply.redirect("/follow-requests", 303);
+    // The notifications page sends its own address back.
+    return reply.redirect(safeRedirect((request.body as Form | undefined)?.back, "/follow-requests"), 303);
   };
   web.post("/follow-requests/:id/accept", answer(true));
   web.post("/follow-requests/:id/reject", answer(false));

@@ -16,6 +16,7 @@ import { actOnProposal, createProposal, decideProposal, decisionOf, mayAct, prop
 import { groupContributors, mayReadContributors, memberContributions, windowOf, WINDOWS, type Figures } from "../../groups/contributions.ts";
 import type { ActorRow } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
+import { plainText } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 import { groupPath } from "./groups.ts";
@@ -36,7 +37,7 @@ function tabs(page: PageContext, group: GroupRow): Html {
   return html`<p class="tabs"><a href="${groupPath(group)}">${t("debate.back")}</a> · <a href="/debate/${group.id}">${t("debate.proposals")}</a> · <a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a></p>`;
 }
 
-const plain = (post: PostRow) => post.content.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+const plain = (post: PostRow) => plainText(post.content);
 const titleOf = (v: { title: string | null; post: PostRow }) => v.title ?? (plain(v.post).slice(0, 80) || "…");
 
 function tally(page: PageContext, v: ProposalView): Html {

@@ -6,7 +6,6 @@
 // in src/groups/.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import multipart, { type MultipartFile } from "@fastify/multipart";
-import { dateFormat } from "../../dates.ts";
 import { UserError } from "../../errors.ts";
 import { canManageMembers, isCardHolder, type User } from "../../members/members.ts";
 import type { Services } from "../../services.ts";
@@ -55,15 +54,12 @@ import {
 import type { ActorRow } from "../../federation/actors.ts";
 import { MEDIA_MAX_BYTES, type Upload } from "../../media/media.ts";
 import { html, raw, type Html } from "../html.ts";
+import { actorName, dateText, plainText, profileUrl } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | undefined>;
 type WithSlug = FastifyRequest<{ Params: { slug: string } }>;
-
-function dateText(page: PageContext, ms: number): string {
-  return dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
-}
 
 function noticeOf(page: PageContext, notice: string | undefined): string | undefined {
   return notice === "flagged" ? page.t("mod.flagged") : notice === "done" ? page.t("mod.done") : undefined;
@@ -112,9 +108,8 @@ export function groupPath(group: Pick<GroupRow, "id" | "local" | "slug">): strin
 }
 
 function renderPostBody(page: PageContext, post: PostRow, author: ActorRow | undefined, tools: Html | string = ""): Html {
-  const profile = author?.local ? `/@${author.username}` : (author?.url ?? author?.uri ?? "#");
   return html`<article class="post" id="post-${post.id}">
-  <p class="meta"><a href="${profile}"><strong>${author?.name || author?.username || "?"}</strong> ${author ? handleOf(author) : ""}</a>
+  <p class="meta"><a href="${profileUrl(author)}"><strong>${actorName(author)}</strong> ${author ? handleOf(author) : ""}</a>
    · <time datetime="${new Date(post.publishedAt).toISOString()}">${dateText(page, post.publishedAt)}</time></p>
   ${post.summary ? html`<details><summary>${post.summary}</summary>${raw(post.content)}</details>` : raw(post.content)}
   ${tools}
@@ -336,7 +331,7 @@ ${!readable
     ? html`<p>${t("group.no_threads")}</p>`
     : html`<ul class="threads">${threads.map((th) => {
   const author = authors.get(th.root.actorId);
-  return html`<li><a href="${base}/threads/${th.root.id}"><strong>${th.title ?? (th.root.content.replace(/<[^>]+>/g, " ").trim().slice(0, 80) || "…")}</strong></a>
+  return html`<li><a href="${base}/threads/${th.root.id}"><strong>${th.title ?? (plainText(th.root.content).slice(0, 80) || "…")}</strong></a>
   <span class="meta">${author ? handleOf(author) : ""} · ${t("group.replies", { n: th.replies })} · ${dateText(page, th.lastAt)}</span></li>`;
 })}</ul>`}
 ${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p>${maxId ? html`<a href="${base}#threads">${t("group.newest_threads")}</a>` : ""}${maxId && older ? " · " : ""}${older ? html`<a href="${base}?max_id=${older.root.id}#threads" rel="next">${t("group.older_threads")}</a>` : ""}</p></nav>` : ""}

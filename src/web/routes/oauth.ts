@@ -1,6 +1,6 @@
 // The pages of OAuth a member sees: consent to an app (or the code to copy,
 // for apps without a redirect), and the list of authorised apps to revoke.
-import { dateFormat } from "../../dates.ts";
+import { dateText } from "../format.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { authorisedApps, checkAuthorizationRequest, createAuthorizationCode, OOB_REDIRECT, revokeApp, type AuthorizationRequest } from "../../oauth/oauth.ts";
@@ -67,11 +67,10 @@ ${auth.app.website ? html`<p><a href="${auth.app.website}" rel="noopener norefer
     const user = requireUser(request);
     const apps = authorisedApps(db, user);
     const revoked = (request.query as Query).revoked === "1";
-    const date = (ms: number) => dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
     return sendPage(reply, layout(page, page.t("apps.title"), html`<h1>${page.t("apps.title")}</h1>
 ${apps.length === 0 ? html`<p>${page.t("apps.none")}</p>` : html`<ul class="apps">${apps.map((a) => html`<li>
   <strong>${a.name}</strong> — ${a.scopes}<br>
-  <small>${a.lastUsedAt ? page.t("apps.last_used", { date: date(a.lastUsedAt) }) : page.t("apps.never_used")}</small>
+  <small>${a.lastUsedAt ? page.t("apps.last_used", { date: dateText(page, a.lastUsedAt) }) : page.t("apps.never_used")}</small>
   <form method="post" action="/settings/apps/${a.appId}/revoke" class="inline">${csrfField(page)}<button type="submit">${page.t("apps.revoke")}</button></form>
 </li>`)}</ul>`}`, { notice: revoked ? page.t("apps.revoked") : undefined }));
   });

@@ -1,5 +1,4 @@
 // Timelines, posting, profiles and single posts.
-import { dateFormat } from "../../dates.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { and, eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
@@ -28,16 +27,13 @@ import { findFollow, follow, unfollow } from "../../social/follows.ts";
 import { POLL_LIMITS, pollsOfPosts, vote, type NewPoll, type PollResults } from "../../polls/polls.ts";
 import { lookupActor } from "../../federation/remote.ts";
 import { html, raw, type Html } from "../html.ts";
+import { actorName, dateText, handleOf, postUrl, profileUrl } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 import { flagForm } from "./groups.ts";
 import { contributionsSection } from "./group-debate.ts";
 
 type Form = Record<string, string | undefined>;
-
-function dateText(page: PageContext, ms: number): string {
-  return dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/Paris" }).format(ms);
-}
 
 function renderPosts(page: PageContext, rows: PostRow[]): Html {
   const { db } = page.services;
@@ -52,10 +48,6 @@ function renderPosts(page: PageContext, rows: PostRow[]): Html {
     const booster = row.reblogOfId ? byId.get(row.actorId) : undefined;
     return renderPost(page, shown, author, booster, polls.get(shown.id));
   })}`;
-}
-
-function handleOf(author: { username: string; domain: string; local: boolean }): string {
-  return author.local ? `@${author.username}` : `@${author.username}@${author.domain}`;
 }
 
 /** A poll's results, and the vote form for a member who has not voted yet. */
@@ -89,13 +81,13 @@ function renderPoll(page: PageContext, poll: PollResults): Html {
 
 function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inferSelect | undefined, booster?: typeof actors.$inferSelect, poll?: PollResults): Html {
   const { t, user } = page;
-  const profile = author?.local ? `/@${author.username}` : (author?.url ?? author?.uri ?? "#");
-  const permalink = author?.local ? `/@${author.username}/${post.id}` : (post.url ?? post.uri);
+  const profile = profileUrl(author);
+  const permalink = postUrl(post, author);
   const liked = user ? hasLiked(page.services.db, user.actorId, post.id) : false;
   const mine = user && author && user.actorId === author.id;
   return html`<article class="post" id="post-${post.id}">
   ${booster ? html`<p class="meta">↻ ${booster.name || booster.username}</p>` : ""}
-  <p class="meta"><a href="${profile}"><strong>${author?.name || author?.username || "?"}</strong> ${author ? handleOf(author) : ""}</a>
+  <p class="meta"><a href="${profile}"><strong>${actorName(author)}</strong> ${author ? handleOf(author) : ""}</a>
    · <a href="${permalink}"><time datetime="${new Date(post.publishedAt).toISOString()}">${dateText(page, post.publishedAt)}</time></a>
    ${post.visibility !== "public" ? html` · <span class="badge">${t(`visibility.${post.visibility}`)}</span>` : ""}</p>
   ${post.summary ? html`<details><summary>${post.summary}</summary>${raw(post.content)}</details>` : raw(post.content)}
