@@ -170,7 +170,15 @@ t.test("the page passes the accessibility check in Chromium", async (t) => {
   await page.getByRole("link", { name: "Notifications plus anciennes" }).click();
   await page.waitForLoadState();
   t.same(await accessibilityProblems(page), [], "an older page");
-  // Dismiss all, with the page's own form (and its CSRF field).
+  // Dismiss one, then all, with the page's own forms (and their CSRF field).
+  const count = () => instance.query("select 1 from notifications join users on users.id = notifications.user_id where users.username = 'bruno'").length;
+  const before = count();
+  const dismissed = await page.locator("ol.notifications > li").first().getAttribute("id");
+  await page.locator("ol.notifications > li").first().getByRole("button", { name: /^Effacer la notification du / }).click();
+  await page.waitForURL(/notice=dismissed/);
+  t.match(await page.locator("[role=status]").textContent(), "La notification a été effacée.");
+  t.equal(count(), before - 1, "that one only is gone");
+  t.equal(await page.locator(`#${dismissed}`).count(), 0, "and no longer listed");
   await page.getByRole("button", { name: "Effacer toutes les notifications" }).click();
   await page.waitForURL(/notice=cleared/);
   t.match(await page.locator("[role=status]").textContent(), "Toutes vos notifications ont été effacées.");
@@ -182,6 +190,7 @@ t.test("the page passes the accessibility check in Chromium", async (t) => {
 
 t.test("dismissing needs the form's CSRF field; visitors are sent to log in", async (t) => {
   t.equal((await bruno.post("/notifications/clear", {}, { csrf: false })).status, 403);
+  t.equal((await bruno.post("/notifications/1/dismiss", {}, { csrf: false })).status, 403);
   const visitor = new WebSession(instance.origin);
   const res = await visitor.get("/notifications");
   t.equal(res.status, 302);

@@ -13,6 +13,7 @@ import { findFollow } from "../../social/follows.ts";
 import { canModerate, groupById, type GroupRow } from "../../groups/groups.ts";
 import {
   clearNotifications,
+  dismissNotification,
   flagOfNotification,
   lastReadNotificationId,
   listNotifications,
@@ -148,6 +149,7 @@ function renderNotification(services: Services, page: PageContext, user: User, n
   <p>${unread ? html`<span class="badge">${t("notif.new")}</span> ` : ""}${what}</p>
   ${more}
   <p class="meta"><time datetime="${new Date(n.createdAt).toISOString()}" title="${dateText(page, n.createdAt)}">${relativeDate(page, n.createdAt)}</time></p>
+  <form method="post" action="/notifications/${n.id}/dismiss" class="inline">${csrfField(page)}<button type="submit" class="link" aria-label="${t("notif.dismiss_label", { when: dateText(page, n.createdAt) })}">${t("notif.dismiss")}</button></form>
 </li>`;
 }
 
@@ -172,7 +174,13 @@ ${rows.length
 <ol class="notifications">${rows.map((n) => renderNotification(services, page, user, n, ctx, n.id > readUpTo))}</ol>`
   : html`<p>${t("notif.none")}</p>`}
 ${older || maxId !== undefined ? html`<nav class="pager" aria-label="${t("notif.pages")}"><p>${maxId !== undefined ? html`<a href="/notifications">${t("notif.newest")}</a>` : ""}${maxId !== undefined && older ? " · " : ""}${older ? html`<a href="/notifications?max_id=${older.id}" rel="next">${t("notif.older")}</a>` : ""}</p></nav>` : ""}`,
-      { notice: request.query.notice === "cleared" ? t("notif.cleared") : undefined }));
+      { notice: request.query.notice === "cleared" ? t("notif.cleared") : request.query.notice === "dismissed" ? t("notif.dismissed") : undefined }));
+  });
+
+  web.post("/notifications/:id/dismiss", (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    // Only one's own: another member's id simply matches nothing.
+    dismissNotification(db, requireUser(request), Number(request.params.id) || 0);
+    return reply.redirect("/notifications?notice=dismissed", 303);
   });
 
   web.post("/notifications/clear", (request, reply) => {
