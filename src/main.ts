@@ -2,7 +2,7 @@
 import { enableCompileCache } from "node:module";
 import { ConfigError, loadConfig } from "./config.ts";
 import { speedUpModuleResolution } from "./module-resolution.ts";
-import { collectStartupGarbage, restartWithServerOptions } from "./runtime.ts";
+import { collectGarbageWhenQuiet, collectStartupGarbage, restartWithServerOptions } from "./runtime.ts";
 
 restartWithServerOptions();
 
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   const config = await orRefuse(() => loadConfig());
   const started = performance.now();
   const instance = await orRefuse(() => createInstance(config));
+  collectGarbageWhenQuiet(instance.app);
   const address = await instance.listen();
   setTimeout(collectStartupGarbage, 200).unref();
   const { log } = instance.services;
