@@ -25,6 +25,7 @@ import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
+import { startGroupDiscovery } from "./groups/discovery.ts";
 
 export interface Instance {
   app: FastifyInstance;
@@ -75,6 +76,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopReminders: (() => void) | null = null;
   let stopPolls: (() => void) | null = null;
   let stopTerritory: (() => void) | null = null;
+  let stopDiscovery: (() => void) | null = null;
 
   return {
     app,
@@ -87,6 +89,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopReminders = repeat(log, "event reminders", 15 * 60_000, () => runReminders(services));
       stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
       stopTerritory = startTerritoryJobs(services);
+      stopDiscovery = startGroupDiscovery(services);
       return address;
     },
     async close() {
@@ -95,6 +98,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopReminders?.();
       stopPolls?.();
       stopTerritory?.();
+      stopDiscovery?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();

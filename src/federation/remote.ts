@@ -61,10 +61,13 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
   return row;
 }
 
-/** The actor behind a URI: from the database if known, else fetched (signed by the instance actor). */
-export async function resolveActor(ctx: Context<Services>, uri: string | URL): Promise<ActorRow | null> {
+/**
+ * The actor behind a URI: from the database if known, else fetched (signed by
+ * the instance actor). `refresh` fetches a known remote actor again (group discovery).
+ */
+export async function resolveActor(ctx: Context<Services>, uri: string | URL, options: { refresh?: boolean } = {}): Promise<ActorRow | null> {
   const known = actorByUri(ctx.data.db, String(uri));
-  if (known) return known;
+  if (known && (known.local || !options.refresh)) return known;
   const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR_USERNAME });
   const object = await ctx.lookupObject(String(uri), { documentLoader }).catch(() => null);
   if (!isActor(object)) return null;
@@ -106,13 +109,14 @@ async function webfingerOverHttp(username: string, domain: string): Promise<stri
  * An actor from what a person typed: `@name@host`, `name@host`, a profile
  * address, or a local `name`. Remote ones are fetched if not known yet.
  */
-export async function lookupActor(services: Services, text: string, options: { resolve?: boolean } = {}): Promise<ActorRow | null> {
+export async function lookupActor(services: Services, text: string, options: { resolve?: boolean; refresh?: boolean } = {}): Promise<ActorRow | null> {
   const { db, config } = services;
   const target = text.trim();
   const resolve = options.resolve ?? true;
   const host = new URL(config.origin).host;
   if (/^https?:\/\//.test(target)) {
     const known = db.select().from(actors).where(or(eq(actors.uri, target), eq(actors.url, target))).get();
+    if (known && options.refresh && !known.local && resolve) return (await resolveActor(context(services), known.uri, { refresh: true })) ?? known;
     return known ?? (resolve ? resolveActor(context(services), target) : null);
   }
   const handle = /^@?([a-z0-9_.-]+)(?:@([a-z0-9.-]+(?::\d+)?))?$/i.exec(target);

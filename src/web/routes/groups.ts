@@ -13,6 +13,7 @@ import { GROUP_POLICIES, GROUP_VISIBILITIES } from "../../storage/schema.ts";
 import { authorsOf, viewerOf, type PostRow } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
 import { lookupActor } from "../../federation/remote.ts";
+import { discoverGroups, lastDiscovery, type DiscoveryResult } from "../../groups/discovery.ts";
 import {
   answerJoinRequest,
   banFromGroup,
@@ -160,10 +161,18 @@ export function registerGroupRoutes(web: FastifyInstance, services: Services): v
     const entries = groupDirectory(db, { q: query.q, sort });
     const mine = user ? groupsOfMember(db, user.actorId) : [];
     const toReview = user && canManageMembers(user.role) ? proposedGroups(db) : [];
-    const notice = query.notice === "proposed" ? t("group.proposed") : undefined;
+    const manager = !!user && canManageMembers(user.role);
+    const last = manager ? lastDiscovery(services) : null;
+    const figures = (r: DiscoveryResult) => ({ instances: r.instances, reached: r.reached, found: r.found, added: r.added, date: dateText(page, r.at) });
+    const notice = query.notice === "proposed" ? t("group.proposed") : query.notice === "discovered" && last ? t("group.discovered", figures(last)) : query.notice === "discovering" ? t("group.discover_running") : undefined;
     return sendPage(reply, layout(page, t("group.directory"), html`<h1>${t("group.directory")}</h1>
 <p>${t("group.directory_intro")}</p>
 ${user && isCardHolder(user.role) ? html`<p><a href="/groups/new">${t("group.propose")}</a></p>` : ""}
+${manager ? html`<form method="post" action="/groups/discover" class="discover">${csrfField(page)}
+  <p class="help" id="discover-help">${t("group.discover_help")}</p>
+  <p class="meta">${last ? t("group.discover_last", figures(last)) : t("group.discover_never")}</p>
+  <p><button type="submit" aria-describedby="discover-help">${t("group.discover")}</button></p>
+</form>` : ""}
 ${canModerateInstance(user) ? html`<p><a href="/moderation">${t("mod.queue_instance")}</a></p>` : ""}
 ${toReview.length ? html`<h2>${t("group.to_review")}</h2><ul>${toReview.map((g) => html`<li><strong>${g.name}</strong> — ${g.description}
   <form method="post" action="/groups/review/${g.id}" class="inline">${csrfField(page)}<button name="decision" value="approve">${t("group.approve")}</button> <button name="decision" value="refuse">${t("group.refuse")}</button></form></li>`)}</ul>` : ""}
@@ -178,6 +187,7 @@ ${mine.length ? html`<h2>${t("group.mine")}</h2><ul>${mine.map((m) => html`<li><
 ${entries.length === 0 ? html`<p>${t("group.none")}</p>` : html`<ul class="groups">${entries.map((e) => html`<li>
   <a href="${groupPath(e.group)}"><strong>${e.group.name}</strong></a> <span class="meta">${handleOf(e.actor)}${e.group.local ? "" : html` · ${t("group.remote", { host: e.actor.domain })}`} · ${t("group.members", { n: e.actor.followersCount })}</span>
   ${themesOf(e.group).length ? html`<br><span class="meta">${themesOf(e.group).map((th) => `#${th}`).join(" ")}</span>` : ""}
+  ${user && !findFollow(db, user.actorId, e.actor.id) ? html`<form method="post" action="${groupPath(e.group)}/join" class="inline">${csrfField(page)}<button type="submit" aria-label="${t("group.join")} : ${e.group.name}">${t("group.join")}</button></form>` : ""}
 </li>`)}</ul>`}
 ${user ? html`<form method="post" action="/groups/join" class="follow-remote">
   ${csrfField(page)}
@@ -219,6 +229,15 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
     if (!/^\d+$/.test(request.params.id)) throw new UserError("group_not_found", 404);
     reviewGroup(services, user, Number(request.params.id), (request.body as Form).decision === "approve");
     return reply.redirect("/groups", 303);
+  });
+
+  // A discovery round now (secretaries and admins): the page then says what it found.
+  web.post("/groups/discover", async (request, reply) => {
+    const user = requireUser(request);
+    if (!canManageMembers(user.role)) throw new UserError("group_forbidden", 403);
+    // A round may take long (many instances, slow ones): the page does not wait more than 50 s for it.
+    const done = await Promise.race([discoverGroups(services).then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 50_000, false).unref())]);
+    return reply.redirect(`/groups?notice=${done ? "discovered" : "discovering"}`, 303);
   });
 
   web.post("/groups/join", async (request, reply) => {
