@@ -5,7 +5,8 @@
 // viewing the page marks them read for the Mastodon apps too (the
 // "notifications" marker); follow requests are answered from the page;
 // older ones are on further pages; "dismiss all" empties it; a report links
-// to the moderation queue, an event reminder to the event; visitors are sent
+// to the moderation queue, an event reminder to the event (its organiser is
+// told who comes, on the page only, never in the Mastodon API); visitors are sent
 // to the login page; and the page passes the accessibility check in Chromium.
 import t from "tap";
 import type { Browser } from "playwright-core";
@@ -223,4 +224,18 @@ t.test("a report points to the moderation queue, a reminder to the event", async
   t.match(page.body, `<a href="/events/${eventId}">Tractage au marché</a>`);
   const english = await bruno.get("/notifications", { "accept-language": "en" });
   t.match(items(english.body)[0], /^Reminder: Tractage au marché starts within 24 hours See the event/);
+
+  // The organiser is told that Bruno comes: on the web page, never in the Mastodon API (apps do not know the type).
+  t.same(instance.query("select notifications.type from notifications join users on users.id = notifications.user_id where users.username = 'alice' and notifications.event_id = ?", Number(eventId)), [{ type: "coopol.rsvp.going" }]);
+  const told = await alice.get("/notifications");
+  t.match(items(told.body)[0], /^nouveau Bruno Militant @bruno vient à « Tractage au marché » Voir la liste des participant·es/);
+  t.match(told.body, `<a href="/events/${eventId}/attendees">Voir la liste des participant·es</a>`);
+  const token = await apiToken(instance.origin, "alice");
+  const api = async (path: string) => (await fetch(`${instance.origin}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<unknown>;
+  t.notOk((await api("/api/v1/notifications") as { type: string }[]).some((n) => n.type.startsWith("coopol.")), "not in the apps' list");
+  t.notOk(((await api("/api/v2/notifications")) as { notification_groups: { type: string }[] }).notification_groups.some((g) => g.type.startsWith("coopol.")), "nor grouped");
+  // The web page marked everything read; an app moving its marker back sees only Mastodon's types counted.
+  await fetch(`${instance.origin}/api/v1/markers`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ notifications: { last_read_id: "0" } }) });
+  const listed = (await api("/api/v1/notifications") as unknown[]).length;
+  t.same(await api("/api/v1/notifications/unread_count"), { count: listed }, "unread_count counts only what apps are shown");
 });

@@ -5,7 +5,7 @@ import { and, asc, eq, gte, inArray, isNotNull, lte, or, sql, type SQL } from "d
 import rrule from "rrule";
 import { UserError } from "../errors.ts";
 import { dateFormat, isTimezone } from "../dates.ts";
-import { actorOf, canManageMembers, isCardHolder, type User } from "../members/members.ts";
+import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
 import { formatText } from "../posts/content.ts";
 import type { Viewer } from "../posts/visibility.ts";
 import type { Services } from "../services.ts";
@@ -32,7 +32,7 @@ import { createLocalPost, editLocalPost } from "../posts/posts.ts";
 import { checkAttachments, setEventAttachments, type AttachmentInput } from "./attachments.ts";
 import { canSeeEvent, checkedGroups, eventGroupIds, eventsOfGroup, eventsVisibleTo, organisingGroup, setEventGroups } from "./audiences.ts";
 import { linkedParent } from "../territory/links.ts";
-import { canModerate, groupOfActor } from "../groups/groups.ts";
+import { groupModeratorIds, groupOfActor } from "../groups/groups.ts";
 
 export { canSeeEvent, eventsVisibleTo };
 
@@ -192,12 +192,25 @@ async function refreshEventPost(services: Services, event: EventRow): Promise<vo
   if (post && author) await editLocalPost(services, author, post.id, { text: eventPostText(services, event) });
 }
 
+/**
+ * Who manages an event, as actor ids: the organiser, the section's managers
+ * (secretaries, admins) for the section's events, a local group's moderators
+ * (its owner and moderators, and the section's managers, as canModerate says)
+ * for the group's. The organiser may be the section's or a group's actor, with
+ * no account behind it: notify() skips those. canEditEvent asks this same list.
+ */
+export function eventManagerIds(services: Services, event: Pick<EventRow, "actorId">): number[] {
+  const { db } = services;
+  const ids = new Set([event.actorId]);
+  const group = groupOfActor(db, event.actorId);
+  const managers = event.actorId === sectionActor(services).id ? memberManagerActorIds(db) : group ? groupModeratorIds(db, group) : [];
+  for (const id of managers) ids.add(id);
+  return [...ids];
+}
+
 /** The organiser, the section's managers for the section's events, a group's moderators for the group's. */
 export function canEditEvent(services: Services, user: User, event: EventRow): boolean {
-  if (event.actorId === user.actorId) return true;
-  if (canManageMembers(user.role) && event.actorId === sectionActor(services).id) return true;
-  const group = groupOfActor(services.db, event.actorId);
-  return !!group?.local && canModerate(services.db, group, user);
+  return eventManagerIds(services, event).includes(user.actorId);
 }
 
 export function getVisibleEvent(db: Db, viewer: Viewer, id: number): EventRow {

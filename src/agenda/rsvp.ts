@@ -1,7 +1,8 @@
 // Answers to events ("je viens", "peut-être", "je ne viens pas"), with the
 // capacity, the waiting list and the organiser's approval. The organiser's
 // server is the reference: remote attendees' answers arrive as Join,
-// TentativeAccept and Leave, and are answered with Accept or Reject.
+// TentativeAccept and Leave, and are answered with Accept or Reject. Those who
+// manage a local event are told of each answer on their notifications page.
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { User } from "../members/members.ts";
@@ -9,10 +10,11 @@ import { viewerOf } from "../posts/posts.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, events, rsvps, type RsvpStatus } from "../storage/schema.ts";
+import { actors, events, rsvps, type NotificationType, type RsvpStatus } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import * as sendEvents from "../federation/send-events.ts";
-import { canEditEvent, getVisibleEvent, type EventRow } from "./events.ts";
+import { notify } from "../notifications/notifications.ts";
+import { canEditEvent, eventManagerIds, getVisibleEvent, type EventRow } from "./events.ts";
 
 export type RsvpRow = typeof rsvps.$inferSelect;
 export type Answer = "going" | "maybe" | "not_going";
@@ -59,8 +61,28 @@ export async function answerLocalEvent(services: Services, event: EventRow, acto
   else status = "going";
   const row = upsert(db, event.id, actor.id, status, uri ?? previous?.uri ?? null);
   if (!actor.local && status === "going" && previous?.status !== "going") await sendEvents.joinAnswered(services, event, actor, row, true);
+  tellManagers(services, event, actor.id, previous?.status, status);
   if (previous?.status === "going" && status !== "going") await promoteWaiting(services, event);
   return row;
+}
+
+/** What the event's managers are told of a change of answer, if anything ("maybe" and refusals are not news). */
+function rsvpNotification(previous: RsvpStatus | undefined, status: RsvpStatus): NotificationType | null {
+  if (previous === status) return null;
+  if (status === "pending" || status === "going" || status === "waiting") return `coopol.rsvp.${status}`;
+  if (status === "not_going" && previous && previous !== "rejected") return "coopol.rsvp.not_going";
+  return null;
+}
+
+/**
+ * Tells the local accounts who manage a local event that someone answered it
+ * (a request to accept or refuse, coming, no longer coming, on the waiting list);
+ * never the person about their own answer. A new answer replaces the last notification.
+ */
+function tellManagers(services: Services, event: EventRow, fromActorId: number, previous: RsvpStatus | undefined, status: RsvpStatus): void {
+  const type = rsvpNotification(previous, status);
+  if (!type) return;
+  for (const recipientActorId of eventManagerIds(services, event)) notify(services, { recipientActorId, type, fromActorId, eventId: event.id });
 }
 
 /** When a seat frees up, the first person on the waiting list gets it. */
@@ -73,6 +95,7 @@ async function promoteWaiting(services: Services, event: EventRow): Promise<void
   for (const row of waiting) {
     if (free-- <= 0) break;
     const promoted = db.update(rsvps).set({ status: "going", updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
+    tellManagers(services, event, row.actorId, "waiting", "going");
     const actor = db.select().from(actors).where(eq(actors.id, row.actorId)).get()!;
     if (!actor.local) await sendEvents.joinAnswered(services, event, actor, promoted, true);
   }

@@ -5,7 +5,7 @@
 // federation/inbox/group.ts; the group's discussion in groups/discussion.ts.
 import { and, desc, eq, inArray, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { actorOf, canManageMembers, isCardHolder, type User } from "../members/members.ts";
+import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -205,6 +205,13 @@ export function roleOf(db: Db, group: GroupRow, actorId: number): GroupRole | nu
 export function canModerate(db: Db, group: GroupRow, user: User | null): boolean {
   if (!user || !group.local) return false;
   return canManageMembers(user.role) || roleOf(db, group, user.actorId) !== null;
+}
+
+/** The same rule as a list: the actors of everyone who moderates a local group. */
+export function groupModeratorIds(db: Db, group: GroupRow): number[] {
+  if (!group.local) return [];
+  const roles = db.select({ actorId: groupRoles.actorId }).from(groupRoles).where(eq(groupRoles.groupId, group.id)).all();
+  return [...new Set([...memberManagerActorIds(db), ...roles.map((r) => r.actorId)])];
 }
 
 function requireModerator(db: Db, group: GroupRow, user: User): void {

@@ -10,7 +10,7 @@ import { htmlToText } from "../posts/content.ts";
 import { tagUrl } from "../federation/convert.ts";
 import { attachmentsOf, mediaUrl, type MediaRow } from "../media/media.ts";
 import type { User } from "../members/members.ts";
-import { flagOfNotification, type NotificationRow } from "../notifications/notifications.ts";
+import { flagOfNotification, isMastodonType, type NotificationRow } from "../notifications/notifications.ts";
 import type { Relationship } from "../social/filters.ts";
 import { translator, type Locale } from "../web/i18n.ts";
 import { pollsOfPosts, type PollResults } from "../polls/polls.ts";
@@ -270,8 +270,10 @@ export function renderStatus(services: Services, viewer: User | null, post: Post
   return renderStatuses(services, viewer, [post], locale)[0]!;
 }
 
-export function renderNotifications(services: Services, viewer: User, rows: NotificationRow[], locale?: Locale) {
+export function renderNotifications(services: Services, viewer: User, allRows: NotificationRow[], locale?: Locale) {
   const { db } = services;
+  // Only the types apps know; Coopol's own are for the web page.
+  const rows = allRows.filter((n) => isMastodonType(n.type));
   const actorRows = rows.length ? db.select().from(actors).where(inArray(actors.id, [...new Set(rows.map((n) => n.fromActorId))])).all() : [];
   const accounts = new Map(renderAccounts(services, actorRows).map((a) => [Number(a.id), a]));
   const postIds = rows.map((n) => n.postId).filter((x): x is number => x != null);

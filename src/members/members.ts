@@ -23,6 +23,12 @@ export function canManageMembers(role: Role): boolean {
   return role === "secretary" || role === "admin";
 }
 
+/** The actors of the active accounts that `canManageMembers` lets run the section. */
+export function memberManagerActorIds(db: Db): number[] {
+  const roles = ROLES.filter((role) => canManageMembers(role));
+  return db.select({ actorId: users.actorId }).from(users).where(and(inArray(users.role, roles), isNull(users.disabledAt))).all().map((r) => r.actorId);
+}
+
 /** Usernames that name the instance's own actors or its pages. */
 export const INSTANCE_ACTOR_USERNAME = "instance";
 const RESERVED = new Set([INSTANCE_ACTOR_USERNAME, "admin", "root", "api", "inbox", "users", "setup", "login", "logout", "invite", "section", "settings", "about", "nodeinfo", "well_known"]);

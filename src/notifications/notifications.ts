@@ -1,6 +1,7 @@
 // Notifications of local accounts: someone followed, mentioned, liked or
-// boosted them, or reported a post they moderate (admin.report). Created by the domain functions and inbox handlers where the
-// event happens; read by the Mastodon API and the web page /notifications.
+// boosted them, or reported a post they moderate (admin.report); and, Coopol's
+// own (coopol.rsvp.*), someone answered an event they manage. Created by the domain functions and inbox handlers where the
+// event happens; read by the Mastodon API (Mastodon's types only) and the web page /notifications (all).
 // What was read is one marker per member (Mastodon's `markers` table,
 // timeline "notifications"), shared by the apps and the web page.
 import { and, desc, eq, gt, inArray, lt, notInArray, sql, type SQL } from "drizzle-orm";
@@ -8,11 +9,18 @@ import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actorFilters, markers, notifications, postFlags, users, type NotificationType } from "../storage/schema.ts";
+import { actorFilters, MASTODON_NOTIFICATION_TYPES, markers, notifications, postFlags, users, type MastodonNotificationType, type NotificationType } from "../storage/schema.ts";
 import type { User } from "../members/members.ts";
 import type { Page } from "../posts/posts.ts";
 
 export type NotificationRow = typeof notifications.$inferSelect;
+
+/** The types Mastodon apps know: what the Mastodon API and streaming may return. */
+export const MASTODON_TYPES: readonly NotificationType[] = MASTODON_NOTIFICATION_TYPES;
+
+export function isMastodonType(type: string): type is MastodonNotificationType {
+  return (MASTODON_TYPES as readonly string[]).includes(type);
+}
 
 /**
  * Tells the local account behind `recipientActorId` (if any) about an event.
@@ -21,7 +29,7 @@ export type NotificationRow = typeof notifications.$inferSelect;
  */
 export function notify(
   services: Services,
-  event: { recipientActorId: number; type: NotificationType; fromActorId: number; postId?: number | null },
+  event: { recipientActorId: number; type: NotificationType; fromActorId: number; postId?: number | null; eventId?: number | null },
 ): void {
   const { db } = services;
   // A poll's end is the one event its own author is told about (as on Mastodon).
@@ -34,12 +42,17 @@ export function notify(
     .where(and(eq(actorFilters.userId, user.id), eq(actorFilters.targetId, event.fromActorId), sql`(${actorFilters.kind} = 'block' or ${actorFilters.notifications} = 1)`))
     .get();
   if (silenced) return;
-  const row = db
-    .insert(notifications)
-    .values({ id: newId(), userId: user.id, type: event.type, fromActorId: event.fromActorId, postId: event.postId ?? null })
-    .onConflictDoNothing()
-    .returning()
-    .get();
+  const eventId = event.eventId ?? null;
+  const row = db.transaction((tx) => {
+    // About an event: one per person and event, the newest answer replacing the last (and new again).
+    if (eventId != null) tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.eventId, eventId))).run();
+    return tx
+      .insert(notifications)
+      .values({ id: newId(), userId: user.id, type: event.type, fromActorId: event.fromActorId, postId: event.postId ?? null, eventId })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+  });
   if (row) services.events.emit("notification.created", row);
 }
 
@@ -52,6 +65,8 @@ export interface NotificationFilter {
   types?: NotificationType[];
   excludeTypes?: NotificationType[];
   accountId?: number;
+  /** Never any other type than these (the Mastodon API: MASTODON_TYPES). */
+  only?: readonly NotificationType[];
 }
 
 export function listNotifications(db: Db, user: User, page: Page = {}, filter: NotificationFilter = {}): NotificationRow[] {
@@ -62,6 +77,7 @@ export function listNotifications(db: Db, user: User, page: Page = {}, filter: N
   if (filter.types?.length) where.push(inArray(notifications.type, filter.types));
   if (filter.excludeTypes?.length) where.push(notInArray(notifications.type, filter.excludeTypes));
   if (filter.accountId != null) where.push(eq(notifications.fromActorId, filter.accountId));
+  if (filter.only) where.push(inArray(notifications.type, [...filter.only]));
   const rows = db
     .select()
     .from(notifications)
@@ -84,9 +100,9 @@ export function flagOfNotification(db: Db, notification: { id: number; postId: n
     .get();
 }
 
-export function getNotification(db: Db, user: User, id: number): NotificationRow {
+export function getNotification(db: Db, user: User, id: number, only?: readonly NotificationType[]): NotificationRow {
   const row = db.select().from(notifications).where(and(eq(notifications.id, id), eq(notifications.userId, user.id))).get();
-  if (!row) throw new UserError("notification_not_found", 404);
+  if (!row || (only && !only.includes(row.type))) throw new UserError("notification_not_found", 404);
   return row;
 }
 
@@ -94,8 +110,9 @@ export function dismissNotification(db: Db, user: User, id: number): void {
   db.delete(notifications).where(and(eq(notifications.id, id), eq(notifications.userId, user.id))).run();
 }
 
-export function clearNotifications(db: Db, user: User): void {
-  db.delete(notifications).where(eq(notifications.userId, user.id)).run();
+/** Deletes all the member's notifications, or only those of some types (an app clears what it shows). */
+export function clearNotifications(db: Db, user: User, only?: readonly NotificationType[]): void {
+  db.delete(notifications).where(and(eq(notifications.userId, user.id), only ? inArray(notifications.type, [...only]) : undefined)).run();
 }
 
 /** The newest notification id the member has read (their "notifications" marker), 0 if none. */
@@ -104,8 +121,8 @@ export function lastReadNotificationId(db: Db, user: User): number {
   return marker && /^\d+$/.test(marker.lastReadId) ? Number(marker.lastReadId) : 0;
 }
 
-/** Notifications newer than the member's marker, counted up to `limit` (Mastodon's unread_count). */
-export function unreadNotificationCount(db: Db, user: User, limit = 100): number {
+/** Notifications newer than the member's marker, counted up to `limit` (Mastodon's unread_count: its types only). */
+export function unreadNotificationCount(db: Db, user: User, limit = 100, only?: readonly NotificationType[]): number {
   const since = lastReadNotificationId(db, user);
   const row = db
     .select({ n: sql<number>`count(*)` })
@@ -113,7 +130,7 @@ export function unreadNotificationCount(db: Db, user: User, limit = 100): number
       db
         .select({ id: notifications.id })
         .from(notifications)
-        .where(and(eq(notifications.userId, user.id), gt(notifications.id, since)))
+        .where(and(eq(notifications.userId, user.id), gt(notifications.id, since), only ? inArray(notifications.type, [...only]) : undefined))
         .limit(Math.max(limit, 0))
         .as("unread"),
     )

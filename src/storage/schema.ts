@@ -312,8 +312,16 @@ export const oauthTokens = sqliteTable(
   (t) => [uniqueIndex("oauth_tokens_hash").on(t.tokenHash), uniqueIndex("oauth_tokens_refresh").on(t.refreshHash), index("oauth_tokens_user").on(t.userId)],
 );
 
-export const NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.report"] as const;
+/** What Mastodon apps know: the only types the Mastodon API and streaming ever return. */
+export const MASTODON_NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.report"] as const;
+/**
+ * Coopol's own, shown on the web page only: an answer to an event one manages
+ * (a request in approval mode, "going", no longer going, on the waiting list).
+ */
+export const COOPOL_NOTIFICATION_TYPES = ["coopol.rsvp.pending", "coopol.rsvp.going", "coopol.rsvp.not_going", "coopol.rsvp.waiting"] as const;
+export const NOTIFICATION_TYPES = [...MASTODON_NOTIFICATION_TYPES, ...COOPOL_NOTIFICATION_TYPES] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+export type MastodonNotificationType = (typeof MASTODON_NOTIFICATION_TYPES)[number];
 
 /** What a local account is told about: mentions, follows, likes, boosts… */
 export const notifications = sqliteTable(
@@ -324,9 +332,17 @@ export const notifications = sqliteTable(
     type: text("type", { enum: NOTIFICATION_TYPES }).notNull(),
     fromActorId: actorRef("from_actor_id"),
     postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
+    /** The event an answer (coopol.rsvp.*) is about. */
+    eventId: integer("event_id").references(() => events.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
   },
-  (t) => [index("notifications_user").on(t.userId, t.id), uniqueIndex("notifications_once").on(t.userId, t.type, t.fromActorId, t.postId)],
+  (t) => [
+    index("notifications_user").on(t.userId, t.id),
+    // SQLite counts NULLs as distinct: this one dedupes notifications about a post only.
+    uniqueIndex("notifications_once").on(t.userId, t.type, t.fromActorId, t.postId),
+    // One notification per person and event, whatever the answer: a new answer replaces the last one.
+    uniqueIndex("notifications_event_once").on(t.userId, t.fromActorId, t.eventId).where(sql`${t.eventId} is not null`),
+  ],
 );
 
 export const bookmarks = sqliteTable(

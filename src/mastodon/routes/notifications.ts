@@ -1,17 +1,17 @@
-// Notifications, as a flat list (v1) and grouped (v2).
+// Notifications, as a flat list (v1) and grouped (v2). Only Mastodon's types:
+// Coopol's own (coopol.rsvp.*) are for the web page, apps would not know them.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { clearNotifications, dismissNotification, getNotification, listNotifications, unreadNotificationCount, type NotificationFilter } from "../../notifications/notifications.ts";
+import { clearNotifications, dismissNotification, getNotification, isMastodonType, listNotifications, MASTODON_TYPES, unreadNotificationCount, type NotificationFilter } from "../../notifications/notifications.ts";
 import type { Services } from "../../services.ts";
-import { NOTIFICATION_TYPES, type NotificationType } from "../../storage/schema.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { requireUser } from "../auth.ts";
 import { renderNotifications } from "../entities.ts";
 import { idParam, int, list, pageOf, paramsOf, setLinkHeader, str, type Params } from "../params.ts";
 
 function filterOf(params: Params): NotificationFilter {
-  const types = (key: string) => list(params, key).filter((t): t is NotificationType => (NOTIFICATION_TYPES as readonly string[]).includes(t));
+  const types = (key: string) => list(params, key).filter(isMastodonType);
   const account = str(params, "account_id");
-  return { types: types("types"), excludeTypes: types("exclude_types"), accountId: account ? idParam(account, "actor_not_found") : undefined };
+  return { types: types("types"), excludeTypes: types("exclude_types"), accountId: account ? idParam(account, "actor_not_found") : undefined, only: MASTODON_TYPES };
 }
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -29,11 +29,11 @@ export function registerNotificationRoutes(api: FastifyInstance, services: Servi
 
   api.get("/api/v1/notifications/:id", async (request: WithId) => {
     const user = requireUser(services, request, "read:notifications");
-    return renderNotifications(services, user, [getNotification(db, user, idParam(request.params.id, "notification_not_found"))], pickLocale(request.headers["accept-language"]))[0];
+    return renderNotifications(services, user, [getNotification(db, user, idParam(request.params.id, "notification_not_found"), MASTODON_TYPES)], pickLocale(request.headers["accept-language"]))[0];
   });
 
   api.post("/api/v1/notifications/clear", async (request) => {
-    clearNotifications(db, requireUser(services, request, "write:notifications"));
+    clearNotifications(db, requireUser(services, request, "write:notifications"), MASTODON_TYPES);
     return {};
   });
 
@@ -44,7 +44,7 @@ export function registerNotificationRoutes(api: FastifyInstance, services: Servi
 
   const unreadCount = async (request: FastifyRequest) => {
     const user = requireUser(services, request, "read:notifications");
-    return { count: unreadNotificationCount(db, user, int(paramsOf(request), "limit") ?? 100) };
+    return { count: unreadNotificationCount(db, user, int(paramsOf(request), "limit") ?? 100, MASTODON_TYPES) };
   };
   api.get("/api/v1/notifications/unread_count", unreadCount);
   api.get("/api/v2/notifications/unread_count", unreadCount);

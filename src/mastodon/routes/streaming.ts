@@ -11,7 +11,7 @@ import { viewerOf, type PostRow } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
 import type { Services } from "../../services.ts";
 import { actorFilters, actors, postTags, timelineEntries } from "../../storage/schema.ts";
-import type { NotificationRow } from "../../notifications/notifications.ts";
+import { isMastodonType, type NotificationRow } from "../../notifications/notifications.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { renderNotifications, renderStatus } from "../entities.ts";
 import { tokenOf } from "../auth.ts";
@@ -123,7 +123,8 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
       for (const stream of streams.values()) send(stream, "delete", String(post.id));
     });
     const onNotification = guarded((row: NotificationRow) => {
-      if (!user || row.userId !== user.id) return;
+      // Coopol's own types (coopol.rsvp.*) stay on the web page: apps would not know them.
+      if (!user || row.userId !== user.id || !isMastodonType(row.type)) return;
       const stream = [...streams.values()].find((s) => s[0] === "user" || s[0] === "user:notification");
       if (stream) send(stream, "notification", renderNotifications(services, user, [row], locale)[0]);
     });

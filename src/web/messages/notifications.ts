@@ -1,6 +1,7 @@
 // Messages of the web pages: the notifications page (/notifications) and its
 // link in the navigation. French first; every key has its English twin.
-// {who}, {author}, {group} and {event} become links on the page.
+// {who}, {author}, {group} and {event} become links on the page. notif.rsvp.*:
+// someone answered an event the member manages (Coopol's own notifications).
 export const fr = {
   "nav.notifications": "Notifications",
   "nav.notifications_unread": "Notifications ({n})",
@@ -29,6 +30,13 @@ export const fr = {
   "notif.update": "{who} a modifié un message que vous avez partagé",
   "notif.status": "{who} a publié un message",
   "notif.reminder": "Rappel : {event} commence dans moins de 24 heures",
+  "notif.rsvp.pending": "{who} demande à participer à « {event} »",
+  "notif.rsvp.pending_answered": "{who} a demandé à participer à « {event} »",
+  "notif.rsvp.going": "{who} vient à « {event} »",
+  "notif.rsvp.not_going": "{who} ne vient plus à « {event} »",
+  "notif.rsvp.waiting": "{who} est sur liste d'attente pour « {event} »",
+  "notif.rsvp.answer_request": "Accepter ou refuser sur la liste des participant·es",
+  "notif.rsvp.view_attendees": "Voir la liste des participant·es",
   "notif.report": "{who} a signalé un message de {author} : un signalement à traiter",
   "notif.report_anonymous": "Un message de {author} a été signalé : un signalement à traiter",
   "notif.view_post": "Voir le message",
@@ -69,6 +77,13 @@ export const en: Record<keyof typeof fr, string> = {
   "notif.update": "{who} edited a message you boosted",
   "notif.status": "{who} published a message",
   "notif.reminder": "Reminder: {event} starts within 24 hours",
+  "notif.rsvp.pending": "{who} asks to attend “{event}”",
+  "notif.rsvp.pending_answered": "{who} asked to attend “{event}”",
+  "notif.rsvp.going": "{who} is coming to “{event}”",
+  "notif.rsvp.not_going": "{who} is no longer coming to “{event}”",
+  "notif.rsvp.waiting": "{who} is on the waiting list for “{event}”",
+  "notif.rsvp.answer_request": "Accept or refuse on the attendee list",
+  "notif.rsvp.view_attendees": "See the attendee list",
   "notif.report": "{who} reported a message by {author}: a report to handle",
   "notif.report_anonymous": "A message by {author} was reported: a report to handle",
   "notif.view_post": "See the message",

@@ -25,6 +25,8 @@ import { actorName, dateText, handleOf, postExcerpt, postUrl, profileUrl, relati
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 import { groupPath } from "./groups.ts";
+import { canEditEvent } from "../../agenda/events.ts";
+import { rsvpOf } from "../../agenda/rsvp.ts";
 
 export const NOTIFICATIONS_PAGE = 20;
 
@@ -48,9 +50,11 @@ function contextOf(services: Services, user: User, rows: NotificationRow[]) {
   const viewer = viewerOf(user);
   const visible = postRows.filter((p) => canSee(db, viewer, p));
   const { actors: authors } = authorsOf(db, visible);
-  const eventIds = visible.map((p) => p.eventId).filter((id): id is number => id != null);
-  const eventTitles = new Map((eventIds.length ? db.select({ id: events.id, title: events.title }).from(events).where(inArray(events.id, eventIds)).all() : []).map((e) => [e.id, e.title]));
-  return { from, posts: new Map(visible.map((p) => [p.id, p])), authors, eventTitles };
+  // Events of reminders (through their post) and of answers (coopol.rsvp.*, the event itself).
+  const eventIds = [...new Set([...visible.map((p) => p.eventId), ...rows.map((n) => n.eventId)].filter((id): id is number => id != null))];
+  const eventRows = eventIds.length ? db.select().from(events).where(inArray(events.id, eventIds)).all() : [];
+  const eventTitles = new Map(eventRows.map((e) => [e.id, e.title]));
+  return { from, posts: new Map(visible.map((p) => [p.id, p])), authors, eventTitles, events: new Map(eventRows.map((e) => [e.id, e])) };
 }
 
 type Context = ReturnType<typeof contextOf>;
@@ -130,6 +134,22 @@ function renderNotification(services: Services, page: PageContext, user: User, n
         what = sentence(page, "notif.status", { who });
         more = html`${quote(post)}${postLink(post)}`;
       }
+      break;
+    }
+    case "coopol.rsvp.pending":
+    case "coopol.rsvp.going":
+    case "coopol.rsvp.not_going":
+    case "coopol.rsvp.waiting": {
+      // Someone answered an event this member manages: the attendee list is where requests are accepted or refused.
+      const event = n.eventId != null ? ctx.events.get(n.eventId) : undefined;
+      const title = event ? html`<a href="/events/${event.id}">${event.title}</a>` : "?";
+      const manages = !!event && canEditEvent(services, user, event);
+      const stillPending = n.type === "coopol.rsvp.pending" && !!event && rsvpOf(services.db, event.id, n.fromActorId)?.status === "pending";
+      const key = n.type === "coopol.rsvp.pending" && !stillPending ? "notif.rsvp.pending_answered" : `notif.rsvp.${n.type.slice("coopol.rsvp.".length)}`;
+      what = sentence(page, key, { who, event: title });
+      if (event) more = manages
+        ? html`<p><a href="/events/${event.id}/attendees">${t(stillPending ? "notif.rsvp.answer_request" : "notif.rsvp.view_attendees")}</a></p>`
+        : html`<p><a href="/events/${event.id}">${t("notif.view_event")}</a></p>`;
       break;
     }
     case "admin.report": {

@@ -1,0 +1,2 @@
+ALTER TABLE `notifications` ADD `event_id` integer REFERENCES events(id) ON DELETE cascade;--> statement-breakpoint
+CREATE UNIQUE INDEX `notifications_event_once` ON `notifications` (`user_id`,`from_actor_id`,`event_id`) WHERE "notifications"."event_id" is not null;
