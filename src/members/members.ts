@@ -6,6 +6,7 @@ import { UserError } from "../errors.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, ROLES, sessions, users, type Role } from "../storage/schema.ts";
+import type { EventBus } from "../events.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
 
 export type User = typeof users.$inferSelect;
@@ -135,29 +136,36 @@ export async function authenticate(db: Db, username: string, password: string): 
 }
 const DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-export function setRole(db: Db, username: string, role: Role): User {
+/** `events`: the server's bus, to tell open streaming connections at once (the CLI has none). */
+export function setRole(db: Db, username: string, role: Role, events?: EventBus): User {
   const user = requireUser(db, username);
   parseRole(role);
   // Someone must always be able to invite and manage members.
   if (canManageMembers(user.role) && !canManageMembers(role) && countOtherManagers(db, user.id) === 0) {
     throw new UserError("last_manager");
   }
-  return db.update(users).set({ role }).where(eq(users.id, user.id)).returning().get();
+  const changed = db.update(users).set({ role }).where(eq(users.id, user.id)).returning().get();
+  events?.emit("member.changed", { userId: user.id });
+  return changed;
 }
 
 /** Disabling logs the person out everywhere; their posts stay, they can no longer log in. */
-export function disableMember(db: Db, username: string): User {
+export function disableMember(db: Db, username: string, events?: EventBus): User {
   const user = requireUser(db, username);
   if (canManageMembers(user.role) && countOtherManagers(db, user.id) === 0) throw new UserError("last_manager");
-  return db.transaction((tx) => {
+  const disabled = db.transaction((tx) => {
     tx.delete(sessions).where(eq(sessions.userId, user.id)).run();
     return tx.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, user.id)).returning().get();
   });
+  events?.emit("member.changed", { userId: user.id });
+  return disabled;
 }
 
-export function enableMember(db: Db, username: string): User {
+export function enableMember(db: Db, username: string, events?: EventBus): User {
   const user = requireUser(db, username);
-  return db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id)).returning().get();
+  const enabled = db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id)).returning().get();
+  events?.emit("member.changed", { userId: user.id });
+  return enabled;
 }
 
 function requireUser(db: Db, username: string): User {

@@ -2,8 +2,14 @@
 // authorises one on a web page (authorization code, with PKCE where the app
 // sends it), and the app trades the code for a bearer token. Secrets, codes
 // and tokens are stored as hashes only.
+//
+// Every app is a confidential client, as on Mastodon: each call to the token
+// and revocation endpoints authenticates it with its secret (in the body or
+// HTTP Basic), whatever the grant. PKCE (S256 only, as Mastodon) comes on top
+// of the secret, never instead of it: a leaked client id is public knowledge.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { and, desc, eq, isNotNull } from "drizzle-orm";
+import type { EventBus } from "../events.ts";
+import { and, desc, eq, isNotNull, or } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -17,6 +23,7 @@ export type OAuthToken = typeof oauthTokens.$inferSelect;
 
 /** Apps that cannot receive a redirect show the code on a page to copy. */
 export const OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob";
+/** How long a code may wait to be exchanged (Mastodon's too); it works once. */
 const CODE_MINUTES = 10;
 
 function redirectUriProblem(uri: string): boolean {
@@ -142,8 +149,11 @@ function issueToken(db: Db, app: OAuthApp, userId: number | null, scopes: string
   return { accessToken, refreshToken, scopes, createdAt: row.createdAt };
 }
 
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+
 function pkceMatches(challenge: string, verifier: string | undefined): boolean {
-  if (!verifier) return false;
+  if (!verifier || !VERIFIER.test(verifier)) return false;
   return sameHash(createHash("sha256").update(verifier).digest("base64url"), challenge);
 }
 
@@ -163,8 +173,9 @@ export function exchangeToken(db: Db, app: OAuthApp, body: TokenRequest, now = D
       // A code works once, even if the exchange fails after this point.
       const code = body.code ? db.delete(oauthCodes).where(eq(oauthCodes.codeHash, hashToken(body.code))).returning().get() : undefined;
       if (!code || code.appId !== app.id || code.expiresAt < now) throw new UserError("oauth_invalid_grant", 400);
-      if (body.redirect_uri && body.redirect_uri !== code.redirectUri) throw new UserError("oauth_invalid_grant", 400);
-      if (code.codeChallenge && !pkceMatches(code.codeChallenge, body.code_verifier)) throw new UserError("oauth_invalid_grant", 400);
+      // The very redirect_uri the code was sent to, as RFC 6749 §4.1.3 and Mastodon require.
+      if (body.redirect_uri !== code.redirectUri) throw new UserError("oauth_invalid_grant_redirect", 400);
+      if (code.codeChallenge && !pkceMatches(code.codeChallenge, body.code_verifier)) throw new UserError("oauth_invalid_grant_verifier", 400);
       const user = db.select().from(users).where(eq(users.id, code.userId)).get();
       if (!user || user.disabledAt) throw new UserError("oauth_invalid_grant", 400);
       return issueToken(db, app, user.id, code.scopes.split(" "));
@@ -179,18 +190,29 @@ export function exchangeToken(db: Db, app: OAuthApp, body: TokenRequest, now = D
         ? db.delete(oauthTokens).where(and(eq(oauthTokens.refreshHash, hashToken(body.refresh_token)), eq(oauthTokens.appId, app.id))).returning().get()
         : undefined;
       if (!old || !old.userId) throw new UserError("oauth_invalid_grant", 400);
-      return issueToken(db, app, old.userId, old.scopes.split(" "));
+      const user = db.select().from(users).where(eq(users.id, old.userId)).get();
+      if (!user || user.disabledAt) throw new UserError("oauth_invalid_grant", 400);
+      return issueToken(db, app, user.id, old.scopes.split(" "));
     }
     default:
       throw new UserError("oauth_unsupported_grant_type", 400);
   }
 }
 
-export function revokeToken(db: Db, app: OAuthApp, token: string | undefined): void {
+/** Tells open streaming connections at once (they also re-check on their own: the CLI is another process). */
+function revoked(events: EventBus | undefined, rows: OAuthToken[]): void {
+  if (rows.length) events?.emit("token.revoked", { tokenIds: rows.map((r) => r.id) });
+}
+
+export function revokeToken(db: Db, app: OAuthApp, token: string | undefined, events?: EventBus): void {
   if (!token) return;
   const hash = hashToken(token);
-  db.delete(oauthTokens).where(and(eq(oauthTokens.appId, app.id), eq(oauthTokens.tokenHash, hash))).run();
-  db.delete(oauthTokens).where(and(eq(oauthTokens.appId, app.id), eq(oauthTokens.refreshHash, hash))).run();
+  const rows = db
+    .delete(oauthTokens)
+    .where(and(eq(oauthTokens.appId, app.id), or(eq(oauthTokens.tokenHash, hash), eq(oauthTokens.refreshHash, hash))))
+    .returning()
+    .all();
+  revoked(events, rows);
 }
 
 export interface Bearer {
@@ -231,6 +253,6 @@ export function authorisedApps(db: Db, user: User) {
     .all();
 }
 
-export function revokeApp(db: Db, user: User, appId: number): void {
-  db.delete(oauthTokens).where(and(eq(oauthTokens.userId, user.id), eq(oauthTokens.appId, appId))).run();
+export function revokeApp(db: Db, user: User, appId: number, events?: EventBus): void {
+  revoked(events, db.delete(oauthTokens).where(and(eq(oauthTokens.userId, user.id), eq(oauthTokens.appId, appId))).returning().all());
 }

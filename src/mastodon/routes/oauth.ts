@@ -1,8 +1,8 @@
 // App registration and the token endpoints of OAuth 2. The consent page
 // itself is a web page (web/routes/oauth.ts).
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { KNOWN_SCOPES } from "../../oauth/scopes.ts";
-import { authenticateClient, exchangeToken, findApp, registerApp, revokeToken, type OAuthApp } from "../../oauth/oauth.ts";
+import { authenticateClient, exchangeToken, registerApp, revokeToken, type OAuthApp } from "../../oauth/oauth.ts";
 import { UserError } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { requireToken } from "../auth.ts";
@@ -17,10 +17,43 @@ function renderApp(app: OAuthApp) {
 /** Client credentials from the form body or an HTTP Basic header (RFC 6749 §2.3.1). */
 function clientCredentials(params: Record<string, unknown>, authorization: string | undefined): { id?: string; secret?: string } {
   if (authorization?.toLowerCase().startsWith("basic ")) {
-    const [id, secret] = Buffer.from(authorization.slice(6), "base64").toString().split(":");
-    return { id: decodeURIComponent(id ?? ""), secret: decodeURIComponent(secret ?? "") };
+    const decoded = Buffer.from(authorization.slice(6), "base64").toString();
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return {};
+    try {
+      return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+    } catch {
+      return {};
+    }
   }
   return { id: str(params, "client_id"), secret: str(params, "client_secret") };
+}
+
+/** RFC 6749 §5.2's error names (`invalid_grant`…), with the readable message alongside. */
+const OAUTH_ERROR_NAMES: Record<string, string> = {
+  oauth_invalid_grant_redirect: "invalid_grant",
+  oauth_invalid_grant_verifier: "invalid_grant",
+  oauth_pkce_method: "invalid_request",
+  oauth_invalid_redirect_uri: "invalid_request",
+};
+
+function sendOAuthError(request: FastifyRequest, reply: FastifyReply, error: UserError) {
+  const name = OAUTH_ERROR_NAMES[error.code] ?? error.code.replace(/^oauth_/, "");
+  // A client that tried HTTP Basic is told how to authenticate (RFC 6749 §5.2).
+  if (error.status === 401 && request.headers.authorization?.toLowerCase().startsWith("basic ")) reply.header("www-authenticate", 'Basic realm="oauth"');
+  return reply.code(error.status).send({ error: name, error_description: translator(pickLocale(request.headers["accept-language"]))(error.code, error.params) });
+}
+
+/** Runs a token-endpoint action for an app authenticated by its id and secret; OAuth errors as RFC 6749 shapes them. */
+async function asClient<T>(services: Services, request: FastifyRequest, reply: FastifyReply, run: (app: OAuthApp, params: Record<string, unknown>) => T) {
+  const params = paramsOf(request);
+  const creds = clientCredentials(params, request.headers.authorization);
+  try {
+    return run(authenticateClient(services.db, creds.id, creds.secret), params);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return sendOAuthError(request, reply, error);
+  }
 }
 
 export function registerOAuthRoutes(api: FastifyInstance, services: Services): void {
@@ -43,13 +76,14 @@ export function registerOAuthRoutes(api: FastifyInstance, services: Services): v
     return renderApp(app);
   });
 
-  api.post("/oauth/token", async (request, reply) => {
-    const params = paramsOf(request);
-    const creds = clientCredentials(params, request.headers.authorization);
-    try {
-      // Public clients with PKCE may omit the secret only for authorization codes with a verifier.
-      const app = creds.secret === undefined && str(params, "code_verifier") ? findApp(db, creds.id) : authenticateClient(db, creds.id, creds.secret);
-      const token = exchangeToken(db, app, params);
+  // Every grant needs the client's secret (see src/oauth/oauth.ts).
+  api.post("/oauth/token", (request, reply) =>
+    asClient(services, request, reply, (app, params) => {
+      // Strings only: a JSON body may carry arrays or objects anywhere.
+      const fields = ["grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"] as const;
+      const token = exchangeToken(db, app, Object.fromEntries(fields.map((f) => [f, str(params, f)])));
+      // RFC 6749 §5.1: token answers are never cached.
+      reply.header("cache-control", "no-store");
       return {
         access_token: token.accessToken,
         token_type: "Bearer",
@@ -57,20 +91,15 @@ export function registerOAuthRoutes(api: FastifyInstance, services: Services): v
         created_at: Math.floor(token.createdAt / 1000),
         ...(token.refreshToken ? { refresh_token: token.refreshToken } : {}),
       };
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      // RFC 6749's error names, with the readable message alongside.
-      const code = error.code.replace(/^oauth_/, "");
-      return reply.code(error.status).send({ error: code, error_description: translator(pickLocale(request.headers["accept-language"]))(error.code, error.params) });
-    }
-  });
+    }),
+  );
 
-  api.post("/oauth/revoke", async (request) => {
-    const params = paramsOf(request);
-    const creds = clientCredentials(params, request.headers.authorization);
-    revokeToken(db, authenticateClient(db, creds.id, creds.secret), str(params, "token"));
-    return {};
-  });
+  api.post("/oauth/revoke", (request, reply) =>
+    asClient(services, request, reply, (app, params) => {
+      revokeToken(db, app, str(params, "token"), services.events);
+      return {};
+    }),
+  );
 
   api.get("/.well-known/oauth-authorization-server", async () => ({
     issuer: `${config.origin}/`,
@@ -83,7 +112,7 @@ export function registerOAuthRoutes(api: FastifyInstance, services: Services): v
     response_types_supported: ["code"],
     response_modes_supported: ["query", "fragment", "form_post"],
     grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
-    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     code_challenge_methods_supported: ["S256"],
   }));
 }

@@ -1,10 +1,19 @@
 // Mastodon's streaming API over WebSocket: new posts, edits, deletions and
 // notifications pushed as they happen. Every message is checked against the
 // same visibility rule as the timelines before it is sent.
+//
+// A connection lives for hours, its rights may not: before a message goes out
+// the token and its member are read again (always for anything but public and
+// unlisted posts, at most every RECHECK_MS otherwise), at once on the
+// `member.changed` and `token.revoked` events of this process, and every
+// SWEEP_MS for connections that receive nothing (changes made with the CLI,
+// another process, have no event here). A revoked token or a disabled member
+// closes the connection (1008, policy violation); so does a changed role: the
+// app reconnects and gets the rights of the new role.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { and, eq } from "drizzle-orm";
-import { bearer } from "../../oauth/oauth.ts";
+import { bearer, type Bearer } from "../../oauth/oauth.ts";
 import { hasScope } from "../../oauth/scopes.ts";
 import type { User } from "../../members/members.ts";
 import { viewerOf, type PostRow } from "../../posts/posts.ts";
@@ -19,6 +28,13 @@ import { SECTION_LIST_ID } from "./timelines.ts";
 
 /** A subscription as Mastodon names it in messages: ["hashtag", "tag"], ["user"]… */
 type Stream = string[];
+
+/** How old a check of the token may be for a public post; members-only ones are always checked afresh. */
+const RECHECK_MS = 5_000;
+/** How often an idle connection checks that it may stay open. */
+const SWEEP_MS = 15_000;
+/** WebSocket close code "policy violation" (RFC 6455 §7.4.1): the connection's rights are gone. */
+const CLOSE_POLICY = 1008;
 
 const PUBLIC_STREAMS = ["public", "public:local", "public:remote", "public:media", "public:local:media", "hashtag", "hashtag:local"];
 
@@ -38,6 +54,8 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
       return;
     }
     const user: User | null = auth?.user && hasScope(auth.token.scopes.split(" "), "read:statuses") ? auth.user : null;
+    let closed = false;
+    let checkedAt = Date.now();
     const locale = pickLocale(request.headers["accept-language"]);
     const streams = new Map<string, Stream>();
 
@@ -108,8 +126,23 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
         services.log.error({ err: error }, "streaming message failed");
       }
     };
+    /** Whether the connection may still receive a message; if not, it is closed. */
+    const rightsHold = (fresh: boolean): boolean => {
+      if (closed) return false;
+      if (!token || !auth) return true;
+      const now = Date.now();
+      if (!fresh && now - checkedAt < RECHECK_MS) return true;
+      checkedAt = now;
+      const current: Bearer | null = bearer(db, token, now);
+      if (!current) return end("Access token revoked or account disabled");
+      if (current.user?.role !== auth.user?.role) return end("Role changed: reconnect");
+      return true;
+    };
+    const membersOnly = (post: PostRow) => post.visibility !== "public" && post.visibility !== "unlisted";
+
     const onPost = (event: string) =>
       guarded((post: PostRow) => {
+        if (!rightsHold(membersOnly(post))) return;
         const targets = streamsFor(post);
         if (targets.length === 0) return;
         const payload = renderStatus(services, user, post, locale);
@@ -118,26 +151,54 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
     const onCreated = onPost("update");
     const onUpdated = onPost("status.update");
     const onDeleted = guarded((post: PostRow) => {
+      if (!rightsHold(false)) return;
       // Only an id: enough for clients to drop it, nothing to leak.
       if (post.visibility !== "public" && post.visibility !== "unlisted" && post.actorId !== user?.actorId) return;
       for (const stream of streams.values()) send(stream, "delete", String(post.id));
     });
     const onNotification = guarded((row: NotificationRow) => {
       // Coopol's own types (coopol.rsvp.*) stay on the web page: apps would not know them.
-      if (!user || row.userId !== user.id || !isMastodonType(row.type)) return;
+      if (!user || row.userId !== user.id || !isMastodonType(row.type) || !rightsHold(true)) return;
       const stream = [...streams.values()].find((s) => s[0] === "user" || s[0] === "user:notification");
       if (stream) send(stream, "notification", renderNotifications(services, user, [row], locale)[0]);
     });
+
+    const onMemberChanged = guarded(({ userId }: { userId: number }) => {
+      if (userId === auth?.user?.id) rightsHold(true);
+    });
+    const onTokenRevoked = guarded(({ tokenIds }: { tokenIds: number[] }) => {
+      if (auth && tokenIds.includes(auth.token.id)) end("Access token revoked");
+    });
+    const sweep = setInterval(guarded(() => rightsHold(true)), SWEEP_MS);
+    sweep.unref();
 
     services.events.on("post.created", onCreated);
     services.events.on("post.updated", onUpdated);
     services.events.on("post.deleted", onDeleted);
     services.events.on("notification.created", onNotification);
-    socket.on("close", () => {
+    services.events.on("member.changed", onMemberChanged);
+    services.events.on("token.revoked", onTokenRevoked);
+    const stopListening = () => {
+      clearInterval(sweep);
       services.events.off("post.created", onCreated);
       services.events.off("post.updated", onUpdated);
       services.events.off("post.deleted", onDeleted);
       services.events.off("notification.created", onNotification);
+      services.events.off("member.changed", onMemberChanged);
+      services.events.off("token.revoked", onTokenRevoked);
+    };
+    /** Closes the connection for good: nothing more is sent, even before the client answers the close. */
+    function end(reason: string): false {
+      if (!closed) {
+        closed = true;
+        stopListening();
+        socket.close(CLOSE_POLICY, reason);
+      }
+      return false;
+    }
+    socket.on("close", () => {
+      closed = true;
+      stopListening();
     });
   });
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { findUsableInvitation, redeemInvitation } from "../../members/invitations.ts";
 import { authenticate, type User } from "../../members/members.ts";
-import type { LoginRateLimiter } from "../../members/rate-limit.ts";
+import { DEVICE_COOKIE, DEVICE_DAYS, newDeviceCookie, trustedDevice, type LoginRateLimiter } from "../../members/rate-limit.ts";
 import { createSession, destroySession, SESSION_COOKIE, SESSION_DAYS } from "../../members/sessions.ts";
 import { completeFirstRun, isSetupTokenValid } from "../../members/setup.ts";
 import type { Services } from "../../services.ts";
@@ -80,18 +80,24 @@ export function registerAuthRoutes(web: FastifyInstance, services: Services, lim
     const form = request.body as Form;
     const username = form.username ?? "";
     const next = safeRedirect(form.next);
-    const wait = limiter.retryAfterMinutes(request.ip, username);
-    if (wait > 0) {
-      return sendPage(reply, loginPage(request.page, next, request.page.t("login_rate_limited", { minutes: wait }), username), 429);
+    // Throttling: see src/members/rate-limit.ts (a browser that logged in before is trusted).
+    const deviceCookie = request.cookies[DEVICE_COOKIE];
+    const attempt = { address: request.ip, username, device: trustedDevice(services.db, deviceCookie, username) };
+    const wait = limiter.check(attempt);
+    if (wait) {
+      reply.header("retry-after", String(wait.minutes * 60));
+      const message = wait.scope === "account" ? "login_rate_limited_account" : "login_rate_limited";
+      return sendPage(reply, loginPage(request.page, next, request.page.t(message, { minutes: wait.minutes }), username), 429);
     }
     try {
       const user = await authenticate(services.db, username, form.password ?? "");
-      limiter.succeed(request.ip, username);
+      limiter.succeed(attempt);
+      reply.setCookie(DEVICE_COOKIE, attempt.device ? deviceCookie! : newDeviceCookie(services.db, user.username), cookieOptions(services, DEVICE_DAYS * 86_400));
       startSession(services, reply, user);
       return reply.redirect(next, 303);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      if (error.code === "login_failed") limiter.fail(request.ip, username);
+      if (error.code === "login_failed") limiter.fail(attempt);
       return sendPage(reply, loginPage(request.page, next, request.page.t(error.code), username), error.status);
     }
   });

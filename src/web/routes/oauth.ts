@@ -78,7 +78,7 @@ ${apps.length === 0 ? html`<p>${page.t("apps.none")}</p>` : html`<ul class="apps
   web.post("/settings/apps/:id/revoke", (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const user = requireUser(request);
     if (!/^\d+$/.test(request.params.id)) throw new UserError("oauth_invalid_client", 404);
-    revokeApp(db, user, Number(request.params.id));
+    revokeApp(db, user, Number(request.params.id), services.events);
     return reply.redirect("/settings/apps?revoked=1", 303);
   });
 }
