@@ -26,6 +26,7 @@ import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
+import { pinOutboundConnections } from "./outbound.ts";
 
 export interface Instance {
   app: FastifyInstance;
@@ -40,6 +41,8 @@ export interface Instance {
 export async function createInstance(config: Config, options: { logger?: Logger } = {}): Promise<Instance> {
   const log = options.logger ?? pino({ level: config.logLevel });
   configureFedifyLogging(log, config.logLevel);
+  // Every outgoing fetch (Fedify's too) connects to public addresses only, checked as it connects.
+  pinOutboundConnections(config.allowPrivateAddress);
   const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
   const kv = new SqliteKvStore(db.$client);
   const queue = new SqliteMessageQueue(db.$client, { logger: log });

@@ -100,7 +100,7 @@ t.test("OAuth: bad clients, codes and tokens are refused in plain words", async 
     request(`${a.origin}/oauth/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ grant_type: "authorization_code", client_id: app.clientId, redirect_uri: REDIRECT, code: c, code_verifier: v }),
+      body: JSON.stringify({ grant_type: "authorization_code", client_id: app.clientId, client_secret: app.clientSecret, redirect_uri: REDIRECT, code: c, code_verifier: v }),
     });
   const wrong = await exchange(await authorizeAs(a.origin, "alice", pkceUrl), "not-the-verifier");
   t.equal(wrong.statusCode, 400);

@@ -17,8 +17,7 @@
 //    `last_activity_at` only orders the directory (sort by activity).
 // Anything wrong (unreachable server, malformed JSON, a URI on another origin,
 // too many entries) is logged and skipped; a round never fails as a whole.
-import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
+import { fetch } from "undici";
 import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, groups, settings, territoryLinks } from "../storage/schema.ts";
@@ -26,6 +25,7 @@ import { actorByUri, lookupActor } from "../federation/remote.ts";
 import { nodeActor } from "../federation/send-territory.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
+import { checkTarget, outboundDispatcher } from "../outbound.ts";
 
 export const DISCOVERY_LIMITS = {
   /** Instances asked per round. */
@@ -103,29 +103,15 @@ function originOf(uri: string): string | null {
   }
 }
 
-// Addresses a server of the party cannot be on (unless COOPOL_ALLOW_PRIVATE_ADDRESS, for tests and private networks).
-const PRIVATE = new BlockList();
-for (const [net, bits] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16], ["224.0.0.0", 3]] as const) {
-  PRIVATE.addSubnet(net, bits, "ipv4");
-}
-for (const [net, bits] of [["::", 127], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8], ["::ffff:0:0", 96]] as const) PRIVATE.addSubnet(net, bits, "ipv6");
-
-/** Refuses what Fedify's loaders refuse: plain HTTP and private addresses, unless they are allowed. */
-async function checkReachable(url: URL, allowPrivateAddress: boolean): Promise<void> {
-  if (allowPrivateAddress) return;
-  if (url.protocol !== "https:") throw new Error("not https");
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
-  for (const a of addresses) {
-    if (PRIVATE.check(a.address, a.family === 6 ? "ipv6" : "ipv4")) throw new Error(`private address ${a.address}`);
-  }
-}
-
-/** One instance's public directory, as anyone sees it: an array, or an error. */
-export async function fetchDirectory(origin: string, allowPrivateAddress: boolean): Promise<unknown[]> {
+/**
+ * One instance's public directory, as anyone sees it: an array, or an error.
+ * Private addresses are refused when connecting (`src/outbound.ts`), so a DNS
+ * answer cannot change between the check and the request; `dispatcher` is for tests.
+ */
+export async function fetchDirectory(origin: string, allowPrivateAddress: boolean, dispatcher = outboundDispatcher(allowPrivateAddress)): Promise<unknown[]> {
   const url = new URL("/api/coopol/v1/groups?limit=200", origin);
-  await checkReachable(url, allowPrivateAddress);
-  const response = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(DISCOVERY_LIMITS.timeoutMs) });
+  checkTarget(url, allowPrivateAddress);
+  const response = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(DISCOVERY_LIMITS.timeoutMs), dispatcher });
   if (!response.ok || !response.body) {
     await response.body?.cancel();
     throw new Error(`HTTP ${response.status}`);
