@@ -142,18 +142,18 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
 
     const onPost = (event: string) =>
       guarded((post: PostRow) => {
-        if (!rightsHold(membersOnly(post))) return;
         const targets = streamsFor(post);
-        if (targets.length === 0) return;
+        // Checked once a message is due: only connections that would receive the post pay for it.
+        if (targets.length === 0 || !rightsHold(membersOnly(post))) return;
         const payload = renderStatus(services, user, post, locale);
         for (const stream of targets) send(stream, event, payload);
       });
     const onCreated = onPost("update");
     const onUpdated = onPost("status.update");
     const onDeleted = guarded((post: PostRow) => {
-      if (!rightsHold(false)) return;
       // Only an id: enough for clients to drop it, nothing to leak.
       if (post.visibility !== "public" && post.visibility !== "unlisted" && post.actorId !== user?.actorId) return;
+      if (streams.size === 0 || !rightsHold(false)) return;
       for (const stream of streams.values()) send(stream, "delete", String(post.id));
     });
     const onNotification = guarded((row: NotificationRow) => {
