@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { createRestAPIClient } from "masto";
-import { request } from "undici";
+import { getGlobalDispatcher, request, setGlobalDispatcher } from "undici";
 import WebSocket from "ws";
 import { loadConfig } from "../src/config.ts";
 import { DISCOVERY_LIMITS, fetchDirectory } from "../src/groups/discovery.ts";
@@ -342,6 +342,14 @@ t.test("outgoing requests connect only to the address that was checked", async (
   const mixed: Resolver = async () => [{ address: "198.51.100.8", family: 4 }, { address: "127.0.0.1", family: 4 }];
   await t.rejects(fetchDirectory(`https://mixed.example:${port}`, false, publicDispatcher(mixed)), { cause: { code: "EPRIVATEADDRESS" } }, "one private address among public ones: refused");
   t.equal(reached, 0, "loopback was never reached");
+
+  // Node's own fetch, which Fedify's loaders and deliveries use, goes through the process's dispatcher.
+  const saved2 = getGlobalDispatcher();
+  setGlobalDispatcher(publicDispatcher(async () => [{ address: "127.0.0.1", family: 4 }]));
+  const viaGlobal = await globalThis.fetch(`http://fedify-target.example:${port}/actor`).catch((error: Error) => error);
+  setGlobalDispatcher(saved2);
+  t.match(viaGlobal, { cause: { code: "EPRIVATEADDRESS" } }, "the global fetch refuses a name that resolves to loopback");
+  t.equal(reached, 0, "loopback was still never reached");
 
   // Literal addresses and schemes are checked before any request.
   for (const url of ["https://127.0.0.1/", "https://[::1]/", "https://localhost/", "https://169.254.169.254/", "http://example.org/", "ftp://example.org/"]) {
