@@ -8,6 +8,7 @@ import * as polls from "./messages/polls.ts";
 import * as territory from "./messages/territory.ts";
 import * as agendaMore from "./messages/agenda.ts";
 import * as notificationsMessages from "./messages/notifications.ts";
+import * as membersMessages from "./messages/members.ts";
 
 export type Locale = "fr" | "en";
 
@@ -297,7 +298,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -586,7 +587,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 

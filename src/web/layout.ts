@@ -30,7 +30,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
         <a href="/members">${t("nav.members")}</a>
         ${isCardHolder(user.role) ? html`<a href="/campaigns">${t("campaign.nav")}</a>` : ""}
         ${services.config.kind !== "section" && canManageMembers(user.role) ? html`<a href="/dashboard">${t("dashboard.nav")}</a>` : ""}
-        ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
+        ${canManageMembers(user.role) ? html`<a href="/invitations">${t("nav.invite")}</a>` : ""}
         <a href="/@${user.username}">${t("nav.profile")}</a>
         <a href="/settings">${t("nav.settings")}</a>
         <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
@@ -42,6 +42,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${services.config.name}</title>
 <link rel="stylesheet" href="/static/coopol.css">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">${t("skip")}</a>

@@ -42,7 +42,7 @@ import { eventDocument, eventExtras, groupsOfEvent } from "../../federation/even
 import { hashToken, newToken } from "../../storage/tokens.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
-import { requireUser, sendPage } from "../respond.ts";
+import { requireUser, sendCsv, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | string[] | undefined>;
 /** A file of the event form, as keepFile() leaves it in the body. */
@@ -529,10 +529,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
       ["nom", "compte", "reponse", "present", "date"],
       attendees(db, event.id).map((r) => [r.actor.name || r.actor.username, `${r.actor.username}@${r.actor.domain}`, r.rsvp.status, r.rsvp.attended, new Date(r.rsvp.createdAt).toISOString()]),
     );
-    return reply
-      .type("text/csv; charset=utf-8")
-      .header("content-disposition", `attachment; filename="participants-${event.id}.csv"`)
-      .send(csv);
+    return sendCsv(reply, `participants-${event.id}.csv`, csv);
   });
 
   const decision = (accept: boolean) => async (request: FastifyRequest<{ Params: { id: string; actor: string } }>, reply: FastifyReply) => {
