@@ -13,6 +13,7 @@ import type { Services } from "../../services.ts";
 import { ROLES, type Role } from "../../storage/schema.ts";
 import { dateText } from "../format.ts";
 import { html, raw, type Html } from "../html.ts";
+import { kindKey } from "../i18n.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendCsv, sendPage } from "../respond.ts";
 import { STATIC_URLS } from "../static.ts";
@@ -101,7 +102,7 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
     const filter = filterOf(request.query as Query);
     const rows = findMembers(db, filter);
     const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
-    return layout(page, t("members.title"), html`<h1>${t("members.title")}</h1>
+    return layout(page, t(kindKey("members.title", services.config.kind)), html`<h1>${t(kindKey("members.title", services.config.kind))}</h1>
 ${options.extra ?? ""}
 ${manager ? html`<p class="toolbar"><a class="button" href="/invitations">${t("nav.invite")}</a> <a href="/members.csv${query ? `?${query}` : ""}" download>${t("members.export_csv")}</a></p>` : ""}
 ${filterForm(page, filter)}
@@ -175,7 +176,7 @@ ${oneTimeLink(page, "invitation-link", options.created.url)}
 ${pending.length === 0 ? html`<p>${t("invitations.none")}</p>` : html`<ul class="cards">${pending.map((i) => html`<li class="card"><p><strong>${t(`role.${i.role}`)}</strong> · ${t("invitations.created_at")} ${dateText(page, i.createdAt)}${i.createdBy ? html` · ${t("invitations.by")} @${i.createdBy}` : ""}</p>
 <p>${t("invitations.expires")} ${dateText(page, i.expiresAt)}</p>
 <form method="post" action="/invitations/${String(i.id)}/revoke">${csrfField(page)}<button type="submit" class="danger">${t("invitations.revoke")}</button></form></li>`)}</ul>`}
-<p><a href="/members">${t("members.title")}</a></p>`, { notice: options.notice });
+<p><a href="/members">${t(kindKey("members.title", services.config.kind))}</a></p>`, { notice: options.notice });
   };
 
   // /invitations/new is the old address of the same page (bookmarks, older guides).
