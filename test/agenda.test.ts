@@ -117,6 +117,8 @@ t.test("members of B answer from B; capacity and the waiting list work across in
 
   const attendees = await sec.get(`/events/${eventId}/attendees`);
   t.match(attendees.body, `@ben@${new URL(b.origin).host}`, "the organiser sees who comes from B");
+  t.match(attendees.body, "<td>Vient</td>", "the list speaks of each attendee…");
+  t.notMatch(attendees.body, "Vous êtes inscrit", "…not of « vous »");
   const csv = await sec.get(`/events/${eventId}/attendees.csv`);
   t.match(csv.body, /ben@127\.0\.0\.1:\d+;going/);
 });

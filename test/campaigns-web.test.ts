@@ -233,6 +233,8 @@ t.test("a fédération: dashboard, CSV export, directives; national: the map", a
   await page.getByRole("link", { name: "Tableau de bord" }).first().click();
   await page.waitForURL(`${federation.origin}/dashboard`);
   t.equal(await page.locator("h1").textContent(), "Tableau de bord de la fédération");
+  t.equal(await page.locator("header .brand span").textContent(), "Le réseau social de la fédération", "a fédération never calls itself « la section »");
+  t.ok(await page.locator("nav").getByRole("link", { name: "Fédération", exact: true }).isVisible(), "nor in its navigation");
   t.same(await accessibilityProblems(page), [], "dashboard");
   const table = await page.locator("table.dashboard").textContent();
   t.match(table, "section_absente@127.0.0.1:9", "the declared section has its row");
@@ -272,6 +274,7 @@ t.test("a fédération: dashboard, CSV export, directives; national: the map", a
   const board = await session.get("/dashboard");
   t.equal(board.status, 200);
   t.match(board.body, "Tableau de bord national");
+  t.match(board.body, "Le réseau social du national");
   t.match(board.body, /<figure class="territory-map"/);
   const csvRes = await session.get("/dashboard.csv");
   t.equal(csvRes.status, 200);

@@ -13,7 +13,7 @@ import { actorOf, INSTANCE_ACTOR_USERNAME, type User } from "../members/members.
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, groupPosts, groupRoles, hiddenPosts, moderationLog, postFlags, posts, users, type FlagState, type ModerationAction } from "../storage/schema.ts";
+import { actors, groupPosts, groupRoles, hiddenPosts, moderationLog, postFlags, posts, users, type FlagState, type ModerationAction, type Role } from "../storage/schema.ts";
 import { findLocalActor, type ActorRow } from "../federation/actors.ts";
 import { notify } from "../notifications/notifications.ts";
 import { deletePostOf, findPost, findPostByUri, getVisiblePost, removePost, viewerOf, type PostRow } from "../posts/posts.ts";
@@ -25,9 +25,15 @@ import { authorOf, groupsOfPost, unrecordGroupPost } from "./discussion.ts";
 export type FlagRow = typeof postFlags.$inferSelect;
 export const MAX_FLAG_COMMENT = 1000;
 
-/** Reports of posts outside any group of ours are for the instance's admins and moderators. */
+/**
+ * Roles that handle reports of posts outside any group of ours. Secretaries
+ * too: the first account of an instance is its secretary, who must be able to
+ * moderate without anyone running a command on the server.
+ */
+const INSTANCE_MODERATOR_ROLES: Role[] = ["admin", "moderator", "secretary"];
+
 export function canModerateInstance(user: User | null | undefined): boolean {
-  return !!user && (user.role === "admin" || user.role === "moderator");
+  return !!user && INSTANCE_MODERATOR_ROLES.includes(user.role);
 }
 
 function requireQueue(db: Db, user: User, group: GroupRow | null): void {
@@ -123,7 +129,7 @@ function notifyModerators(services: Services, flag: FlagRow): void {
   const instance = findLocalActor(db, INSTANCE_ACTOR_USERNAME);
   const recipients = flag.groupId
     ? db.select({ actorId: groupRoles.actorId, role: users.role }).from(groupRoles).innerJoin(users, eq(users.actorId, groupRoles.actorId)).where(eq(groupRoles.groupId, flag.groupId)).all()
-    : db.select({ actorId: users.actorId, role: users.role }).from(users).where(and(inArray(users.role, ["admin", "moderator"]), isNull(users.disabledAt))).all();
+    : db.select({ actorId: users.actorId, role: users.role }).from(users).where(and(inArray(users.role, INSTANCE_MODERATOR_ROLES), isNull(users.disabledAt))).all();
   for (const { actorId, role } of recipients) {
     if (actorId === reporter.id) continue;
     const shown = reporter.local && flag.groupId && !canModerateInstance({ role } as User) ? instance : reporter;

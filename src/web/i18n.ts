@@ -8,13 +8,18 @@ import * as polls from "./messages/polls.ts";
 import * as territory from "./messages/territory.ts";
 import * as agendaMore from "./messages/agenda.ts";
 import * as notificationsMessages from "./messages/notifications.ts";
+import * as membersMessages from "./messages/members.ts";
 
 export type Locale = "fr" | "en";
 
 const core = {
   "app.tagline": "Le réseau social de la section",
+  "app.tagline.federation": "Le réseau social de la fédération",
+  "app.tagline.national": "Le réseau social du national",
   "nav.home": "Fil",
   "nav.section": "Section",
+  "nav.section.federation": "Fédération",
+  "nav.section.national": "National",
   "nav.members": "Membres",
   "nav.invite": "Inviter",
   "nav.settings": "Réglages",
@@ -100,6 +105,8 @@ const core = {
   "follow.remote_help": "Son identifiant (@nom@instance) ou l'adresse de son profil.",
   "follow.requested": "Abonnement demandé.",
   "members.title": "Membres de la section",
+  "members.title.federation": "Membres de la fédération",
+  "members.title.national": "Membres du national",
   "members.username": "Identifiant",
   "members.role": "Rôle",
   "members.status": "État",
@@ -261,6 +268,12 @@ const core = {
   "rsvp.status.waiting": "Vous êtes en liste d'attente.",
   "rsvp.status.pending": "Votre demande attend la réponse de l'organisation.",
   "rsvp.status.rejected": "Votre demande a été refusée.",
+  "attendee.status.going": "Vient",
+  "attendee.status.maybe": "Peut-être",
+  "attendee.status.not_going": "Ne vient pas",
+  "attendee.status.waiting": "En liste d'attente",
+  "attendee.status.pending": "Demande à participer",
+  "attendee.status.rejected": "Demande refusée",
   "category.section_meeting": "Réunion de section",
   "category.debate": "Débat",
   "category.training": "Formation",
@@ -300,13 +313,17 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
   "app.tagline": "The section's social network",
+  "app.tagline.federation": "The fédération's social network",
+  "app.tagline.national": "The national level's social network",
   "nav.home": "Timeline",
   "nav.section": "Section",
+  "nav.section.federation": "Fédération",
+  "nav.section.national": "National",
   "nav.members": "Members",
   "nav.invite": "Invite",
   "nav.settings": "Settings",
@@ -392,6 +409,8 @@ const coreEn: Record<keyof typeof core, string> = {
   "follow.remote_help": "Its handle (@name@instance) or the address of its profile.",
   "follow.requested": "Follow requested.",
   "members.title": "Section members",
+  "members.title.federation": "Fédération members",
+  "members.title.national": "National members",
   "members.username": "Username",
   "members.role": "Role",
   "members.status": "Status",
@@ -553,6 +572,12 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp.status.waiting": "You are on the waiting list.",
   "rsvp.status.pending": "Your request awaits the organisers' answer.",
   "rsvp.status.rejected": "Your request was refused.",
+  "attendee.status.going": "Coming",
+  "attendee.status.maybe": "Maybe",
+  "attendee.status.not_going": "Not coming",
+  "attendee.status.waiting": "On the waiting list",
+  "attendee.status.pending": "Asks to take part",
+  "attendee.status.rejected": "Request refused",
   "category.section_meeting": "Section meeting",
   "category.debate": "Debate",
   "category.training": "Training",
@@ -592,7 +617,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 
@@ -614,6 +639,15 @@ export function pickLocale(acceptLanguage: string | undefined): Locale {
 }
 
 export type Translate = (key: MessageKey | string, params?: Record<string, string | number>) => string;
+
+/**
+ * A key said differently on a fédération or national node, which never calls
+ * itself "la section": `key.federation` / `key.national` where they exist.
+ */
+export function kindKey(key: string, kind: string): string {
+  const variant = `${key}.${kind}`;
+  return kind !== "section" && variant in fr ? variant : key;
+}
 
 export function translator(locale: Locale): Translate {
   const catalogue = catalogues[locale];

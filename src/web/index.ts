@@ -2,7 +2,7 @@
 // This plugin sets up what every page needs (who is logged in, language,
 // CSRF protection, error pages); routes/ hold the pages themselves.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../errors.ts";
 import { cookieOptions } from "./respond.ts";
 import { LoginRateLimiter } from "../members/rate-limit.ts";
@@ -15,6 +15,7 @@ import { layout, type PageContext } from "./layout.ts";
 import { registerAccountRoutes } from "./routes/account.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerMemberRoutes } from "./routes/members.ts";
+import { registerPasswordRoutes } from "./routes/passwords.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
 import { registerOAuthPages } from "./routes/oauth.ts";
 import { registerAgendaRoutes } from "./routes/agenda.ts";
@@ -28,6 +29,21 @@ import { registerStaticFiles } from "./static.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
 
+/** Addresses read by programs, never by people: their errors stay JSON. */
+const PROGRAM_PATHS = /^\/(api|oauth\/token|oauth\/revoke|\.well-known|nodeinfo|users|inbox|media)(\/|\?|$)/;
+
+/** The page context of a request that did not go through the pages' own hook (unknown addresses, early errors). */
+function fallbackPage(services: Services, request: FastifyRequest): PageContext {
+  const locale = pickLocale(request.headers["accept-language"]);
+  return { services, user: sessionUser(services.db, request.cookies[SESSION_COOKIE]), locale, t: translator(locale), csrf: request.cookies[CSRF_COOKIE] ?? "" };
+}
+
+/** Every error a person sees: the site's frame, the reason in plain words, a way back. */
+function errorPage(reply: FastifyReply, page: PageContext, message: string, status: number): FastifyReply {
+  const body = html`<h1>${page.t("error.title")}</h1><p><a class="button" href="/">${page.t("error.back_home")}</a></p>`;
+  return sendPage(reply, layout(page, page.t("error.title"), body, { error: message }), status);
+}
+
 declare module "fastify" {
   interface FastifyRequest {
     page: PageContext;
@@ -38,6 +54,14 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
   const limiter = new LoginRateLimiter();
 
   registerStaticFiles(app);
+
+  // An unknown address: a page in the site's layout for browsers, JSON for
+  // programs (APIs, ActivityPub, WebFinger), as they expect.
+  app.setNotFoundHandler((request, reply) => {
+    const wantsPage = !PROGRAM_PATHS.test(request.url) && (request.headers.accept ?? "").includes("text/html");
+    if (!wantsPage) return reply.code(404).send({ error: "Not found" });
+    return errorPage(reply, fallbackPage(services, request), translator(pickLocale(request.headers["accept-language"]))("error.not_found"), 404);
+  });
 
   await app.register(async (web) => {
     web.addHook("preHandler", async (request, reply) => {
@@ -64,23 +88,27 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     });
 
     web.setErrorHandler((error, request, reply) => {
-      const page = request.page ?? { services, user: null, locale: "fr", t: translator("fr"), csrf: "" };
+      const page = request.page ?? fallbackPage(services, request);
       if (error instanceof UserError) {
-        if (error.status === 401 && request.method === "GET") {
+        // A visitor's browser on a members-only page (a link pasted in a chat) is
+        // asked to log in, then comes back; it is told nothing else, existing or not.
+        const visitorsPage = error.status === 404 && !page.user && (request.headers.accept ?? "").includes("text/html");
+        if ((error.status === 401 || visitorsPage) && request.method === "GET") {
           return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`);
         }
-        return sendPage(reply, layout(page, page.t("error.title"), html`<h1>${page.t("error.title")}</h1>`, { error: page.t(error.code, error.params) }), error.status);
+        return errorPage(reply, page, page.t(error.code, error.params), error.status);
       }
       const status = (error as { statusCode?: number }).statusCode ?? 500;
-      if (status === 413) return sendPage(reply, layout(page, page.t("error.title"), html`<h1>${page.t("error.title")}</h1>`, { error: page.t("error.too_large") }), 413);
-      if (status < 500) return sendPage(reply, layout(page, page.t("error.title"), html`<h1>${page.t("error.title")}</h1>`, { error: error instanceof Error ? error.message : String(error) }), status);
+      if (status === 413) return errorPage(reply, page, page.t("error.too_large"), 413);
+      if (status < 500) return errorPage(reply, page, error instanceof Error ? error.message : String(error), status);
       services.log.error({ err: error, url: request.url }, "web page failed");
-      return sendPage(reply, layout(page, page.t("error.title"), html`<h1>${page.t("error.title")}</h1>`, { error: page.t("error.internal") }), 500);
+      return errorPage(reply, page, page.t("error.internal"), 500);
     });
 
     registerAuthRoutes(web, services, limiter);
     registerTimelineRoutes(web, services);
     registerMemberRoutes(web, services);
+    registerPasswordRoutes(web, services);
     registerAccountRoutes(web, services);
     registerOAuthPages(web, services);
     registerAgendaRoutes(web, services);

@@ -3,7 +3,7 @@ import type { Services } from "../services.ts";
 import { canManageMembers, isCardHolder, type User } from "../members/members.ts";
 import { unreadNotificationCount } from "../notifications/notifications.ts";
 import { html, type Html } from "./html.ts";
-import type { Locale, Translate } from "./i18n.ts";
+import { kindKey, type Locale, type Translate } from "./i18n.ts";
 
 export interface PageContext {
   services: Services;
@@ -24,17 +24,17 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
   const nav = user
     ? html`<a href="/">${t("nav.home")}</a>
         <a href="/notifications">${unread ? t("nav.notifications_unread", { n: unread > 99 ? "99+" : unread }) : t("nav.notifications")}</a>
-        <a href="/section">${t("nav.section")}</a>
+        <a href="/section">${t(kindKey("nav.section", services.config.kind))}</a>
         <a href="/agenda">${t("nav.agenda")}</a>
         <a href="/groups">${t("group.nav")}</a>
         <a href="/members">${t("nav.members")}</a>
         ${isCardHolder(user.role) ? html`<a href="/campaigns">${t("campaign.nav")}</a>` : ""}
         ${services.config.kind !== "section" && canManageMembers(user.role) ? html`<a href="/dashboard">${t("dashboard.nav")}</a>` : ""}
-        ${canManageMembers(user.role) ? html`<a href="/invitations/new">${t("nav.invite")}</a>` : ""}
+        ${canManageMembers(user.role) ? html`<a href="/invitations">${t("nav.invite")}</a>` : ""}
         <a href="/@${user.username}">${t("nav.profile")}</a>
         <a href="/settings">${t("nav.settings")}</a>
         <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
-    : html`<a href="/">${t("nav.section")}</a> <a href="/agenda">${t("nav.agenda")}</a> <a href="/login">${t("nav.login")}</a>`;
+    : html`<a href="/">${t(kindKey("nav.section", services.config.kind))}</a> <a href="/agenda">${t("nav.agenda")}</a> <a href="/login">${t("nav.login")}</a>`;
   return html`<!doctype html>
 <html lang="${page.locale}">
 <head>
@@ -42,11 +42,12 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · ${services.config.name}</title>
 <link rel="stylesheet" href="/static/coopol.css">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">${t("skip")}</a>
 <header>
-  <p class="brand"><a href="/">${services.config.name}</a> <span>${t("app.tagline")}</span></p>
+  <p class="brand"><a href="/">${services.config.name}</a> <span>${t(kindKey("app.tagline", services.config.kind))}</span></p>
   <nav aria-label="Navigation">${nav}</nav>
 </header>
 <main id="main">

@@ -28,3 +28,12 @@ export function safeRedirect(target: unknown, fallback = "/"): string {
   return typeof target === "string" && target.startsWith("/") && !target.startsWith("//") ? target : fallback;
 }
 
+
+/** A CSV download (see csv.ts): never cached, saved under `filename`. */
+export function sendCsv(reply: FastifyReply, filename: string, csv: string): FastifyReply {
+  return reply
+    .type("text/csv; charset=utf-8")
+    .header("cache-control", "no-store")
+    .header("content-disposition", `attachment; filename="${filename}"`)
+    .send(csv);
+}

@@ -42,7 +42,7 @@ import { eventDocument, eventExtras, groupsOfEvent } from "../../federation/even
 import { hashToken, newToken } from "../../storage/tokens.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
-import { requireUser, sendPage } from "../respond.ts";
+import { requireUser, sendCsv, sendPage } from "../respond.ts";
 
 type Form = Record<string, string | string[] | undefined>;
 /** A file of the event form, as keepFile() leaves it in the body. */
@@ -520,7 +520,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
     return sendPage(reply, layout(page, page.t("event.attendees"), html`<h1>${page.t("event.attendees")} — ${event.title}</h1>
 <p><a href="/events/${event.id}/attendees.csv">${page.t("event.export_csv")}</a></p>
 <table><thead><tr><th scope="col">${page.t("field.display_name")}</th><th scope="col">${page.t("members.username")}</th><th scope="col">${page.t("rsvp.answer")}</th><th scope="col"></th></tr></thead>
-<tbody>${rows.map((r) => html`<tr><td>${r.actor.name || r.actor.username}</td><td>@${r.actor.username}${r.actor.local ? "" : `@${r.actor.domain}`}</td><td>${page.t(`rsvp.status.${r.rsvp.status}`)}</td><td>${r.rsvp.status === "pending" ? html`<form method="post" action="/events/${event.id}/attendees/${r.actor.id}/accept" class="inline">${csrfField(page)}<button type="submit">${page.t("requests.accept")}</button></form> <form method="post" action="/events/${event.id}/attendees/${r.actor.id}/reject" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("requests.reject")}</button></form>` : ""}</td></tr>`)}</tbody></table>`));
+<tbody>${rows.map((r) => html`<tr><td>${r.actor.name || r.actor.username}</td><td>@${r.actor.username}${r.actor.local ? "" : `@${r.actor.domain}`}</td><td>${page.t(`attendee.status.${r.rsvp.status}`)}</td><td>${r.rsvp.status === "pending" ? html`<form method="post" action="/events/${event.id}/attendees/${r.actor.id}/accept" class="inline">${csrfField(page)}<button type="submit">${page.t("requests.accept")}</button></form> <form method="post" action="/events/${event.id}/attendees/${r.actor.id}/reject" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("requests.reject")}</button></form>` : ""}</td></tr>`)}</tbody></table>`));
   });
 
   web.get("/events/:id/attendees.csv", (request: WithId, reply) => {
@@ -529,10 +529,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
       ["nom", "compte", "reponse", "present", "date"],
       attendees(db, event.id).map((r) => [r.actor.name || r.actor.username, `${r.actor.username}@${r.actor.domain}`, r.rsvp.status, r.rsvp.attended, new Date(r.rsvp.createdAt).toISOString()]),
     );
-    return reply
-      .type("text/csv; charset=utf-8")
-      .header("content-disposition", `attachment; filename="participants-${event.id}.csv"`)
-      .send(csv);
+    return sendCsv(reply, `participants-${event.id}.csv`, csv);
   });
 
   const decision = (accept: boolean) => async (request: FastifyRequest<{ Params: { id: string; actor: string } }>, reply: FastifyReply) => {

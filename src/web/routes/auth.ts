@@ -70,7 +70,8 @@ export function registerAuthRoutes(web: FastifyInstance, services: Services, lim
   <label for="password">${page.t("login.password")}</label>
   <input type="password" id="password" name="password" required autocomplete="current-password">
   <p><button type="submit">${page.t("login.submit")}</button></p>
-</form>`, { error });
+</form>
+<p><a href="/password/forgot">${page.t("password.forgot_link")}</a></p>`, { error });
 
   web.get("/login", (request: FastifyRequest<{ Querystring: { next?: string } }>, reply) =>
     sendPage(reply, loginPage(request.page, safeRedirect(request.query.next))),

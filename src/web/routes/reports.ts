@@ -97,7 +97,7 @@ ${received.length === 0
   : ""}
 ${config.kind !== "national"
   ? html`<h2>${t("report.sent")}</h2>
-${noParent ? html`<p class="help">${t("report.no_parent_yet", { parent: t(`report.parent.${config.kind}`) })}</p>` : ""}
+${noParent ? html`<p class="help">${t("report.no_parent_yet", { to_parent: t(`report.to_parent.${config.kind}`) })}</p>` : ""}
 ${sent.length === 0
   ? html`<p>${t("report.sent_none")}</p>`
   : html`<ul class="events reports-sent">${sent.map((r) => html`<li><a href="/reports/${r.id}"><strong>${r.title}</strong></a> <span class="badge">${t(`report.kind.${r.kind}`)}</span><br>

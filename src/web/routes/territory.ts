@@ -15,7 +15,7 @@ import { departementMap } from "../territory-map.ts";
 import { isDepartementCode } from "../../territory/departements.ts";
 import { html, type Html } from "../html.ts";
 import { layout, type PageContext } from "../layout.ts";
-import { sendPage } from "../respond.ts";
+import { sendCsv, sendPage } from "../respond.ts";
 import { dateTimeText, fieldNav, progressBars, requireCardHolder } from "./campaigns.ts";
 
 export function registerTerritoryRoutes(web: FastifyInstance, services: Services): void {
@@ -153,10 +153,6 @@ ${board.campaigns.some((c) => METRICS.some((m) => (c.goals[m] ?? 0) > 0)) ? char
   web.get("/dashboard.csv", (request, reply) => {
     dashboardUser(request);
     const day = new Date().toISOString().slice(0, 10);
-    return reply
-      .type("text/csv; charset=utf-8")
-      .header("cache-control", "no-store")
-      .header("content-disposition", `attachment; filename="tableau-de-bord-${day}.csv"`)
-      .send(dashboardCsv(dashboard(db, config)));
+    return sendCsv(reply, `tableau-de-bord-${day}.csv`, dashboardCsv(dashboard(db, config)));
   });
 }
