@@ -4,6 +4,7 @@
 // pages only ask; the actions themselves are members.ts's, shared with the CLI.
 import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
+import type { EventBus } from "../events.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, invitations, ROLES, users, type Role } from "../storage/schema.ts";
 import { canManageMembers, disableMember, enableMember, findUserByUsername, setRole, type User } from "./members.ts";
@@ -30,15 +31,16 @@ export function managedMember(db: Db, by: User, username: string): User {
   return target;
 }
 
-export function changeRole(db: Db, by: User, username: string, role: Role): User {
+/** `events`: open streaming connections re-check the member's rights at once (src/events.ts). */
+export function changeRole(db: Db, events: EventBus, by: User, username: string, role: Role): User {
   const target = managedMember(db, by, username);
   if (!assignableRoles(by).includes(role)) throw new UserError("member_role_forbidden", 403);
-  return setRole(db, target.username, role);
+  return setRole(db, target.username, role, events);
 }
 
-export function setDisabled(db: Db, by: User, username: string, disabled: boolean): User {
+export function setDisabled(db: Db, events: EventBus, by: User, username: string, disabled: boolean): User {
   const target = managedMember(db, by, username);
-  return disabled ? disableMember(db, target.username) : enableMember(db, target.username);
+  return disabled ? disableMember(db, target.username, events) : enableMember(db, target.username, events);
 }
 
 export const MEMBER_STATES = ["active", "disabled"] as const;

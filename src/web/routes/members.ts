@@ -137,14 +137,14 @@ ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="mem
 
   web.post("/members/:username/role", (request: WithUsername, reply) => {
     const manager = requireManager(request);
-    const changed = changeRole(db, manager, request.params.username, parseRole((request.body as Form).role ?? ""));
+    const changed = changeRole(db, services.events, manager, request.params.username, parseRole((request.body as Form).role ?? ""));
     return done(reply, "role_changed", changed.username);
   });
 
   for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
     web.post(`/members/:username/${action}`, (request: WithUsername, reply) => {
       const manager = requireManager(request);
-      const changed = setDisabled(db, manager, request.params.username, disabled);
+      const changed = setDisabled(db, services.events, manager, request.params.username, disabled);
       return done(reply, disabled ? "disabled_notice" : "enabled_notice", changed.username);
     });
   }
