@@ -77,6 +77,9 @@ export function localInput(ms: number | null, timezone: string): string {
   return `${w.slice(0, 4)}-${w.slice(4, 6)}-${w.slice(6, 8)}T${w.slice(9, 11)}:${w.slice(11, 13)}`;
 }
 
+/** The repetitions the event form offers; another rule (from the API) shows as itself. */
+const RRULE_CHOICES = ["FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"];
+
 function inputOf(form: Form): EventInput {
   const timezone = one(form.timezone) || "Europe/Paris";
   const start = parseLocal(one(form.start), timezone);
@@ -290,11 +293,16 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     return reply.redirect("/settings/calendar", 303);
   });
 
-  const eventForm = (page: PageContext, action: string, event?: EventRow, error?: string, preset?: { forGroup?: number; groups?: number[] }) => {
+  /**
+   * The event form. After a refusal it shows what the member typed (`typed`,
+   * the posted form), not the stored event nor blanks: nothing is lost but
+   * the files, which browsers never let a page fill in again.
+   */
+  const eventForm = (page: PageContext, action: string, event?: EventRow, error?: string, preset?: { forGroup?: number; groups?: number[] }, typed?: Form) => {
     const { t, user } = page;
     const usable = user ? groupsUsableBy(db, user) : [];
     const organisable = user ? groupsOrganisableBy(db, user) : [];
-    const chosenGroups = event ? eventGroupIds(db, event.id) : (preset?.groups ?? []);
+    const chosenGroups = typed ? many(typed.groups).map(Number) : event ? eventGroupIds(db, event.id) : (preset?.groups ?? []);
     const hasFederation = config.kind === "section" && !!config.parent;
     // An event for groups or the fédération keeps its audience; the others choose among those open to the member.
     const audiences: EventAudience[] = event && (event.audience === "groups" || event.audience === "federation")
@@ -305,46 +313,50 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
           ...(!event && (usable.length || organisable.length) ? (["groups"] as const) : []),
           ...(!event && hasFederation && user && isCardHolder(user.role) ? (["federation"] as const) : []),
         ];
-    const chosenAudience = event?.audience ?? (preset?.groups?.length ? "groups" : "public");
-    const tz = event?.timezone ?? "Europe/Paris";
-    const v = (x: string | number | null | undefined) => (x == null ? "" : String(x));
+    const chosenAudience = typed ? one(typed.audience) : (event?.audience ?? (preset?.groups?.length ? "groups" : "public"));
+    const tz = (typed && one(typed.timezone)) || event?.timezone || "Europe/Paris";
+    const stored: Record<string, string | number | null | undefined> = event
+      ? { title: event.title, start: localInput(event.startAt, tz), end: localInput(event.endAt, tz), category: event.category, description: event.source, agenda: (JSON.parse(event.agenda) as string[]).join("\n"), place_name: event.placeName, street: event.street, postal_code: event.postalCode, locality: event.locality, online_url: event.onlineUrl, capacity: event.capacity, join_mode: event.joinMode, rrule: event.rrule, status: event.status }
+      : {};
+    /** A field's value: as typed, else as stored, else empty. */
+    const v = (name: string) => (typed ? one(typed[name]) : String(stored[name] ?? ""));
     const attached = event ? eventAttachments(db, config.origin, event.id) : [];
     return layout(page, t(event ? "event.edit" : "event.new"), html`<h1>${t(event ? "event.edit" : "event.new")}</h1>
 <form method="post" action="${action}" enctype="multipart/form-data">
   ${csrfField(page)}
   <label for="title">${t("event.title")}</label>
-  <input type="text" id="title" name="title" required maxlength="200" value="${v(event?.title)}">
+  <input type="text" id="title" name="title" required maxlength="200" value="${v("title")}">
   <label for="start">${t("event.start")}</label>
-  <input type="datetime-local" id="start" name="start" required value="${localInput(event?.startAt ?? null, tz)}">
+  <input type="datetime-local" id="start" name="start" required value="${v("start")}">
   <label for="end">${t("event.end")}</label>
-  <input type="datetime-local" id="end" name="end" value="${localInput(event?.endAt ?? null, tz)}">
+  <input type="datetime-local" id="end" name="end" value="${v("end")}">
   <input type="hidden" name="timezone" value="${tz}">
   <label for="category">${t("event.category")}</label>
-  <select id="category" name="category">${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === (event?.category ?? "section_meeting") ? raw("selected") : ""}>${t(`category.${c}`)}</option>`)}</select>
+  <select id="category" name="category">${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === (v("category") || "section_meeting") ? raw("selected") : ""}>${t(`category.${c}`)}</option>`)}</select>
   <label for="description">${t("event.description")}</label>
-  <textarea id="description" name="description" rows="5">${v(event?.source)}</textarea>
+  <textarea id="description" name="description" rows="5">${v("description")}</textarea>
   <label for="agenda">${t("event.agenda")}</label>
-  <textarea id="agenda" name="agenda" rows="4" aria-describedby="agenda-help">${event ? (JSON.parse(event.agenda) as string[]).join("\n") : ""}</textarea>
+  <textarea id="agenda" name="agenda" rows="4" aria-describedby="agenda-help">${v("agenda")}</textarea>
   <p class="help" id="agenda-help">${t("event.agenda_help")}</p>
   <label for="place_name">${t("event.place_name")}</label>
-  <input type="text" id="place_name" name="place_name" value="${v(event?.placeName)}">
+  <input type="text" id="place_name" name="place_name" value="${v("place_name")}">
   <label for="street">${t("event.street")}</label>
-  <input type="text" id="street" name="street" value="${v(event?.street)}">
+  <input type="text" id="street" name="street" value="${v("street")}">
   <label for="postal_code">${t("event.postal_code")}</label>
-  <input type="text" id="postal_code" name="postal_code" inputmode="numeric" value="${v(event?.postalCode)}">
+  <input type="text" id="postal_code" name="postal_code" inputmode="numeric" value="${v("postal_code")}">
   <label for="locality">${t("event.locality")}</label>
-  <input type="text" id="locality" name="locality" value="${v(event?.locality)}">
+  <input type="text" id="locality" name="locality" value="${v("locality")}">
   <label for="online_url">${t("event.online_url")}</label>
-  <input type="url" id="online_url" name="online_url" value="${v(event?.onlineUrl)}">
+  <input type="url" id="online_url" name="online_url" value="${v("online_url")}">
   <label for="capacity">${t("event.capacity")}</label>
-  <input type="number" id="capacity" name="capacity" min="1" value="${v(event?.capacity)}">
+  <input type="number" id="capacity" name="capacity" min="1" value="${v("capacity")}">
   <label for="join_mode">${t("event.join_mode")}</label>
-  <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (event?.joinMode ?? "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
+  <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (v("join_mode") || "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
   ${user && !event && (canManageMembers(user.role) || organisable.length) ? html`<label for="organiser">${t("event.organiser_choice")}</label>
   <select id="organiser" name="organiser">
     <option value="me">${t("event.organiser.me")}</option>
-    ${canManageMembers(user.role) ? html`<option value="section" selected>${t("event.organiser.section")}</option>` : ""}
-    ${organisable.map((g) => html`<option value="group:${g.id}" ${preset?.forGroup === g.id ? raw("selected") : ""}>${t("event.organiser.group", { name: g.name })}</option>`)}
+    ${canManageMembers(user.role) ? html`<option value="section" ${!typed || one(typed.organiser) === "section" ? raw("selected") : ""}>${t("event.organiser.section")}</option>` : ""}
+    ${organisable.map((g) => html`<option value="group:${g.id}" ${(typed ? one(typed.organiser) === `group:${g.id}` : preset?.forGroup === g.id) ? raw("selected") : ""}>${t("event.organiser.group", { name: g.name })}</option>`)}
   </select>` : ""}
   <label for="audience">${t("event.audience")}</label>
   <select id="audience" name="audience" aria-describedby="audience-help">
@@ -357,8 +369,8 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
   </fieldset>` : ""}
   <label for="rrule">${t("event.rrule")}</label>
   <select id="rrule" name="rrule">
-    ${["", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].map((r) => html`<option value="${r}" ${r === (event?.rrule ?? "") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
-    ${event?.rrule && !["FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;BYDAY=1TU", "FREQ=MONTHLY;BYDAY=1WE", "FREQ=MONTHLY;BYDAY=1TH", "FREQ=MONTHLY"].includes(event.rrule) ? html`<option value="${event.rrule}" selected>${event.rrule}</option>` : ""}
+    ${["", ...RRULE_CHOICES].map((r) => html`<option value="${r}" ${r === v("rrule") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
+    ${v("rrule") && !RRULE_CHOICES.includes(v("rrule")) ? html`<option value="${v("rrule")}" selected>${v("rrule")}</option>` : ""}
   </select>
   <fieldset><legend>${t("event.attachments")}</legend>
     <input type="hidden" name="attachments_form" value="1">
@@ -369,7 +381,7 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     <textarea id="links" name="links" rows="3" aria-describedby="links-help">${attached.filter((a) => a.kind === "link").map((a) => `${a.url}${a.name && a.name !== a.url ? ` ${a.name}` : ""}`).join("\n")}</textarea>
     <p class="help" id="links-help">${t("event.attachments_help")}</p>
   </fieldset>
-  <label><input type="checkbox" name="status" value="tentative" ${event?.status === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
+  <label><input type="checkbox" name="status" value="tentative" ${v("status") === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
   <p><button type="submit">${t(event ? "event.save" : "event.create")}</button></p>
 </form>`, { error });
   };
@@ -475,7 +487,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
         return reply.redirect(`/events/${event.id}?notice=created`, 303);
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
-        return sendPage(reply, eventForm(request.page, "/events", undefined, request.page.t(error.code, error.params)), error.status);
+        return sendPage(reply, eventForm(request.page, "/events", undefined, request.page.t(error.code, error.params), undefined, request.body as Form), error.status);
       }
     });
 
@@ -487,7 +499,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
         return reply.redirect(`/events/${event.id}?notice=saved`, 303);
       } catch (error) {
         if (!(error instanceof UserError)) throw error;
-        return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event, request.page.t(error.code, error.params)), error.status);
+        return sendPage(reply, eventForm(request.page, `/events/${event.id}`, event, request.page.t(error.code, error.params), undefined, request.body as Form), error.status);
       }
     });
   });
