@@ -6,7 +6,7 @@
 // Real instance, real Chromium, real SMTP server on loopback.
 import t from "tap";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
+import { accessibilityProblems, horizontalOverflow, launchChromium } from "./helpers/chromium.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { leaves, parseMime, startSmtp, type TestSmtp } from "./helpers/mail.ts";
 import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
@@ -210,5 +210,24 @@ t.test("errors are pages for people, JSON for programs; the secretary moderates"
   t.match(await page.textContent("h1"), "Réunion de section", "and back to the event");
 
   t.equal((await sec.get("/moderation")).status, 200, "the first secretary opens the moderation queue");
+  await context.close();
+});
+
+t.test("on a phone: a compact menu, nothing overflows", async (t) => {
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 390, height: 800 } });
+  const page = await context.newPage();
+  await login(page, "sec");
+  for (const path of ["/", "/members", "/invitations", "/settings/password", "/no-such-page"]) {
+    await page.goto(`${a.origin}${path}`);
+    const overflow = await horizontalOverflow(page);
+    t.equal(overflow.px, 0, `${path}: no horizontal overflow at 390 px ${overflow.culprits.join(" | ")}`);
+  }
+  const navHeight = await page.locator("header nav").evaluate((nav) => nav.getBoundingClientRect().height);
+  t.ok(navHeight < 60, `the navigation holds on one line (${navHeight} px)`);
+  t.notOk(await page.getByRole("link", { name: "Réglages" }).isVisible(), "secondary links wait in the menu");
+  await page.getByText("Menu", { exact: true }).click();
+  await page.getByRole("link", { name: "Réglages" }).click();
+  await page.waitForURL(`${a.origin}/settings`);
+  t.pass("and open from it");
   await context.close();
 });

@@ -21,20 +21,33 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
   const { t, user, services } = page;
   // Unread as the apps count them (the "notifications" marker); 99+ beyond.
   const unread = user ? unreadNotificationCount(services.db, user, 100) : 0;
-  const nav = user
-    ? html`<a href="/">${t("nav.home")}</a>
-        <a href="/notifications">${unread ? t("nav.notifications_unread", { n: unread > 99 ? "99+" : unread }) : t("nav.notifications")}</a>
-        <a href="/section">${t(kindKey("nav.section", services.config.kind))}</a>
-        <a href="/agenda">${t("nav.agenda")}</a>
-        <a href="/groups">${t("group.nav")}</a>
-        <a href="/members">${t("nav.members")}</a>
-        ${isCardHolder(user.role) ? html`<a href="/campaigns">${t("campaign.nav")}</a>` : ""}
-        ${services.config.kind !== "section" && canManageMembers(user.role) ? html`<a href="/dashboard">${t("dashboard.nav")}</a>` : ""}
-        ${canManageMembers(user.role) ? html`<a href="/invitations">${t("nav.invite")}</a>` : ""}
-        <a href="/@${user.username}">${t("nav.profile")}</a>
-        <a href="/settings">${t("nav.settings")}</a>
-        <form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`
-    : html`<a href="/">${t(kindKey("nav.section", services.config.kind))}</a> <a href="/agenda">${t("nav.agenda")}</a> <a href="/login">${t("nav.login")}</a>`;
+  const kind = services.config.kind;
+  // [link, primary]: primary links stay in sight on a phone, the others go under "Menu".
+  const links: Array<[Html, boolean]> = user
+    ? [
+        [html`<a href="/">${t("nav.home")}</a>`, true],
+        [html`<a href="/notifications">${unread ? t("nav.notifications_unread", { n: unread > 99 ? "99+" : unread }) : t("nav.notifications")}</a>`, true],
+        [html`<a href="/agenda">${t("nav.agenda")}</a>`, true],
+        [html`<a href="/section">${t(kindKey("nav.section", kind))}</a>`, false],
+        [html`<a href="/groups">${t("group.nav")}</a>`, false],
+        [html`<a href="/members">${t("nav.members")}</a>`, false],
+        ...(isCardHolder(user.role) ? [[html`<a href="/campaigns">${t("campaign.nav")}</a>`, false] as [Html, boolean]] : []),
+        ...(kind !== "section" && canManageMembers(user.role) ? [[html`<a href="/dashboard">${t("dashboard.nav")}</a>`, false] as [Html, boolean]] : []),
+        ...(canManageMembers(user.role) ? [[html`<a href="/invitations">${t("nav.invite")}</a>`, false] as [Html, boolean]] : []),
+        [html`<a href="/@${user.username}">${t("nav.profile")}</a>`, false],
+        [html`<a href="/settings">${t("nav.settings")}</a>`, false],
+        [html`<form method="post" action="/logout" class="inline">${csrfField(page)}<button type="submit">${t("nav.logout")}</button></form>`, false],
+      ]
+    : [
+        [html`<a href="/">${t(kindKey("nav.section", kind))}</a>`, true],
+        [html`<a href="/agenda">${t("nav.agenda")}</a>`, true],
+        [html`<a href="/login">${t("nav.login")}</a>`, true],
+      ];
+  const secondary = links.filter(([, primary]) => !primary).map(([link]) => link);
+  // Two renderings of one list, one of them display:none (so out of the accessibility tree):
+  // every link in a row on a wide screen; on a phone, the primary ones and a menu without JavaScript.
+  const nav = html`<div class="nav-wide">${links.map(([link]) => link)}</div>
+  <div class="nav-narrow">${links.filter(([, primary]) => primary).map(([link]) => link)}${secondary.length ? html`<details class="nav-more"><summary>${t("nav.menu")}</summary><div>${secondary}</div></details>` : ""}</div>`;
   return html`<!doctype html>
 <html lang="${page.locale}">
 <head>

@@ -23,3 +23,19 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     return problems;
   })()`);
 }
+
+/**
+ * How far the page scrolls sideways (0 when nothing overflows), and the
+ * widest elements sticking out, to say what to fix.
+ */
+export async function horizontalOverflow(page: Page): Promise<{ px: number; culprits: string[] }> {
+  return page.evaluate(`(() => {
+    const root = document.documentElement;
+    const px = root.scrollWidth - root.clientWidth;
+    const culprits = px <= 0 ? [] : [...document.querySelectorAll("body *")]
+      .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1)
+      .slice(0, 5)
+      .map((el) => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "") + " " + (el.textContent || "").trim().slice(0, 40));
+    return { px, culprits };
+  })()`);
+}
