@@ -9,6 +9,7 @@ import { html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 import { safeUrl } from "../../safe-url.ts";
+import { allowFormTarget } from "../security-headers.ts";
 
 type Query = Record<string, string | undefined>;
 
@@ -35,6 +36,8 @@ export function registerOAuthPages(web: FastifyInstance, services: Services): vo
     const user = requireUser(request);
     // Whatever the app registered: shown only if it is a web address.
     const website = safeUrl(auth.app.website);
+    // The form ends in a redirect to the app: the page's form-action must allow it.
+    if (auth.redirectUri !== OOB_REDIRECT) allowFormTarget(reply, auth.redirectUri);
     const fields = ["client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type"];
     return sendPage(reply, layout(page, page.t("oauth.title"), html`<h1>${page.t("oauth.title")}</h1>
 <p>${page.t("oauth.intro", { name: auth.app.name, username: user.username })}</p>
