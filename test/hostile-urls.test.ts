@@ -15,6 +15,8 @@ import t, { type Test } from "tap";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { mastodon } from "masto";
 import { localPath, safeUrl } from "../src/safe-url.ts";
+import { postUrl, profileUrl } from "../src/web/format.ts";
+import { readCampaign } from "../src/federation/territory.ts";
 import { contentSecurityPolicy } from "../src/web/security-headers.ts";
 import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { postSigned, type Signer } from "./helpers/signing.ts";
@@ -46,6 +48,28 @@ t.test("localPath keeps paths of this site only", async (t) => {
   t.equal(localPath("/é"), "/%C3%A9", "encoded for a Location header");
   t.equal(localPath("http://127.0.0.1:1/notifications", "http://127.0.0.1:1"), "/notifications", "a Referer on this site");
   t.equal(localPath("http://127.0.0.1:1.evil.example/", "http://127.0.0.1:1"), null);
+});
+
+t.test("links of pages and campaign materials of other nodes: web addresses only", async (t) => {
+  const remote = { local: false, username: "m", uri: "https://evil.example/users/m" };
+  t.equal(profileUrl({ ...remote, url: "javascript:alert(1)" }), "https://evil.example/users/m", "a profile falls back to the actor's id");
+  t.equal(profileUrl({ ...remote, url: "https://evil.example/@m" }), "https://evil.example/@m");
+  t.equal(profileUrl({ ...remote, url: "javascript:alert(1)", uri: "data:text/html,x" }), "#", "or to no page at all");
+  t.equal(postUrl({ id: 1, url: "vbscript:x", uri: "https://evil.example/p/1" }, remote), "https://evil.example/p/1");
+  t.equal(postUrl({ id: 1, url: "https://evil.example/p/1", uri: "x" }, { local: true, username: "bob" }), "/@bob/1", "ours: our page");
+  const campaign = readCampaign({
+    id: "https://parent.example/campaigns/1",
+    attributedTo: "https://parent.example/users/node",
+    name: "Campagne",
+    startTime: new Date().toISOString(),
+    level: "federation",
+    materials: [
+      { name: "Tract", url: "https://parent.example/media/tract.pdf" },
+      { name: "Piège", url: "javascript:alert(1)" },
+      { name: "Données", url: "data:application/pdf;base64,JVBERi0=" },
+    ],
+  });
+  t.same(campaign?.materials, [{ name: "Tract", url: "https://parent.example/media/tract.pdf" }], "campaign materials: the web link only");
 });
 
 t.test("the form-action of a page follows the app it redirects to", async (t) => {
