@@ -330,6 +330,27 @@ t.test("rows stored before the check are filtered when shown and returned", asyn
   await checkApi(t, "stored before");
 });
 
+t.test("the main pages in Chromium: no CSP violation, and their forms work", async (t) => {
+  b.addMember("sylvie", "secretary");
+  const { context, page, problems } = await loggedIn("sylvie");
+  const pages = ["/", "/section", "/notifications", "/agenda", "/agenda/me", "/events/new", "/settings", "/settings/calendar", "/settings/apps", "/follow-requests", "/groups", "/groups/new", "/members", "/invitations/new", "/about", "/@sylvie", "/debate", "/campaigns", "/actions", "/reports", "/directives", "/territory", "/tags/coopol"];
+  for (const path of pages) {
+    const response = await page.goto(`${b.origin}${path}`);
+    t.ok(response && response.status() < 400, `${path}: ${response?.status()}`);
+    t.match(response?.headers()["content-security-policy"] ?? "", /script-src 'self'/, `${path}: under the CSP`);
+  }
+  await page.goto(`${b.origin}/`);
+  await page.getByLabel("Votre message").fill("Publié sous la politique de sécurité #coopol");
+  await page.getByRole("button", { name: "Publier" }).click();
+  await page.waitForURL(/notice=posted/);
+  t.match(await page.locator("main").textContent(), "Publié sous la politique de sécurité", "a form is posted and its result shown");
+  await page.getByRole("button", { name: /^J'aime/ }).first().click();
+  await page.waitForLoadState();
+  t.equal(page.url().startsWith(b.origin), true, "a post's button comes back to this site (its Referer)");
+  t.same(problems, [], "no CSP violation or script error on any of them");
+  await context.close();
+});
+
 // ---- OAuth apps ------------------------------------------------------------------
 
 t.test("an app registered with a javascript: website: no link on the consent page; the redirect to the app works under the CSP", async (t) => {

@@ -422,6 +422,6 @@ export function readSections(o: Json): SectionsWire | null {
   const federationUri = idOf(o.attributedTo);
   const version = time(o.updated);
   if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
-  const sections = o.sections.map(idOf).filter((u): u is string => !!u && /^https?:\/\//.test(u)).slice(0, 1000);
+  const sections = o.sections.map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null).slice(0, 1000);
   return { federationUri, sections, version };
 }
