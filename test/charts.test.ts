@@ -10,6 +10,7 @@ import { barChart, chartScripts, CHART_PALETTE, jsonIsland, lineChart, numberFor
 import { classBreaks, classOf, departementMap, legendLabels, MAP_PALETTE, paletteIndex } from "../src/web/territory-map.ts";
 import { DEPARTEMENTS, OVERSEAS_ROW, departement, departementName, departementOfCommune, isDepartementCode } from "../src/territory/departements.ts";
 import { registerStaticFiles, STATIC_URLS } from "../src/web/static.ts";
+import { registerSecurityHeaders } from "../src/web/security-headers.ts";
 import { translator } from "../src/web/i18n.ts";
 import { html, type Html } from "../src/web/html.ts";
 
@@ -259,6 +260,8 @@ ${chartScripts()}
 
 t.test("in Chromium", async (t) => {
   app = Fastify();
+  // The pages' own Content-Security-Policy: Chart.js and dashboard.js must draw under it.
+  registerSecurityHeaders(app);
   registerStaticFiles(app);
   const sections = ["Lille-Centre", "Roubaix", "Tourcoing", "Villeneuve-d'Ascq </script>"];
   const body = html`
@@ -284,9 +287,10 @@ ${departementMap({ title: "Actions par département", values: new Map(DEPARTEMEN
     tab.on("console", (message) => {
       if (message.type() === "error") errors.push(message.text());
     });
-    await tab.goto(origin);
+    const response = await tab.goto(origin);
+    t.match(response?.headers()["content-security-policy"], /script-src 'self'; style-src 'self'/, "under the pages' CSP");
     await tab.waitForFunction(`document.querySelectorAll("figure.chart[data-drawn]").length === 3`, undefined, { timeout: 10_000 });
-    t.same(errors, [], "no script error");
+    t.same(errors, [], "no script error, no CSP violation (Chromium reports them as console errors)");
 
     // Pixels drawn on each canvas, and some of them in the first series' colour.
     const drawn = (await tab.evaluate(`(() => [...document.querySelectorAll("figure.chart canvas")].map((canvas) => {

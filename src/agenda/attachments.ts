@@ -9,6 +9,7 @@ import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { media } from "../storage/schema.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export const ATTACHMENTS_PER_EVENT = 10;
 const NAME_MAX = 200;
@@ -40,7 +41,7 @@ export function checkAttachments(db: Db, uploaderActorId: number, eventId: numbe
   if (items.length > ATTACHMENTS_PER_EVENT) throw new UserError("event_attachments_too_many", 422, { max: ATTACHMENTS_PER_EVENT });
   for (const item of items) {
     if ("url" in item) {
-      if (!/^https?:\/\/\S+$/.test(item.url) || item.url.length > 2000) throw new UserError("event_attachment_url_invalid", 422);
+      if (!safeUrl(item.url)) throw new UserError("event_attachment_url_invalid", 422);
       if ((item.name ?? "").length > NAME_MAX) throw new UserError("event_attachment_name_too_long", 422, { max: NAME_MAX });
     }
   }
@@ -81,5 +82,13 @@ export function attachmentOf(origin: string, row: MediaRow): EventAttachment {
 }
 
 export function eventAttachments(db: Db, origin: string, eventId: number): EventAttachment[] {
-  return db.select().from(media).where(eq(media.eventId, eventId)).orderBy(asc(media.position)).all().map((row) => attachmentOf(origin, row));
+  // Checked again on the way out: a row stored before safeUrl() existed may hold a javascript: link.
+  return db
+    .select()
+    .from(media)
+    .where(eq(media.eventId, eventId))
+    .orderBy(asc(media.position))
+    .all()
+    .filter((row) => row.fileName != null || safeUrl(row.remoteUrl))
+    .map((row) => attachmentOf(origin, row));
 }

@@ -33,6 +33,7 @@ import { checkAttachments, setEventAttachments, type AttachmentInput } from "./a
 import { canSeeEvent, checkedGroups, eventGroupIds, eventsOfGroup, eventsVisibleTo, organisingGroup, setEventGroups } from "./audiences.ts";
 import { linkedParent } from "../territory/links.ts";
 import { groupModeratorIds, groupOfActor } from "../groups/groups.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export { canSeeEvent, eventsVisibleTo };
 
@@ -87,7 +88,7 @@ function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup">
   if (input.audience && !EVENT_AUDIENCES.includes(input.audience)) throw new UserError("event_audience_invalid", 422);
   if (input.joinMode && !JOIN_MODES.includes(input.joinMode)) throw new UserError("event_join_mode_invalid", 422);
   if (input.status && !EVENT_STATUSES.includes(input.status)) throw new UserError("event_status_invalid", 422);
-  if (input.onlineUrl && !/^https?:\/\/\S+$/.test(input.onlineUrl)) throw new UserError("event_online_url_invalid", 422);
+  if (input.onlineUrl?.trim() && !safeUrl(input.onlineUrl)) throw new UserError("event_online_url_invalid", 422);
   const rrule = input.rrule?.trim().replace(/^RRULE:/i, "") || null;
   if (rrule) {
     try {

@@ -6,6 +6,7 @@ import { tzlib_get_ical_block } from "timezones-ical-library";
 import { Temporal } from "@js-temporal/polyfill";
 import { htmlToText } from "../posts/content.ts";
 import { placeText, wallClock, type EventRow } from "./events.ts";
+import { firstSafeUrl, safeUrl } from "../safe-url.ts";
 
 const STATUS: Record<EventRow["status"], ICalEventStatus> = {
   tentative: ICalEventStatus.TENTATIVE,
@@ -28,7 +29,10 @@ export function calendarOf(name: string, rows: EventRow[], options: { origin: st
   const calendar = ical({ name, prodId: { company: "Coopol", product: "agenda", language: "FR" }, method: ICalCalendarMethod.PUBLISH });
   for (const event of rows) {
     const location = placeText(event);
-    const description = [htmlToText(event.description), event.onlineUrl ? `En ligne : ${event.onlineUrl}` : null, event.url ?? event.uri].filter(Boolean).join("\n\n");
+    // Calendar apps turn addresses into links: web addresses only (rows stored before safeUrl() existed included).
+    const url = firstSafeUrl(event.url, event.uri);
+    const online = safeUrl(event.onlineUrl);
+    const description = [htmlToText(event.description), online ? `En ligne : ${online}` : null, url].filter(Boolean).join("\n\n");
     const skipped = (JSON.parse(event.exdates) as number[]).map((ms) => wallClock(ms, event.timezone));
     calendar.createEvent({
       id: event.uri,
@@ -39,7 +43,7 @@ export function calendarOf(name: string, rows: EventRow[], options: { origin: st
       summary: event.status === "cancelled" ? `[Annulé] ${event.title}` : event.title,
       description,
       location: location ? (event.latitude != null && event.longitude != null ? { title: location, geo: { lat: event.latitude, lon: event.longitude } } : location) : null,
-      url: event.url ?? event.uri,
+      url,
       status: STATUS[event.status],
       lastModified: new Date(event.updatedAt),
       created: new Date(event.createdAt),

@@ -13,6 +13,7 @@ import { eventAttachments, type EventAttachment } from "./attachments.ts";
 import { formatWhen, placeText, type EventRow, type Occurrence } from "./events.ts";
 import { calendarOf } from "./ics.ts";
 import type { DueReminder } from "./reminders.ts";
+import { safeUrl } from "../safe-url.ts";
 
 // Errors that concern the mail server itself, not one recipient: the rest of
 // the round would fail the same way, so it stops and the next round retries.
@@ -69,10 +70,12 @@ export function reminderMail(services: Services, who: Recipient, occurrence: Occ
   const link = `${config.origin}/events/${event.id}`;
   const agenda = JSON.parse(event.agenda) as string[];
   const description = htmlToText(event.description).trim();
+  // Checked again: an event stored before safeUrl() existed may hold a javascript: link.
+  const online = safeUrl(event.onlineUrl);
   const lines: Array<[string, string]> = [
     [t("mail.reminder.when"), when],
     ...(place ? ([[t("mail.reminder.where"), place]] as Array<[string, string]>) : []),
-    ...(event.onlineUrl ? ([[t("mail.reminder.online"), event.onlineUrl]] as Array<[string, string]>) : []),
+    ...(online ? ([[t("mail.reminder.online"), online]] as Array<[string, string]>) : []),
   ];
   const intro = t(who.answer === "maybe" ? "mail.reminder.intro_maybe" : "mail.reminder.intro_going", { name: who.name });
   const footer = t("mail.reminder.footer", { instance: config.name, settings: `${config.origin}/settings` });
@@ -94,7 +97,7 @@ export function reminderMail(services: Services, who: Recipient, occurrence: Occ
   const body = html`<!doctype html><html lang="${who.locale}"><body style="font-family: sans-serif; line-height: 1.5">
 <p>${intro}</p>
 <h1 style="font-size: 1.3em">${event.title}</h1>
-<p>${lines.map(([label, value], i) => html`${i ? raw("<br>") : ""}<strong>${label}</strong> ${value.startsWith("http") ? html`<a href="${value}">${value}</a>` : value}`)}</p>
+<p>${lines.map(([label, value], i) => html`${i ? raw("<br>") : ""}<strong>${label}</strong> ${safeUrl(value) ? html`<a href="${value}">${value}</a>` : value}`)}</p>
 ${event.description ? html`<div>${raw(event.description)}</div>` : ""}
 ${agenda.length ? html`<p><strong>${t("mail.reminder.agenda")}</strong></p><ol>${agenda.map((item) => html`<li>${item}</li>`)}</ol>` : ""}
 ${attachments.length ? html`<p><strong>${t("mail.reminder.attachments")}</strong></p><ul>${attachments.map((a) => html`<li><a href="${a.url}">${a.name}</a></li>`)}</ul>` : ""}

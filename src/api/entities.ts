@@ -9,6 +9,7 @@ import { eventAttachments, type EventAttachment } from "../agenda/attachments.ts
 import { counts, remainingCapacity, rsvpOf, type RsvpRow } from "../agenda/rsvp.ts";
 import { eventGroupIds } from "../agenda/audiences.ts";
 import { renderAccount, type MastoAccount } from "../mastodon/entities.ts";
+import { firstSafeUrl, safeUrl } from "../safe-url.ts";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -20,7 +21,7 @@ export function renderEvent(services: Services, viewer: User | null, event: Even
   return {
     id: String(event.id),
     uri: event.uri,
-    url: event.url ?? event.uri,
+    url: firstSafeUrl(event.url, event.uri) ?? `${services.config.origin}/events/${event.id}`,
     title: event.title,
     description: event.description,
     start: iso(event.startAt)!,
@@ -34,7 +35,7 @@ export function renderEvent(services: Services, viewer: User | null, event: Even
       latitude: event.latitude,
       longitude: event.longitude,
     },
-    online_url: event.onlineUrl,
+    online_url: safeUrl(event.onlineUrl),
     category: event.category,
     capacity: event.capacity,
     remaining: remainingCapacity(db, event),

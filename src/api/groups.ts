@@ -72,6 +72,7 @@ import {
   type FlagView,
   type JournalEntry,
 } from "../groups/moderation.ts";
+import { firstSafeUrl } from "../safe-url.ts";
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
 type WithPost = FastifyRequest<{ Params: { id: string; post_id: string } }>;
@@ -88,7 +89,7 @@ export function renderGroup(services: Services, viewer: User | null, group: Grou
   return {
     id: String(group.id),
     uri: actor.uri,
-    url: actor.url ?? actor.uri,
+    url: firstSafeUrl(actor.url, actor.uri) ?? services.config.origin,
     handle: handleOf(actor),
     local: group.local,
     name: group.name,
@@ -112,7 +113,7 @@ function renderPosts(services: Services, rows: PostRow[], titles: Map<number, st
   return rows.map((p) => ({
     id: String(p.id),
     uri: p.uri,
-    url: p.url ?? p.uri,
+    url: firstSafeUrl(p.url, p.uri) ?? services.config.origin,
     author: renderAuthor(byId.get(p.actorId)),
     title: titles.get(p.id) ?? null,
     content: p.content,

@@ -11,6 +11,7 @@ import type { LinkRow } from "../territory/links.ts";
 import type { Dashboard, DashboardRow } from "../territory/dashboard.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import type { ProposalWire } from "../federation/territory.ts";
+import { safeUrl } from "../safe-url.ts";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
@@ -26,7 +27,7 @@ export function renderCampaign(row: CampaignRow, ownerUri: string | null, localN
     starts_at: iso(row.startsAt)!,
     ends_at: iso(row.endsAt),
     goals: JSON.parse(row.goals) as Partial<Record<Metric, number>>,
-    materials: JSON.parse(row.materials) as Array<{ name: string; url: string }>,
+    materials: (JSON.parse(row.materials) as Array<{ name: string; url: string }>).filter((m) => safeUrl(m.url)),
     joined: row.joinedAt != null,
     cancelled: row.cancelledAt != null,
     updated_at: iso(row.updatedAt)!,

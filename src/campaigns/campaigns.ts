@@ -12,6 +12,7 @@ import { campaigns, METRICS, type Metric } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -49,7 +50,7 @@ function checkInput(input: CampaignInput): Required<CampaignInput> {
   }
   const materials = (input.materials ?? []).map((m) => ({ name: m.name.trim().slice(0, 200), url: m.url.trim() }));
   for (const m of materials) {
-    if (!/^https?:\/\/\S+$/.test(m.url)) throw new UserError("campaign_material_invalid", 422, { url: m.url });
+    if (!safeUrl(m.url)) throw new UserError("campaign_material_invalid", 422, { url: m.url });
   }
   return { title, description: (input.description ?? "").trim().slice(0, 20_000), startsAt: input.startsAt, endsAt: input.endsAt ?? null, goals, materials: materials.slice(0, 50) };
 }

@@ -1,5 +1,5 @@
 // Conversions between stored posts and ActivityPub Notes, in one place.
-import { Collection, Document, Hashtag, Image, Link, Mention, Note, PUBLIC_COLLECTION, Question, type Object as APObject } from "@fedify/vocab";
+import { Collection, Document, Hashtag, Image, Mention, Note, PUBLIC_COLLECTION, Question, type Object as APObject } from "@fedify/vocab";
 import { eq, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import type { Services } from "../services.ts";
@@ -9,6 +9,7 @@ import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
+import { safeUrl } from "../safe-url.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 import { titleOfPost } from "../groups/discussion.ts";
 import { proposalMarkers } from "./send-proposals.ts";
@@ -182,10 +183,10 @@ export async function attachmentsOfNote(note: Note | Question): Promise<RemoteAt
   const found: RemoteAttachment[] = [];
   for await (const item of note.getAttachments()) {
     if (!(item instanceof Document || item instanceof Image)) continue;
-    const url = item.url instanceof URL ? item.url : item.url instanceof Link ? item.url.href : null;
-    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) continue;
+    const url = safeUrl(item.url);
+    if (!url) continue;
     found.push({
-      url: url.href,
+      url,
       contentType: item.mediaType ?? "image/jpeg",
       description: item.name?.toString() ?? "",
       width: item.width ?? null,

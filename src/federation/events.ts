@@ -14,6 +14,7 @@ import type { EventRow } from "../agenda/events.ts";
 import { eventAttachments, replaceRemoteEventAttachments, type EventAttachment } from "../agenda/attachments.ts";
 import { counts, remainingCapacity } from "../agenda/rsvp.ts";
 import { isTimezone } from "../dates.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export const EVENT_CONTEXT = [
   "https://www.w3.org/ns/activitystreams",
@@ -192,10 +193,8 @@ const first = (v: unknown): Json | null => {
 };
 /** A property that may hold one object or several (compacted JSON-LD writes a single one bare). */
 const objects = (v: unknown): Json[] => (Array.isArray(v) ? v : v == null ? [] : [v]).filter((x): x is Json => !!x && typeof x === "object");
-const httpUrl = (v: unknown): string | null => {
-  const text = typeof v === "string" ? v : Array.isArray(v) ? httpUrl(v[0]) : v && typeof v === "object" ? str((v as Json).href) : null;
-  return text && /^https?:\/\/\S+$/.test(text) ? text : null;
-};
+/** An http(s) address (a string, a Link, or the first of a list); anything else is dropped. */
+const httpUrl = (v: unknown): string | null => (Array.isArray(v) ? httpUrl(v[0]) : safeUrl(v));
 
 /** Files and documents of a received Event: Documents (and Image, Audio, Video), never its Link (the online meeting). */
 function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name: string }> {
@@ -250,7 +249,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const online = objects(json.attachment).find((a) => a.type === "Link" && str(a.href));
   const timezone = str(json.timezone);
   const fields = {
-    url: str(json.url) ?? hrefs(json.url)[0] ?? id,
+    url: httpUrl(json.url) ?? safeUrl(hrefs(json.url)[0]) ?? safeUrl(id),
     actorId: organiser.id,
     title: title.slice(0, 200),
     description: sanitizeRemoteHtml(str(json.content) ?? ""),
@@ -263,7 +262,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
     locality: str(address?.addressLocality),
     latitude: num(place?.latitude),
     longitude: num(place?.longitude),
-    onlineUrl: online ? str(online.href) : null,
+    onlineUrl: online ? safeUrl(online.href) : null,
     category: category ?? "other",
     capacity: num(json.maximumAttendeeCapacity),
     audience: scope.audience,

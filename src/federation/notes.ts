@@ -10,6 +10,7 @@ import { preparedOnce } from "../storage/prepared.ts";
 import { mentions, posts, postTags } from "../storage/schema.ts";
 import { fanOut, findPostByUri, replaceLinks, type PostRow } from "../posts/posts.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
+import { safeUrl } from "../safe-url.ts";
 import type { ActorRow } from "./actors.ts";
 import { attachmentsOfNote, hashtagsOf, mentionedActorIds, pollOfQuestion, visibilityOf } from "./convert.ts";
 import { storeRemotePoll } from "../polls/polls.ts";
@@ -61,7 +62,7 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
   const attachments = await attachmentsOfNote(note);
   const poll = note instanceof Question ? await pollOfQuestion(note) : null;
   const fields = {
-    url: note.url instanceof URL ? note.url.href : (note.url?.href?.href ?? null),
+    url: safeUrl(note.url),
     content: sanitizeRemoteHtml(note.content?.toString() ?? ""),
     summary: note.summary?.toString() ?? "",
     sensitive: note.sensitive ?? false,

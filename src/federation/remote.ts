@@ -4,6 +4,7 @@ import { and, eq, or, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
+import { safeUrl } from "../safe-url.ts";
 import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -39,12 +40,13 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
     domain: actor.id.host,
     name: actor.name?.toString() ?? "",
     summary: sanitizeRemoteHtml(actor.summary?.toString() ?? ""),
-    url: actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null),
-    inboxUrl: actor.inboxId?.href ?? null,
-    sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
-    followersUrl: actor.followersId?.href ?? null,
-    avatarUrl: icon?.url instanceof URL ? icon.url.href : (icon?.url?.href?.href ?? null),
-    headerUrl: image?.url instanceof URL ? image.url.href : (image?.url?.href?.href ?? null),
+    // Only http(s) addresses are kept: a javascript: profile link or avatar would run on our pages.
+    url: safeUrl(actor.url),
+    inboxUrl: safeUrl(actor.inboxId),
+    sharedInboxUrl: safeUrl(actor.endpoints?.sharedInbox),
+    followersUrl: safeUrl(actor.followersId),
+    avatarUrl: safeUrl(icon?.url),
+    headerUrl: safeUrl(image?.url),
     locked: actor.manuallyApprovesFollowers ?? false,
     updatedAt: Date.now(),
   };

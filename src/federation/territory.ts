@@ -7,6 +7,7 @@
 // the names below.
 import { PropertyValue } from "@fedify/vocab";
 import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, NODE_KINDS, REPORT_KINDS, type ActionType, type DirectiveKind, type Metric, type NodeKind, type ReportKind } from "../storage/schema.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export const COOPOL_NS = "https://coopol.example/ns#";
 
@@ -141,8 +142,8 @@ export function readCampaign(o: Json): CampaignWire | null {
   const level = oneOf(o.level, NODE_KINDS);
   if (!uri || !ownerUri || !title || startsAt == null || !level) return null;
   const materials = (Array.isArray(o.materials) ? o.materials : [])
-    .map((m) => ({ name: str((m as Json)?.name, 200) ?? "", url: str((m as Json)?.url, 2000) ?? "" }))
-    .filter((m) => /^https?:\/\//.test(m.url))
+    .map((m) => ({ name: str((m as Json)?.name, 200) ?? "", url: safeUrl((m as Json)?.url) ?? "" }))
+    .filter((m) => m.url)
     .slice(0, 50);
   return {
     uri,
@@ -421,6 +422,6 @@ export function readSections(o: Json): SectionsWire | null {
   const federationUri = idOf(o.attributedTo);
   const version = time(o.updated);
   if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
-  const sections = o.sections.map(idOf).filter((u): u is string => !!u && /^https?:\/\//.test(u)).slice(0, 1000);
+  const sections = o.sections.map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null).slice(0, 1000);
   return { federationUri, sections, version };
 }

@@ -14,6 +14,7 @@ import { flagOfNotification, isMastodonType, type NotificationRow } from "../not
 import type { Relationship } from "../social/filters.ts";
 import { translator, type Locale } from "../web/i18n.ts";
 import { pollsOfPosts, type PollResults } from "../polls/polls.ts";
+import { firstSafeUrl, safeUrl } from "../safe-url.ts";
 
 export const DEFAULT_AVATAR_PATH = "/static/avatar.png";
 
@@ -26,8 +27,9 @@ function handleOf(actor: ActorRow): string {
 export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccount[] {
   const { config } = services;
   return rows.map((actor) => {
-    const avatar = actor.avatarUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
-    const header = actor.headerUrl ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
+    // Addresses are checked again here: rows stored before safeUrl() existed may hold javascript: links.
+    const avatar = safeUrl(actor.avatarUrl) ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
+    const header = safeUrl(actor.headerUrl) ?? `${config.origin}${DEFAULT_AVATAR_PATH}`;
     return {
       id: String(actor.id),
       username: actor.username,
@@ -41,7 +43,7 @@ export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccou
       noindex: true,
       created_at: iso(actor.createdAt),
       note: actor.summary,
-      url: actor.url ?? actor.uri,
+      url: accountUrl(config.origin, actor),
       uri: actor.uri,
       avatar,
       avatar_static: avatar,
@@ -102,6 +104,14 @@ function mastoVisibility(v: Visibility): "public" | "unlisted" | "private" | "di
   return v === "section" ? "private" : v;
 }
 
+/** An account's page for apps: its own, else its id, else (neither safe) this instance. */
+function accountUrl(origin: string, actor: ActorRow): string {
+  return firstSafeUrl(actor.url, actor.uri) ?? origin;
+}
+
+/** Whether an attachment can be shown: our own file, or a remote one at an http(s) address. */
+const shownMedia = (row: MediaRow) => row.fileName != null || safeUrl(row.remoteUrl) != null;
+
 export function renderMedia(origin: string, row: MediaRow) {
   const url = mediaUrl(origin, row);
   const meta = row.width && row.height ? { original: { width: row.width, height: row.height, size: `${row.width}x${row.height}`, aspect: row.width / row.height } } : {};
@@ -110,7 +120,7 @@ export function renderMedia(origin: string, row: MediaRow) {
     type: row.contentType.startsWith("image/") ? (row.contentType === "image/gif" ? "gifv" : "image") : "unknown",
     url,
     preview_url: url,
-    remote_url: row.remoteUrl,
+    remote_url: safeUrl(row.remoteUrl),
     text_url: null,
     meta: { ...meta, small: meta.original },
     description: row.description || null,
@@ -154,7 +164,7 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
     return {
       id: String(post.id),
       uri: post.uri,
-      url: post.url ?? post.uri,
+      url: firstSafeUrl(post.url, post.uri),
       created_at: iso(post.publishedAt),
       edited_at: post.editedAt ? iso(post.editedAt) : null,
       account: accounts.get(post.actorId)!,
@@ -178,10 +188,10 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
       bookmarked: bookmarked.has(post.id),
       pinned: pinned.has(post.id),
       muted: false,
-      media_attachments: (attachments.get(post.id) ?? []).map((m) => renderMedia(config.origin, m)),
+      media_attachments: (attachments.get(post.id) ?? []).filter(shownMedia).map((m) => renderMedia(config.origin, m)),
       mentions: mentioned
         .filter((m) => m.postId === post.id)
-        .map((m) => ({ id: String(m.actor.id), username: m.actor.username, acct: handleOf(m.actor), url: m.actor.url ?? m.actor.uri })),
+        .map((m) => ({ id: String(m.actor.id), username: m.actor.username, acct: handleOf(m.actor), url: accountUrl(config.origin, m.actor) })),
       tags: tags.filter((t) => t.postId === post.id).map((t) => ({ name: t.tag, url: tagUrl(config.origin, t.tag) })),
       emojis: [],
       card: null,
@@ -205,7 +215,7 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
 export interface MastoStatus {
   id: string;
   uri: string;
-  url: string;
+  url: string | null;
   created_at: string;
   edited_at: string | null;
   account: MastoAccount;

@@ -17,6 +17,7 @@ import { oauthApps, oauthCodes, oauthTokens, users } from "../storage/schema.ts"
 import { hashToken, newToken } from "../storage/tokens.ts";
 import type { User } from "../members/members.ts";
 import { parseScopes, withinScopes } from "./scopes.ts";
+import { safeUrl } from "../safe-url.ts";
 
 export type OAuthApp = typeof oauthApps.$inferSelect;
 export type OAuthToken = typeof oauthTokens.$inferSelect;
@@ -58,7 +59,7 @@ export function registerApp(db: Db, input: NewApp): { app: OAuthApp; clientSecre
       clientId: newToken(),
       clientSecretHash: hashToken(clientSecret),
       name: name.slice(0, 200),
-      website: input.website?.trim() || null,
+      website: safeUrl(input.website?.trim()),
       redirectUris: uris.join("\n"),
       scopes: scopes.join(" "),
     })

@@ -50,7 +50,7 @@ export function formatText(
         html += escapeHtml(paragraph.slice(last, m.index));
         last = m.index + m[0].length;
         if (m[1]) {
-          html += `<a href="${escapeHtml(m[1])}" rel="nofollow noopener" target="_blank">${escapeHtml(m[1])}</a>`;
+          html += `<a href="${escapeHtml(m[1])}" rel="nofollow noopener noreferrer" target="_blank">${escapeHtml(m[1])}</a>`;
         } else if (m[2]) {
           const url = options.mentionUrl({ username: m[2].toLowerCase(), domain: m[3]?.toLowerCase() ?? null });
           html += url
@@ -69,8 +69,12 @@ export function formatText(
 const ALLOWED = {
   allowedTags: ["p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del", "pre", "code", "blockquote", "ul", "ol", "li"],
   allowedAttributes: { a: ["href", "rel", "class", "target"], span: ["class"] },
+  // Web links only (no javascript:, data:, mailto:…), for href and anything else that holds a URL.
   allowedSchemes: ["http", "https"],
-  transformTags: { a: sanitizeHtml.simpleTransform("a", { rel: "nofollow noopener", target: "_blank" }) },
+  allowedSchemesByTag: {},
+  allowProtocolRelative: false,
+  // Another server's links: no ranking credit, no access to our window, no Referer.
+  transformTags: { a: sanitizeHtml.simpleTransform("a", { rel: "nofollow noopener noreferrer", target: "_blank" }) },
 } satisfies sanitizeHtml.IOptions;
 
 /** HTML from another server, reduced to what Mastodon also keeps. */

@@ -4,6 +4,7 @@ import { dateFormat } from "../dates.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { htmlToText } from "../posts/content.ts";
+import { firstSafeUrl } from "../safe-url.ts";
 import type { PageContext } from "./layout.ts";
 
 const intlLocale = (page: Pick<PageContext, "locale">) => (page.locale === "fr" ? "fr-FR" : "en-GB");
@@ -44,14 +45,14 @@ export function handleOf(actor: Pick<ActorRow, "username" | "domain" | "local">)
   return actor.local ? `@${actor.username}` : `@${actor.username}@${actor.domain}`;
 }
 
-/** An account's page: ours for a local account, its own server's otherwise. */
+/** An account's page: ours for a local account, its own server's otherwise (http(s) only, else "#"). */
 export function profileUrl(actor: Pick<ActorRow, "local" | "username" | "url" | "uri"> | undefined): string {
-  return actor?.local ? `/@${actor.username}` : (actor?.url ?? actor?.uri ?? "#");
+  return actor?.local ? `/@${actor.username}` : (firstSafeUrl(actor?.url, actor?.uri) ?? "#");
 }
 
-/** A post's page: ours for a local author's post, its own server's otherwise. */
+/** A post's page: ours for a local author's post, its own server's otherwise (http(s) only, else "#"). */
 export function postUrl(post: Pick<PostRow, "id" | "url" | "uri">, author: Pick<ActorRow, "local" | "username"> | undefined): string {
-  return author?.local ? `/@${author.username}/${post.id}` : (post.url ?? post.uri);
+  return author?.local ? `/@${author.username}/${post.id}` : (firstSafeUrl(post.url, post.uri) ?? "#");
 }
 
 /** A post's text without markup (entities decoded: the html tag escapes it again), on one line. */

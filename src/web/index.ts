@@ -26,6 +26,7 @@ import { registerGroupRoutes } from "./routes/groups.ts";
 import { registerDebateRoutes } from "./routes/group-debate.ts";
 import { registerNotificationPages } from "./routes/notifications.ts";
 import { registerStaticFiles } from "./static.ts";
+import { registerSecurityHeaders } from "./security-headers.ts";
 
 export const CSRF_COOKIE = "coopol_csrf";
 
@@ -53,6 +54,7 @@ declare module "fastify" {
 export async function registerWeb(app: FastifyInstance, services: Services): Promise<void> {
   const limiter = new LoginRateLimiter();
 
+  registerSecurityHeaders(app);
   registerStaticFiles(app);
 
   // An unknown address: a page in the site's layout for browsers, JSON for

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../errors.ts";
 import type { User } from "../members/members.ts";
 import type { Services } from "../services.ts";
+import { localPath } from "../safe-url.ts";
 
 export function cookieOptions(services: Services, maxAgeSeconds?: number) {
   return {
@@ -23,9 +24,12 @@ export function sendPage(reply: FastifyReply, body: string, status = 200): Fasti
   return reply.code(status).type("text/html; charset=utf-8").header("cache-control", "no-store").send(body);
 }
 
-/** Where to go after a form: back to a local page, never to another site. */
-export function safeRedirect(target: unknown, fallback = "/"): string {
-  return typeof target === "string" && target.startsWith("/") && !target.startsWith("//") ? target : fallback;
+/**
+ * Where to go after a form or a login (`next`, `back`, a Referer on `origin`):
+ * back to a page of this site (localPath), never to another one.
+ */
+export function safeRedirect(target: unknown, fallback = "/", origin?: string): string {
+  return localPath(target, origin) ?? fallback;
 }
 
 

@@ -43,6 +43,7 @@ import { hashToken, newToken } from "../../storage/tokens.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendCsv, sendPage } from "../respond.ts";
+import { safeUrl } from "../../safe-url.ts";
 
 type Form = Record<string, string | string[] | undefined>;
 /** A file of the event form, as keepFile() leaves it in the body. */
@@ -152,7 +153,7 @@ export function audienceBadge(page: PageContext, event: Pick<EventRow, "audience
 function attachmentList(page: PageContext, items: EventAttachment[]): Html {
   if (items.length === 0) return html``;
   return html`<h2>${page.t("event.attachments")}</h2><ul class="attachments">${items.map(
-    (a) => html`<li>${a.kind === "link" ? "🔗" : "📎"} <a href="${a.url}" rel="noopener noreferrer">${a.name}</a>${a.kind === "link" ? html` (${page.t("event.attachment_link")})` : a.mediaType === "application/pdf" ? " (PDF)" : ""}</li>`,
+    (a) => html`<li>${a.kind === "link" ? "🔗" : "📎"} <a href="${a.url}" rel="nofollow noopener noreferrer">${a.name}</a>${a.kind === "link" ? html` (${page.t("event.attachment_link")})` : a.mediaType === "application/pdf" ? " (PDF)" : ""}</li>`,
   )}</ul>`;
 }
 
@@ -437,6 +438,8 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
       ? `https://www.openstreetmap.org/?mlat=${event.latitude}&mlon=${event.longitude}#map=17/${event.latitude}/${event.longitude}`
       : place ? `https://www.openstreetmap.org/search?query=${encodeURIComponent(place)}` : null;
     const notice = (request.query as Record<string, string | undefined>).notice;
+    // Checked again when shown: an event stored before safeUrl() existed may hold a javascript: link.
+    const online = safeUrl(event.onlineUrl);
     const answerButton = (answer: Answer) => html`<button type="submit" name="answer" value="${answer}" ${mine && (mine.status === answer || (answer === "going" && ["waiting", "pending"].includes(mine.status))) ? raw('aria-pressed="true"') : ""}>${page.t(`rsvp.${answer}`)}</button>`;
     return sendPage(reply, layout(page, event.title, html`<article class="event-page">
 <h1>${event.title}</h1>
@@ -446,7 +449,7 @@ ${event.audience !== "public" ? html`<p>${audienceBadge(page, event)}${event.aud
 <p><time datetime="${new Date(event.startAt).toISOString()}">${when(page, { start: event.startAt, end: event.endAt }, event.timezone)}</time>${event.rrule ? html` · ${page.t(`rrule.${event.rrule}`) === `rrule.${event.rrule}` ? event.rrule : page.t(`rrule.${event.rrule}`)}` : ""}</p>
 <p>${page.t(`category.${event.category}`)} · ${page.t("event.organiser")} : ${organiser.name || organiser.username}</p>
 ${place ? html`<p>📍 ${place}${map ? html` — <a href="${map}" rel="noopener noreferrer">${page.t("event.map")}</a>` : ""}</p>` : ""}
-${event.onlineUrl ? html`<p>💻 <a href="${event.onlineUrl}" rel="noopener noreferrer">${event.onlineUrl}</a></p>` : ""}
+${online ? html`<p>💻 <a href="${online}" rel="nofollow noopener noreferrer">${online}</a></p>` : ""}
 <div class="content">${raw(event.description)}</div>
 ${items.length ? html`<h2>${page.t("event.agenda")}</h2><ol>${items.map((i) => html`<li>${i}</li>`)}</ol>` : ""}
 ${attachmentList(page, eventAttachments(db, config.origin, event.id))}

@@ -31,6 +31,7 @@ import { nodeActor } from "../../federation/send-territory.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
+import { safeUrl } from "../../safe-url.ts";
 import { localInput, one, parseLocal, when } from "./agenda.ts";
 
 export type Form = Record<string, string | string[] | undefined>;
@@ -455,7 +456,7 @@ ${paragraphs(c.description)}
 ${materials.length
   ? html`<h2>${t("campaign.materials")}</h2><ul>${materials.map((m) =>
       // Campaigns from upper levels arrive from other servers: only web links become links.
-      /^https?:\/\//.test(m.url) ? html`<li><a href="${m.url}" rel="noopener noreferrer">${m.name || m.url}</a></li>` : html`<li>${m.name} ${m.url}</li>`,
+      safeUrl(m.url) ? html`<li><a href="${safeUrl(m.url)}" rel="nofollow noopener noreferrer">${m.name || m.url}</a></li>` : html`<li>${m.name} ${m.url}</li>`,
     )}</ul>`
   : ""}
 <h2>${t("campaign.goals")}</h2>

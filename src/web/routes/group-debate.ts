@@ -16,7 +16,7 @@ import { actOnProposal, createProposal, decideProposal, decisionOf, mayAct, prop
 import { groupContributors, mayReadContributors, memberContributions, windowOf, WINDOWS, type Figures } from "../../groups/contributions.ts";
 import type { ActorRow } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
-import { plainText } from "../format.ts";
+import { plainText, profileUrl } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 import { groupPath } from "./groups.ts";
@@ -183,7 +183,7 @@ ${tabs(page, group)}
 <p>${t("debate.contributors_intro")}</p>
 <p>${WINDOWS.map((w) => (w === days ? html`<strong>${t("debate.days", { n: w })}</strong> ` : html`<a href="?days=${w}">${t("debate.days", { n: w })}</a> `))}</p>
 ${list.length === 0 ? html`<p>${t("debate.no_contributors")}</p>` : html`<table class="contributors"><thead><tr><th>${t("debate.col.member")}</th>${figureHeads(page)}</tr></thead><tbody>
-${list.map((c) => html`<tr><td><a href="${c.actor.local ? `/@${c.actor.username}` : (c.actor.url ?? c.actor.uri)}">${c.actor.name || c.actor.username}</a> <span class="meta">@${c.actor.username}@${c.actor.domain}</span></td>${figureCells(c.figures)}</tr>`)}
+${list.map((c) => html`<tr><td><a href="${profileUrl(c.actor)}">${c.actor.name || c.actor.username}</a> <span class="meta">@${c.actor.username}@${c.actor.domain}</span></td>${figureCells(c.figures)}</tr>`)}
 </tbody></table>`}
 <details><summary>${t("debate.formula")}</summary><p>${t("debate.formula_text")}</p></details>`));
   });

@@ -58,6 +58,7 @@ import { html, raw, type Html } from "../html.ts";
 import { actorName, dateText, plainText, profileUrl } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
+import { firstSafeUrl, safeUrl } from "../../safe-url.ts";
 
 type Form = Record<string, string | undefined>;
 type WithSlug = FastifyRequest<{ Params: { slug: string } }>;
@@ -313,15 +314,16 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
     const threads = found.slice(0, THREADS_PAGE);
     const older = found.length > THREADS_PAGE ? threads.at(-1) : undefined;
     const { actors: authors } = authorsOf(db, threads.map((th) => th.root));
-    // The group's page on its own server (its actor's `url`, a web address only).
-    const home = actor.url && /^https?:\/\//.test(actor.url) ? actor.url : actor.uri;
+    // The group's page on its own server (its actor's `url`, else its id: web addresses only).
+    const home = firstSafeUrl(actor.url, actor.uri);
+    const avatar = safeUrl(actor.avatarUrl);
     const notice = query.notice === "saved" ? t("group.saved") : undefined;
     const tabs = [
       html`<a href="/debate/${group.id}">${t("debate.proposals")}</a>`,
       html`<a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a>`,
-      ...(group.local ? [html`<a href="${base}/agenda">${t("group.agenda")}</a>`] : [html`<a href="${home}">${t("group.home_link", { host: actor.domain })}</a>`]),
+      ...(group.local ? [html`<a href="${base}/agenda">${t("group.agenda")}</a>`] : home ? [html`<a href="${home}" rel="nofollow noopener noreferrer">${t("group.home_link", { host: actor.domain })}</a>`] : []),
     ];
-    return sendPage(reply, layout(page, group.name, html`${actor.avatarUrl ? html`<img class="avatar" src="${actor.avatarUrl}" alt="${t("group.avatar_alt", { name: group.name })}" width="96" height="96">` : ""}<h1>${group.name}</h1>
+    return sendPage(reply, layout(page, group.name, html`${avatar ? html`<img class="avatar" src="${avatar}" alt="${t("group.avatar_alt", { name: group.name })}" width="96" height="96">` : ""}<h1>${group.name}</h1>
 <p class="meta">${t("group.handle")} : ${handleOf(actor)} · ${group.local ? html`${t("group.members", { n: actor.followersCount })} · ${t(`group.policy.${group.policy}`)}` : t("group.remote", { host: actor.domain })}</p>
 ${group.local ? "" : html`<p>${t("group.remote_intro")}</p>`}
 ${group.visibility === "members" ? html`<p class="badge">${t("group.members_only_notice")}</p>` : ""}

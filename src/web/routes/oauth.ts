@@ -8,6 +8,8 @@ import type { Services } from "../../services.ts";
 import { html } from "../html.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
+import { safeUrl } from "../../safe-url.ts";
+import { allowFormTarget } from "../security-headers.ts";
 
 type Query = Record<string, string | undefined>;
 
@@ -32,10 +34,14 @@ export function registerOAuthPages(web: FastifyInstance, services: Services): vo
     // Checked before login, so a broken link says so at once.
     const auth = checkAuthorizationRequest(db, request.query);
     const user = requireUser(request);
+    // Whatever the app registered: shown only if it is a web address.
+    const website = safeUrl(auth.app.website);
+    // The form ends in a redirect to the app: the page's form-action must allow it.
+    if (auth.redirectUri !== OOB_REDIRECT) allowFormTarget(reply, auth.redirectUri);
     const fields = ["client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_type"];
     return sendPage(reply, layout(page, page.t("oauth.title"), html`<h1>${page.t("oauth.title")}</h1>
 <p>${page.t("oauth.intro", { name: auth.app.name, username: user.username })}</p>
-${auth.app.website ? html`<p><a href="${auth.app.website}" rel="noopener noreferrer">${auth.app.website}</a></p>` : ""}
+${website ? html`<p><a href="${website}" rel="nofollow noopener noreferrer">${website}</a></p>` : ""}
 <p>${page.t("oauth.scopes")}</p>
 <ul>${auth.scopes.map((s) => html`<li>${scopeText(page, s)}</li>`)}</ul>
 <form method="post" action="/oauth/authorize">
