@@ -5,7 +5,7 @@
 import t from "tap";
 import { readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
+import { accessibilityProblems, horizontalOverflow, launchChromium } from "./helpers/chromium.ts";
 import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { CONSENT_TEXT_FR } from "../src/campaigns/results.ts";
@@ -236,6 +236,10 @@ t.test("a fédération: dashboard, CSV export, directives; national: the map", a
   t.equal(await page.locator("header .brand span").textContent(), "Le réseau social de la fédération", "a fédération never calls itself « la section »");
   t.ok(await page.locator("nav").getByRole("link", { name: "Fédération", exact: true }).isVisible(), "nor in its navigation");
   t.same(await accessibilityProblems(page), [], "dashboard");
+  t.equal((await horizontalOverflow(page)).px, 0, "the page never scrolls sideways");
+  const mainWidth = await page.locator("main").evaluate((m) => m.getBoundingClientRect().width);
+  t.ok(mainWidth > 1000, `at 1280 px the dashboard uses the width (${mainWidth} px)`);
+  t.equal(await page.locator(".table-wrap[role=region][tabindex='0']").count(), 1, "its table scrolls in its own box, reachable by keyboard");
   const table = await page.locator("table.dashboard").textContent();
   t.match(table, "section_absente@127.0.0.1:9", "the declared section has its row");
   t.match(table, "Total");

@@ -270,7 +270,6 @@ ${barChart({ id: "adhesions", title: "Adhésions par section", labels: sections,
 ${lineChart({ id: "semaines", title: "Actions par semaine", labels: ["S1", "S2", "S3", "S4", "S5"], series: [{ label: "Tractages", values: [3, 5, 4, 8, 9] }, { label: "Porte-à-porte", values: [1, 2, 6, 5, 7] }], goal: [2, 4, 6, 8, 10], locale: "fr" })}
 ${departementMap({ title: "Actions par département", values: new Map(DEPARTEMENTS.filter((_, i) => i % 3 !== 0).map((d, i) => [d.code, (i * 37) % 101])), href: (code) => `/departements/${code}`, locale: "fr" })}`;
   app.get("/", (_request, reply) => reply.type("text/html; charset=utf-8").send(page(body)));
-  app.get("/favicon.ico", (_request, reply) => reply.code(204).send());
   origin = await app.listen({ port: 0, host: "127.0.0.1" });
   browser = await launchChromium();
   t.teardown(async () => {

@@ -2,7 +2,7 @@
 import type { Services } from "../services.ts";
 import { canManageMembers, isCardHolder, type User } from "../members/members.ts";
 import { unreadNotificationCount } from "../notifications/notifications.ts";
-import { html, type Html } from "./html.ts";
+import { html, raw, type Html } from "./html.ts";
 import { kindKey, type Locale, type Translate } from "./i18n.ts";
 
 export interface PageContext {
@@ -13,11 +13,21 @@ export interface PageContext {
   csrf: string;
 }
 
+/**
+ * A wide table in its own scrolling box, so the page itself never scrolls
+ * sideways; the box takes the keyboard focus (arrow keys scroll it) and is
+ * named for screen readers.
+ */
+export function scrollBox(label: string, table: Html): Html {
+  return html`<div class="table-wrap" role="region" aria-label="${label}" tabindex="0">${table}</div>`;
+}
+
 export function csrfField(page: PageContext): Html {
   return html`<input type="hidden" name="_csrf" value="${page.csrf}">`;
 }
 
-export function layout(page: PageContext, title: string, body: Html, options: { notice?: string; error?: string } = {}): string {
+/** `wide`: pages of tables and charts (dashboards) use the screen's width, text pages keep a readable column. */
+export function layout(page: PageContext, title: string, body: Html, options: { notice?: string; error?: string; wide?: boolean } = {}): string {
   const { t, user, services } = page;
   // Unread as the apps count them (the "notifications" marker); 99+ beyond.
   const unread = user ? unreadNotificationCount(services.db, user, 100) : 0;
@@ -63,7 +73,7 @@ export function layout(page: PageContext, title: string, body: Html, options: { 
   <p class="brand"><a href="/">${services.config.name}</a> <span>${t(kindKey("app.tagline", services.config.kind))}</span></p>
   <nav aria-label="Navigation">${nav}</nav>
 </header>
-<main id="main">
+<main id="main"${options.wide ? raw(' class="wide"') : ""}>
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ""}
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ""}
 ${body}

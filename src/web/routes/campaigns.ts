@@ -29,7 +29,7 @@ import {
 import { actionsAwaitingResults, addContact, aggregate, CONSENT_TEXT_FR, contactsOf, deleteResult, recordResult, resultsOfAction, type Totals } from "../../campaigns/results.ts";
 import { nodeActor } from "../../federation/send-territory.ts";
 import { html, raw, type Html } from "../html.ts";
-import { csrfField, layout, type PageContext } from "../layout.ts";
+import { csrfField, layout, type PageContext, scrollBox } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";
 import { safeUrl } from "../../safe-url.ts";
 import { localInput, one, parseLocal, when } from "./agenda.ts";
@@ -464,8 +464,8 @@ ${progressBars(page, goals, totals)}
 <h2>${t("campaign.by_type")}</h2>
 ${byType.length === 0
   ? html`<p>${t("campaign.no_results")}</p>`
-  : html`<div class="table-wrap"><table><thead><tr><th scope="col">${t("action.field.type")}</th><th scope="col">${t("result.count")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}</tr></thead>
-<tbody>${byType.map((r) => html`<tr><th scope="row">${t(`action.type.${r.actionType}`)}</th><td>${r.totals.results}</td>${METRICS.map((m) => html`<td>${r.totals[m]}</td>`)}</tr>`)}</tbody></table></div>`}
+  : scrollBox(t("campaign.by_type"), html`<table><thead><tr><th scope="col">${t("action.field.type")}</th><th scope="col">${t("result.count")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}</tr></thead>
+<tbody>${byType.map((r) => html`<tr><th scope="row">${t(`action.type.${r.actionType}`)}</th><td>${r.totals.results}</td>${METRICS.map((m) => html`<td>${r.totals[m]}</td>`)}</tr>`)}</tbody></table>`)}
 <h2>${t("campaign.actions")}</h2>
 ${actions.length === 0 ? html`<p>${t("action.none")}</p>` : actionList(page, actions)}
 ${!c.cancelledAt ? html`<p><a href="/campaigns/${c.id}/actions/new">${t("action.new")}</a></p>` : ""}
@@ -646,11 +646,11 @@ ${participant && open
   : ""}
 ${results.length === 0
   ? html`<p>${t("result.none")}</p>`
-  : html`<div class="table-wrap"><table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"></th></tr></thead>
+  : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"></th></tr></thead>
 <tbody>${results.map(
       (r) => html`<tr><th scope="row">${r.recordedBy != null ? (names.get(r.recordedBy) ?? "—") : r.sectionName}</th>${METRICS.map((m) => html`<td>${r[m]}</td>`)}<td>${r.comment}</td>
 <td>${r.recordedBy === user.id || editable ? html`<form method="post" action="/actions/${a.id}/results/${r.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("result.delete")}</button></form>` : ""}</td></tr>`,
-    )}</tbody></table></div>`}
+    )}</tbody></table>`)}
 
 ${participant
   ? html`<h2 id="contacts">${t("result.contact_title")}</h2>
@@ -658,8 +658,8 @@ ${participant
 ${open ? contactForm(page, a, options.contact ?? {}) : ""}
 ${editable
   ? contacts.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${t("result.contact_name")}</th><th scope="col">${t("result.contact_email")}</th><th scope="col">${t("result.contact_phone")}</th><th scope="col">${t("result.contact_note")}</th><th scope="col">${t("result.contact_consent_at")}</th></tr></thead>
-<tbody>${contacts.map((ct) => html`<tr><th scope="row">${ct.name}</th><td>${ct.email ?? ""}</td><td>${ct.phone ?? ""}</td><td>${ct.note}</td><td>${dateTimeText(page, ct.consentAt)}</td></tr>`)}</tbody></table></div>`
+    ? scrollBox(t("result.contact_title"), html`<table><thead><tr><th scope="col">${t("result.contact_name")}</th><th scope="col">${t("result.contact_email")}</th><th scope="col">${t("result.contact_phone")}</th><th scope="col">${t("result.contact_note")}</th><th scope="col">${t("result.contact_consent_at")}</th></tr></thead>
+<tbody>${contacts.map((ct) => html`<tr><th scope="row">${ct.name}</th><td>${ct.email ?? ""}</td><td>${ct.phone ?? ""}</td><td>${ct.note}</td><td>${dateTimeText(page, ct.consentAt)}</td></tr>`)}</tbody></table>`)
     : html`<p>${t("result.contact_none")}</p>`
   : ""}`
   : ""}

@@ -13,7 +13,7 @@ import { adoptProposal, getDirective, listDirectives, sendDirective, type Direct
 import type { ProposalWire } from "../../federation/territory.ts";
 import { linkedParent } from "../../territory/links.ts";
 import { html, raw, type Html } from "../html.ts";
-import { csrfField, layout, type PageContext } from "../layout.ts";
+import { csrfField, layout, type PageContext, scrollBox } from "../layout.ts";
 import { sendPage } from "../respond.ts";
 import { localInput, one, parseLocal } from "./agenda.ts";
 import { dateTimeText, fieldNav, idOf, paragraphs, requireCardHolder, type Form } from "./campaigns.ts";
@@ -89,11 +89,11 @@ ${config.kind !== "section" && manager
   ? html`<h2>${t("report.received")}</h2>
 ${received.length === 0
   ? html`<p>${t("report.received_none")}</p>`
-  : html`<div class="table-wrap"><table class="reports"><thead><tr><th scope="col">${t("report.date")}</th><th scope="col">${t("report.from")}</th><th scope="col">${t("report.field.kind")}</th><th scope="col">${t("report.field.title")}</th><th scope="col">${t("report.state")}</th></tr></thead>
+  : scrollBox(t("report.received"), html`<table class="reports"><thead><tr><th scope="col">${t("report.date")}</th><th scope="col">${t("report.from")}</th><th scope="col">${t("report.field.kind")}</th><th scope="col">${t("report.field.title")}</th><th scope="col">${t("report.state")}</th></tr></thead>
 <tbody>${received.map((r) => {
       const cell = (text: string | Html) => (r.openedAt ? text : html`<strong>${text}</strong>`);
       return html`<tr class="${r.openedAt ? "read" : "unread"}"><td>${cell(dateTimeText(page, r.createdAt))}</td><td>${cell(r.sectionName)}</td><td>${cell(t(`report.kind.${r.kind}`))}</td><td><a href="/reports/${r.id}">${cell(r.title)}</a></td><td>${r.openedAt ? t("report.opened", { date: dateTimeText(page, r.openedAt) }) : html`<strong>${t("report.unread")}</strong>`}</td></tr>`;
-    })}</tbody></table></div>`}`
+    })}</tbody></table>`)}`
   : ""}
 ${config.kind !== "national"
   ? html`<h2>${t("report.sent")}</h2>
@@ -152,8 +152,8 @@ ${paragraphs(r.body)}
 <h2>${t("report.figures")}</h2>
 ${rows.length === 0
   ? html`<p>${t("report.figures_none")}</p>`
-  : html`<div class="table-wrap"><table><thead><tr><th scope="col">${t("report.campaign")}</th><th scope="col">${t("action.field.type")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}</tr></thead>
-<tbody>${rows.map((row) => html`<tr><th scope="row">${row.campaign}</th><td>${t(`action.type.${row.type}`)}</td>${METRICS.map((m) => html`<td>${row.metrics[m] ?? 0}</td>`)}</tr>`)}</tbody></table></div>`}
+  : scrollBox(t("report.figures"), html`<table><thead><tr><th scope="col">${t("report.campaign")}</th><th scope="col">${t("action.field.type")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}</tr></thead>
+<tbody>${rows.map((row) => html`<tr><th scope="row">${row.campaign}</th><td>${t(`action.type.${row.type}`)}</td>${METRICS.map((m) => html`<td>${row.metrics[m] ?? 0}</td>`)}</tr>`)}</tbody></table>`)}
 <p><a href="/reports">${t("report.back")}</a></p>
 </article>`,
         { notice: notice ? t(`report.notice.${notice}`) : undefined },

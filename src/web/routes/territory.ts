@@ -14,7 +14,7 @@ import { barChart, chartScripts } from "../charts.ts";
 import { departementMap } from "../territory-map.ts";
 import { isDepartementCode } from "../../territory/departements.ts";
 import { html, type Html } from "../html.ts";
-import { layout, type PageContext } from "../layout.ts";
+import { layout, type PageContext, scrollBox } from "../layout.ts";
 import { sendCsv, sendPage } from "../respond.ts";
 import { dateTimeText, fieldNav, progressBars, requireCardHolder } from "./campaigns.ts";
 
@@ -99,7 +99,7 @@ ${fieldNav(page)}
 <h2>${t(national ? "dashboard.rows_national" : "dashboard.rows_federation")}</h2>
 ${board.rows.length === 0
   ? html`<p>${t("dashboard.rows_none")}</p>`
-  : html`<div class="table-wrap"><table class="dashboard"><thead><tr>
+  : scrollBox(t(national ? "dashboard.rows_national" : "dashboard.rows_federation"), html`<table class="dashboard"><thead><tr>
   <th scope="col">${t(national ? "dashboard.federation" : "dashboard.section")}</th><th scope="col">${t("dashboard.territory")}</th>
   ${national ? html`<th scope="col">${t("dashboard.sections")}</th>` : ""}
   <th scope="col">${t("territory.link_state")}</th>
@@ -111,7 +111,7 @@ ${board.rows.length === 0
 <tfoot><tr><th scope="row">${t("dashboard.total")}</th><td></td>${national ? html`<td>${board.total.sections}</td>` : ""}<td>${national ? "" : t("dashboard.sections_n", { n: board.total.sections })}</td>
   <td>${board.total.members}</td><td>${board.total.activeMembers}</td><td>${board.total.eventsHeld}</td><td>${board.total.eventsUpcoming}</td>
   <td>${board.total.totals.results}</td>${METRICS.map((m) => html`<td>${board.total.totals[m]}</td>`)}<td>${board.total.reports}</td><td></td></tr></tfoot>
-</table></div>`}
+</table>`)}
 
 ${national
   ? html`<h2>${t("dashboard.map")}</h2>${departementMap({ id: "federations-map", title: t("dashboard.map_title"), description: t("dashboard.map_description"), values: activity, valueHeader: t("dashboard.active"), locale: page.locale, t })}`
@@ -147,7 +147,7 @@ ${reports.length === 0
       const title = html`<a href="/reports/${r.id}">${r.title}</a>`;
       return html`<li>${r.openedAt ? title : html`<strong>${title}</strong>`} · ${r.sectionName} · ${t(`report.kind.${r.kind}`)} · ${dateTimeText(page, r.createdAt)}${r.openedAt ? "" : html` · <strong>${t("report.unread")}</strong>`}</li>`;
     })}</ul>`}
-${board.campaigns.some((c) => METRICS.some((m) => (c.goals[m] ?? 0) > 0)) ? chartScripts() : ""}`));
+${board.campaigns.some((c) => METRICS.some((m) => (c.goals[m] ?? 0) > 0)) ? chartScripts() : ""}`, { wide: true }));
   });
 
   web.get("/dashboard.csv", (request, reply) => {
