@@ -458,11 +458,11 @@ ${mine ? html`<p id="my-rsvp">${page.t(`rsvp.status.${mine.status}`)}</p>` : ""}
 ${page.user && event.status !== "cancelled"
   ? html`<form method="post" action="/events/${event.id}/rsvp" class="rsvp">${csrfField(page)}${answerButton("going")} ${answerButton("maybe")} ${answerButton("not_going")}</form>`
   : !page.user ? html`<p><a href="/login?next=/events/${event.id}">${page.t("event.login_to_answer")}</a></p>` : ""}
-${event.rrule ? html`<h2>${page.t("event.next_dates")}</h2><ul class="dates">${occurrencesOf(event, Date.now(), Date.now() + 400 * DAY).slice(0, 6).map((o) => html`<li><time datetime="${new Date(o.start).toISOString()}">${when(page, o, event.timezone)}</time>${editable && event.status !== "cancelled" ? html` <form method="post" action="/events/${event.id}/skip" class="inline">${csrfField(page)}<input type="hidden" name="start" value="${String(o.start)}"><button type="submit" class="secondary">${page.t("event.skip_date")}</button></form>` : ""}</li>`)}</ul>` : ""}
+${event.rrule ? html`<h2>${page.t("event.next_dates")}</h2><ul class="dates">${occurrencesOf(event, Date.now(), Date.now() + 400 * DAY).slice(0, 6).map((o) => html`<li><time datetime="${new Date(o.start).toISOString()}">${when(page, o, event.timezone)}</time>${editable && event.status !== "cancelled" ? html` <form method="post" action="/events/${event.id}/skip" class="inline">${csrfField(page)}<input type="hidden" name="start" value="${String(o.start)}"><button type="submit" class="danger">${page.t("event.skip_date")}</button></form>` : ""}</li>`)}</ul>` : ""}
 <p><a href="/events/${event.id}.ics">📅 ${page.t("event.add_to_calendar")}</a></p>
 ${event.minutes ? html`<h2>${page.t("event.minutes")}</h2><div class="minutes">${event.minutes.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>` : ""}
 ${editable ? html`<p class="actions"><a href="/events/${event.id}/edit">${page.t("event.edit")}</a> · <a href="/events/${event.id}/attendees">${page.t("event.attendees")}</a> · <a href="/events/${event.id}/minutes">${page.t("event.minutes")}</a></p>
-${event.status !== "cancelled" ? html`<form method="post" action="/events/${event.id}/cancel">${csrfField(page)}<button type="submit" class="secondary">${page.t("event.cancel")}</button></form>` : ""}` : ""}
+${event.status !== "cancelled" ? html`<form method="post" action="/events/${event.id}/cancel">${csrfField(page)}<button type="submit" class="danger">${page.t("event.cancel")}</button></form>` : ""}` : ""}
 </article>`, { notice: notice ? page.t(`event.notice.${notice}`) : undefined }));
   });
 

@@ -332,7 +332,7 @@ ${themesOf(group).length ? html`<p><strong>${t("group.themes")}</strong> : ${the
 ${group.rules ? html`<h2>${t("group.rules")}</h2><p class="rules">${group.rules}</p>` : ""}
 ${user
   ? relation
-    ? html`<form method="post" action="${base}/leave">${csrfField(page)}<p>${member ? t("group.joined") : t("group.join_pending")}</p><button type="submit">${t("group.leave")}</button></form>`
+    ? html`<form method="post" action="${base}/leave">${csrfField(page)}<p>${member ? t("group.joined") : t("group.join_pending")}</p><button type="submit" class="danger">${t("group.leave")}</button></form>`
     : html`<form method="post" action="${base}/join">${csrfField(page)}<button type="submit">${t("group.join")}</button></form>`
   : ""}
 ${member && !maxId ? html`<form method="post" action="${base}/threads" class="compose">

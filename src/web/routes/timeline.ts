@@ -178,7 +178,7 @@ ${postForm(page)}
   <label for="target">${page.t("follow.remote")}</label>
   <input type="text" id="target" name="target" required placeholder="@nom@instance.exemple" aria-describedby="target-help">
   <p class="help" id="target-help">${page.t("follow.remote_help")}</p>
-  <p><button type="submit">${page.t("profile.follow")}</button></p>
+  <p><button type="submit" class="secondary">${page.t("profile.follow")}</button></p>
 </form>
 <section aria-label="${page.t("timeline.home")}">${renderPosts(page, rows)}</section>${olderLink(page, "/", rows)}`, { notice: noticeText }));
     }
