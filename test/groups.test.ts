@@ -200,8 +200,10 @@ t.test("a members-only group: posts only reach members' instances, never C", asy
   t.equal((await bob.post("/groups/join", { handle: `@g_strategie@${host(a)}` })).status, 303);
   const bobOnA = await eventually(() => a.query<{ id: number }>("select follower_id as id from follows where following_id = (select id from actors where uri = ?) and accepted_at is null", strategie)[0], 15_000, "bob's request on A");
   t.equal(followState(b, `${b.origin}/users/bob`, strategie), "pending", "waits for a moderator");
-  const page = await alice.get("/groups/strategie");
+  t.match((await alice.get("/groups/strategie")).body, "Gérer le groupe (1 demande(s))", "the group's page tells its moderator of the request");
+  const page = await alice.get("/groups/strategie/manage");
   t.match(page.body, "bob@", "the moderator sees the request");
+  t.equal((await (await session(a, "amelie")).get("/groups/strategie/manage")).status, 403, "a member who does not moderate cannot open it");
   t.equal((await alice.post(`/groups/strategie/requests/${bobOnA.id}`, { decision: "accept" })).status, 303);
   await eventually(() => followState(b, `${b.origin}/users/bob`, strategie) === "accepted", 15_000, "bob accepted");
   t.equal(b.query<{ visibility: string }>("select groups.visibility from groups join actors on actors.id = groups.actor_id where actors.uri = ?", strategie)[0]?.visibility, "members", "B knows the group is members-only");

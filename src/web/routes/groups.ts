@@ -322,6 +322,8 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
       html`<a href="/debate/${group.id}">${t("debate.proposals")}</a>`,
       html`<a href="/debate/${group.id}/contributors">${t("debate.contributors")}</a>`,
       ...(group.local ? [html`<a href="${base}/agenda">${t("group.agenda")}</a>`] : home ? [html`<a href="${home}" rel="nofollow noopener noreferrer">${t("group.home_link", { host: actor.domain })}</a>`] : []),
+      // Running the group (requests, members, bans, settings, image) is its own page: the discussion stays short.
+      ...(group.local && moderator ? [html`<a href="${base}/manage">${t("group.manage", { n: pendingJoinRequests(db, group).length })}</a>`] : []),
     ];
     return sendPage(reply, layout(page, group.name, html`${avatar ? html`<img class="avatar" src="${avatar}" alt="${t("group.avatar_alt", { name: group.name })}" width="96" height="96">` : ""}<h1>${group.name}</h1>
 <p class="meta">${t("group.handle")} : ${handleOf(actor)} · ${group.local ? html`${t("group.members", { n: actor.followersCount })} · ${t(`group.policy.${group.policy}`)}` : t("group.remote", { host: actor.domain })}</p>
@@ -356,7 +358,7 @@ ${!readable
   <span class="meta">${author ? handleOf(author) : ""} · ${t("group.replies", { n: th.replies })} · ${dateText(page, th.lastAt)}</span></li>`;
 })}</ul>`}
 ${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p>${maxId ? html`<a href="${base}#threads">${t("group.newest_threads")}</a>` : ""}${maxId && older ? " · " : ""}${older ? html`<a href="${base}?max_id=${older.root.id}#threads" rel="next">${t("group.older_threads")}</a>` : ""}</p></nav>` : ""}
-${moderator ? moderation(page, group) : ""}`, { notice }));
+`, { notice }));
   }
 
   function moderation(page: PageContext, group: GroupRow): Html {
@@ -365,12 +367,12 @@ ${moderator ? moderation(page, group) : ""}`, { notice }));
     const requests = pendingJoinRequests(db, group);
     const members = membersOf(db, group);
     const bans = bansOf(db, group);
-    return html`<section aria-labelledby="moderation"><h2 id="moderation">${t("group.moderation")}</h2>
-<p><a href="${base}/moderation">${t("mod.queue_link")}</a></p>
-<h3>${t("group.requests")}</h3>
+    return html`<p><a href="${base}">← ${group.name}</a></p><h1>${t("group.manage_title", { name: group.name })}</h1>
+<nav class="subnav" aria-label="${t("group.manage_title", { name: group.name })}"><a href="#requests">${t("group.requests")}</a> <a href="#members">${t("group.members_title")}</a> <a href="#settings">${t("group.settings")}</a> <a href="${base}/moderation">${t("mod.queue_link")}</a></nav>
+<h2 id="requests">${t("group.requests")}</h2>
 ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${requests.map((a) => html`<li>${a.name || a.username} ${handleOf(a)}
   <form method="post" action="${base}/requests/${a.id}" class="inline">${csrfField(page)}<button name="decision" value="accept">${t("group.accept")}</button> <button name="decision" value="reject">${t("group.reject")}</button></form></li>`)}</ul>`}
-<h3>${t("group.members_title")}</h3>
+<h2 id="members">${t("group.members_title")}</h2>
 <ul>${members.map((m) => html`<li>${m.actor.name || m.actor.username} ${handleOf(m.actor)}${m.role ? html` <span class="badge">${t(`group.${m.role}`)}</span>` : ""}
   ${m.role !== "owner" ? html`<form method="post" action="${base}/members/${m.actor.id}" class="inline">${csrfField(page)}
     <button name="action" value="remove">${t("group.remove")}</button>
@@ -382,21 +384,21 @@ ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${re
   <input type="text" id="ban-target" name="target" required placeholder="${t("group.ban_target")}">
   <p><button type="submit">${t("group.ban")}</button></p>
 </form>
-${bans.length ? html`<h3>${t("group.bans")}</h3><ul>${bans.map((b) => html`<li>${b.actor ? handleOf(b.actor) : b.domain}
+${bans.length ? html`<h2>${t("group.bans")}</h2><ul>${bans.map((b) => html`<li>${b.actor ? handleOf(b.actor) : b.domain}
   <form method="post" action="${base}/bans/${b.id}/delete" class="inline">${csrfField(page)}<button type="submit">${t("group.unban")}</button></form></li>`)}</ul>` : ""}
-<h3>${t("group.settings")}</h3>
+<h2 id="settings">${t("group.settings")}</h2>
 <form method="post" action="${base}/settings">${csrfField(page)}
   <label for="name">${t("group.field.name")}</label>
   <input type="text" id="name" name="name" required maxlength="100" value="${group.name}">
   ${settingsFields(page, group)}
   <p><button type="submit">${t("group.save")}</button></p>
 </form>
-<h3>${t("group.avatar")}</h3>
+<h2>${t("group.avatar")}</h2>
 <form method="post" action="${base}/avatar" enctype="multipart/form-data">${csrfField(page)}
   <label for="avatar">${t("group.avatar_file")}</label>
   <input type="file" id="avatar" name="avatar" required accept="image/jpeg,image/png,image/gif,image/webp,image/avif">
   <p><button type="submit">${t("group.avatar_save")}</button></p>
-</form></section>`;
+</form>`;
   }
 
   function threadPage(request: FastifyRequest, reply: FastifyReply, { group, actor }: { group: GroupRow; actor: ActorRow }, id: string) {
@@ -429,11 +431,19 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
 </form>` : ""}`, { notice }));
   }
 
+  web.get("/groups/:slug/manage", (request: WithSlug, reply) => {
+    const { page } = request;
+    const { group } = localGroup(request.params.slug);
+    if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
+    const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
+    return sendPage(reply, layout(page, page.t("group.manage_title", { name: group.name }), moderation(page, group), { notice }));
+  });
+
   web.post("/groups/:slug/requests/:actorId", async (request: FastifyRequest<{ Params: { slug: string; actorId: string } }>, reply) => {
     const user = requireUser(request);
     const { group } = localGroup(request.params.slug);
     await answerJoinRequest(services, user, group, Number(request.params.actorId) || 0, (request.body as Form).decision === "accept");
-    return reply.redirect(`/groups/${group.slug}`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage#requests`, 303);
   });
 
   web.post("/groups/:slug/members/:actorId", async (request: FastifyRequest<{ Params: { slug: string; actorId: string } }>, reply) => {
@@ -447,7 +457,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
       await banFromGroup(services, user, group, { actor: target });
     } else if (action === "moderator" || action === "unmoderator") setModerator(services, user, group, actorId, action === "moderator");
     else await removeMember(services, user, group, actorId);
-    return reply.redirect(`/groups/${group.slug}`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage#members`, 303);
   });
 
   web.post("/groups/:slug/bans", async (request: WithSlug, reply) => {
@@ -460,14 +470,14 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
       if (!actor) throw new UserError("actor_not_found", 404);
       await banFromGroup(services, user, group, { actor });
     } else await banFromGroup(services, user, group, { domain: target });
-    return reply.redirect(`/groups/${group.slug}`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage#members`, 303);
   });
 
   web.post("/groups/:slug/bans/:id/delete", (request: FastifyRequest<{ Params: { slug: string; id: string } }>, reply) => {
     const user = requireUser(request);
     const { group } = localGroup(request.params.slug);
     unban(services, user, group, Number(request.params.id) || 0);
-    return reply.redirect(`/groups/${group.slug}`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage#members`, 303);
   });
 
   web.post("/groups/:slug/settings", async (request: WithSlug, reply) => {
@@ -475,7 +485,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
     const { group } = localGroup(request.params.slug);
     const form = request.body as Form;
     await updateGroupSettings(services, user, group, { name: form.name ?? "", description: form.description, rules: form.rules, themes: form.themes, policy: form.policy, visibility: form.visibility });
-    return reply.redirect(`/groups/${group.slug}?notice=saved`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage?notice=saved`, 303);
   });
 
   // The group's image: a multipart body, read for this route only.
@@ -487,7 +497,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
       const file = (request.body as Record<string, unknown>).avatar;
       if (!file || typeof file !== "object") throw new UserError("media_missing", 422);
       await setGroupAvatar(services, user, group, file as Upload);
-      return reply.redirect(`/groups/${group.slug}?notice=saved`, 303);
+      return reply.redirect(`/groups/${group.slug}/manage?notice=saved`, 303);
     });
   });
 
