@@ -108,7 +108,7 @@ function renderNotification(services: Services, page: PageContext, user: User, n
 </div>`;
       } else if (group) {
         what = sentence(page, "notif.join_request", { who, group: html`<a href="${groupPath(group)}">${group.name}</a>` });
-        more = html`<p><a href="${groupPath(group)}#moderation">${t("notif.view_group_requests")}</a></p>`;
+        more = html`<p><a href="${groupPath(group)}/manage#requests">${t("notif.view_group_requests")}</a></p>`;
       } else if (follow) {
         // Accepted since: they follow now.
         what = sentence(page, "notif.follow", { who });
