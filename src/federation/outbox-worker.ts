@@ -24,6 +24,7 @@ import { context } from "./context.ts";
 import { groupPostChanged, groupPostReacted } from "./group-relays.ts";
 import * as send from "./send.ts";
 import * as sendEvents from "./send-events.ts";
+import * as sendTerritory from "./send-territory.ts";
 import { pollUpdated, votesSent } from "./send-polls.ts";
 import { sendFlag } from "./send-flags.ts";
 import { sendProposalAct, sendProposalStatus } from "./send-proposals.ts";
@@ -175,6 +176,32 @@ const handlers: Handlers = {
     const group = actorById(services, groupActorId);
     const post = findPost(services.db, postId);
     if (member && group && post) await sendProposalAct(services, member, group, post, act, uri);
+  },
+  async "territory.up"(services, { type, object }) {
+    await sendTerritory.sendUp(services, type, object);
+  },
+  async "territory.down"(services, { type, object, only }) {
+    const children = only ? only.map((id) => actorById(services, id)).filter((a): a is ActorRow => !!a) : undefined;
+    if (!children || children.length) await sendTerritory.sendDown(services, type, object, children);
+  },
+  async "territory.relayed"(services, { childId, activity }) {
+    const child = actorById(services, childId);
+    if (child) await sendTerritory.relay(services, "down", activity, [child]);
+  },
+  async "territory.acknowledged"(services, { type, reportUri, sectionId }) {
+    const section = actorById(services, sectionId);
+    if (section && !section.local) await sendTerritory.acknowledged(services, type, reportUri, section);
+  },
+  async "territory.oversight.requested"(services, { childId, followUri }) {
+    const child = actorById(services, childId);
+    if (child) await sendTerritory.oversightRequested(services, child, followUri);
+  },
+  async "territory.oversight.answered"(services, { accepted, followUri, parentId }) {
+    const parent = actorById(services, parentId);
+    if (parent) await sendTerritory.oversightAnswered(services, accepted, followUri, parent);
+  },
+  async "territory.sections.changed"(services) {
+    await sendTerritory.sectionsChanged(services);
   },
   async "proposal.changed"(services, { proposalId }) {
     const status = proposalStatusOf(services.db, proposalId);

@@ -4,8 +4,7 @@ import { eq } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import { actors } from "../storage/schema.ts";
-import { formatText } from "../posts/content.ts";
-import { tagUrl } from "../federation/convert.ts";
+import { formatText, tagUrl } from "../posts/content.ts";
 import { record } from "../outbox/outbox.ts";
 import { actorOf, type Actor, type User } from "./members.ts";
 

@@ -39,6 +39,21 @@ export type OutboxEvent =
   | { kind: "group.post.removed"; groupId: number; postIds: number[] }
   | { kind: "flag.created"; flagId: number }
   | { kind: "proposal.changed"; proposalId: number }
+  /**
+   * The hierarchy (docs/territory.md): an object of ours (result, report,
+   * figures, campaign, directive) changed, as its versioned wire JSON, for the
+   * parent node ("up") or the linked children ("down"; `only`: those actor ids).
+   */
+  | { kind: "territory.up"; type: "Create" | "Update"; object: Record<string, unknown> }
+  | { kind: "territory.down"; type: "Create" | "Update"; object: Record<string, unknown>; only?: number[] }
+  /** An upper level's campaign passed on to a newly linked child, as its owner sent it. */
+  | { kind: "territory.relayed"; childId: number; activity: { type: "Create" | "Update"; id: string; actor: string; payload: Record<string, unknown> } }
+  /** A report from a section received (Accept) or first opened (Read). */
+  | { kind: "territory.acknowledged"; type: "Accept" | "Read"; reportUri: string; sectionId: number }
+  | { kind: "territory.oversight.requested"; childId: number; followUri: string }
+  | { kind: "territory.oversight.answered"; accepted: boolean; followUri: string; parentId: number }
+  /** A fédération's list of linked sections changed (or is told again after a restart). */
+  | { kind: "territory.sections.changed" }
   /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
   | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
 
