@@ -13,6 +13,7 @@ import { ensureInstanceActors } from "./federation/actors.ts";
 import { purgeExpiredPeriodically, SqliteKvStore } from "./federation/kv.ts";
 import { configureFedifyLogging } from "./federation/logging.ts";
 import { SqliteMessageQueue } from "./federation/queue.ts";
+import { startOutboxWorker } from "./federation/outbox-worker.ts";
 import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
@@ -80,6 +81,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopPolls: (() => void) | null = null;
   let stopTerritory: (() => void) | null = null;
   let stopDiscovery: (() => void) | null = null;
+  let stopOutbox: (() => Promise<void>) | null = null;
 
   return {
     app,
@@ -88,6 +90,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
       queueDone = federation.startQueue(services, { signal: worker.signal });
+      // What the last run recorded but did not hand to the queue goes out now.
+      stopOutbox = startOutboxWorker(services);
       stopPurging = purgeExpiredPeriodically(kv, log);
       stopReminders = repeat(log, "event reminders", 15 * 60_000, () => runReminders(services));
       stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
@@ -103,6 +107,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopTerritory?.();
       stopDiscovery?.();
       await app.close();
+      await stopOutbox?.();
       await queueDone?.catch(() => {});
       db.$client.close();
     },

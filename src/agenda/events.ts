@@ -27,7 +27,7 @@ import {
   type JoinMode,
 } from "../storage/schema.ts";
 import { tagUrl } from "../federation/convert.ts";
-import * as sendEvents from "../federation/send-events.ts";
+import { record } from "../outbox/outbox.ts";
 import { createLocalPost, editLocalPost } from "../posts/posts.ts";
 import { checkAttachments, setEventAttachments, type AttachmentInput } from "./attachments.ts";
 import { canSeeEvent, checkedGroups, eventGroupIds, eventsOfGroup, eventsVisibleTo, organisingGroup, setEventGroups } from "./audiences.ts";
@@ -151,24 +151,27 @@ export async function createEvent(services: Services, user: User, input: EventIn
   const organiser = input.forSection ? sectionActor(services) : group ? group.actor : actorOf(db, user);
   if (input.attachments) checkAttachments(db, user.actorId, null, input.attachments);
   const id = newId();
-  const row = db
-    .insert(events)
-    .values({
-      id,
-      uri: `${config.origin}/events/${id}`,
-      url: `${config.origin}/events/${id}`,
-      actorId: organiser.id,
-      ...columnsOf(config.origin, data),
-      category: data.category ?? "other",
-      audience,
-      joinMode: data.joinMode ?? "open",
-      status: data.status ?? "confirmed",
-    })
-    .returning()
-    .get();
-  if (groupIds.length) setEventGroups(db, row.id, groupIds);
-  if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
-  await sendEvents.eventPublished(services, row);
+  const row = db.transaction((tx) => {
+    const row = tx
+      .insert(events)
+      .values({
+        id,
+        uri: `${config.origin}/events/${id}`,
+        url: `${config.origin}/events/${id}`,
+        actorId: organiser.id,
+        ...columnsOf(config.origin, data),
+        category: data.category ?? "other",
+        audience,
+        joinMode: data.joinMode ?? "open",
+        status: data.status ?? "confirmed",
+      })
+      .returning()
+      .get();
+    if (groupIds.length) setEventGroups(tx, row.id, groupIds);
+    if (input.attachments) setEventAttachments(tx, row.id, user.actorId, input.attachments);
+    record(tx, { kind: "event.created", eventId: row.id });
+    return row;
+  });
   // The post Mastodon apps show: public, or section-only for the section's and the fédération's
   // events. An event for groups gets none: its members see it in the agendas, nowhere else.
   if (row.audience !== "groups") await createLocalPost(services, user, { text: eventPostText(services, row), visibility: row.audience === "public" ? "public" : "section", eventId: row.id });
@@ -236,23 +239,26 @@ export async function updateEvent(services: Services, user: User, id: number, in
   const added = event.audience === "groups" ? (data.groups ?? []).filter((id) => !current.includes(id)) : [];
   const groupIds = added.length ? [...current, ...checkedGroups(db, user, added)] : [];
   if (input.attachments) checkAttachments(db, user.actorId, event.id, input.attachments);
-  const row = db
-    .update(events)
-    .set({
-      ...columnsOf(config.origin, data),
-      category: data.category ?? event.category,
-      audience: data.audience ?? event.audience,
-      joinMode: data.joinMode ?? event.joinMode,
-      status: data.status ?? event.status,
-      sequence: event.sequence + 1,
-      updatedAt: Date.now(),
-    })
-    .where(eq(events.id, id))
-    .returning()
-    .get();
-  if (groupIds.length) setEventGroups(db, row.id, groupIds);
-  if (input.attachments) setEventAttachments(db, row.id, user.actorId, input.attachments);
-  await sendEvents.eventUpdated(services, row);
+  const row = db.transaction((tx) => {
+    const row = tx
+      .update(events)
+      .set({
+        ...columnsOf(config.origin, data),
+        category: data.category ?? event.category,
+        audience: data.audience ?? event.audience,
+        joinMode: data.joinMode ?? event.joinMode,
+        status: data.status ?? event.status,
+        sequence: event.sequence + 1,
+        updatedAt: Date.now(),
+      })
+      .where(eq(events.id, id))
+      .returning()
+      .get();
+    if (groupIds.length) setEventGroups(tx, row.id, groupIds);
+    if (input.attachments) setEventAttachments(tx, row.id, user.actorId, input.attachments);
+    record(tx, { kind: "event.updated", eventId: row.id });
+    return row;
+  });
   await refreshEventPost(services, row);
   return row;
 }
@@ -261,10 +267,18 @@ export async function cancelEvent(services: Services, user: User, id: number): P
   const { db } = services;
   const event = db.select().from(events).where(eq(events.id, id)).get();
   if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
-  const row = db.update(events).set({ status: "cancelled", sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
-  await sendEvents.eventUpdated(services, row);
+  const row = updatedEvent(db, (tx) => tx.update(events).set({ status: "cancelled", sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get());
   await refreshEventPost(services, row);
   return row;
+}
+
+/** Runs an update of an event and records it in the outbox, in one transaction. */
+function updatedEvent(db: Db, update: (tx: Db) => EventRow): EventRow {
+  return db.transaction((tx) => {
+    const row = update(tx);
+    record(tx, { kind: "event.updated", eventId: row.id });
+    return row;
+  });
 }
 
 /** Cancels one date of a recurring event (an EXDATE), keeping the others. */
@@ -274,8 +288,7 @@ export async function skipOccurrence(services: Services, user: User, id: number,
   if (!event || !canEditEvent(services, user, event)) throw new UserError("event_not_found", 404);
   if (!event.rrule || !occurrencesOf(event, start, start).some((o) => o.start === start)) throw new UserError("event_occurrence_not_found", 404);
   const skipped = [...new Set([...(JSON.parse(event.exdates) as number[]), start])].sort((a, b) => a - b);
-  const row = db.update(events).set({ exdates: JSON.stringify(skipped), sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get();
-  await sendEvents.eventUpdated(services, row);
+  const row = updatedEvent(db, (tx) => tx.update(events).set({ exdates: JSON.stringify(skipped), sequence: event.sequence + 1, updatedAt: Date.now() }).where(eq(events.id, id)).returning().get());
   return row;
 }
 

@@ -12,7 +12,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, events, rsvps, type NotificationType, type RsvpStatus } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import * as sendEvents from "../federation/send-events.ts";
+import { record } from "../outbox/outbox.ts";
 import { notify } from "../notifications/notifications.ts";
 import { canEditEvent, eventManagerIds, getVisibleEvent, type EventRow } from "./events.ts";
 
@@ -59,11 +59,19 @@ export async function answerLocalEvent(services: Services, event: EventRow, acto
   else if (event.joinMode === "approval" && previous?.status !== "waiting") status = "pending";
   else if (event.capacity != null && counts(db, event.id).going >= event.capacity) status = "waiting";
   else status = "going";
-  const row = upsert(db, event.id, actor.id, status, uri ?? previous?.uri ?? null);
-  if (!actor.local && status === "going" && previous?.status !== "going") await sendEvents.joinAnswered(services, event, actor, row, true);
+  const row = db.transaction((tx) => {
+    const row = upsert(tx, event.id, actor.id, status, uri ?? previous?.uri ?? null);
+    if (status === "going" && previous?.status !== "going") joinAnswered(tx, event, actor, row, true);
+    return row;
+  });
   tellManagers(services, event, actor.id, previous?.status, status);
   if (previous?.status === "going" && status !== "going") await promoteWaiting(services, event);
   return row;
+}
+
+/** The organiser's answer to a remote attendee's Join, sent through the outbox (call it in the change's transaction). */
+function joinAnswered(db: Db, event: EventRow, attendee: ActorRow, rsvp: RsvpRow, accepted: boolean): void {
+  if (!attendee.local && rsvp.uri) record(db, { kind: "rsvp.answered", eventId: event.id, attendeeId: attendee.id, rsvpUri: rsvp.uri, accepted });
 }
 
 /** What the event's managers are told of a change of answer, if anything ("maybe" and refusals are not news). */
@@ -94,10 +102,12 @@ async function promoteWaiting(services: Services, event: EventRow): Promise<void
   const waiting = db.select().from(rsvps).where(and(eq(rsvps.eventId, event.id), eq(rsvps.status, "waiting"))).orderBy(asc(rsvps.createdAt), asc(rsvps.id)).limit(free).all();
   for (const row of waiting) {
     if (free-- <= 0) break;
-    const promoted = db.update(rsvps).set({ status: "going", updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
-    tellManagers(services, event, row.actorId, "waiting", "going");
     const actor = db.select().from(actors).where(eq(actors.id, row.actorId)).get()!;
-    if (!actor.local) await sendEvents.joinAnswered(services, event, actor, promoted, true);
+    db.transaction((tx) => {
+      const promoted = tx.update(rsvps).set({ status: "going", updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
+      joinAnswered(tx, event, actor, promoted, true);
+    });
+    tellManagers(services, event, row.actorId, "waiting", "going");
   }
 }
 
@@ -113,9 +123,11 @@ export async function respond(services: Services, user: User, eventId: number, a
   const previous = rsvpOf(db, event.id, me.id);
   const uri = `${me.uri}#rsvp/${newId()}`;
   const status: RsvpStatus = answer === "not_going" ? "not_going" : answer === "maybe" ? "maybe" : previous?.status === "going" ? "going" : "pending";
-  const row = upsert(db, event.id, me.id, status, answer === "not_going" ? previous?.uri ?? null : uri);
-  await sendEvents.answerSent(services, event, organiser, me, answer, answer === "not_going" ? (previous?.uri ?? uri) : uri);
-  return row;
+  return db.transaction((tx) => {
+    const row = upsert(tx, event.id, me.id, status, answer === "not_going" ? previous?.uri ?? null : uri);
+    record(tx, { kind: "rsvp.sent", eventId: event.id, actorId: me.id, answer, uri: answer === "not_going" ? (previous?.uri ?? uri) : uri });
+    return row;
+  });
 }
 
 /** The organiser accepts or refuses a request (approval mode). */
@@ -127,15 +139,19 @@ export async function decide(services: Services, user: User, eventId: number, ac
   if (!row || row.status !== "pending") throw new UserError("rsvp_not_found", 404);
   const actor = db.select().from(actors).where(eq(actors.id, actorId)).get()!;
   if (!accept) {
-    const refused = db.update(rsvps).set({ status: "rejected", updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
-    if (!actor.local) await sendEvents.joinAnswered(services, event, actor, refused, false);
-    return refused;
+    return db.transaction((tx) => {
+      const refused = tx.update(rsvps).set({ status: "rejected", updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
+      joinAnswered(tx, event, actor, refused, false);
+      return refused;
+    });
   }
   const full = event.capacity != null && counts(db, event.id).going >= event.capacity;
   const status: RsvpStatus = full ? "waiting" : "going";
-  const accepted = db.update(rsvps).set({ status, updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
-  if (!actor.local && status === "going") await sendEvents.joinAnswered(services, event, actor, accepted, true);
-  return accepted;
+  return db.transaction((tx) => {
+    const accepted = tx.update(rsvps).set({ status, updatedAt: Date.now() }).where(eq(rsvps.id, row.id)).returning().get();
+    if (status === "going") joinAnswered(tx, event, actor, accepted, true);
+    return accepted;
+  });
 }
 
 /** The attendee list with each person's actor, for the organiser. */

@@ -15,7 +15,7 @@ import { listReports, openReport, writeReport } from "../reports/reports.ts";
 import { adoptProposal, listDirectives, sendDirective } from "../reports/directives.ts";
 import { linksOf, refusals } from "../territory/links.ts";
 import { dashboard, dashboardCsv } from "../territory/dashboard.ts";
-import { nodeActor } from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
 import { renderAction, renderCampaign, renderContact, renderDashboard, renderDirective, renderLink, renderReport, renderResult } from "./territory-entities.ts";
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;

@@ -11,8 +11,9 @@ import { newId } from "../storage/ids.ts";
 import { campaigns, METRICS, type Metric } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
 import { safeUrl } from "../safe-url.ts";
+import { nodeActor } from "../federation/actors.ts";
+import { record } from "../outbox/outbox.ts";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
@@ -71,43 +72,45 @@ export function wireOf(row: CampaignRow, ownerUri: string): CampaignWire {
   };
 }
 
-/** Sends a campaign of ours (or of our upper levels, relayed) to the linked children. */
-async function publish(services: Services, row: CampaignRow, type: "Create" | "Update", only?: ActorRow[]): Promise<void> {
-  const node = sendTerritory.nodeActor(services);
+/** A campaign of ours goes to the linked children (through the outbox: call it in the change's transaction). */
+function publish(services: Services, db: Db, row: CampaignRow, type: "Create" | "Update", only?: ActorRow[]): void {
+  const node = nodeActor(services);
   if (row.ownerActorId !== node.id || row.level === "section") return;
-  await sendTerritory.sendDown(services, type, campaignObject(wireOf(row, node.uri), []), only);
+  record(db, { kind: "territory.down", type, object: campaignObject(wireOf(row, node.uri), []), only: only?.map((a) => a.id) });
 }
 
 export async function createCampaign(services: Services, user: User, input: CampaignInput): Promise<CampaignRow> {
   requireManager(user);
   const values = checkInput(input);
   const { db, config } = services;
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const id = newId();
   const now = Date.now();
-  const row = db
-    .insert(campaigns)
-    .values({
-      id,
-      uri: `${config.origin}/campaigns/${id}`,
-      ownerActorId: node.id,
-      level: config.kind,
-      title: values.title,
-      description: values.description,
-      startsAt: values.startsAt,
-      endsAt: values.endsAt,
-      goals: JSON.stringify(values.goals),
-      materials: JSON.stringify(values.materials),
-      // Our own campaigns are ours to work on from the start.
-      joinedAt: now,
-      createdBy: user.id,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning()
-    .get();
-  await publish(services, row, "Create");
-  return row;
+  return db.transaction((tx) => {
+    const row = tx
+      .insert(campaigns)
+      .values({
+        id,
+        uri: `${config.origin}/campaigns/${id}`,
+        ownerActorId: node.id,
+        level: config.kind,
+        title: values.title,
+        description: values.description,
+        startsAt: values.startsAt,
+        endsAt: values.endsAt,
+        goals: JSON.stringify(values.goals),
+        materials: JSON.stringify(values.materials),
+        // Our own campaigns are ours to work on from the start.
+        joinedAt: now,
+        createdBy: user.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    publish(services, tx, row, "Create");
+    return row;
+  });
 }
 
 export function findCampaign(db: Db, id: number): CampaignRow | undefined {
@@ -129,33 +132,37 @@ export function getCampaign(db: Db, user: User, id: number): CampaignRow {
 function ownCampaign(services: Services, user: User, id: number): CampaignRow {
   requireManager(user);
   const row = findCampaign(services.db, id);
-  if (!row || row.ownerActorId !== sendTerritory.nodeActor(services).id) throw new UserError("campaign_not_found", 404);
+  if (!row || row.ownerActorId !== nodeActor(services).id) throw new UserError("campaign_not_found", 404);
   return row;
 }
 
 export async function updateCampaign(services: Services, user: User, id: number, input: CampaignInput): Promise<CampaignRow> {
   const existing = ownCampaign(services, user, id);
   const values = checkInput(input);
-  const row = services.db
-    .update(campaigns)
-    .set({ ...values, goals: JSON.stringify(values.goals), materials: JSON.stringify(values.materials), updatedAt: Math.max(Date.now(), existing.updatedAt + 1) })
-    .where(eq(campaigns.id, id))
-    .returning()
-    .get();
-  await publish(services, row, "Update");
-  return row;
+  return services.db.transaction((tx) => {
+    const row = tx
+      .update(campaigns)
+      .set({ ...values, goals: JSON.stringify(values.goals), materials: JSON.stringify(values.materials), updatedAt: Math.max(Date.now(), existing.updatedAt + 1) })
+      .where(eq(campaigns.id, id))
+      .returning()
+      .get();
+    publish(services, tx, row, "Update");
+    return row;
+  });
 }
 
 export async function cancelCampaign(services: Services, user: User, id: number): Promise<CampaignRow> {
   const existing = ownCampaign(services, user, id);
-  const row = services.db
-    .update(campaigns)
-    .set({ cancelledAt: Date.now(), updatedAt: Math.max(Date.now(), existing.updatedAt + 1) })
-    .where(eq(campaigns.id, id))
-    .returning()
-    .get();
-  await publish(services, row, "Update");
-  return row;
+  return services.db.transaction((tx) => {
+    const row = tx
+      .update(campaigns)
+      .set({ cancelledAt: Date.now(), updatedAt: Math.max(Date.now(), existing.updatedAt + 1) })
+      .where(eq(campaigns.id, id))
+      .returning()
+      .get();
+    publish(services, tx, row, "Update");
+    return row;
+  });
 }
 
 /** A section (or fédération) takes part in a campaign of an upper level. */
@@ -208,13 +215,14 @@ export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { ro
 
 /** Campaigns of ours and of our upper levels that a newly linked child should have. */
 export async function sendCampaignsTo(services: Services, child: ActorRow): Promise<void> {
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   for (const row of listCampaigns(services.db, { current: true })) {
     if (row.level === "section") continue;
-    if (row.ownerActorId === node.id) await publish(services, row, "Create", [child]);
+    if (row.ownerActorId === node.id) publish(services, services.db, row, "Create", [child]);
     else {
       const owner = services.db.query.actors.findFirst({ where: (a, { eq }) => eq(a.id, row.ownerActorId) }).sync();
-      if (owner) await sendTerritory.relay(services, "down", { id: `${row.uri}#create-${row.updatedAt}`, type: "Create", actor: owner.uri, payload: campaignObject(wireOf(row, owner.uri), []) }, [child]);
+      const activity = owner && { type: "Create" as const, id: `${row.uri}#create-${row.updatedAt}`, actor: owner.uri, payload: campaignObject(wireOf(row, owner.uri), []) };
+      if (activity) record(services.db, { kind: "territory.relayed", childId: child.id, activity });
     }
   }
 }

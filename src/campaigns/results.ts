@@ -11,7 +11,8 @@ import { newId } from "../storage/ids.ts";
 import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, resultTotals, type ActionType, type Metric } from "../storage/schema.ts";
 import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
+import { record } from "../outbox/outbox.ts";
 import { canEditAction, getAction, tookPart } from "./actions.ts";
 
 export type ResultRow = typeof actionResults.$inferSelect;
@@ -46,9 +47,10 @@ function wireOf(services: Services, row: ResultRow, campaignName: string): Resul
   };
 }
 
-async function sendResult(services: Services, row: ResultRow, type: "Create" | "Update"): Promise<void> {
-  const campaign = services.db.select({ title: campaigns.title }).from(campaigns).where(eq(campaigns.uri, row.campaignUri)).get();
-  await sendTerritory.sendUp(services, type, resultObject(wireOf(services, row, campaign?.title ?? ""), []));
+/** A result of ours goes up to the fédération (through the outbox: call it in the change's transaction). */
+function sendResult(services: Services, db: Db, row: ResultRow, type: "Create" | "Update"): void {
+  const campaign = db.select({ title: campaigns.title }).from(campaigns).where(eq(campaigns.uri, row.campaignUri)).get();
+  record(db, { kind: "territory.up", type, object: resultObject(wireOf(services, row, campaign?.title ?? ""), []) });
 }
 
 /**
@@ -62,7 +64,7 @@ export async function recordResult(services: Services, user: User, actionId: num
   if (!canEditAction(user, action) && !tookPart(db, user.id, actionId)) throw new UserError("result_forbidden", 403);
   const campaign = db.select().from(campaigns).where(eq(campaigns.id, action.campaignId)).get()!;
   const metrics = checkMetrics(figures);
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const existing = db.select().from(actionResults).where(and(eq(actionResults.actionId, actionId), eq(actionResults.recordedBy, user.id))).get();
   const values = {
     ...metrics,
@@ -74,15 +76,17 @@ export async function recordResult(services: Services, user: User, actionId: num
     // Strictly increasing, so that the receiver can tell the newest version.
     version: Math.max(Date.now(), (existing?.version ?? 0) + 1),
   };
-  const row = existing
-    ? db.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).returning().get()
-    : db
-        .insert(actionResults)
-        .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId, sectionUri: node.uri, sectionName: config.name, federationUri: null, recordedBy: user.id, ...values })
-        .returning()
-        .get();
-  await sendResult(services, row, existing ? "Update" : "Create");
-  return row;
+  return db.transaction((tx) => {
+    const row = existing
+      ? tx.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).returning().get()
+      : tx
+          .insert(actionResults)
+          .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId, sectionUri: node.uri, sectionName: config.name, federationUri: null, recordedBy: user.id, ...values })
+          .returning()
+          .get();
+    sendResult(services, tx, row, existing ? "Update" : "Create");
+    return row;
+  });
 }
 
 export async function deleteResult(services: Services, user: User, resultId: number): Promise<void> {
@@ -91,8 +95,10 @@ export async function deleteResult(services: Services, user: User, resultId: num
   if (!row?.actionId) throw new UserError("result_not_found", 404);
   const action = getAction(db, user, row.actionId);
   if (row.recordedBy !== user.id && !canEditAction(user, action)) throw new UserError("result_forbidden", 403);
-  const deleted = db.update(actionResults).set({ deletedAt: Date.now(), version: Math.max(Date.now(), row.version + 1) }).where(eq(actionResults.id, row.id)).returning().get();
-  await sendResult(services, deleted, "Update");
+  db.transaction((tx) => {
+    const deleted = tx.update(actionResults).set({ deletedAt: Date.now(), version: Math.max(Date.now(), row.version + 1) }).where(eq(actionResults.id, row.id)).returning().get();
+    sendResult(services, tx, deleted, "Update");
+  });
 }
 
 export function resultsOfAction(db: Db, actionId: number): ResultRow[] {
@@ -227,7 +233,7 @@ export function actionsAwaitingResults(db: Db, now = Date.now()) {
 /** Sends every result recorded here again (after the link to the parent was made): receivers keep the newest. */
 export async function resendResults(services: Services): Promise<void> {
   const rows = services.db.select().from(actionResults).where(sql`${actionResults.actionId} is not null`).all();
-  for (const row of rows) await sendResult(services, row, "Create");
+  services.db.transaction((tx) => rows.forEach((row) => sendResult(services, tx, row, "Create")));
 }
 
 /** Every live result known here (ours and, upward, the sections'), one row each. */

@@ -36,6 +36,13 @@ export function findLocalActor(db: OpenDb, username: string): ActorRow | undefin
   return localActorQuery(db).get({ username });
 }
 
+/** This instance's own node actor (the section's, fédération's or national's Group). */
+export function nodeActor(services: Services): ActorRow {
+  const row = findLocalActor(services.db, services.config.handle);
+  if (!row) throw new Error("the instance's node actor is missing");
+  return row;
+}
+
 /** Creates the section's Group and the instance's Application actors if they are missing. */
 export function ensureInstanceActors(db: OpenDb, config: Config): void {
   const host = new URL(config.origin).host;

@@ -13,12 +13,11 @@ import { safeUrl } from "../safe-url.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 import { titleOfPost } from "../groups/discussion.ts";
 import { proposalMarkers } from "./send-proposals.ts";
+import { tagUrl } from "../posts/content.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
 
-export function tagUrl(origin: string, tag: string): string {
-  return `${origin}/tags/${encodeURIComponent(tag)}`;
-}
+export { tagUrl };
 
 /** Addressing as Mastodon does it, so its users see the same audience. */
 export function audienceOf(visibility: Visibility, followersUri: URL, mentioned: URL[]): { to: URL[]; cc: URL[] } {

@@ -11,7 +11,7 @@ import { newId } from "../storage/ids.ts";
 import { preparedOnce } from "../storage/prepared.ts";
 import { actors, type ActorType, ACTOR_TYPES } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
-import { context } from "./send.ts";
+import { context } from "./context.ts";
 import { readRemoteGroup } from "./group-actor.ts";
 
 function actorType(actor: Actor): ActorType {

@@ -4,14 +4,13 @@
 import { Accept, Create, Join, Leave, Reject, TentativeAccept, Update } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../services.ts";
-import { newId } from "../storage/ids.ts";
+import { activityKey } from "./activity-ids.ts";
 import { actors, rsvps } from "../storage/schema.ts";
 import type { ActorRow } from "./actors.ts";
 import { EVENT_CONTEXT, eventExtras, eventObject, groupsOfEvent } from "./events.ts";
 import { linkedParent } from "../territory/links.ts";
 import { deliver, remoteFollowers, type DeliveryTarget } from "./send.ts";
 import type { EventRow } from "../agenda/events.ts";
-import type { RsvpRow } from "../agenda/rsvp.ts";
 
 function organiserOf(services: Services, event: EventRow): ActorRow {
   return services.db.select().from(actors).where(eq(actors.id, event.actorId)).get()!;
@@ -87,14 +86,13 @@ export const eventPublished = (services: Services, event: EventRow) => publish(s
 export const eventUpdated = (services: Services, event: EventRow) => publish(services, event, "Update");
 
 /** Our organiser accepts or refuses a remote attendee's Join. */
-export async function joinAnswered(services: Services, event: EventRow, attendee: ActorRow, rsvp: RsvpRow, accepted: boolean): Promise<void> {
+export async function joinAnswered(services: Services, event: EventRow, attendee: ActorRow, rsvpUri: string, accepted: boolean): Promise<void> {
   const organiser = organiserOf(services, event);
-  if (!rsvp.uri) return;
   const Kind = accepted ? Accept : Reject;
   await deliver(services, organiser, [attendee], new Kind({
-    id: new URL(`${organiser.uri}#rsvp-answers/${newId()}`),
+    id: new URL(`${organiser.uri}#rsvp-answers/${activityKey()}`),
     actor: new URL(organiser.uri),
-    object: new URL(rsvp.uri),
+    object: new URL(rsvpUri),
     to: new URL(attendee.uri),
   }));
 }
@@ -107,6 +105,6 @@ export async function answerSent(services: Services, event: EventRow, organiser:
       ? new Join({ id: new URL(uri), ...base })
       : answer === "maybe"
         ? new TentativeAccept({ id: new URL(uri), ...base })
-        : new Leave({ id: new URL(`${me.uri}#leave/${newId()}`), ...base });
+        : new Leave({ id: new URL(`${me.uri}#leave/${activityKey()}`), ...base });
   await deliver(services, me, [organiser], activity);
 }

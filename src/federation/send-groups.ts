@@ -22,6 +22,7 @@ import type { GroupRow } from "../groups/groups.ts";
 import type { ActorRow } from "./actors.ts";
 import { noteFromPost } from "./convert.ts";
 import { context, deliver, remoteFollowers } from "./send.ts";
+import { activityKey } from "./activity-ids.ts";
 import { instant } from "./time.ts";
 
 /** Puts a post in the home timeline of the group's local members. */
@@ -60,15 +61,17 @@ export async function relayGroupPost(services: Services, group: GroupRow, actor:
       fanOut(tx, row);
       return row;
     });
-    if (!boost) return;
-    services.events.emit("post.created", boost);
+    if (boost) services.events.emit("post.created", boost);
+    // Kept already: this outbox row is being sent again after a crash.
+    const announced = boost ?? db.select().from(posts).where(eq(posts.uri, announceUri)).get();
+    if (!announced) return;
     await deliver(services, actor, members, new Announce({
       id: new URL(announceUri),
       actor: new URL(actor.uri),
       object: new URL(post.uri),
       to: PUBLIC_COLLECTION,
       cc: followers,
-      published: instant(boost.publishedAt),
+      published: instant(announced.publishedAt),
     }));
     return;
   }
@@ -90,7 +93,7 @@ export async function relayGroupChange(services: Services, group: GroupRow, acto
   // or Delete also goes to the members' servers, as the section relay does.
   if (author.local && group.visibility === "public") await deliver(services, author, members, change);
   await deliver(services, actor, members, new Announce({
-    id: new URL(`${actor.uri}/announces/${newId()}`),
+    id: new URL(`${actor.uri}/announces/${activityKey(actor.id)}`),
     actor: new URL(actor.uri),
     object: change,
     ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),
@@ -108,7 +111,7 @@ export async function relayGroupReaction(services: Services, group: GroupRow, ac
   const followers = context(services).getFollowersUri(actor.username);
   const members = remoteFollowers(services, actor.id).filter((m) => m.domain !== liker.domain);
   await deliver(services, actor, members, new Announce({
-    id: new URL(`${actor.uri}/announces/${newId()}`),
+    id: new URL(`${actor.uri}/announces/${activityKey(actor.id)}`),
     actor: new URL(actor.uri),
     object: activity,
     ...(group.visibility === "public" ? { to: PUBLIC_COLLECTION, cc: followers } : { to: followers }),

@@ -2,7 +2,7 @@
 // closed), and our members' votes on other servers' polls.
 import { Create, Note, Update } from "@fedify/vocab";
 import type { Services } from "../services.ts";
-import { newId } from "../storage/ids.ts";
+import { activityKey } from "./activity-ids.ts";
 import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { noteFromPost } from "./convert.ts";
@@ -18,7 +18,7 @@ export async function pollUpdated(services: Services, post: PostRow, author: Act
   if (to.length === 0) return;
   const question = noteFromPost(context(services), post, author);
   await deliver(services, author, to, new Update({
-    id: new URL(`${post.uri}#poll-updates/${newId()}`),
+    id: new URL(`${post.uri}#poll-updates/${activityKey()}`),
     actor: new URL(author.uri),
     object: question,
     tos: question.toIds,

@@ -18,11 +18,11 @@ import { eq } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, groups, posts, proposals } from "../storage/schema.ts";
-import { newId } from "../storage/ids.ts";
 import type { PostRow } from "../posts/posts.ts";
 import type { ProposalAct, ProposalRow } from "../groups/proposals.ts";
 import type { ActorRow } from "./actors.ts";
 import { context, deliver, remoteFollowers } from "./send.ts";
+import { activityKey } from "./activity-ids.ts";
 import { PAYLOAD_NAME, toWire, WIRE_CONTEXT } from "./territory.ts";
 
 /** The marker a proposal's Note carries (none for other posts). */
@@ -41,9 +41,8 @@ export function proposalMarkers(db: Db, post: PostRow): PropertyValue[] {
   return [new PropertyValue({ name: PAYLOAD_NAME, value: JSON.stringify({ type: "Proposal", id: post.uri, group: row.group, amends }) })];
 }
 
-/** A member's stance or withdrawal, to the group's actor. Returns the activity's id. */
-export async function sendProposalAct(services: Services, member: ActorRow, group: ActorRow, post: PostRow, act: ProposalAct): Promise<string> {
-  const id = `${member.uri}/proposal-acts/${newId()}`;
+/** A member's stance or withdrawal (`id`: the act's id, kept with the stance), to the group's actor. */
+export async function sendProposalAct(services: Services, member: ActorRow, group: ActorRow, post: PostRow, act: ProposalAct, id: string): Promise<void> {
   const activity = await Create.fromJsonLd({
       "@context": WIRE_CONTEXT,
       type: "Create",
@@ -53,7 +52,6 @@ export async function sendProposalAct(services: Services, member: ActorRow, grou
       object: toWire({ type: "ProposalAct", id, attributedTo: member.uri, to: [group.uri], proposal: post.uri, act }),
   });
   await deliver(services, member, [group], activity);
-  return id;
 }
 
 export interface StatusInput {
@@ -76,7 +74,7 @@ export async function sendProposalStatus(services: Services, group: ActorRow, in
       "@context": WIRE_CONTEXT,
       type: "Update",
       // Each Update its own id: receivers drop an activity id they have seen.
-      id: `${id}#status-${newId()}`,
+      id: `${id}#status-${activityKey()}`,
       actor: group.uri,
       to: [followers],
       object: toWire({

@@ -4,8 +4,8 @@
 // public or sent to followers.
 import { Accept, Announce, Create, Follow, Read, Reject, Update } from "@fedify/vocab";
 import type { Services } from "../services.ts";
-import { newId } from "../storage/ids.ts";
-import { findLocalActor, type ActorRow } from "./actors.ts";
+import { activityKey } from "./activity-ids.ts";
+import { nodeActor, type ActorRow } from "./actors.ts";
 import { deliver } from "./send.ts";
 import { payloadAttachment, sectionsObject, toWire, WIRE_CONTEXT } from "./territory.ts";
 import { EVENT_CONTEXT } from "./events.ts";
@@ -13,12 +13,7 @@ import { linkedChildren, linkedParent } from "../territory/links.ts";
 
 type Json = Record<string, unknown>;
 
-/** This instance's own node actor (the section's, fédération's or national's Group). */
-export function nodeActor(services: Services): ActorRow {
-  const row = findLocalActor(services.db, services.config.handle);
-  if (!row) throw new Error("the instance's node actor is missing");
-  return row;
-}
+export { nodeActor };
 
 const KINDS = { Create, Update, Announce, Accept, Reject, Read, Follow } as const;
 type Kind = keyof typeof KINDS;
@@ -34,7 +29,7 @@ async function send(services: Services, to: ActorRow[], type: Kind, json: Json):
 export async function sendUp(services: Services, type: "Create" | "Update", object: Json): Promise<boolean> {
   const parent = linkedParent(services.db);
   if (!parent) return false;
-  await send(services, [parent], type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: toWire({ ...object, to: [parent.uri] }) });
+  await send(services, [parent], type, { id: `${object.id as string}#${type.toLowerCase()}-${activityKey()}`, object: toWire({ ...object, to: [parent.uri] }) });
   return true;
 }
 
@@ -42,7 +37,7 @@ export async function sendUp(services: Services, type: "Create" | "Update", obje
 export async function sendDown(services: Services, type: "Create" | "Update", object: Json, only?: ActorRow[]): Promise<void> {
   const children = only ?? linkedChildren(services.db);
   if (children.length === 0) return;
-  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${newId()}`, object: toWire({ ...object, to: children.map((c) => c.uri) }) });
+  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${activityKey()}`, object: toWire({ ...object, to: children.map((c) => c.uri) }) });
 }
 
 /**
@@ -56,7 +51,7 @@ export async function relay(services: Services, direction: "up" | "down", activi
   if (to.length === 0) return;
   const node = nodeActor(services);
   await send(services, to, "Announce", {
-    id: `${node.uri}#relays/${newId()}`,
+    id: `${node.uri}#relays/${activityKey()}`,
     object: { type: activity.type, id: activity.id, actor: activity.actor, object: toWire(activity.payload) },
   });
 }
@@ -70,7 +65,7 @@ export async function oversightRequested(services: Services, child: ActorRow, fo
 export async function oversightAnswered(services: Services, accepted: boolean, followUri: string, parent: ActorRow): Promise<void> {
   const node = nodeActor(services);
   await send(services, [parent], accepted ? "Accept" : "Reject", {
-    id: `${node.uri}#${accepted ? "accepts" : "rejects"}/${newId()}`,
+    id: `${node.uri}#${accepted ? "accepts" : "rejects"}/${activityKey()}`,
     object: { id: followUri, type: "Follow", actor: parent.uri, object: node.uri },
   });
 }
@@ -78,7 +73,7 @@ export async function oversightAnswered(services: Services, accepted: boolean, f
 /** Receipt (Accept) and first reading (Read) of a report, told to the section that wrote it. */
 export async function acknowledged(services: Services, type: "Accept" | "Read", reportUri: string, section: ActorRow): Promise<void> {
   const node = nodeActor(services);
-  await send(services, [section], type, { id: `${node.uri}#${type.toLowerCase()}s/${newId()}`, object: reportUri });
+  await send(services, [section], type, { id: `${node.uri}#${type.toLowerCase()}s/${activityKey()}`, object: reportUri });
 }
 
 /** A fédération tells its linked sections which sections it oversees (each stores the others as siblings). */
@@ -100,7 +95,7 @@ export async function relayEvent(services: Services, activity: Json, to: ActorRo
   const { "@context": _context, ...embedded } = activity;
   const announce = await Announce.fromJsonLd({
     "@context": EVENT_CONTEXT,
-    id: `${node.uri}#relays/${newId()}`,
+    id: `${node.uri}#relays/${activityKey()}`,
     type: "Announce",
     actor: node.uri,
     to: to.map((a) => a.uri),

@@ -1,23 +1,23 @@
-// Outgoing activities. Domain code calls these after it has stored a change;
-// Fedify signs each delivery and puts it in the persistent queue, which
-// retries with back-off while a remote server is down.
+// Outgoing activities. The outbox worker (outbox-worker.ts) calls these for
+// what domain code recorded with its change; Fedify signs each delivery and
+// puts it in the persistent queue, which retries with back-off while a remote
+// server is down.
 import type { Context } from "@fedify/fedify";
 import type { Recipient } from "@fedify/vocab";
 import { Accept, Announce, Create, Delete, Follow, Like, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update } from "@fedify/vocab";
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
-import { newId } from "../storage/ids.ts";
+import { activityKey } from "./activity-ids.ts";
 import { actors, follows, posts } from "../storage/schema.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { isFederated } from "../posts/visibility.ts";
 import { buildActor, type ActorRow } from "./actors.ts";
 import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
-import { groupPostReacted, groupsOfPost } from "../groups/discussion.ts";
+import { context } from "./context.ts";
+import { groupsOfPost } from "../groups/discussion.ts";
 
-export function context(services: Services): Context<Services> {
-  return services.federation.createContext(new URL(services.config.origin), services);
-}
+export { context };
 
 function recipient(row: DeliveryTarget): Recipient {
   return {
@@ -212,21 +212,21 @@ function reactionAudience(services: Services, post: PostRow): ActorRow[] {
   return remoteActors(services, [post.actorId, ...groupActors]);
 }
 
-export async function liked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
+/** Returns the Like, which the groups the post is in relay (group-relays.ts). */
+export async function liked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<Like> {
   const like = new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) });
   await deliver(services, actor, reactionAudience(services, post), like);
-  // A post of one of our groups: the group relays its member's like.
-  await groupPostReacted(services, post, actor, like);
+  return like;
 }
 
-export async function unliked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<void> {
+export async function unliked(services: Services, likeUri: string, actor: ActorRow, post: PostRow): Promise<Undo> {
   const undo = new Undo({
     id: new URL(`${likeUri}/undo`),
     actor: new URL(actor.uri),
     object: new Like({ id: new URL(likeUri), actor: new URL(actor.uri), object: new URL(post.uri) }),
   });
   await deliver(services, actor, reactionAudience(services, post), undo);
-  await groupPostReacted(services, post, actor, undo, true);
+  return undo;
 }
 
 function announceOf(reblog: PostRow, actor: ActorRow, original: PostRow): Announce {
@@ -260,7 +260,7 @@ export async function unannounced(services: Services, reblog: PostRow, actor: Ac
 export async function profileUpdated(services: Services, actor: ActorRow): Promise<void> {
   const document = await buildActor(context(services), actor);
   await deliver(services, actor, remoteFollowers(services, actor.id), new Update({
-    id: new URL(`${actor.uri}#updates/${newId()}`),
+    id: new URL(`${actor.uri}#updates/${activityKey()}`),
     actor: new URL(actor.uri),
     object: document,
     to: PUBLIC_COLLECTION,
@@ -282,6 +282,6 @@ export async function followUndone(services: Services, followUri: string, follow
 export async function followAnswered(services: Services, accepted: boolean, followUri: string, follower: ActorRow, target: ActorRow): Promise<void> {
   const follow = new Follow({ id: new URL(followUri), actor: new URL(follower.uri), object: new URL(target.uri) });
   // The answer is the target's activity, so its id lives on the target's origin.
-  const values = { id: new URL(`${target.uri}#${accepted ? "accepts" : "rejects"}/${newId()}`), actor: new URL(target.uri), object: follow };
+  const values = { id: new URL(`${target.uri}#${accepted ? "accepts" : "rejects"}/${activityKey()}`), actor: new URL(target.uri), object: follow };
   await deliver(services, target, [follower], accepted ? new Accept(values) : new Reject(values));
 }

@@ -22,7 +22,7 @@ import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, groups, settings, territoryLinks } from "../storage/schema.ts";
 import { actorByUri, lookupActor } from "../federation/remote.ts";
-import { nodeActor } from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
 import { checkTarget, outboundDispatcher } from "../outbound.ts";

@@ -2,8 +2,7 @@
 // threads (a topic with a title, and its replies). A post joins a group when
 // it addresses (mentions) the group's actor or replies inside one of its
 // threads; a local group then checks the author and relays the post to every
-// member's server (federation/send-groups.ts).
-import { Update, type Activity } from "@fedify/vocab";
+// member's server (through the outbox: federation/send-groups.ts).
 import { and, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { NewPoll } from "../polls/polls.ts";
@@ -16,7 +15,7 @@ import { UserError } from "../errors.ts";
 import { findFollow } from "../social/follows.ts";
 import { visibleTo, type Viewer } from "../posts/visibility.ts";
 import { groupActor, isBanned, isMember, roleOf, touchGroup, type GroupRow } from "./groups.ts";
-import { relayGroupChange, relayGroupPost, relayGroupReaction } from "../federation/send-groups.ts";
+import { record } from "../outbox/outbox.ts";
 import { proposalJoined } from "./proposals.ts";
 
 export const MAX_TITLE_LENGTH = 200;
@@ -149,18 +148,20 @@ export function refusalOf(db: Db, group: GroupRow, post: PostRow, author: ActorR
 }
 
 /**
- * A post addressed to groups: local groups check the author and relay it;
- * remote groups are only noted here (their own server decides and relays).
- * `received` is the author's activity as it came in (relayed as is).
+ * A post addressed to groups: local groups check the author and take it into
+ * their discussion, and the outbox has them relay it; remote groups are only
+ * noted here (their own server decides and relays). `received` is the
+ * author's activity as it came in, as JSON-LD (relayed as is). Pass the
+ * transaction that stores the post as `db`, so the relay is never lost.
  */
-export async function postAddressedToGroups(
+export function postAddressedToGroups(
   services: Services,
   post: PostRow,
   author: ActorRow,
   targets: GroupRow[],
-  options: { title?: string | null; received?: Activity } = {},
-): Promise<void> {
-  const { db, log } = services;
+  options: { title?: string | null; received?: unknown } = {},
+  db: Db = services.db,
+): void {
   for (const group of targets) {
     if (!group.local) {
       recordGroupPost(db, group, post, cleanTitle(options.title));
@@ -168,45 +169,19 @@ export async function postAddressedToGroups(
     }
     const refusal = refusalOf(db, group, post, author);
     if (refusal) {
-      log.info({ group: group.slug, post: post.uri, refusal }, "group: post not taken");
+      services.log.info({ group: group.slug, post: post.uri, refusal }, "group: post not taken");
       continue;
     }
-    if (!recordGroupPost(db, group, post, cleanTitle(options.title))) continue;
-    const actor = groupActor(db, group);
-    if (actor) await relayGroupPost(services, group, actor, post, author, options.received);
-    await proposalJoined(services, group, post);
+    db.transaction((tx) => {
+      if (!recordGroupPost(tx, group, post, cleanTitle(options.title))) return;
+      record(tx, { kind: "group.post.accepted", groupId: group.id, postId: post.id, received: options.received });
+      proposalJoined(tx, group, post);
+    });
   }
 }
 
-/** An edit or deletion of a post that local groups relayed: they relay the change too. */
-export async function groupPostChanged(services: Services, links: GroupLink[], post: PostRow, author: ActorRow, change: Activity): Promise<void> {
-  for (const { group } of links) {
-    if (!group.local || group.state !== "active") continue;
-    // A hidden post's edits are not relayed; its deletion still is.
-    if (change instanceof Update && isHidden(services.db, group, post.id)) continue;
-    const actor = groupActor(services.db, group);
-    if (actor) await relayGroupChange(services, group, actor, post, author, change);
-  }
-}
-
-/**
- * A like of a post in local groups (or its undo), by a local member or received
- * from another server: each local group relays it to its members' servers if
- * the liker is a member (or owner, moderator) and not banned, and the post is
- * not hidden. An undo is relayed whoever sends it: it only ever removes that
- * actor's own like.
- */
-export async function groupPostReacted(services: Services, post: PostRow, liker: ActorRow, activity: Activity, undo = false): Promise<void> {
-  const { db } = services;
-  for (const { group } of groupsOfPost(db, post.id)) {
-    if (!group.local || group.state !== "active" || isHidden(db, group, post.id)) continue;
-    if (!undo && (isBanned(db, group, liker) || (!isMember(db, group, liker.id) && !roleOf(db, group, liker.id)))) continue;
-    const actor = groupActor(db, group);
-    if (actor) await relayGroupReaction(services, group, actor, liker, activity);
-  }
-}
-
-function isHidden(db: Db, group: GroupRow, postId: number): boolean {
+/** Whether a moderator hid the post in the group (its edits are not relayed). */
+export function isHidden(db: Db, group: GroupRow, postId: number): boolean {
   return !!db.select({ id: hiddenPosts.postId }).from(hiddenPosts).where(and(eq(hiddenPosts.groupId, group.id), eq(hiddenPosts.postId, postId))).get();
 }
 

@@ -25,7 +25,7 @@ import {
 } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { escapeHtml } from "../posts/content.ts";
-import * as send from "../federation/send.ts";
+import { record } from "../outbox/outbox.ts";
 import { notify } from "../notifications/notifications.ts";
 import { logModeration } from "./moderation.ts";
 import { mediaUrl, saveUpload, type Upload } from "../media/media.ts";
@@ -241,17 +241,19 @@ export async function updateGroupSettings(services: Services, user: User, group:
   if (settings.policy !== group.policy || settings.visibility !== group.visibility) {
     logModeration(db, { groupId: group.id, moderatorId: user.id, action: "policy", targetUri: `${settings.policy} ${settings.visibility}` });
   }
-  const row = db
-    .update(groups)
-    .set({ name, ...settings, themes: JSON.stringify(settings.themes), updatedAt: Date.now() })
-    .where(eq(groups.id, group.id))
-    .returning()
-    .get();
-  const actor = row.actorId
-    ? db.update(actors).set({ name, summary: summaryOf(settings.description), locked: settings.policy === "approval", updatedAt: Date.now() }).where(eq(actors.id, row.actorId)).returning().get()
-    : undefined;
-  if (actor) await send.profileUpdated(services, actor);
-  return row;
+  return db.transaction((tx) => {
+    const row = tx
+      .update(groups)
+      .set({ name, ...settings, themes: JSON.stringify(settings.themes), updatedAt: Date.now() })
+      .where(eq(groups.id, group.id))
+      .returning()
+      .get();
+    const actor = row.actorId
+      ? tx.update(actors).set({ name, summary: summaryOf(settings.description), locked: settings.policy === "approval", updatedAt: Date.now() }).where(eq(actors.id, row.actorId)).returning().get()
+      : undefined;
+    if (actor) record(tx, { kind: "profile.updated", actorId: actor.id });
+    return row;
+  });
 }
 
 /**
@@ -265,9 +267,11 @@ export async function setGroupAvatar(services: Services, user: User, group: Grou
   const actor = groupActor(db, group);
   if (!actor) throw new UserError("group_not_found", 404);
   const row = saveUpload(services, actor.id, { data: upload.data, contentType: upload.contentType });
-  const updated = db.update(actors).set({ avatarUrl: mediaUrl(config.origin, row), updatedAt: Date.now() }).where(eq(actors.id, actor.id)).returning().get();
-  await send.profileUpdated(services, updated);
-  return updated;
+  return db.transaction((tx) => {
+    const updated = tx.update(actors).set({ avatarUrl: mediaUrl(config.origin, row), updatedAt: Date.now() }).where(eq(actors.id, actor.id)).returning().get();
+    record(tx, { kind: "profile.updated", actorId: actor.id });
+    return updated;
+  });
 }
 
 // ---- Membership ------------------------------------------------------------------
@@ -356,16 +360,23 @@ export async function receiveGroupFollow(services: Services, follower: ActorRow,
   const existing = db.select().from(follows).where(and(eq(follows.followerId, follower.id), eq(follows.followingId, groupActorRow.id))).get();
   if (existing) {
     // A repeated Follow (the other side lost our answer): answer again.
-    if (existing.acceptedAt) await send.followAnswered(services, true, uri, follower, groupActorRow);
+    if (existing.acceptedAt) groupAnswered(db, true, uri, follower, groupActorRow);
     return;
   }
   const admission = admissionOf(services, group, follower);
-  if (admission === "reject") return send.followAnswered(services, false, uri, follower, groupActorRow);
-  db.insert(follows)
-    .values({ id: newId(), followerId: follower.id, followingId: groupActorRow.id, uri, acceptedAt: admission === "accept" ? Date.now() : null })
-    .run();
-  if (admission === "accept") await send.followAnswered(services, true, uri, follower, groupActorRow);
-  else notifyModerators(services, group, follower.id);
+  if (admission === "reject") return groupAnswered(db, false, uri, follower, groupActorRow);
+  db.transaction((tx) => {
+    tx.insert(follows)
+      .values({ id: newId(), followerId: follower.id, followingId: groupActorRow.id, uri, acceptedAt: admission === "accept" ? Date.now() : null })
+      .run();
+    if (admission === "accept") groupAnswered(tx, true, uri, follower, groupActorRow);
+  });
+  if (admission !== "accept") notifyModerators(services, group, follower.id);
+}
+
+/** The group's Accept or Reject of a Follow, sent through the outbox (call it in the change's transaction). */
+function groupAnswered(db: Db, accepted: boolean, followUri: string, follower: ActorRow, group: ActorRow): void {
+  record(db, { kind: "follow.answered", accepted, followUri, followerId: follower.id, targetId: group.id });
 }
 
 function notifyModerators(services: Services, group: GroupRow, fromActorId: number): void {
@@ -411,10 +422,12 @@ export async function answerJoinRequest(services: Services, user: User, group: G
   const actor = groupActor(db, group)!;
   const row = db.select().from(follows).where(and(eq(follows.followerId, actorId), eq(follows.followingId, actor.id), isNull(follows.acceptedAt))).get();
   if (!row) throw new UserError("follow_request_not_found", 404);
-  if (accept) db.update(follows).set({ acceptedAt: Date.now() }).where(eq(follows.id, row.id)).run();
-  else db.delete(follows).where(eq(follows.id, row.id)).run();
   const follower = db.select().from(actors).where(eq(actors.id, actorId)).get()!;
-  if (!follower.local) await send.followAnswered(services, accept, row.uri, follower, actor);
+  db.transaction((tx) => {
+    if (accept) tx.update(follows).set({ acceptedAt: Date.now() }).where(eq(follows.id, row.id)).run();
+    else tx.delete(follows).where(eq(follows.id, row.id)).run();
+    if (!follower.local) groupAnswered(tx, accept, row.uri, follower, actor);
+  });
 }
 
 /** A moderator removes a member: the follow goes, and their server is told with a Reject. */
@@ -430,17 +443,19 @@ async function dropMembers(services: Services, group: GroupRow, actorIds: number
   const { db } = services;
   const actor = groupActor(db, group);
   if (!actor || actorIds.length === 0) return;
-  const dropped = db
-    .delete(follows)
-    .where(and(eq(follows.followingId, actor.id), inArray(follows.followerId, actorIds)))
-    .returning()
-    .all();
-  db.delete(groupRoles).where(and(eq(groupRoles.groupId, group.id), inArray(groupRoles.actorId, actorIds), eq(groupRoles.role, "moderator"))).run();
-  for (const row of dropped) {
-    const follower = db.select().from(actors).where(eq(actors.id, row.followerId)).get();
-    // Reject(Follow) is what Mastodon and Lemmy read as "you are no longer a follower".
-    if (follower && !follower.local) await send.followAnswered(services, false, row.uri, follower, actor);
-  }
+  db.transaction((tx) => {
+    const dropped = tx
+      .delete(follows)
+      .where(and(eq(follows.followingId, actor.id), inArray(follows.followerId, actorIds)))
+      .returning()
+      .all();
+    tx.delete(groupRoles).where(and(eq(groupRoles.groupId, group.id), inArray(groupRoles.actorId, actorIds), eq(groupRoles.role, "moderator"))).run();
+    for (const row of dropped) {
+      const follower = tx.select().from(actors).where(eq(actors.id, row.followerId)).get();
+      // Reject(Follow) is what Mastodon and Lemmy read as "you are no longer a follower".
+      if (follower && !follower.local) groupAnswered(tx, false, row.uri, follower, actor);
+    }
+  });
 }
 
 /** Bans an actor or a whole domain: their members are removed, their requests and posts refused. */

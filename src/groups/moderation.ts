@@ -17,8 +17,7 @@ import { actors, groupPosts, groupRoles, hiddenPosts, moderationLog, postFlags, 
 import { findLocalActor, type ActorRow } from "../federation/actors.ts";
 import { notify } from "../notifications/notifications.ts";
 import { deletePostOf, findPost, findPostByUri, getVisiblePost, removePost, viewerOf, type PostRow } from "../posts/posts.ts";
-import { sendFlag } from "../federation/send-flags.ts";
-import { unrelayGroupPost } from "../federation/send-groups.ts";
+import { record } from "../outbox/outbox.ts";
 import { canModerate, groupActor, groupById, type GroupRow } from "./groups.ts";
 import { authorOf, groupsOfPost, unrecordGroupPost } from "./discussion.ts";
 
@@ -69,16 +68,18 @@ export async function flagPost(services: Services, user: User, postId: number, c
   if (post.actorId === me.id || post.reblogOfId) throw new UserError("flag_invalid", 422);
   const text = cleanComment(comment);
   const author = authorOf(db, post)!;
-  const links = groupsOfPost(db, post.id);
   const id = newId();
-  const row = db
-    .insert(postFlags)
-    .values({ id, uri: `${config.origin}/flags/${id}`, postId: post.id, targetUri: post.uri, groupId: localGroupOf(db, post.id)?.id ?? null, reporterActorId: me.id, comment: text })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const row = tx
+      .insert(postFlags)
+      .values({ id, uri: `${config.origin}/flags/${id}`, postId: post.id, targetUri: post.uri, groupId: localGroupOf(tx, post.id)?.id ?? null, reporterActorId: me.id, comment: text })
+      .returning()
+      .get();
+    // To the author's server and to the remote groups' servers (federation/send-flags.ts).
+    record(tx, { kind: "flag.created", flagId: row.id });
+    return row;
+  });
   notifyModerators(services, row);
-  const remoteGroups = links.filter((l) => !l.group.local).map((l) => groupActor(db, l.group)).filter((a): a is ActorRow => !!a);
-  await sendFlag(services, { uri: row.uri, author, post, comment: text, groups: remoteGroups });
   return row;
 }
 
@@ -260,17 +261,13 @@ export async function removeFromGroup(services: Services, user: User, group: Gro
   const { db } = services;
   requireQueue(db, user, group);
   const post = groupPost(db, group, postId);
-  const removed = db.transaction((tx) => {
+  db.transaction((tx) => {
     closeFlagsOf(tx, user, group, post.id);
     logModeration(tx, { groupId: group.id, moderatorId: user.id, action: "remove", targetUri: post.uri, reason });
-    return unrecordGroupPost(tx, group, post.id);
+    const removed = unrecordGroupPost(tx, group, post.id);
+    // The group takes back its Announces (federation/send-groups.ts).
+    if (removed.length) record(tx, { kind: "group.post.removed", groupId: group.id, postIds: removed });
   });
-  const actor = groupActor(db, group);
-  if (!actor) return;
-  for (const id of removed) {
-    const row = findPost(db, id);
-    if (row) await unrelayGroupPost(services, group, actor, row);
-  }
 }
 
 /**

@@ -16,7 +16,8 @@ import { findPostByUri, type PostRow } from "../posts/posts.ts";
 import { visibleTo, type Viewer } from "../posts/visibility.ts";
 import { canModerate, groupActor, isBanned, isMember, roleOf, type GroupRow } from "./groups.ts";
 import { cleanTitle, groupsOfPost, postInGroup, recordGroupPost, titleOfPost } from "./discussion.ts";
-import { sendProposalAct, sendProposalStatus } from "../federation/send-proposals.ts";
+import { newId } from "../storage/ids.ts";
+import { record } from "../outbox/outbox.ts";
 
 export type ProposalRow = typeof proposals.$inferSelect;
 /** What a member does to a proposal: a stance, or (its author) withdrawing it. */
@@ -145,9 +146,12 @@ export async function actOnProposal(services: Services, user: User, proposal: Pr
   const group = groupOfProposal(db, proposal);
   const me = db.select().from(actors).where(eq(actors.id, user.actorId)).get()!;
   if (group.local) {
-    const refusal = applyAct(db, group, proposal, me, act, null);
+    const refusal = db.transaction((tx) => {
+      const refusal = applyAct(tx, group, proposal, me, act, null);
+      if (!refusal) proposalChanged(tx, group, proposal.id);
+      return refusal;
+    });
     if (refusal) throw new UserError(...ACT_ERRORS[refusal]);
-    await proposalChanged(services, group, proposal.id);
     return;
   }
   // A remote group decides: the act goes to it, and its next tally tells the result.
@@ -158,8 +162,11 @@ export async function actOnProposal(services: Services, user: User, proposal: Pr
   if (act !== "withdraw" && !mayAct(db, group, me)) throw new UserError(...ACT_ERRORS.not_member);
   const target = groupActor(db, group);
   if (!target) throw new UserError("group_not_found", 404);
-  const uri = await sendProposalAct(services, me, target, post, act);
-  if (act !== "withdraw") recordStance(db, proposal, me.id, act, uri);
+  const uri = `${me.uri}/proposal-acts/${newId()}`;
+  db.transaction((tx) => {
+    if (act !== "withdraw") recordStance(tx, proposal, me.id, act, uri);
+    record(tx, { kind: "proposal.act", actorId: me.id, groupActorId: target.id, postId: post.id, act, uri });
+  });
 }
 
 /** A moderator of a local group adopts or rejects a proposal. */
@@ -168,26 +175,37 @@ export async function decideProposal(services: Services, user: User, proposal: P
   const group = groupOfProposal(db, proposal);
   if (!canModerate(db, group, user)) throw new UserError("error.forbidden", 403);
   if (proposal.state !== "open") throw new UserError(...ACT_ERRORS.closed);
-  setState(db, proposal, state, user.actorId);
-  await proposalChanged(services, group, proposal.id);
+  db.transaction((tx) => {
+    setState(tx, proposal, state, user.actorId);
+    proposalChanged(tx, group, proposal.id);
+  });
 }
 
-/** After a change on a local group's proposal: its tally and state go to the members' servers. */
-export async function proposalChanged(services: Services, group: GroupRow, proposalId: number): Promise<void> {
-  const { db } = services;
+/**
+ * After a change on a local group's proposal: its tally and state go to the
+ * members' servers (through the outbox; call it in the change's transaction).
+ */
+export function proposalChanged(db: Db, group: GroupRow, proposalId: number): void {
+  if (group.local) record(db, { kind: "proposal.changed", proposalId });
+}
+
+/** What a local group's proposal status says now, and the group's actor that sends it. */
+export function proposalStatusOf(db: Db, proposalId: number): { actor: ActorRow; proposal: ProposalRow; post: PostRow; title: string | null; amendsUri: string | null; support: number; oppose: number } | null {
   const proposal = proposalById(db, proposalId);
+  if (!proposal) return null;
+  const group = groupOfProposal(db, proposal);
   const actor = groupActor(db, group);
-  if (!proposal || !actor) return;
   const post = db.select().from(posts).where(eq(posts.id, proposal.postId)).get();
+  if (!actor || !post) return null;
   const amended = proposal.amendsId ? proposalById(db, proposal.amendsId) : undefined;
   const amendedPost = amended ? db.select().from(posts).where(eq(posts.id, amended.postId)).get() : undefined;
-  if (post) await sendProposalStatus(services, actor, { proposal, post, title: titleOfPost(db, post.id), amendsUri: amendedPost?.uri ?? null, ...tallyOf(db, proposal, group) });
+  return { actor, proposal, post, title: titleOfPost(db, post.id), amendsUri: amendedPost?.uri ?? null, ...tallyOf(db, proposal, group) };
 }
 
 /** A post a local group just took into its discussion: if it is a proposal, its status goes out at once (with its title). */
-export async function proposalJoined(services: Services, group: GroupRow, post: PostRow): Promise<void> {
-  const proposal = proposalOfPost(services.db, post.id);
-  if (proposal?.groupId === group.id) await proposalChanged(services, group, proposal.id);
+export function proposalJoined(db: Db, group: GroupRow, post: PostRow): void {
+  const proposal = proposalOfPost(db, post.id);
+  if (proposal?.groupId === group.id) proposalChanged(db, group, proposal.id);
 }
 
 /** A proposal's status as its group's instance sent it. */

@@ -15,7 +15,7 @@ import type { ActorRow } from "../federation/actors.ts";
 import type { User } from "../members/members.ts";
 import { canSee, isFederated, type Viewer } from "../posts/visibility.ts";
 import { notify } from "../notifications/notifications.ts";
-import * as send from "../federation/send-polls.ts";
+import { record } from "../outbox/outbox.ts";
 
 export type PollRow = typeof polls.$inferSelect;
 type PostRow = typeof posts.$inferSelect;
@@ -214,16 +214,12 @@ export async function vote(services: Services, user: User, pollId: number, choic
       const counts = remoteCountsOf(poll, optionsOf(poll).length);
       for (const c of chosen) counts[c] = (counts[c] ?? 0) + 1;
       tx.update(polls).set({ remoteCounts: JSON.stringify(counts), remoteVoters: (poll.remoteVoters ?? 0) + 1, updatedAt: now }).where(eq(polls.id, poll.id)).run();
+      const options = optionsOf(poll);
+      record(tx, { kind: "poll.voted", voterId: voter.id, postId: post.id, votes: rows.map((v) => ({ uri: v.uri, title: options[v.choice]! })) });
     }
     return rows;
   });
-  if (poll.remoteCounts != null) {
-    const author = db.select().from(actors).where(eq(actors.id, post.actorId)).get();
-    const options = optionsOf(poll);
-    if (author && !author.local) await send.votesSent(services, voter, author, post, votes.map((v) => ({ uri: v.uri, title: options[v.choice]! })));
-  } else {
-    countsChanged(services, poll.id);
-  }
+  if (poll.remoteCounts == null) countsChanged(services, poll.id);
   return pollResults(db, viewer, poll.id);
 }
 
@@ -317,8 +313,8 @@ async function publishPoll(services: Services, pollId: number): Promise<void> {
   const { db } = services;
   const row = db.select({ post: posts, author: actors }).from(polls).innerJoin(posts, eq(posts.id, polls.postId)).innerJoin(actors, eq(actors.id, posts.actorId)).where(eq(polls.id, pollId)).get();
   if (!row || !row.author.local || !isFederated(row.post)) return;
+  record(db, { kind: "poll.updated", postId: row.post.id });
   services.events.emit("post.updated", row.post);
-  await send.pollUpdated(services, row.post, row.author);
 }
 
 // ---- Polls that end ----
@@ -343,7 +339,11 @@ export async function closeEndedPolls(services: Services, now = Date.now()): Pro
     .where(and(gt(polls.expiresAt, since), lte(polls.expiresAt, now)))
     .all();
   const value = JSON.stringify(now);
-  db.insert(settings).values({ key: CLOSED_UNTIL_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  db.transaction((tx) => {
+    tx.insert(settings).values({ key: CLOSED_UNTIL_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+    // Our ended polls go out closed.
+    for (const { post, author } of ended) if (author.local && isFederated(post)) record(tx, { kind: "poll.updated", postId: post.id });
+  });
   for (const { poll, post, author } of ended) {
     const voters = db
       .selectDistinct({ actorId: pollVotes.actorId })
@@ -355,7 +355,6 @@ export async function closeEndedPolls(services: Services, now = Date.now()): Pro
     for (const actorId of new Set([...(author.local ? [author.id] : []), ...voters])) {
       notify(services, { recipientActorId: actorId, type: "poll", fromActorId: author.id, postId: post.id });
     }
-    if (author.local && isFederated(post)) await send.pollUpdated(services, post, author).catch((error) => services.log.warn({ err: error, poll: poll.id }, "closed poll not sent"));
   }
   return ended.length;
 }

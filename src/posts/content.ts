@@ -37,6 +37,11 @@ export function parseText(text: string): ParsedText {
  * Turns a member's plain text into HTML. `mentionUrl` gives the profile link of
  * a mention it could resolve; unresolved mentions stay plain text.
  */
+/** A hashtag's page on this instance. */
+export function tagUrl(origin: string, tag: string): string {
+  return `${origin}/tags/${encodeURIComponent(tag)}`;
+}
+
 export function formatText(
   text: string,
   options: { mentionUrl: (ref: MentionRef) => string | null; tagUrl: (tag: string) => string },

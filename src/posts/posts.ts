@@ -1,5 +1,6 @@
 // Posts: writing, deleting, liking and boosting, and the timelines that list
-// them. Federation is told about changes through federation/send.ts.
+// them. Each change records what happened in the outbox (outbox/outbox.ts),
+// in its own transaction; federation/outbox-worker.ts tells other servers.
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
@@ -7,15 +8,15 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
 import { actorOf, isCardHolder, type User } from "../members/members.ts";
-import { formatText, parseText } from "./content.ts";
+import { formatText, parseText, tagUrl } from "./content.ts";
 import { canSee, countsAsReply, visibleTo, type Viewer } from "./visibility.ts";
-import { tagUrl } from "../federation/convert.ts";
 import { resolveHandle } from "../federation/remote.ts";
-import * as send from "../federation/send.ts";
+import { context } from "../federation/context.ts";
+import { record } from "../outbox/outbox.ts";
 import { notify, notifyMentions } from "../notifications/notifications.ts";
 import { attach, attachmentsOf, checkAttachable } from "../media/media.ts";
 import { checkPoll, insertPoll, replacePoll, type NewPoll } from "../polls/polls.ts";
-import { groupOfNewPost, groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups } from "../groups/discussion.ts";
+import { groupOfNewPost, groupsAmong, groupsOfPost, postAddressedToGroups } from "../groups/discussion.ts";
 import { insertProposal } from "../groups/proposals.ts";
 
 export type PostRow = typeof posts.$inferSelect;
@@ -109,13 +110,13 @@ export async function createLocalPost(services: Services, user: User, input: New
     if (input.proposal && group) insertProposal(tx, { postId: id, groupId: group.id, amendsId: input.proposal.amendsId });
     if (parent && countsAsReply(row)) tx.update(posts).set({ repliesCount: sql`${posts.repliesCount} + 1` }).where(eq(posts.id, parent.id)).run();
     fanOut(tx, row);
+    record(tx, { kind: "post.created", postId: id });
+    // In the same transaction: the group's thread title travels in the Note, and its relay is never lost.
+    if (group) postAddressedToGroups(services, row, author, groupsAmong(tx, mentionIds), { title: input.title }, tx);
     return row;
   });
   notifyMentions(services, post, mentionIds);
   services.events.emit("post.created", post);
-  // Before the Create goes out: the group's thread title travels in the Note.
-  if (group) await postAddressedToGroups(services, post, author, groupsAmong(db, mentionIds), { title: input.title });
-  await send.postCreated(services, post, author, parent);
   return post;
 }
 
@@ -126,7 +127,7 @@ export async function createLocalPost(services: Services, user: User, input: New
 async function renderSource(services: Services, text: string): Promise<{ html: string; mentionIds: number[]; tags: string[] }> {
   const { db, config } = services;
   const parsed = parseText(text);
-  const ctx = send.context(services);
+  const ctx = context(services);
   const host = new URL(config.origin).host;
   const mentioned = new Map<string, { id: number; uri: string; url: string | null }>();
   for (const ref of parsed.mentions) {
@@ -177,12 +178,10 @@ export async function editLocalPost(services: Services, user: User, id: number, 
       .get();
     replaceLinks(tx, id, mentionIds, tags);
     if (poll !== undefined) replacePoll(tx, id, poll);
+    record(tx, { kind: "post.updated", postId: id });
     return row;
   });
   services.events.emit("post.updated", updated);
-  await send.postUpdated(services, updated, author);
-  const inGroups = groupsOfPost(db, id);
-  if (inGroups.length) await groupPostChanged(services, inGroups, updated, author, send.updateOf(services, updated, author));
   return updated;
 }
 
@@ -230,18 +229,21 @@ export async function deleteLocalPost(services: Services, user: User, id: number
 
 /** Deletes a local post and tells every server that got it (the author, or a moderator of the instance). */
 export async function deletePostOf(services: Services, post: PostRow, author: typeof actors.$inferSelect): Promise<void> {
-  const { db } = services;
-  const id = post.id;
-  const mentionedIds = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, id)).all();
-  const inGroups = groupsOfPost(db, id);
-  removePost(services, post);
-  await send.postDeleted(services, post, author, mentionedIds.map((m) => m.id));
-  if (inGroups.length) await groupPostChanged(services, inGroups, post, author, send.deleteOf(services, post, author, mentionedIds.map((m) => m.id)));
+  removePost(services, post, (tx) => {
+    // What the Delete needs goes with the post: who it mentioned, the groups it was in.
+    const mentionedIds = tx.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, post.id)).all().map((m) => m.id);
+    const groupIds = groupsOfPost(tx, post.id).map((l) => l.group.id);
+    record(tx, { kind: "post.deleted", post, mentionedIds, groupIds });
+  });
 }
 
-/** Deletes a post and its boosts, keeping reply counters right. */
-export function removePost(services: Services, post: PostRow): void {
+/**
+ * Deletes a post and its boosts, keeping reply counters right. `also` runs
+ * first, in the same transaction (recording the deletion in the outbox).
+ */
+export function removePost(services: Services, post: PostRow, also?: (tx: Db) => void): void {
   services.db.transaction((tx) => {
+    also?.(tx);
     tx.delete(posts).where(eq(posts.reblogOfId, post.id)).run();
     tx.delete(posts).where(eq(posts.id, post.id)).run();
     if (post.inReplyToId && countsAsReply(post)) {
@@ -259,16 +261,20 @@ export async function likePost(services: Services, user: User, id: number): Prom
   const post = getVisiblePost(db, viewerOf(user), id);
   const actor = actorOf(db, user);
   const likeId = newId();
-  const inserted = db
-    .insert(likes)
-    .values({ id: likeId, actorId: actor.id, postId: post.id, uri: `${actor.uri}#likes/${likeId}` })
-    .onConflictDoNothing()
-    .returning()
-    .get();
+  const inserted = db.transaction((tx) => {
+    const row = tx
+      .insert(likes)
+      .values({ id: likeId, actorId: actor.id, postId: post.id, uri: `${actor.uri}#likes/${likeId}` })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row) return null;
+    tx.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
+    record(tx, { kind: "post.liked", likeUri: row.uri, actorId: actor.id, postId: post.id });
+    return row;
+  });
   if (!inserted) return post;
-  db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
   notify(services, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
-  await send.liked(services, inserted.uri, actor, post);
   return findPost(db, id)!;
 }
 
@@ -276,10 +282,14 @@ export async function unlikePost(services: Services, user: User, id: number): Pr
   const { db } = services;
   const post = getVisiblePost(db, viewerOf(user), id);
   const actor = actorOf(db, user);
-  const like = db.delete(likes).where(and(eq(likes.actorId, actor.id), eq(likes.postId, post.id))).returning().get();
+  const like = db.transaction((tx) => {
+    const row = tx.delete(likes).where(and(eq(likes.actorId, actor.id), eq(likes.postId, post.id))).returning().get();
+    if (!row) return null;
+    tx.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, post.id)).run();
+    record(tx, { kind: "post.unliked", likeUri: row.uri, actorId: actor.id, postId: post.id });
+    return row;
+  });
   if (!like) return post;
-  db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, post.id)).run();
-  await send.unliked(services, like.uri, actor, post);
   return findPost(db, id)!;
 }
 
@@ -307,11 +317,11 @@ export async function reblogPost(services: Services, user: User, id: number): Pr
       .get();
     tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
     fanOut(tx, row);
+    record(tx, { kind: "post.boosted", reblogId: row.id });
     return row;
   });
   notify(services, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
   services.events.emit("post.created", reblog);
-  await send.announced(services, reblog, actor, original);
   return reblog;
 }
 
@@ -320,9 +330,7 @@ export async function unreblogPost(services: Services, user: User, id: number): 
   const actor = actorOf(db, user);
   const reblog = db.select().from(posts).where(and(eq(posts.actorId, actor.id), eq(posts.reblogOfId, id))).get();
   if (!reblog) return;
-  const original = findPost(db, id)!;
-  removePost(services, reblog);
-  await send.unannounced(services, reblog, actor, original);
+  removePost(services, reblog, (tx) => record(tx, { kind: "post.unboosted", reblog }));
 }
 
 export interface Page {

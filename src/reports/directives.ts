@@ -13,7 +13,8 @@ import { escapeHtml } from "../posts/content.ts";
 import { fanOut } from "../posts/posts.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { directiveObject, type DirectiveWire, type ProposalWire } from "../federation/territory.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
+import { record } from "../outbox/outbox.ts";
 import { canRunCampaigns, findCampaignByUri } from "../campaigns/campaigns.ts";
 import { createAction, type ActionRow } from "../campaigns/actions.ts";
 
@@ -58,27 +59,29 @@ export async function sendDirective(services: Services, user: User, input: Direc
     };
     if (proposal.campaignUri && !findCampaignByUri(db, proposal.campaignUri)) throw new UserError("campaign_not_found", 404);
   }
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const id = newId();
-  const row = db
-    .insert(directives)
-    .values({
-      id,
-      uri: `${config.origin}/directives/${id}`,
-      outgoing: true,
-      kind: input.kind,
-      fromUri: node.uri,
-      fromName: config.name,
-      title,
-      body: (input.body ?? "").trim().slice(0, 20_000),
-      proposal: proposal ? JSON.stringify(proposal) : null,
-      createdBy: user.id,
-      createdAt: Date.now(),
-    })
-    .returning()
-    .get();
-  await sendTerritory.sendDown(services, "Create", directiveObject(wireOf(row), []));
-  return row;
+  return db.transaction((tx) => {
+    const row = tx
+      .insert(directives)
+      .values({
+        id,
+        uri: `${config.origin}/directives/${id}`,
+        outgoing: true,
+        kind: input.kind,
+        fromUri: node.uri,
+        fromName: config.name,
+        title,
+        body: (input.body ?? "").trim().slice(0, 20_000),
+        proposal: proposal ? JSON.stringify(proposal) : null,
+        createdBy: user.id,
+        createdAt: Date.now(),
+      })
+      .returning()
+      .get();
+    record(tx, { kind: "territory.down", type: "Create", object: directiveObject(wireOf(row), []) });
+    return row;
+  });
 }
 
 const KIND_LABEL: Record<DirectiveKind, string> = { announcement: "📣 Annonce", action_proposal: "📋 Action proposée" };

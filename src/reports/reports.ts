@@ -12,9 +12,10 @@ import { campaigns, REPORT_KINDS, reports, type ReportKind } from "../storage/sc
 import { isLinkedParent } from "../territory/links.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { reportObject, type ReportWire } from "../federation/territory.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
 import { resolveActor } from "../federation/remote.ts";
-import { context } from "../federation/send.ts";
+import { context } from "../federation/context.ts";
+import { record } from "../outbox/outbox.ts";
 import { canRunCampaigns } from "../campaigns/campaigns.ts";
 import { aggregate } from "../campaigns/results.ts";
 
@@ -47,7 +48,7 @@ function wireOf(row: ReportRow): ReportWire {
 
 /** This node's own results, {campaignUri: {actionType: figures}}: the structured part of a report. */
 export function figuresOf(services: Services): Record<string, Record<string, Record<string, number>>> {
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const out: Record<string, Record<string, Record<string, number>>> = {};
   for (const row of aggregate(services.db, "campaign_type", { sectionUri: node.uri })) {
     const { results: _results, ...metrics } = row.totals;
@@ -66,40 +67,44 @@ export async function writeReport(services: Services, user: User, input: ReportI
   const body = (input.body ?? "").trim();
   if (body.length > 50_000) throw new UserError("report_too_long", 422);
   const { db, config } = services;
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const id = newId();
   const now = Date.now();
-  const row = db
-    .insert(reports)
-    .values({
-      id,
-      uri: `${config.origin}/reports/${id}`,
-      outgoing: true,
-      kind: input.kind,
-      title,
-      body,
-      figures: JSON.stringify(input.withFigures === false ? {} : figuresOf(services)),
-      alsoNational: !!input.alsoNational,
-      sectionUri: node.uri,
-      sectionName: config.name,
-      authorId: user.id,
-      authorName: actorOf(db, user).name || user.username,
-      version: now,
-      createdAt: now,
-    })
-    .returning()
-    .get();
-  // Without an established link the report waits here; it is sent when the link is made.
-  await sendTerritory.sendUp(services, "Create", reportObject(wireOf(row), []));
-  return row;
+  const figures = JSON.stringify(input.withFigures === false ? {} : figuresOf(services));
+  return db.transaction((tx) => {
+    const row = tx
+      .insert(reports)
+      .values({
+        id,
+        uri: `${config.origin}/reports/${id}`,
+        outgoing: true,
+        kind: input.kind,
+        title,
+        body,
+        figures,
+        alsoNational: !!input.alsoNational,
+        sectionUri: node.uri,
+        sectionName: config.name,
+        authorId: user.id,
+        authorName: actorOf(tx, user).name || user.username,
+        version: now,
+        createdAt: now,
+      })
+      .returning()
+      .get();
+    // Without an established link the report waits here; it is sent when the link is made.
+    record(tx, { kind: "territory.up", type: "Create", object: reportObject(wireOf(row), []) });
+    return row;
+  });
 }
 
 /** Sends our reports again (after the link to the parent was made): receivers ignore what they have. */
 export async function resendReports(services: Services): Promise<void> {
-  for (const row of services.db.select().from(reports).where(and(eq(reports.outgoing, true))).all()) {
-    if (row.acknowledgedAt) continue;
-    await sendTerritory.sendUp(services, "Create", reportObject(wireOf(row), []));
-  }
+  services.db.transaction((tx) => {
+    for (const row of tx.select().from(reports).where(and(eq(reports.outgoing, true))).all()) {
+      if (!row.acknowledgedAt) record(tx, { kind: "territory.up", type: "Create", object: reportObject(wireOf(row), []) });
+    }
+  });
 }
 
 /** Reports written here (sent up) or received from below, newest first. */
@@ -118,10 +123,12 @@ export async function openReport(services: Services, user: User, id: number): Pr
   if (!row) throw new UserError("report_not_found", 404);
   if (row.outgoing ? !isCardHolder(user.role) : !canRunCampaigns(user)) throw new UserError("report_not_found", 404);
   if (row.outgoing || row.openedAt) return row;
-  const opened = db.update(reports).set({ openedAt: Date.now(), openedBy: user.id }).where(eq(reports.id, id)).returning().get();
   const section = await resolveActor(context(services), row.sectionUri).catch(() => null);
-  if (section && !section.local) await sendTerritory.acknowledged(services, "Read", row.uri, section);
-  return opened;
+  return db.transaction((tx) => {
+    const opened = tx.update(reports).set({ openedAt: Date.now(), openedBy: user.id }).where(eq(reports.id, id)).returning().get();
+    if (section && !section.local) record(tx, { kind: "territory.acknowledged", type: "Read", reportUri: row.uri, sectionId: section.id });
+    return opened;
+  });
 }
 
 /** Stores a report from below (once; a newer version replaces the text) and acknowledges it. */
@@ -141,14 +148,16 @@ export async function receiveReport(services: Services, wire: ReportWire, federa
     authorName: wire.authorName,
     version: wire.version,
   };
-  let row: ReportRow | undefined;
-  let changed = true;
-  if (!existing) row = db.insert(reports).values({ id: newId(), uri: wire.uri, outgoing: false, ...values }).onConflictDoNothing().returning().get();
-  else if (existing.version < wire.version) row = db.update(reports).set(values).where(eq(reports.id, existing.id)).returning().get();
-  else [row, changed] = [existing, false];
-  // Acknowledged again on a redelivery: the sender may have missed the first answer.
-  if (section && !section.local) await sendTerritory.acknowledged(services, "Accept", wire.uri, section);
-  return row ? { row, changed } : null;
+  return db.transaction((tx) => {
+    let row: ReportRow | undefined;
+    let changed = true;
+    if (!existing) row = tx.insert(reports).values({ id: newId(), uri: wire.uri, outgoing: false, ...values }).onConflictDoNothing().returning().get();
+    else if (existing.version < wire.version) row = tx.update(reports).set(values).where(eq(reports.id, existing.id)).returning().get();
+    else [row, changed] = [existing, false];
+    // Acknowledged again on a redelivery: the sender may have missed the first answer.
+    if (section && !section.local) record(tx, { kind: "territory.acknowledged", type: "Accept", reportUri: wire.uri, sectionId: section.id });
+    return row ? { row, changed } : null;
+  });
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, events, nodeStats, posts, users } from "../storage/schema.ts";
 import { statusObject, type StatusWire } from "../federation/territory.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
+import { record } from "../outbox/outbox.ts";
 import { linkedParent } from "../territory/links.ts";
 
 const DAY = 86_400_000;
@@ -33,11 +34,11 @@ export function ownStatus(services: Services, now = Date.now()): StatusWire {
       .where(and(eq(actors.local, true), ne(events.status, "cancelled"), gte(events.startAt, from), lt(events.startAt, to)))
       .get()?.n ?? 0;
   return {
-    nodeUri: sendTerritory.nodeActor(services).uri,
+    nodeUri: nodeActor(services).uri,
     name: config.name,
     kind: config.kind,
     territory: config.territory,
-    federationUri: config.kind === "federation" ? sendTerritory.nodeActor(services).uri : (linkedParent(db)?.uri ?? null),
+    federationUri: config.kind === "federation" ? nodeActor(services).uri : (linkedParent(db)?.uri ?? null),
     members,
     activeMembers,
     eventsHeld: localEvents(monthAgo, now),
@@ -49,7 +50,7 @@ export function ownStatus(services: Services, now = Date.now()): StatusWire {
 /** Sends our figures to the parent, if linked. */
 export async function sendStatus(services: Services): Promise<void> {
   if (services.config.kind === "national") return;
-  await sendTerritory.sendUp(services, "Update", statusObject(ownStatus(services), []));
+  record(services.db, { kind: "territory.up", type: "Update", object: statusObject(ownStatus(services), []) });
 }
 
 /** Figures of a node below, kept if newer than what we have. */

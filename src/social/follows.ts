@@ -8,7 +8,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import * as send from "../federation/send.ts";
+import { record } from "../outbox/outbox.ts";
 import { notify } from "../notifications/notifications.ts";
 import { joinLocalGroup, localGroupOfActor } from "../groups/groups.ts";
 
@@ -33,28 +33,33 @@ export async function follow(services: Services, user: User, target: ActorRow): 
   const existing = findFollow(db, me.id, target.id);
   if (existing) return existing;
   const id = newId();
-  const row = db
-    .insert(follows)
-    .values({
-      id,
-      followerId: me.id,
-      followingId: target.id,
-      uri: `${me.uri}#follows/${id}`,
-      // Local targets that are not locked accept at once; remote ones decide.
-      acceptedAt: target.local && !target.locked ? Date.now() : null,
-    })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const row = tx
+      .insert(follows)
+      .values({
+        id,
+        followerId: me.id,
+        followingId: target.id,
+        uri: `${me.uri}#follows/${id}`,
+        // Local targets that are not locked accept at once; remote ones decide.
+        acceptedAt: target.local && !target.locked ? Date.now() : null,
+      })
+      .returning()
+      .get();
+    if (!target.local) record(tx, { kind: "follow.requested", followUri: row.uri, followerId: me.id, targetId: target.id });
+    return row;
+  });
   if (target.local) notify(services, { recipientActorId: target.id, type: row.acceptedAt ? "follow" : "follow_request", fromActorId: me.id });
-  else await send.followRequested(services, row.uri, me, target);
   return row;
 }
 
 export async function unfollow(services: Services, user: User, target: ActorRow): Promise<void> {
   const { db } = services;
   const me = actorOf(db, user);
-  const row = db.delete(follows).where(and(eq(follows.followerId, me.id), eq(follows.followingId, target.id))).returning().get();
-  if (row && !target.local) await send.followUndone(services, row.uri, me, target);
+  db.transaction((tx) => {
+    const row = tx.delete(follows).where(and(eq(follows.followerId, me.id), eq(follows.followingId, target.id))).returning().get();
+    if (row && !target.local) record(tx, { kind: "follow.undone", followUri: row.uri, followerId: me.id, targetId: target.id });
+  });
 }
 
 /** Records a follow request that reached a local actor; returns whether it is accepted already. */
@@ -63,16 +68,19 @@ export async function receiveFollow(services: Services, follower: ActorRow, targ
   const existing = findFollow(db, follower.id, target.id);
   if (existing) {
     // A repeated Follow (the remote side lost our Accept): answer again.
-    if (existing.acceptedAt) await send.followAnswered(services, true, uri, follower, target);
+    if (existing.acceptedAt) followAnswered(db, true, uri, follower, target);
     return existing;
   }
-  const row = db
-    .insert(follows)
-    .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked ? null : Date.now() })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const row = tx
+      .insert(follows)
+      .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked ? null : Date.now() })
+      .returning()
+      .get();
+    if (row.acceptedAt) followAnswered(tx, true, uri, follower, target);
+    return row;
+  });
   notify(services, { recipientActorId: target.id, type: row.acceptedAt ? "follow" : "follow_request", fromActorId: follower.id });
-  if (row.acceptedAt) await send.followAnswered(services, true, uri, follower, target);
   return row;
 }
 
@@ -82,10 +90,17 @@ export async function answerFollowRequest(services: Services, user: User, follow
   const me = actorOf(db, user);
   const row = db.select().from(follows).where(and(eq(follows.followerId, followerId), eq(follows.followingId, me.id), isNull(follows.acceptedAt))).get();
   if (!row) throw new UserError("follow_request_not_found", 404);
-  if (accept) db.update(follows).set({ acceptedAt: Date.now() }).where(eq(follows.id, row.id)).run();
-  else db.delete(follows).where(eq(follows.id, row.id)).run();
   const follower = findActor(db, followerId)!;
-  if (!follower.local) await send.followAnswered(services, accept, row.uri, follower, me);
+  db.transaction((tx) => {
+    if (accept) tx.update(follows).set({ acceptedAt: Date.now() }).where(eq(follows.id, row.id)).run();
+    else tx.delete(follows).where(eq(follows.id, row.id)).run();
+    if (!follower.local) followAnswered(tx, accept, row.uri, follower, me);
+  });
+}
+
+/** A local actor's Accept or Reject of a Follow, sent through the outbox (call it in the change's transaction). */
+export function followAnswered(db: Db, accepted: boolean, followUri: string, follower: ActorRow, target: ActorRow): void {
+  record(db, { kind: "follow.answered", accepted, followUri, followerId: follower.id, targetId: target.id });
 }
 
 export function pendingFollowRequests(db: Db, actorId: number): ActorRow[] {

@@ -265,6 +265,32 @@ export const fedifyQueue = sqliteTable(
   (t) => [index("fedify_queue_ready").on(t.lockedAt, t.availableAt)],
 );
 
+/**
+ * The transactional outbox: what happened that other servers must hear of,
+ * written in the same transaction as the change itself (src/outbox/outbox.ts)
+ * and turned into activities by src/federation/outbox-worker.ts, which deletes
+ * a row once its activities are in `fedify_queue`. A row still here after a
+ * crash is sent again (activity ids are derived from the row, so receivers
+ * count it once).
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    /** A time-sortable id (storage/ids.ts), never reused: activity ids are derived from it. */
+    id: id(),
+    /** What happened, e.g. "post.created" (src/outbox/outbox.ts lists them). */
+    kind: text("kind").notNull(),
+    /** JSON: the ids the worker needs, and for deletions what is gone with the rows. */
+    payload: text("payload").notNull(),
+    createdAt: createdAt(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Null once the worker gave up (kept for the operator, with `last_error`). */
+    nextAttemptAt: timestamp("next_attempt_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [index("outbox_due").on(t.nextAttemptAt)],
+);
+
 // ---- Mastodon client API ---------------------------------------------------
 
 /** Client applications registered through POST /api/v1/apps. */

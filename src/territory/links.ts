@@ -11,8 +11,9 @@ import { newId } from "../storage/ids.ts";
 import { actors, follows, settings, territoryLinks, type LinkRole } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { lookupActor, resolveActor } from "../federation/remote.ts";
-import { context } from "../federation/send.ts";
-import * as sendTerritory from "../federation/send-territory.ts";
+import { nodeActor } from "../federation/actors.ts";
+import { context } from "../federation/context.ts";
+import { record } from "../outbox/outbox.ts";
 
 export type LinkRow = typeof territoryLinks.$inferSelect;
 
@@ -94,7 +95,7 @@ function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
  */
 export async function requestOversight(services: Services, now = Date.now()): Promise<void> {
   const { db, log } = services;
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   for (const link of linksOf(db, "child")) {
     if (link.state === "linked") continue;
     if (link.state === "pending" && now - link.updatedAt < RETRY_PENDING_MS) continue;
@@ -106,12 +107,14 @@ export async function requestOversight(services: Services, now = Date.now()): Pr
       continue;
     }
     const followUri = `${node.uri}#oversight/${newId()}`;
-    db.insert(follows)
-      .values({ id: newId(), followerId: node.id, followingId: child.id, uri: followUri })
-      .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri } })
-      .run();
-    setLink(db, link.id, { actorId: child.id, state: link.state === "refused" ? "refused" : "pending", followUri });
-    await sendTerritory.oversightRequested(services, child, followUri);
+    db.transaction((tx) => {
+      tx.insert(follows)
+        .values({ id: newId(), followerId: node.id, followingId: child.id, uri: followUri })
+        .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri } })
+        .run();
+      setLink(tx, link.id, { actorId: child.id, state: link.state === "refused" ? "refused" : "pending", followUri });
+      record(tx, { kind: "territory.oversight.requested", childId: child.id, followUri });
+    });
   }
 }
 
@@ -122,7 +125,7 @@ export async function requestOversight(services: Services, now = Date.now()): Pr
  */
 export async function receiveOversight(services: Services, requester: ActorRow, followUri: string): Promise<boolean> {
   const { db, log } = services;
-  const node = sendTerritory.nodeActor(services);
+  const node = nodeActor(services);
   const parent = linksOf(db, "parent")[0];
   let declared: ActorRow | null = null;
   if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle).catch(() => null));
@@ -130,16 +133,20 @@ export async function receiveOversight(services: Services, requester: ActorRow, 
   if (parent && !declared) return false;
   if (!parent || !declared || declared.uri !== requester.uri) {
     log.warn({ requester: requester.uri }, "territory: oversight refused, this node was not declared as parent");
-    rememberRefusal(db, requester);
-    await sendTerritory.oversightAnswered(services, false, followUri, requester);
+    db.transaction((tx) => {
+      rememberRefusal(tx, requester);
+      record(tx, { kind: "territory.oversight.answered", accepted: false, followUri, parentId: requester.id });
+    });
     return false;
   }
-  db.insert(follows)
-    .values({ id: newId(), followerId: requester.id, followingId: node.id, uri: followUri, acceptedAt: Date.now() })
-    .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri, acceptedAt: Date.now() } })
-    .run();
-  setLink(db, parent.id, { actorId: requester.id, state: "linked", followUri, problem: null });
-  await sendTerritory.oversightAnswered(services, true, followUri, requester);
+  db.transaction((tx) => {
+    tx.insert(follows)
+      .values({ id: newId(), followerId: requester.id, followingId: node.id, uri: followUri, acceptedAt: Date.now() })
+      .onConflictDoUpdate({ target: [follows.followerId, follows.followingId], set: { uri: followUri, acceptedAt: Date.now() } })
+      .run();
+    setLink(tx, parent.id, { actorId: requester.id, state: "linked", followUri, problem: null });
+    record(tx, { kind: "territory.oversight.answered", accepted: true, followUri, parentId: requester.id });
+  });
   return true;
 }
 
@@ -203,7 +210,7 @@ export async function setSiblings(services: Services, sectionUris: string[], ver
   if (version < seen) return;
   const value = String(version);
   db.insert(settings).values({ key: SIBLINGS_VERSION_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
-  const own = sendTerritory.nodeActor(services).uri;
+  const own = nodeActor(services).uri;
   const found: ActorRow[] = [];
   for (const uri of [...new Set(sectionUris)].filter((u) => u !== own)) {
     const actor = await resolveActor(context(services), uri).catch(() => null);

@@ -8,7 +8,7 @@ import { resendResults } from "../campaigns/results.ts";
 import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
 import { linkedChildren, linkedParent, requestOversight } from "./links.ts";
-import { sectionsChanged } from "../federation/send-territory.ts";
+import { record } from "../outbox/outbox.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
 export async function afterParentLinked(services: Services): Promise<void> {
@@ -20,7 +20,12 @@ export async function afterParentLinked(services: Services): Promise<void> {
 /** A child accepted our oversight: it gets the campaigns under way, and every section the new list of its siblings. */
 export async function afterChildLinked(services: Services, child: ActorRow): Promise<void> {
   await sendCampaignsTo(services, child);
-  if (services.config.kind === "federation") await sectionsChanged(services);
+  if (services.config.kind === "federation") sectionsChanged(services);
+}
+
+/** The sections linked to a fédération are told the new list (federation/send-territory.ts). */
+function sectionsChanged(services: Services): void {
+  record(services.db, { kind: "territory.sections.changed" });
 }
 
 const STATUS_EVERY_MS = 6 * 3_600_000;
@@ -33,7 +38,7 @@ export function startTerritoryJobs(services: Services): () => void {
     stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services)));
   }
   // A fédération's sections learn their siblings again after a restart (a section may have been dropped meanwhile).
-  if (services.config.kind === "federation" && linkedChildren(services.db).length) void sectionsChanged(services).catch((err: unknown) => services.log.warn({ err }, "territory: sections list not sent"));
+  if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
   if (services.config.kind !== "national") {
     stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined)));
   }

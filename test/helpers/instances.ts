@@ -32,6 +32,8 @@ export interface TestInstance {
   setupUrl: string | null;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL): a crash, nothing is closed cleanly. */
+  crash(): Promise<void>;
   /** Runs the admin CLI against this instance's data. */
   cli(args: string[], stdin?: string): { status: number | null; stdout: string; stderr: string };
   addMember(username: string, role?: string, password?: string): void;
@@ -110,6 +112,15 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
         running.once("exit", () => resolve());
         running.kill("SIGTERM");
         setTimeout(() => running.kill("SIGKILL"), 5000).unref();
+      });
+      child = null;
+    },
+    async crash() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once("exit", () => resolve());
+        running.kill("SIGKILL");
       });
       child = null;
     },

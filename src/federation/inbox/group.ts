@@ -14,11 +14,12 @@ import type { Services } from "../../services.ts";
 import { actors, follows, mentions, users } from "../../storage/schema.ts";
 import { findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupOfActor, localGroupOfActor, rememberRemoteGroup, type GroupRow } from "../../groups/groups.ts";
-import { groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
+import { groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
 import type { ActorRow } from "../actors.ts";
 import { fetchNote, storeRemoteNote } from "../notes.ts";
 import { actorByUri, resolveActor } from "../remote.ts";
 import { fanOutToMembers } from "../send-groups.ts";
+import { groupPostChanged } from "../group-relays.ts";
 import { senderOf } from "./common.ts";
 import { storeLike } from "./like.ts";
 import { removeLike } from "./undo.ts";
@@ -62,7 +63,7 @@ export async function onGroupPost(ctx: InboxContext<Services>, create: Create, n
   const mentioned = db.select({ id: mentions.actorId }).from(mentions).where(eq(mentions.postId, post.id)).all().map((m) => m.id);
   const audience = note.audienceIds.map((u) => actorByUri(db, u.href)?.id).filter((id): id is number => id != null);
   const targets = groupsAmong(db, [...new Set([...mentioned, ...audience])]).filter((g) => g.local);
-  if (targets.length) await postAddressedToGroups(ctx.data, post, author, targets, { title: note.name?.toString(), received: create });
+  if (targets.length) postAddressedToGroups(ctx.data, post, author, targets, { title: note.name?.toString(), received: await create.toJsonLd() });
 }
 
 /** Local groups a post is in, read before a change (a deleted post's links go with it). */

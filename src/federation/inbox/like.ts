@@ -12,7 +12,7 @@ import { canSee } from "../../posts/visibility.ts";
 import type { ActorRow } from "../actors.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
-import { groupPostReacted } from "../../groups/discussion.ts";
+import { groupPostReacted } from "../group-relays.ts";
 
 /** Counts a like once (per actor and post); false if it was already counted. */
 export function storeLike(services: Services, actor: ActorRow, post: PostRow, uri: string): boolean {

@@ -52,9 +52,12 @@ export async function onProposalActivity(ctx: InboxContext<Services>, activity: 
     if (!act || !proposal) return true;
     const own = groupOfProposal(db, proposal);
     if (!own.local) return true;
-    const refusal = applyAct(db, own, proposal, sender, act, String(payload.id));
+    const refusal = db.transaction((tx) => {
+      const refusal = applyAct(tx, own, proposal, sender, act, String(payload.id));
+      if (!refusal) proposalChanged(tx, own, proposal.id);
+      return refusal;
+    });
     if (refusal) log.warn({ proposal: post!.uri, actor: sender.uri, refusal }, "proposal: act refused");
-    else await proposalChanged(services, own, proposal.id);
     return true;
   }
   if (type === "ProposalStatus" && activity instanceof Update) {

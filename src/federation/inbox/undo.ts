@@ -6,7 +6,7 @@ import type { Services } from "../../services.ts";
 import type { Db } from "../../storage/db.ts";
 import { actors, follows, likes, posts } from "../../storage/schema.ts";
 import { findPost, findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
-import { groupPostReacted } from "../../groups/discussion.ts";
+import { groupPostReacted } from "../group-relays.ts";
 import { afterGroupUnannounce } from "./group.ts";
 
 /** Takes back an actor's own like (by the Like's id); the post it was on, if there was one. */

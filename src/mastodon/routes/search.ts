@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { and, desc, eq, like, sql } from "drizzle-orm";
 import { lookupActor } from "../../federation/remote.ts";
 import { resolveNote } from "../../federation/notes.ts";
-import { context } from "../../federation/send.ts";
+import { context } from "../../federation/context.ts";
 import { findPostByUri, viewerOf } from "../../posts/posts.ts";
 import { canSee, visibleTo } from "../../posts/visibility.ts";
 import type { Services } from "../../services.ts";

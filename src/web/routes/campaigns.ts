@@ -27,7 +27,7 @@ import {
   type ActionRow,
 } from "../../campaigns/actions.ts";
 import { actionsAwaitingResults, addContact, aggregate, CONSENT_TEXT_FR, contactsOf, deleteResult, recordResult, resultsOfAction, type Totals } from "../../campaigns/results.ts";
-import { nodeActor } from "../../federation/send-territory.ts";
+import { nodeActor } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext, scrollBox } from "../layout.ts";
 import { requireUser, sendPage } from "../respond.ts";

@@ -1,0 +1,118 @@
+// The transactional outbox: domain functions say *what happened* ("a post was
+// created", "a member left a group") by writing a row of `outbox` inside the
+// transaction that makes the change; src/federation/outbox-worker.ts decides
+// what to send and hands it to Fedify's persistent queue. A change is never
+// committed without its row, so a crash between the change and its delivery
+// loses nothing. Domain modules import this file, never src/federation's
+// senders.
+import { asc, eq, isNotNull, lte, and, sql } from "drizzle-orm";
+import type { Db } from "../storage/db.ts";
+import { newId } from "../storage/ids.ts";
+import { outbox, type posts } from "../storage/schema.ts";
+
+type PostRow = typeof posts.$inferSelect;
+
+/** What happened. Ids are read again when the row is sent; what a deletion removes travels in the row. */
+export type OutboxEvent =
+  | { kind: "post.created"; postId: number }
+  | { kind: "post.updated"; postId: number }
+  /** The post as it was, the actors it mentioned and the groups it was in: all gone with it. */
+  | { kind: "post.deleted"; post: PostRow; mentionedIds: number[]; groupIds: number[] }
+  | { kind: "post.liked"; likeUri: string; actorId: number; postId: number }
+  | { kind: "post.unliked"; likeUri: string; actorId: number; postId: number }
+  | { kind: "post.boosted"; reblogId: number }
+  | { kind: "post.unboosted"; reblog: PostRow }
+  /** A local group took a post into its discussion: it relays it. `received`: the remote author's activity (JSON-LD), relayed as is. */
+  | { kind: "group.post.accepted"; groupId: number; postId: number; received?: unknown }
+  | { kind: "profile.updated"; actorId: number }
+  | { kind: "follow.requested"; followUri: string; followerId: number; targetId: number }
+  | { kind: "follow.undone"; followUri: string; followerId: number; targetId: number }
+  | { kind: "follow.answered"; accepted: boolean; followUri: string; followerId: number; targetId: number }
+  | { kind: "event.created"; eventId: number }
+  | { kind: "event.updated"; eventId: number }
+  | { kind: "rsvp.answered"; eventId: number; attendeeId: number; rsvpUri: string; accepted: boolean }
+  | { kind: "rsvp.sent"; eventId: number; actorId: number; answer: "going" | "maybe" | "not_going"; uri: string }
+  | { kind: "poll.updated"; postId: number }
+  /** A member's choices on another server's poll, each with its option's title. */
+  | { kind: "poll.voted"; voterId: number; postId: number; votes: Array<{ uri: string; title: string }> }
+  /** A moderator took a post (a thread's first post takes its replies) out of a local group. */
+  | { kind: "group.post.removed"; groupId: number; postIds: number[] }
+  | { kind: "flag.created"; flagId: number }
+  | { kind: "proposal.changed"; proposalId: number }
+  /**
+   * The hierarchy (docs/territory.md): an object of ours (result, report,
+   * figures, campaign, directive) changed, as its versioned wire JSON, for the
+   * parent node ("up") or the linked children ("down"; `only`: those actor ids).
+   */
+  | { kind: "territory.up"; type: "Create" | "Update"; object: Record<string, unknown> }
+  | { kind: "territory.down"; type: "Create" | "Update"; object: Record<string, unknown>; only?: number[] }
+  /** An upper level's campaign passed on to a newly linked child, as its owner sent it. */
+  | { kind: "territory.relayed"; childId: number; activity: { type: "Create" | "Update"; id: string; actor: string; payload: Record<string, unknown> } }
+  /** A report from a section received (Accept) or first opened (Read). */
+  | { kind: "territory.acknowledged"; type: "Accept" | "Read"; reportUri: string; sectionId: number }
+  | { kind: "territory.oversight.requested"; childId: number; followUri: string }
+  | { kind: "territory.oversight.answered"; accepted: boolean; followUri: string; parentId: number }
+  /** A fédération's list of linked sections changed (or is told again after a restart). */
+  | { kind: "territory.sections.changed" }
+  /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
+  | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
+
+export type OutboxKind = OutboxEvent["kind"];
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** Kept as long as anything could fix the cause; then the row stays, with its error, for the operator. */
+export const MAX_ATTEMPTS = 12;
+
+const listeners = new Set<() => void>();
+let wakePending = false;
+
+/**
+ * Records what happened. Call it inside the transaction of the change: the
+ * row commits or rolls back with it. The worker is woken once the current
+ * synchronous transaction is over (better-sqlite3 transactions never span an
+ * await), so there is no polling delay.
+ */
+export function record(db: Db, event: OutboxEvent): void {
+  const { kind, ...payload } = event;
+  db.insert(outbox).values({ id: newId(), kind, payload: JSON.stringify(payload), nextAttemptAt: Date.now() }).run();
+  if (wakePending) return;
+  wakePending = true;
+  setImmediate(() => {
+    wakePending = false;
+    for (const listener of listeners) listener();
+  });
+}
+
+/** The worker's wake-up call after a commit; returns a function that removes it. */
+export function onRecorded(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Rows due now, oldest first (the order things happened in). */
+export function dueRows(db: Db, now: number, limit: number): OutboxRow[] {
+  return db.select().from(outbox).where(and(isNotNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now))).orderBy(asc(outbox.id)).limit(limit).all();
+}
+
+/** When the next postponed row comes due, if any. */
+export function nextDue(db: Db): number | null {
+  return db.select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` }).from(outbox).get()?.at ?? null;
+}
+
+export function done(db: Db, id: number): void {
+  db.delete(outbox).where(eq(outbox.id, id)).run();
+}
+
+/**
+ * A row whose activities could not be built or queued: tried again later,
+ * 5 s, 10 s, 20 s… up to an hour apart; after MAX_ATTEMPTS it is kept
+ * without a next attempt.
+ */
+export function failed(db: Db, row: OutboxRow, error: unknown, now: number): void {
+  const attempts = row.attempts + 1;
+  const delay = Math.min(5_000 * 2 ** (attempts - 1), 3_600_000);
+  db.update(outbox)
+    .set({ attempts, nextAttemptAt: attempts >= MAX_ATTEMPTS ? null : now + delay, lastError: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+    .where(eq(outbox.id, row.id))
+    .run();
+}
