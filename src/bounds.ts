@@ -59,6 +59,18 @@ export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   return false;
 }
 
+/** The same for a value already parsed (a document Fedify fetched), walked with a stack of its own. */
+export function valueTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (!item || typeof item !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) if (child && typeof child === "object") stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** At most `max` entries of a property that may hold one value or a list. */
 export function capped<T>(value: T | T[] | null | undefined, max: number): T[] {
   return (Array.isArray(value) ? value : value == null ? [] : [value]).slice(0, max);

@@ -7,6 +7,7 @@
 // the names below.
 import { PropertyValue } from "@fedify/vocab";
 import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, NODE_KINDS, REPORT_KINDS, type ActionType, type DirectiveKind, type Metric, type NodeKind, type ReportKind } from "../storage/schema.ts";
+import { jsonTooDeep } from "../bounds.ts";
 
 export const COOPOL_NS = "https://coopol.example/ns#";
 
@@ -50,7 +51,9 @@ export async function readPayload(object: { id: URL | null; getAttachments(): As
   for await (const attachment of object.getAttachments()) {
     if (!(attachment instanceof PropertyValue) || attachment.name?.toString() !== PAYLOAD_NAME) continue;
     try {
-      const payload = JSON.parse(String(attachment.value)) as unknown;
+      const text = String(attachment.value);
+      if (jsonTooDeep(text)) return null;
+      const payload = JSON.parse(text) as unknown;
       if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
       if (sameId && (payload as Json).id !== object.id?.href) return null;
       return payload as Json;

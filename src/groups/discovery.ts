@@ -26,6 +26,7 @@ import { actorByUri, lookupActor } from "../federation/remote.ts";
 import { nodeActor } from "../federation/send-territory.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
+import { jsonTooDeep } from "../bounds.ts";
 
 export const DISCOVERY_LIMITS = {
   /** Instances asked per round. */
@@ -142,7 +143,9 @@ export async function fetchDirectory(origin: string, allowPrivateAddress: boolea
     if (size > DISCOVERY_LIMITS.bytes) throw new Error("too large");
     chunks.push(chunk);
   }
-  const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (jsonTooDeep(text)) throw new Error("nested too deeply");
+  const parsed = JSON.parse(text) as unknown;
   if (!Array.isArray(parsed)) throw new Error("not a list");
   return parsed;
 }
