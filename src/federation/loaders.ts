@@ -18,6 +18,11 @@ import { MAX_JSON_DEPTH, valueTooDeep } from "../bounds.ts";
 
 export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
   const target = federation as unknown as Record<string, unknown>;
+  // Loaders signed as an actor are made per call (not reused), but get the same depth limit.
+  const authenticated = target.authenticatedDocumentLoaderFactory;
+  if (typeof authenticated === "function") {
+    target.authenticatedDocumentLoaderFactory = (...args: unknown[]) => refuseDeepDocuments(authenticated.apply(federation, args) as DocumentLoader);
+  }
   for (const name of ["documentLoaderFactory", "contextLoaderFactory"] as const) {
     const factory = target[name];
     if (typeof factory !== "function") continue;
