@@ -13,6 +13,8 @@ export const MAX_ATTACHMENTS = 20;
 export const MAX_POLL_OPTIONS = 20;
 /** Counters a peer reports (votes, participants, results): kept within this. */
 export const MAX_COUNTER = 1_000_000_000;
+/** A campaign result's figure (per metric), from a member or a peer. */
+export const MAX_FIGURE = 1_000_000;
 /** Pages and items read when walking a remote collection. */
 export const MAX_COLLECTION_PAGES = 10;
 export const MAX_COLLECTION_ITEMS = 500;
