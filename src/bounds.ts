@@ -15,9 +15,6 @@ export const MAX_POLL_OPTIONS = 20;
 export const MAX_COUNTER = 1_000_000_000;
 /** A campaign result's figure (per metric), from a member or a peer. */
 export const MAX_FIGURE = 1_000_000;
-/** Pages and items read when walking a remote collection. */
-export const MAX_COLLECTION_PAGES = 10;
-export const MAX_COLLECTION_ITEMS = 500;
 /** Images: pixels and side, checked from the header before anything decodes them. */
 export const MAX_IMAGE_PIXELS = 40_000_000;
 export const MAX_IMAGE_SIDE = 16_384;

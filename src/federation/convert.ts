@@ -8,7 +8,7 @@ import { actors, mentions, postTags, type Visibility } from "../storage/schema.t
 import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
-import { inDateRange, MAX_ADDRESSEES, MAX_ATTACHMENTS, MAX_COUNTER, MAX_NAME_LENGTH, MAX_POLL_OPTIONS, MAX_TAGS } from "../bounds.ts";
+import { inDateRange, MAX_ADDRESSEES, MAX_ATTACHMENTS, MAX_COUNTER, MAX_IMAGE_SIDE, MAX_NAME_LENGTH, MAX_POLL_OPTIONS, MAX_TAGS } from "../bounds.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 import { titleOfPost } from "../groups/discussion.ts";
@@ -197,8 +197,9 @@ export async function attachmentsOfNote(note: Note | Question): Promise<RemoteAt
       url: url.href,
       contentType: item.mediaType ?? "image/jpeg",
       description: item.name?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
-      width: item.width ?? null,
-      height: item.height ?? null,
+      // Sizes a peer claims are passed on to apps: only plausible ones.
+      width: item.width != null && item.width > 0 && item.width <= MAX_IMAGE_SIDE ? item.width : null,
+      height: item.height != null && item.height > 0 && item.height <= MAX_IMAGE_SIDE ? item.height : null,
     });
   }
   return found;
