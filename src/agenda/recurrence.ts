@@ -144,6 +144,32 @@ function run(options: Parsed, from: number, to: number, max: number, budget: Bud
 export function floatingDates(text: string, first: number, from: number, to: number, budget: Budget, max = MAX_OCCURRENCES): number[] {
   const parsed = parse(text);
   if (!parsed || recurrenceProblem(text) || budget.steps <= 0) return first >= from && first <= to ? [first] : [];
+  // Whole days around the window, so that pages asking "from now" share one expansion.
+  const start = Math.floor(from / DAY) * DAY;
+  const end = Math.ceil((to + 1) / DAY) * DAY - 1;
+  const key = `${text}|${first}|${start}|${end}|${max}`;
+  let dates = expansions.get(key);
+  if (dates) {
+    // Most recently used last: the oldest are dropped first.
+    expansions.delete(key);
+  } else {
+    dates = expand(parsed, text, first, start, end, budget, max);
+    if (expansions.size >= MAX_EXPANSIONS) expansions.delete(expansions.keys().next().value!);
+  }
+  expansions.set(key, dates);
+  return dates.filter((date) => date >= from && date <= to);
+}
+
+/**
+ * Expansions already made, per rule, first date and window (whole days): the
+ * same month view or agenda page asked again costs a lookup. An edited event
+ * has another rule or first date, so another key; cancelled dates are taken
+ * out by the caller.
+ */
+const expansions = new Map<string, number[]>();
+const MAX_EXPANSIONS = 20_000;
+
+function expand(parsed: Parsed, text: string, first: number, from: number, to: number, budget: Budget, max: number): number[] {
   let rule = explicit(parsed, new Date(first));
   if (rule.count) {
     const key = `${text}|${first}`;

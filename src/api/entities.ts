@@ -59,8 +59,14 @@ export function renderAttachment(a: EventAttachment) {
   return { id: String(a.id), kind: a.kind, url: a.url, name: a.name, media_type: a.mediaType };
 }
 
-export function renderOccurrence(services: Services, viewer: User | null, occurrence: Occurrence) {
-  return { start: iso(occurrence.start)!, end: iso(occurrence.end), event: renderEvent(services, viewer, occurrence.event) };
+/** Occurrences of an agenda: each event rendered once, however many of its dates are listed (a daily event, 30 a month). */
+export function renderOccurrences(services: Services, viewer: User | null, occurrences: Occurrence[]) {
+  const events = new Map<number, ReturnType<typeof renderEvent>>();
+  return occurrences.map((o) => {
+    let event = events.get(o.event.id);
+    if (!event) events.set(o.event.id, (event = renderEvent(services, viewer, o.event)));
+    return { start: iso(o.start)!, end: iso(o.end), event };
+  });
 }
 
 export function renderRsvp(services: Services, row: RsvpRow, actor: typeof actors.$inferSelect) {
