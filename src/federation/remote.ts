@@ -4,6 +4,7 @@ import { and, eq, or, sql } from "drizzle-orm";
 import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
+import { MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -35,10 +36,10 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
   const image = await actor.getImage().catch(() => null);
   const values = {
     type: actorType(actor),
-    username: (actor.preferredUsername?.toString() ?? actor.id.pathname.split("/").pop() ?? "unknown").toLowerCase(),
+    username: (actor.preferredUsername?.toString() ?? actor.id.pathname.split("/").pop() ?? "unknown").toLowerCase().slice(0, MAX_NAME_LENGTH),
     domain: actor.id.host,
-    name: actor.name?.toString() ?? "",
-    summary: sanitizeRemoteHtml(actor.summary?.toString() ?? ""),
+    name: actor.name?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
+    summary: sanitizeRemoteHtml(actor.summary?.toString().slice(0, MAX_CONTENT_LENGTH) ?? ""),
     url: actor.url instanceof URL ? actor.url.href : (actor.url?.href?.href ?? null),
     inboxUrl: actor.inboxId?.href ?? null,
     sharedInboxUrl: actor.endpoints?.sharedInbox?.href ?? null,
