@@ -329,18 +329,25 @@ export function formatWhen(locale: "fr" | "en", occurrence: { start: number; end
  * the same, no clock change happens that day and the offset holds all day
  * (expanding a daily event over a month would otherwise format 60 dates).
  */
-const dayOffsets = new Map<string, number | null>();
+const dayOffsets = new Map<string, Map<number, number | null>>();
+let knownDays = 0;
 
 /** How far a time zone's wall clock is ahead of UTC at an instant, in ms. */
 export function offsetAt(ms: number, timezone: string): number {
   const day = Math.floor(ms / 86_400_000);
-  const key = `${timezone}|${day}`;
-  let known = dayOffsets.get(key);
+  let zone = dayOffsets.get(timezone);
+  if (!zone) dayOffsets.set(timezone, (zone = new Map()));
+  let known = zone.get(day);
   if (known === undefined) {
     const start = exactOffsetAt(day * 86_400_000, timezone);
     known = start === exactOffsetAt((day + 1) * 86_400_000 - 1000, timezone) ? start : null;
-    if (dayOffsets.size > 20_000) dayOffsets.clear();
-    dayOffsets.set(key, known);
+    // 100,000 days in all (a few MB), whatever the zones events name.
+    if (++knownDays > 100_000) {
+      dayOffsets.clear();
+      knownDays = 1;
+      dayOffsets.set(timezone, (zone = new Map()));
+    }
+    zone.set(day, known);
   }
   return known ?? exactOffsetAt(ms, timezone);
 }
