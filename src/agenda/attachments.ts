@@ -81,5 +81,12 @@ export function attachmentOf(origin: string, row: MediaRow): EventAttachment {
 }
 
 export function eventAttachments(db: Db, origin: string, eventId: number): EventAttachment[] {
-  return db.select().from(media).where(eq(media.eventId, eventId)).orderBy(asc(media.position)).all().map((row) => attachmentOf(origin, row));
+  return eventAttachmentsOf(db, origin, [eventId]).get(eventId) ?? [];
+}
+
+/** The attachments of several events, in order, in one query. */
+export function eventAttachmentsOf(db: Db, origin: string, eventIds: number[]): Map<number, EventAttachment[]> {
+  const out = new Map<number, EventAttachment[]>();
+  for (const row of db.select().from(media).where(inArray(media.eventId, eventIds)).orderBy(asc(media.position)).all()) out.set(row.eventId!, [...(out.get(row.eventId!) ?? []), attachmentOf(origin, row)]);
+  return out;
 }
