@@ -51,7 +51,6 @@ function parse(text: string): Parsed | null {
 }
 
 const many = (v: unknown): boolean => Array.isArray(v) && v.length > 1;
-const list = (v: unknown): number[] => (Array.isArray(v) ? v : typeof v === "number" ? [v] : []) as number[];
 
 /** Why a rule (without "RRULE:") is refused, or null when it is accepted. */
 export function recurrenceProblem(text: string): RecurrenceProblem | null {
@@ -59,7 +58,8 @@ export function recurrenceProblem(text: string): RecurrenceProblem | null {
   if (!rule) return "event_rrule_invalid";
   // More than one date a day: a meeting is not that, and such rules are what makes expansion costly.
   if (rule.freq! > Frequency.DAILY || many(rule.byhour) || many(rule.byminute) || many(rule.bysecond)) return "event_rrule_too_frequent";
-  if ((rule.interval ?? 1) > MAX_INTERVAL || (rule.count ?? 0) > MAX_COUNT || list(rule.bysetpos).some((p) => Math.abs(p) > 366)) return "event_rrule_too_large";
+  // (rrule itself refuses BYSETPOS beyond ±366.)
+  if ((rule.interval ?? 1) > MAX_INTERVAL || (rule.count ?? 0) > MAX_COUNT) return "event_rrule_too_large";
   if (rule.byeaster != null) return "event_rrule_invalid";
   return null;
 }
@@ -152,11 +152,16 @@ export function floatingDates(text: string, first: number, from: number, to: num
   if (dates) {
     // Most recently used last: the oldest are dropped first.
     expansions.delete(key);
+    expansions.set(key, dates);
   } else {
+    // Kept only when the request's budget could not cut it short.
+    const complete = budget.steps >= MAX_STEPS;
     dates = expand(parsed, text, first, start, end, budget, max);
-    if (expansions.size >= MAX_EXPANSIONS) expansions.delete(expansions.keys().next().value!);
+    if (complete) {
+      if (expansions.size >= MAX_EXPANSIONS) expansions.delete(expansions.keys().next().value!);
+      expansions.set(key, dates);
+    }
   }
-  expansions.set(key, dates);
   return dates.filter((date) => date >= from && date <= to);
 }
 
@@ -173,12 +178,16 @@ function expand(parsed: Parsed, text: string, first: number, from: number, to: n
   let rule = explicit(parsed, new Date(first));
   if (rule.count) {
     const key = `${text}|${first}`;
-    if (!lastDates.has(key)) {
+    let last = lastDates.get(key);
+    if (last === undefined) {
+      const complete = budget.steps >= MAX_STEPS;
       const dates = run({ ...rule, dtstart: new Date(first) }, first, Date.UTC(9999, 0, 1), MAX_COUNT, budget);
-      if (lastDates.size > 10_000) lastDates.clear();
-      lastDates.set(key, dates.length ? dates[dates.length - 1]! : null);
+      last = dates.length ? dates[dates.length - 1]! : null;
+      if (complete) {
+        if (lastDates.size > 10_000) lastDates.clear();
+        lastDates.set(key, last);
+      }
     }
-    const last = lastDates.get(key);
     if (last == null || last < from) return [];
     rule = { ...rule, count: null, until: new Date(last) };
   }
