@@ -10,6 +10,7 @@ import { eventually, PASSWORD, startInstance, type TestInstance } from "./helper
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, postSignedText, signerFor, type Signer } from "./helpers/signing.ts";
 import { apiToken } from "./helpers/oauth.ts";
+import { readReport, readResult } from "../src/federation/territory.ts";
 
 let a: TestInstance, r: TestInstance;
 let mal: Signer;
@@ -183,4 +184,23 @@ t.test("images over the pixel budget are refused on every upload", async (t) => 
   t.equal((await fetch(`${a.origin}/api/v2/media`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: small })).status, 200, "a normal image passes");
   t.equal(a.query("select 1 from media where width > 16384 or height > 16384").length, 0);
   await stillAnswers(t);
+});
+
+t.test("territory objects: unknown metrics dropped, figures capped, dates in range", async (t) => {
+  // What the inbox's territory listener reads from a linked node's payload (src/federation/territory.ts).
+  const result = readResult({
+    id: `${r.origin}/results/1`,
+    attributedTo: `${r.origin}/users/section`,
+    campaign: `${r.origin}/campaigns/1`,
+    actionType: "door_to_door",
+    startTime: "2027-03-01T10:00:00Z",
+    updated: "2027-03-01T12:00:00Z",
+    figures: { doors: 1e15, conversations: 12, bitcoins: 5, ["x".repeat(1000)]: 1 },
+  });
+  t.same(result?.metrics, { doors: 1_000_000, conversations: 12, leaflets: 0, calls: 0, posters: 0, contacts: 0 }, "known metrics only, capped");
+  t.equal(readResult({ id: "x", attributedTo: "y", campaign: "z", actionType: "door_to_door", startTime: "+275760-09-13T00:00:00Z", updated: "2027-03-01T12:00:00Z" }), null, "a date in the year 275760 is refused");
+  const figures = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`${r.origin}/campaigns/${i}`, { phoning: { calls: 3, junk: 9 }, unknown_type: { calls: 1 } }]));
+  const report = readReport({ id: `${r.origin}/reports/1`, attributedTo: `${r.origin}/users/section`, name: "Rapport", reportKind: "activity", updated: "2027-03-01T12:00:00Z", figures });
+  t.equal(Object.keys(report?.figures ?? {}).length, 100, "100 campaigns at most");
+  t.same(Object.values(report!.figures)[0], { phoning: { doors: 0, conversations: 0, leaflets: 0, calls: 3, posters: 0, contacts: 0 } }, "known action types and metrics only");
 });
