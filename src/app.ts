@@ -114,7 +114,9 @@ export async function createInstance(config: Config, options: { logger?: Logger 
  * 200,000 levels deep parses, then overflows the stack of whatever walks it (a 500).
  */
 function limitJsonDepth(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser("error", "ignore");
+  // fastify's own protections stay as configured (prototype and constructor poisoning refused).
+  const { onProtoPoisoning = "error", onConstructorPoisoning = "error" } = app.initialConfig;
+  const parse = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     if (jsonTooDeep(body as string)) return done(new UserError("json_too_deep", 400, { max: MAX_JSON_DEPTH }), undefined);
