@@ -71,8 +71,3 @@ export function valueTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
   }
   return false;
 }
-
-/** At most `max` entries of a property that may hold one value or a list. */
-export function capped<T>(value: T | T[] | null | undefined, max: number): T[] {
-  return (Array.isArray(value) ? value : value == null ? [] : [value]).slice(0, max);
-}

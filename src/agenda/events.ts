@@ -69,7 +69,6 @@ export interface EventInput {
   groups?: number[];
 }
 
-
 /** Checks and normalises what a member typed; throws the first problem in plain words. */
 function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup"> & { agenda: string[] } {
   const title = input.title?.trim() ?? "";
