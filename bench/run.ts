@@ -8,7 +8,7 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, territory
+//                                      the scenarios that can run alone: groups, recurring, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { agendaBenchmark } from "./agenda.ts";
 import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
 import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
+import { recurringBenchmark, recurringReport } from "./recurring.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -184,6 +185,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   groups: async () => {
     log("groups: a group of 5,000 members on 50 instances (Announce fan-out, discussion page)");
     return groupsReport(await groupsBenchmark(groupsOptions(process.argv)));
+  },
+  recurring: async () => {
+    log("recurring: 1,000 recurring events, month view and API at 1 and 10 clients");
+    return recurringReport(await recurringBenchmark());
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;

@@ -28,6 +28,8 @@ import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
 import { pinOutboundConnections } from "./outbound.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "./bounds.ts";
+import { UserError } from "./errors.ts";
 
 export interface Instance {
   app: FastifyInstance;
@@ -65,6 +67,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     // Only a reverse proxy on this machine may say who the client is (X-Forwarded-For).
     trustProxy: ["127.0.0.1", "::1"],
   });
+  limitJsonDepth(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   registerFederationBridge(app, services);
@@ -112,4 +115,19 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       db.$client.close();
     },
   };
+}
+
+/**
+ * fastify's JSON parser, after a scan of the body's nesting: a body nested
+ * 200,000 levels deep parses, then overflows the stack of whatever walks it (a 500).
+ */
+function limitJsonDepth(app: FastifyInstance): void {
+  // fastify's own protections stay as configured (prototype and constructor poisoning refused).
+  const { onProtoPoisoning = "error", onConstructorPoisoning = "error" } = app.initialConfig;
+  const parse = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (jsonTooDeep(body as string)) return done(new UserError("json_too_deep", 400, { max: MAX_JSON_DEPTH }), undefined);
+    parse(request, body as string, done);
+  });
 }

@@ -82,13 +82,14 @@ export function attachmentOf(origin: string, row: MediaRow): EventAttachment {
 }
 
 export function eventAttachments(db: Db, origin: string, eventId: number): EventAttachment[] {
+  return eventAttachmentsOf(db, origin, [eventId]).get(eventId) ?? [];
+}
+
+/** The attachments of several events, in order, in one query. */
+export function eventAttachmentsOf(db: Db, origin: string, eventIds: number[]): Map<number, EventAttachment[]> {
+  const out = new Map<number, EventAttachment[]>();
   // Checked again on the way out: a row stored before safeUrl() existed may hold a javascript: link.
-  return db
-    .select()
-    .from(media)
-    .where(eq(media.eventId, eventId))
-    .orderBy(asc(media.position))
-    .all()
-    .filter((row) => row.fileName != null || safeUrl(row.remoteUrl))
-    .map((row) => attachmentOf(origin, row));
+  const rows = db.select().from(media).where(inArray(media.eventId, eventIds)).orderBy(asc(media.position)).all();
+  for (const row of rows.filter((r) => r.fileName != null || safeUrl(r.remoteUrl))) out.set(row.eventId!, [...(out.get(row.eventId!) ?? []), attachmentOf(origin, row)]);
+  return out;
 }

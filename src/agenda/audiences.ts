@@ -139,7 +139,14 @@ export function setEventGroups(db: Db, eventId: number, groupIds: number[]): voi
 }
 
 export function eventGroupIds(db: Db, eventId: number): number[] {
-  return db.select({ id: eventGroups.groupId }).from(eventGroups).where(eq(eventGroups.eventId, eventId)).all().map((r) => r.id);
+  return eventGroupIdsOf(db, [eventId]).get(eventId) ?? [];
+}
+
+/** The groups of several events, in one query. */
+export function eventGroupIdsOf(db: Db, eventIds: number[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const r of db.select().from(eventGroups).where(inArray(eventGroups.eventId, eventIds)).all()) out.set(r.eventId, [...(out.get(r.eventId) ?? []), r.groupId]);
+  return out;
 }
 
 /** A group's events as a WHERE clause: organised by its actor, or addressed to it. */

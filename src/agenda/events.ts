@@ -2,7 +2,6 @@
 // themselves) or by the section's managers (for the section), and received
 // from other servers. Who may see one follows the same rule as posts.
 import { and, asc, eq, gte, inArray, isNotNull, lte, or, sql, type SQL } from "drizzle-orm";
-import rrule from "rrule";
 import { UserError } from "../errors.ts";
 import { dateFormat, isTimezone } from "../dates.ts";
 import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
@@ -34,6 +33,8 @@ import { canSeeEvent, checkedGroups, eventGroupIds, eventsOfGroup, eventsVisible
 import { linkedParent } from "../territory/links.ts";
 import { groupModeratorIds, groupOfActor } from "../groups/groups.ts";
 import { safeUrl } from "../safe-url.ts";
+import { inDateRange, validLatitude, validLongitude } from "../bounds.ts";
+import { floatingDates, normalRule, recurrenceProblem, requestBudget, type Budget } from "./recurrence.ts";
 
 export { canSeeEvent, eventsVisibleTo };
 
@@ -69,11 +70,6 @@ export interface EventInput {
   groups?: number[];
 }
 
-const MAX_OCCURRENCES = 500;
-// rrule is CommonJS: Node hands its exports over as the default import.
-const { rrulestr } = rrule as unknown as typeof import("rrule");
-
-
 /** Checks and normalises what a member typed; throws the first problem in plain words. */
 function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup"> & { agenda: string[] } {
   const title = input.title?.trim() ?? "";
@@ -81,6 +77,8 @@ function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup">
   if (title.length > 200) throw new UserError("event_title_too_long", 422);
   if (!Number.isFinite(input.startAt)) throw new UserError("event_start_invalid", 422);
   if (input.endAt != null && (!Number.isFinite(input.endAt) || input.endAt < input.startAt)) throw new UserError("event_end_before_start", 422);
+  if (!inDateRange(input.startAt) || !inDateRange(input.endAt)) throw new UserError("event_date_out_of_range", 422);
+  if (!validLatitude(input.latitude) || !validLongitude(input.longitude)) throw new UserError("event_coordinates_invalid", 422);
   const timezone = input.timezone?.trim() || "Europe/Paris";
   if (!isTimezone(timezone)) throw new UserError("event_timezone_invalid", 422, { timezone });
   if (input.capacity != null && (!Number.isSafeInteger(input.capacity) || input.capacity < 1)) throw new UserError("event_capacity_invalid", 422);
@@ -89,14 +87,9 @@ function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup">
   if (input.joinMode && !JOIN_MODES.includes(input.joinMode)) throw new UserError("event_join_mode_invalid", 422);
   if (input.status && !EVENT_STATUSES.includes(input.status)) throw new UserError("event_status_invalid", 422);
   if (input.onlineUrl?.trim() && !safeUrl(input.onlineUrl)) throw new UserError("event_online_url_invalid", 422);
-  const rrule = input.rrule?.trim().replace(/^RRULE:/i, "") || null;
-  if (rrule) {
-    try {
-      rrulestr(`RRULE:${rrule}`);
-    } catch {
-      throw new UserError("event_rrule_invalid", 422);
-    }
-  }
+  const rrule = normalRule(input.rrule);
+  const problem = rrule ? recurrenceProblem(rrule) : null;
+  if (problem) throw new UserError(problem, 422);
   const agenda = (input.agenda ?? []).map((item) => item.trim()).filter(Boolean).slice(0, 50);
   return { ...input, title, timezone, rrule, agenda };
 }
@@ -316,18 +309,15 @@ export interface Occurrence {
  * Recurrence runs on the wall clock of the event's time zone (a meeting at 18:30 stays at 18:30
  * across summer time), then each occurrence is turned back into an instant.
  */
-export function occurrencesOf(event: EventRow, from: number, to: number): Occurrence[] {
+export function occurrencesOf(event: EventRow, from: number, to: number, budget: Budget = requestBudget()): Occurrence[] {
   const duration = event.endAt != null ? event.endAt - event.startAt : null;
   if (!event.rrule) return event.startAt <= to && (event.endAt ?? event.startAt) >= from ? [{ event, start: event.startAt, end: event.endAt }] : [];
   const skipped = new Set<number>(JSON.parse(event.exdates) as number[]);
   const tz = event.timezone;
   // Wall-clock times written as if they were UTC ("floating" times).
   const floating = (ms: number) => ms + offsetAt(ms, tz);
-  const rule = rrulestr(`DTSTART:${wallClock(event.startAt, tz)}Z\nRRULE:${event.rrule}`);
-  return rule
-    .between(new Date(floating(from - (duration ?? 0))), new Date(floating(to)), true)
-    .slice(0, MAX_OCCURRENCES)
-    .map((date) => instantOf(date.getTime(), tz))
+  return floatingDates(event.rrule, floating(event.startAt), floating(from - (duration ?? 0)), floating(to), budget)
+    .map((date) => instantOf(date, tz))
     .filter((start) => !skipped.has(start))
     .map((start) => ({ event, start, end: duration != null ? start + duration : null }));
 }
@@ -347,9 +337,36 @@ export function formatWhen(locale: "fr" | "en", occurrence: { start: number; end
   return `${day} – ${end}`;
 }
 
+/**
+ * Offsets at the start and end of each UTC day asked, per zone: when both are
+ * the same, no clock change happens that day and the offset holds all day
+ * (expanding a daily event over a month would otherwise format 60 dates).
+ */
+const dayOffsets = new Map<string, Map<number, number | null>>();
+let knownDays = 0;
+
 /** How far a time zone's wall clock is ahead of UTC at an instant, in ms. */
 export function offsetAt(ms: number, timezone: string): number {
-  const w = wallClock(ms, timezone);
+  const day = Math.floor(ms / 86_400_000);
+  let zone = dayOffsets.get(timezone);
+  if (!zone) dayOffsets.set(timezone, (zone = new Map()));
+  let known = zone.get(day);
+  if (known === undefined) {
+    const start = exactOffsetAt(day * 86_400_000, timezone);
+    known = start === exactOffsetAt((day + 1) * 86_400_000 - 1000, timezone) ? start : null;
+    // 100,000 days in all (a few MB), whatever the zones events name.
+    if (++knownDays > 100_000) {
+      dayOffsets.clear();
+      knownDays = 1;
+      dayOffsets.set(timezone, (zone = new Map()));
+    }
+    zone.set(day, known);
+  }
+  return known ?? exactOffsetAt(ms, timezone);
+}
+
+function exactOffsetAt(ms: number, timezone: string): number {
+  const w = formattedWallClock(ms, timezone);
   const wall = Date.UTC(+w.slice(0, 4), +w.slice(4, 6) - 1, +w.slice(6, 8), +w.slice(9, 11), +w.slice(11, 13), +w.slice(13, 15));
   return wall - Math.floor(ms / 1000) * 1000;
 }
@@ -363,6 +380,13 @@ export function instantOf(floatingMs: number, timezone: string): number {
 
 /** The local wall-clock time of an instant in a time zone, as iCalendar writes it (20261201T183000). */
 export function wallClock(ms: number, timezone: string): string {
+  // From the day's known offset: formatting a date with Intl costs about 5 µs, and a month view shows thousands.
+  const w = new Date(Math.floor(ms / 1000) * 1000 + offsetAt(ms, timezone));
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${String(w.getUTCFullYear()).padStart(4, "0")}${two(w.getUTCMonth() + 1)}${two(w.getUTCDate())}T${two(w.getUTCHours())}${two(w.getUTCMinutes())}${two(w.getUTCSeconds())}`;
+}
+
+function formattedWallClock(ms: number, timezone: string): string {
   const parts = Object.fromEntries(
     dateFormat("en-GB", { timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
       .formatToParts(new Date(ms))
@@ -399,5 +423,6 @@ export function agenda(db: Db, viewer: Viewer, filter: AgendaFilter): Occurrence
     where.push(or(eq(events.actorId, me), sql`${events.id} in (select ${rsvps.eventId} from ${rsvps} where ${rsvps.actorId} = ${me} and ${rsvps.status} in ('going', 'maybe', 'waiting', 'pending'))`)!);
   }
   const rows = db.select().from(events).where(and(...where)).orderBy(asc(events.startAt)).limit(5000).all();
-  return rows.flatMap((event) => occurrencesOf(event, filter.from, filter.to)).sort((a, b) => a.start - b.start);
+  const budget = requestBudget();
+  return rows.flatMap((event) => occurrencesOf(event, filter.from, filter.to, budget)).sort((a, b) => a.start - b.start);
 }

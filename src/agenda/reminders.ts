@@ -9,6 +9,7 @@ import { actors, events, posts, rsvps } from "../storage/schema.ts";
 import { notify } from "../notifications/notifications.ts";
 import { occurrencesOf, type EventRow, type Occurrence } from "./events.ts";
 import { sendReminderEmails } from "./reminder-mail.ts";
+import { requestBudget } from "./recurrence.ts";
 
 export const REMINDER_AHEAD_MS = 24 * 3_600_000;
 
@@ -30,9 +31,11 @@ export function dueReminders(db: Db, now: number): DueReminder[] {
     .innerJoin(posts, eq(posts.eventId, events.id))
     .where(and(ne(events.status, "cancelled"), or(and(sql`${events.rrule} is null`, gte(events.startAt, now), lte(events.startAt, horizon)), and(isNotNull(events.rrule), lte(events.startAt, horizon)))))
     .all();
+  // One budget for the whole round, as for an agenda page: however many recurring events there are.
+  const budget = requestBudget();
   return candidates.flatMap(({ event, post }) => {
     // Occurrences already under way were reminded the day before theirs.
-    const occurrences = occurrencesOf(event, now, horizon).filter((o) => o.start >= now);
+    const occurrences = occurrencesOf(event, now, horizon, budget).filter((o) => o.start >= now);
     if (occurrences.length === 0) return [];
     const actorIds = db
       .select({ actorId: rsvps.actorId })

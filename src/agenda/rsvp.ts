@@ -20,17 +20,28 @@ export type RsvpRow = typeof rsvps.$inferSelect;
 export type Answer = "going" | "maybe" | "not_going";
 
 export function rsvpOf(db: Db, eventId: number, actorId: number): RsvpRow | undefined {
-  return db.select().from(rsvps).where(and(eq(rsvps.eventId, eventId), eq(rsvps.actorId, actorId))).get();
+  return rsvpsOf(db, [eventId], actorId).get(eventId);
+}
+
+/** One actor's answers to several events, in one query (an agenda page lists hundreds). */
+export function rsvpsOf(db: Db, eventIds: number[], actorId: number): Map<number, RsvpRow> {
+  return new Map(db.select().from(rsvps).where(and(inArray(rsvps.eventId, eventIds), eq(rsvps.actorId, actorId))).all().map((r) => [r.eventId, r]));
 }
 
 export function counts(db: Db, eventId: number): Record<RsvpStatus, number> {
-  const out: Record<RsvpStatus, number> = { going: 0, maybe: 0, not_going: 0, waiting: 0, pending: 0, rejected: 0 };
-  for (const row of db.select({ status: rsvps.status, n: count() }).from(rsvps).where(eq(rsvps.eventId, eventId)).groupBy(rsvps.status).all()) out[row.status] = row.n;
+  return countsOf(db, [eventId]).get(eventId)!;
+}
+
+/** Answers per status of several events, in one query. */
+export function countsOf(db: Db, eventIds: number[]): Map<number, Record<RsvpStatus, number>> {
+  const out = new Map(eventIds.map((id) => [id, { going: 0, maybe: 0, not_going: 0, waiting: 0, pending: 0, rejected: 0 } as Record<RsvpStatus, number>]));
+  const rows = db.select({ eventId: rsvps.eventId, status: rsvps.status, n: count() }).from(rsvps).where(inArray(rsvps.eventId, eventIds)).groupBy(rsvps.eventId, rsvps.status).all();
+  for (const row of rows) out.get(row.eventId)![row.status] = row.n;
   return out;
 }
 
-export function remainingCapacity(db: Db, event: EventRow): number | null {
-  return event.capacity == null ? null : Math.max(event.capacity - counts(db, event.id).going, 0);
+export function remainingCapacity(db: Db, event: EventRow, going = event.capacity == null ? 0 : counts(db, event.id).going): number | null {
+  return event.capacity == null ? null : Math.max(event.capacity - going, 0);
 }
 
 function upsert(db: Db, eventId: number, actorId: number, status: RsvpStatus, uri: string | null): RsvpRow {

@@ -9,7 +9,7 @@ import { optionalUser } from "../mastodon/auth.ts";
 import { idParam, paramsOf, str } from "../mastodon/params.ts";
 import { viewerOf } from "../posts/posts.ts";
 import type { Services } from "../services.ts";
-import { renderOccurrence } from "./entities.ts";
+import { renderOccurrences } from "./entities.ts";
 
 const DAY = 86_400_000;
 
@@ -29,6 +29,6 @@ export function registerGroupAgendaApi(api: FastifyInstance, services: Services)
     const params = paramsOf(request);
     const from = time(str(params, "from"), "from") ?? Date.now();
     const to = Math.min(time(str(params, "to"), "to") ?? from + 365 * DAY, from + 730 * DAY);
-    return agenda(db, viewerOf(user), { from, to, group }).slice(0, 500).map((o) => renderOccurrence(services, user, o));
+    return renderOccurrences(services, user, agenda(db, viewerOf(user), { from, to, group }).slice(0, 500));
   });
 }

@@ -11,7 +11,7 @@ import type { Services } from "../services.ts";
 import { actors, events, type EventCategory } from "../storage/schema.ts";
 import { optionalUser, requireUser } from "../mastodon/auth.ts";
 import { bool, idParam, list, paramsOf, str, type Params } from "../mastodon/params.ts";
-import { renderAttachment, renderEvent, renderOccurrence, renderRsvp } from "./entities.ts";
+import { renderAttachment, renderEvent, renderOccurrences, renderRsvp } from "./entities.ts";
 import { attachmentOf, uploadEventFile, type AttachmentInput } from "../agenda/attachments.ts";
 import { openapi } from "./openapi.ts";
 import { registerTerritoryApi } from "./territory.ts";
@@ -106,7 +106,7 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
       locality: str(params, "locality"),
       attendingActorId: mine ? user!.actorId : undefined,
     });
-    return occurrences.slice(0, 500).map((o) => renderOccurrence(services, user, o));
+    return renderOccurrences(services, user, occurrences.slice(0, 500));
   });
 
   api.post(`${base}/events`, async (request) => {

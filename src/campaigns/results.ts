@@ -4,6 +4,7 @@
 // replaces the old figures, an older copy arriving late changes nothing.
 import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
+import { MAX_FIGURE } from "../bounds.ts";
 import type { User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
@@ -18,7 +19,6 @@ import { canEditAction, getAction, tookPart } from "./actions.ts";
 export type ResultRow = typeof actionResults.$inferSelect;
 export type Metrics = Record<Metric, number>;
 
-const MAX_FIGURE = 1_000_000;
 
 function checkMetrics(input: Partial<Record<Metric, number>>): Metrics {
   return Object.fromEntries(

@@ -8,6 +8,7 @@ import { actors, mentions, postTags, type Visibility } from "../storage/schema.t
 import type { PostRow } from "../posts/posts.ts";
 import type { ActorRow } from "./actors.ts";
 import { instant } from "./time.ts";
+import { inDateRange, MAX_ADDRESSEES, MAX_ATTACHMENTS, MAX_COUNTER, MAX_IMAGE_SIDE, MAX_NAME_LENGTH, MAX_POLL_OPTIONS, MAX_TAGS } from "../bounds.ts";
 import { attachmentsOf, mediaUrl } from "../media/media.ts";
 import { safeUrl } from "../safe-url.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
@@ -113,10 +114,11 @@ export async function pollOfQuestion(question: Question): Promise<RemotePoll | n
   const read = async (options: AsyncIterable<unknown>) => {
     const found: Array<{ name: string; votes: number }> = [];
     for await (const option of options) {
+      if (found.length >= MAX_POLL_OPTIONS) break;
       if (!(option instanceof Note) || !option.name) continue;
       // Counts are embedded (Mastodon's shape); a bare URL is not fetched.
       const replies = await option.getReplies({ documentLoader: notFetched, suppressError: true });
-      found.push({ name: option.name.toString().trim().slice(0, 200), votes: Math.max(0, replies?.totalItems ?? 0) });
+      found.push({ name: option.name.toString().trim().slice(0, 200), votes: Math.min(Math.max(0, replies?.totalItems ?? 0), MAX_COUNTER) });
     }
     return found;
   };
@@ -129,19 +131,22 @@ export async function pollOfQuestion(question: Question): Promise<RemotePoll | n
   return {
     options: options.map((o) => o.name),
     counts: options.map((o) => o.votes),
-    voters: question.voters,
+    voters: question.voters == null ? null : Math.min(Math.max(0, question.voters), MAX_COUNTER),
     multiple,
-    expiresAt: end ? end.epochMilliseconds : closed === true ? Date.now() : null,
+    // An end out of range (year 275760…) is left out: the poll stays open, as one without an end.
+    expiresAt: end && inDateRange(end.epochMilliseconds) ? end.epochMilliseconds : closed === true ? Date.now() : null,
   };
 }
 
 /** Actor rows of the local and known remote actors a Note mentions. */
 export async function mentionedActorIds(services: Services, note: Note | Question): Promise<number[]> {
   const hrefs: string[] = [];
+  let seen = 0;
   for await (const tag of note.getTags()) {
+    if (++seen > MAX_TAGS) break;
     if (tag instanceof Mention && tag.href) hrefs.push(tag.href.href);
   }
-  for (const u of [...note.toIds, ...note.ccIds]) hrefs.push(u.href);
+  for (const u of [...note.toIds, ...note.ccIds].slice(0, MAX_ADDRESSEES)) hrefs.push(u.href);
   if (hrefs.length === 0) return [];
   return actorIdsByUris(services.db)
     .all({ uris: JSON.stringify([...new Set(hrefs)]) })
@@ -160,7 +165,9 @@ const actorIdsByUris = preparedOnce((db) =>
 
 export async function hashtagsOf(note: Note | Question): Promise<string[]> {
   const tags = new Set<string>();
+  let seen = 0;
   for await (const tag of note.getTags()) {
+    if (++seen > MAX_TAGS) break;
     if (tag instanceof Hashtag && tag.name) {
       const name = tag.name.toString().replace(/^#/, "").toLowerCase();
       if (/^[\p{L}\p{N}_]{1,100}$/u.test(name)) tags.add(name);
@@ -180,16 +187,19 @@ export interface RemoteAttachment {
 /** Images attached to an incoming Note (Document or Image objects with an http(s) URL). */
 export async function attachmentsOfNote(note: Note | Question): Promise<RemoteAttachment[]> {
   const found: RemoteAttachment[] = [];
+  let seen = 0;
   for await (const item of note.getAttachments()) {
+    if (++seen > MAX_ATTACHMENTS) break;
     if (!(item instanceof Document || item instanceof Image)) continue;
     const url = safeUrl(item.url);
     if (!url) continue;
     found.push({
       url,
       contentType: item.mediaType ?? "image/jpeg",
-      description: item.name?.toString() ?? "",
-      width: item.width ?? null,
-      height: item.height ?? null,
+      description: item.name?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
+      // Sizes a peer claims are passed on to apps: only plausible ones.
+      width: item.width != null && item.width > 0 && item.width <= MAX_IMAGE_SIDE ? item.width : null,
+      height: item.height != null && item.height > 0 && item.height <= MAX_IMAGE_SIDE ? item.height : null,
     });
   }
   return found;

@@ -15,6 +15,8 @@ import { eventAttachments, replaceRemoteEventAttachments, type EventAttachment }
 import { counts, remainingCapacity } from "../agenda/rsvp.ts";
 import { isTimezone } from "../dates.ts";
 import { safeUrl } from "../safe-url.ts";
+import { inDateRange, MAX_ATTACHMENTS, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH, validLatitude, validLongitude } from "../bounds.ts";
+import { normalRule, recurrenceProblem } from "../agenda/recurrence.ts";
 
 export const EVENT_CONTEXT = [
   "https://www.w3.org/ns/activitystreams",
@@ -187,6 +189,7 @@ const time = (v: unknown): number | null => {
   return Number.isFinite(t) ? t : null;
 };
 const hrefs = (v: unknown): string[] => (Array.isArray(v) ? v : v == null ? [] : [v]).map((x) => (typeof x === "string" ? x : str((x as Json)?.id))).filter((x): x is string => !!x);
+const short = (v: unknown): string | null => str(v)?.slice(0, MAX_NAME_LENGTH) ?? null;
 const first = (v: unknown): Json | null => {
   const x = Array.isArray(v) ? v[0] : v;
   return x && typeof x === "object" ? (x as Json) : null;
@@ -198,10 +201,35 @@ const httpUrl = (v: unknown): string | null => (Array.isArray(v) ? httpUrl(v[0])
 
 /** Files and documents of a received Event: Documents (and Image, Audio, Video), never its Link (the online meeting). */
 function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name: string }> {
-  return objects(json.attachment).flatMap((a) => {
+  return objects(json.attachment).slice(0, MAX_ATTACHMENTS).flatMap((a) => {
     const url = ["Document", "Image", "Audio", "Video"].includes(String(a.type)) ? httpUrl(a.url) : null;
     return url ? [{ url, mediaType: str(a.mediaType) ?? "application/octet-stream", name: str(a.name) ?? "" }] : [];
   });
+}
+
+/**
+ * What a peer's Event may set that sizes work or makes no sense: an event
+ * starting outside 1900–2200 is refused; an end date, coordinates or a
+ * recurrence out of bounds are left out (the event is kept without them). Logged.
+ */
+function boundedEventFields(services: Services, id: string, json: Json, place: Json | null, startAt: number) {
+  if (!inDateRange(startAt)) {
+    services.log.info({ id, startTime: json.startTime }, "remote event refused: start date out of range");
+    return null;
+  }
+  const dropped: string[] = [];
+  const drop = (field: string): null => (dropped.push(field), null);
+  const end = time(json.endTime);
+  const endAt = end != null && (!inDateRange(end) || end < startAt) ? drop("endTime") : end;
+  const lat = num(place?.latitude);
+  const lon = num(place?.longitude);
+  const located = lat != null && lon != null && validLatitude(lat) && validLongitude(lon);
+  if (!located && (lat != null || lon != null)) drop("coordinates");
+  const rule = normalRule(str(json.recurrence));
+  const problem = rule ? recurrenceProblem(rule) : null;
+  const rrule = problem ? drop(`recurrence (${problem})`) : rule;
+  if (dropped.length) services.log.info({ id, dropped }, "remote event: fields out of bounds left out");
+  return { endAt, latitude: located ? lat : null, longitude: located ? lon : null, rrule };
 }
 
 /** Whether a received object is addressed to the public. */
@@ -248,27 +276,29 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const category = (typeof json.coopolCategory === "string" && json.coopolCategory in CATEGORIES ? json.coopolCategory : Object.entries(CATEGORIES).find(([, v]) => v === json.category)?.[0]) as EventCategory | undefined;
   const online = objects(json.attachment).find((a) => a.type === "Link" && str(a.href));
   const timezone = str(json.timezone);
+  const limited = boundedEventFields(services, id, json, place, startAt);
+  if (!limited) return null;
   const fields = {
     url: httpUrl(json.url) ?? safeUrl(hrefs(json.url)[0]) ?? safeUrl(id),
     actorId: organiser.id,
     title: title.slice(0, 200),
-    description: sanitizeRemoteHtml(str(json.content) ?? ""),
+    description: sanitizeRemoteHtml(str(json.content)?.slice(0, MAX_CONTENT_LENGTH) ?? ""),
     startAt,
-    endAt: time(json.endTime),
+    endAt: limited.endAt,
     timezone: timezone && isTimezone(timezone) ? timezone : "Europe/Paris",
-    placeName: str(place?.name),
-    street: str(address?.streetAddress),
-    postalCode: str(address?.postalCode),
-    locality: str(address?.addressLocality),
-    latitude: num(place?.latitude),
-    longitude: num(place?.longitude),
+    placeName: short(place?.name),
+    street: short(address?.streetAddress),
+    postalCode: short(address?.postalCode),
+    locality: short(address?.addressLocality),
+    latitude: limited.latitude,
+    longitude: limited.longitude,
     onlineUrl: online ? safeUrl(online.href) : null,
     category: category ?? "other",
     capacity: num(json.maximumAttendeeCapacity),
     audience: scope.audience,
     joinMode: joinMode ?? "open",
     status: status ?? "confirmed",
-    rrule: str(json.recurrence),
+    rrule: limited.rrule,
     remoteParticipants: num(json.participantCount),
     updatedAt: Date.now(),
   };

@@ -7,6 +7,7 @@ import type { KvKey } from "@fedify/fedify";
 import type { FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
 import { duration } from "./time.ts";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../bounds.ts";
 
 export interface InboxProblem {
   status: number;
@@ -47,9 +48,11 @@ export async function checkInboxRequest(services: Services, request: FastifyRequ
   if (!JSON_TYPES.includes(type)) {
     return { status: 415, message: "Inbox accepts application/activity+json or application/ld+json only." };
   }
+  const text = body.toString("utf8");
+  if (jsonTooDeep(text)) return { status: 400, message: `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.` };
   let activity: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(body.toString("utf8"));
+    const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
     activity = parsed as Record<string, unknown>;
   } catch {

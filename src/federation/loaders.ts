@@ -14,16 +14,22 @@
 // Context loaders are also told which contexts are constants (see
 // `markConstantContexts`), so that jsonld keeps their processed form.
 import type { DocumentLoader, Federation, RemoteDocument } from "@fedify/fedify";
+import { MAX_JSON_DEPTH, valueTooDeep } from "../bounds.ts";
 
 export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
   const target = federation as unknown as Record<string, unknown>;
+  // Loaders signed as an actor are made per call (not reused), but get the same depth limit.
+  const authenticated = target.authenticatedDocumentLoaderFactory;
+  if (typeof authenticated === "function") {
+    target.authenticatedDocumentLoaderFactory = (...args: unknown[]) => refuseDeepDocuments(authenticated.apply(federation, args) as DocumentLoader);
+  }
   for (const name of ["documentLoaderFactory", "contextLoaderFactory"] as const) {
     const factory = target[name];
     if (typeof factory !== "function") continue;
     const made = new Map<string, DocumentLoader>();
     const make = (options?: Record<string, unknown>): DocumentLoader => {
       const loader = factory.call(federation, options) as DocumentLoader;
-      return name === "contextLoaderFactory" ? markConstantContexts(loader) : loader;
+      return name === "contextLoaderFactory" ? markConstantContexts(loader) : refuseDeepDocuments(loader);
     };
     target[name] = (options?: Record<string, unknown>) => {
       // Only the options Fedify 2.3.6 passes are understood; anything else is not cached.
@@ -58,6 +64,18 @@ export function markConstantContexts(loader: DocumentLoader): DocumentLoader {
     const remote = await loader(url, options);
     if (first.get(url) === remote.document) return { ...remote, tag: "static" } as RemoteDocument;
     if (!first.has(url) && first.size < 100) first.set(url, remote.document);
+    return remote;
+  };
+}
+
+/**
+ * A fetched document nested deeper than the inbox accepts is refused as if it
+ * could not be fetched: JSON-LD processing recurses and would overflow the stack.
+ */
+export function refuseDeepDocuments(loader: DocumentLoader): DocumentLoader {
+  return async (url, options) => {
+    const remote = await loader(url, options);
+    if (valueTooDeep(remote.document)) throw new Error(`${url}: the document nests deeper than ${MAX_JSON_DEPTH} levels`);
     return remote;
   };
 }

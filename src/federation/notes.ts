@@ -20,6 +20,7 @@ import { resolveActor } from "./remote.ts";
 import { notifyMentions } from "../notifications/notifications.ts";
 import { countsAsReply } from "../posts/visibility.ts";
 import { proposalOfNote } from "./inbox/proposal.ts";
+import { inDateRange, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 
 // Each incoming Note looks its post (and the post it replies to) up by URI and
 // inserts a row: these two queries are built once (see storage/prepared.ts).
@@ -47,8 +48,9 @@ const insertRemotePost = preparedOnce((db) =>
     .prepare(),
 );
 
+/** An instant of a remote object, left out when outside 1900–2200 (the caller then uses the time of receipt). */
 function ms(instant: { epochMilliseconds: number } | null | undefined): number | null {
-  return instant ? instant.epochMilliseconds : null;
+  return instant && inDateRange(instant.epochMilliseconds) ? instant.epochMilliseconds : null;
 }
 
 /** Stores a remote Note (or Question: a post with a poll) by `author`, or refreshes it if known. */
@@ -63,8 +65,8 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
   const poll = note instanceof Question ? await pollOfQuestion(note) : null;
   const fields = {
     url: safeUrl(note.url),
-    content: sanitizeRemoteHtml(note.content?.toString() ?? ""),
-    summary: note.summary?.toString() ?? "",
+    content: sanitizeRemoteHtml(note.content?.toString().slice(0, MAX_CONTENT_LENGTH) ?? ""),
+    summary: note.summary?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
     sensitive: note.sensitive ?? false,
     language: note.contents.map((c) => (typeof c === "string" ? null : c.locale?.baseName)).find(Boolean) ?? null,
     visibility: visibilityOf(note, author.followersUrl),

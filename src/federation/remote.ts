@@ -5,6 +5,7 @@ import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import { safeUrl } from "../safe-url.ts";
+import { MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -36,10 +37,10 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
   const image = await actor.getImage().catch(() => null);
   const values = {
     type: actorType(actor),
-    username: (actor.preferredUsername?.toString() ?? actor.id.pathname.split("/").pop() ?? "unknown").toLowerCase(),
+    username: (actor.preferredUsername?.toString() ?? actor.id.pathname.split("/").pop() ?? "unknown").toLowerCase().slice(0, MAX_NAME_LENGTH),
     domain: actor.id.host,
-    name: actor.name?.toString() ?? "",
-    summary: sanitizeRemoteHtml(actor.summary?.toString() ?? ""),
+    name: actor.name?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
+    summary: sanitizeRemoteHtml(actor.summary?.toString().slice(0, MAX_CONTENT_LENGTH) ?? ""),
     // Only http(s) addresses are kept: a javascript: profile link or avatar would run on our pages.
     url: safeUrl(actor.url),
     inboxUrl: safeUrl(actor.inboxId),

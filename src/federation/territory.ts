@@ -8,6 +8,7 @@
 import { PropertyValue } from "@fedify/vocab";
 import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, NODE_KINDS, REPORT_KINDS, type ActionType, type DirectiveKind, type Metric, type NodeKind, type ReportKind } from "../storage/schema.ts";
 import { safeUrl } from "../safe-url.ts";
+import { inDateRange, jsonTooDeep, MAX_FIGURE } from "../bounds.ts";
 
 export const COOPOL_NS = "https://coopol.example/ns#";
 
@@ -51,7 +52,9 @@ export async function readPayload(object: { id: URL | null; getAttachments(): As
   for await (const attachment of object.getAttachments()) {
     if (!(attachment instanceof PropertyValue) || attachment.name?.toString() !== PAYLOAD_NAME) continue;
     try {
-      const payload = JSON.parse(String(attachment.value)) as unknown;
+      const text = String(attachment.value);
+      if (jsonTooDeep(text)) return null;
+      const payload = JSON.parse(text) as unknown;
       if (!payload || typeof payload !== "object" || Array.isArray(payload)) return null;
       if (sameId && (payload as Json).id !== object.id?.href) return null;
       return payload as Json;
@@ -67,9 +70,10 @@ export type TerritoryType = (typeof TERRITORY_TYPES)[number];
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const str = (v: unknown, max = 10_000): string | null => (typeof v === "string" && v.trim() ? v.trim().slice(0, max) : null);
+/** A date of a peer's object; one outside 1900–2200 counts as missing (the object is then refused). */
 const time = (v: unknown): number | null => {
   const t = typeof v === "string" ? Date.parse(v) : NaN;
-  return Number.isFinite(t) ? t : null;
+  return inDateRange(t) ? t : null;
 };
 const count = (v: unknown): number => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? Math.min(v, 1e9) : 0);
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): T | null => (typeof v === "string" && (allowed as readonly string[]).includes(v) ? (v as T) : null);
@@ -87,16 +91,30 @@ export function territoryTypeOf(object: unknown): TerritoryType | null {
   return null;
 }
 
-/** Metric counts as sent: only known names, whole non-negative numbers. */
+/** A result's figure: as a member may type it (whole, 0 to 1,000,000). */
+const figure = (v: unknown): number => Math.min(count(v), MAX_FIGURE);
+
+/** Metric counts as sent: only known names (others are dropped), whole non-negative numbers, capped. */
 export function metricsOf(v: unknown): Record<Metric, number> {
   const source = v && typeof v === "object" ? (v as Json) : {};
-  return Object.fromEntries(METRICS.map((m) => [m, count(source[m])])) as Record<Metric, number>;
+  return Object.fromEntries(METRICS.map((m) => [m, figure(source[m])])) as Record<Metric, number>;
 }
 
 /** Goals: only the metrics that have one. */
 export function goalsOf(v: unknown): Partial<Record<Metric, number>> {
   const source = v && typeof v === "object" ? (v as Json) : {};
-  return Object.fromEntries(METRICS.filter((m) => count(source[m]) > 0).map((m) => [m, count(source[m])]));
+  return Object.fromEntries(METRICS.filter((m) => figure(source[m]) > 0).map((m) => [m, figure(source[m])]));
+}
+
+/** A report's figures, {campaign URI: {action type: metrics}}: 100 campaigns at most, known types and metrics only. */
+function reportFiguresOf(v: unknown): Json {
+  const source = v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
+  return Object.fromEntries(
+    Object.entries(source)
+      .filter(([uri, byType]) => uri.length <= 500 && /^https?:\/\//.test(uri) && byType && typeof byType === "object")
+      .slice(0, 100)
+      .map(([uri, byType]) => [uri, Object.fromEntries(ACTION_TYPES.filter((t) => (byType as Json)[t] && typeof (byType as Json)[t] === "object").map((t) => [t, metricsOf((byType as Json)[t])]))]),
+  );
 }
 
 // ---- Campaigns -----------------------------------------------------------------
@@ -271,7 +289,7 @@ export function readReport(o: Json): ReportWire | null {
     kind,
     title,
     body: str(o.content, 50_000) ?? "",
-    figures: o.figures && typeof o.figures === "object" && !Array.isArray(o.figures) ? (o.figures as Json) : {},
+    figures: reportFiguresOf(o.figures),
     alsoNational: o.alsoNational === true,
     authorName: str(o.authorName, 200) ?? "",
     version,

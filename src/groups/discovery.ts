@@ -26,6 +26,7 @@ import { nodeActor } from "../federation/actors.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
 import { checkTarget, outboundDispatcher } from "../outbound.ts";
+import { jsonTooDeep } from "../bounds.ts";
 
 export const DISCOVERY_LIMITS = {
   /** Instances asked per round. */
@@ -128,7 +129,9 @@ export async function fetchDirectory(origin: string, allowPrivateAddress: boolea
     if (size > DISCOVERY_LIMITS.bytes) throw new Error("too large");
     chunks.push(chunk);
   }
-  const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (jsonTooDeep(text)) throw new Error("nested too deeply");
+  const parsed = JSON.parse(text) as unknown;
   if (!Array.isArray(parsed)) throw new Error("not a list");
   return parsed;
 }

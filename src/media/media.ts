@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { imageSize } from "image-size";
 import { UserError } from "../errors.ts";
+import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from "../bounds.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -52,6 +53,11 @@ export function saveUpload(services: Services, actorId: number, upload: Upload, 
     } catch {
       // The bytes are not the image they claim to be.
       throw new UserError("media_unreadable", 422);
+    }
+    // The header says how large the picture is once decoded: refuse it before anyone decodes it.
+    const { width = 0, height = 0 } = size;
+    if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
+      throw new UserError("media_too_many_pixels", 422, { width, height, max: MAX_IMAGE_PIXELS / 1_000_000, side: MAX_IMAGE_SIDE });
     }
   }
   const description = (upload.description ?? "").trim();

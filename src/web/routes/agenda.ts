@@ -157,6 +157,9 @@ function attachmentList(page: PageContext, items: EventAttachment[]): Html {
   )}</ul>`;
 }
 
+/** Events shown in one day of the month view. */
+const MONTH_DAY_MAX = 20;
+
 export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
   const { db, config } = services;
   registerGroupAgendaRoutes(web, services);
@@ -181,12 +184,21 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     const byDay = new Map<number, Occurrence[]>();
     for (const o of items) {
       const d = Number(wallClock(o.start, o.event.timezone).slice(6, 8));
-      byDay.set(d, [...(byDay.get(d) ?? []), o]);
+      const list = byDay.get(d);
+      if (list) list.push(o);
+      else byDay.set(d, [o]);
     }
     const cells: Html[] = [];
     for (let i = 0; i < lead; i++) cells.push(html`<td></td>`);
     for (let d = 1; d <= days; d++) {
-      cells.push(html`<td><span class="day">${d}</span>${(byDay.get(d) ?? []).map((o) => html`<a href="/events/${o.event.id}">${wallClock(o.start, o.event.timezone).slice(9, 11)}:${wallClock(o.start, o.event.timezone).slice(11, 13)} ${o.event.title}</a>`)}</td>`);
+      // A day shows MONTH_DAY_MAX events and how many more: the page stays small whatever the agenda holds.
+      const list = byDay.get(d) ?? [];
+      const shown = list.slice(0, MONTH_DAY_MAX).map((o) => {
+        const clock = wallClock(o.start, o.event.timezone);
+        return html`<a href="/events/${o.event.id}">${clock.slice(9, 11)}:${clock.slice(11, 13)} ${o.event.title}</a>`;
+      });
+      const more = list.length > MONTH_DAY_MAX ? html`<span class="more">${page.t("agenda.more", { count: list.length - MONTH_DAY_MAX })}</span>` : "";
+      cells.push(html`<td><span class="day">${d}</span>${shown}${more}</td>`);
     }
     const rows: Html[] = [];
     for (let i = 0; i < cells.length; i += 7) rows.push(html`<tr>${cells.slice(i, i + 7)}</tr>`);
