@@ -197,12 +197,33 @@ const httpUrl = (v: unknown): string | null => {
   return text && /^https?:\/\/\S+$/.test(text) ? text : null;
 };
 
-/** Files and documents of a received Event: Documents (and Image, Audio, Video), never its Link (the online meeting). */
+/**
+ * The online meeting of a received Event: Mobilizon's `Link` named "Website"
+ * (its other Links are other addresses of the event); failing that, the only
+ * Link of an event that says it is online.
+ */
+function onlineLinkIn(json: Json): Json | null {
+  const links = objects(json.attachment).filter((a) => a.type === "Link" && httpUrl(a.href));
+  return links.find((a) => a.name === "Website") ?? (json.isOnline === true && links.length === 1 ? links[0]! : null);
+}
+
+/** Files, documents and links of a received Event: Documents (and Image, Audio, Video), and every Link but the online meeting. */
 function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name: string }> {
+  const online = onlineLinkIn(json);
   return objects(json.attachment).flatMap((a) => {
+    if (a.type === "Link") {
+      const url = a === online ? null : httpUrl(a.href);
+      return url ? [{ url, mediaType: "text/html", name: str(a.name) ?? "" }] : [];
+    }
     const url = ["Document", "Image", "Audio", "Video"].includes(String(a.type)) ? httpUrl(a.url) : null;
     return url ? [{ url, mediaType: str(a.mediaType) ?? "application/octet-stream", name: str(a.name) ?? "" }] : [];
   });
+}
+
+/** Attendee limit of a received Event: Mobilizon writes 0 (and some servers a negative number) for "no limit". */
+function capacityIn(json: Json): number | null {
+  const capacity = num(json.maximumAttendeeCapacity);
+  return capacity != null && capacity > 0 ? Math.floor(capacity) : null;
 }
 
 /** Whether a received object is addressed to the public. */
@@ -247,7 +268,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const joinMode = Object.entries(JOIN_MODES).find(([, v]) => v === json.joinMode)?.[0] as JoinMode | undefined;
   const status = Object.entries(STATUSES).find(([, v]) => v === json["ical:status"] || v === json.status)?.[0] as EventStatus | undefined;
   const category = (typeof json.coopolCategory === "string" && json.coopolCategory in CATEGORIES ? json.coopolCategory : Object.entries(CATEGORIES).find(([, v]) => v === json.category)?.[0]) as EventCategory | undefined;
-  const online = objects(json.attachment).find((a) => a.type === "Link" && str(a.href));
+  const online = onlineLinkIn(json);
   const timezone = str(json.timezone);
   const fields = {
     url: str(json.url) ?? hrefs(json.url)[0] ?? id,
@@ -263,9 +284,9 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
     locality: str(address?.addressLocality),
     latitude: num(place?.latitude),
     longitude: num(place?.longitude),
-    onlineUrl: online ? str(online.href) : null,
+    onlineUrl: online ? httpUrl(online.href) : null,
     category: category ?? "other",
-    capacity: num(json.maximumAttendeeCapacity),
+    capacity: capacityIn(json),
     audience: scope.audience,
     joinMode: joinMode ?? "open",
     status: status ?? "confirmed",

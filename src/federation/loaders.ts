@@ -12,7 +12,8 @@
 // nothing is wrapped and Fedify behaves as before.
 //
 // Context loaders are also told which contexts are constants (see
-// `markConstantContexts`), so that jsonld keeps their processed form.
+// `markConstantContexts`), so that jsonld keeps their processed form, and
+// serve the contexts peers commonly name from local copies (`withPeerContexts`).
 import type { DocumentLoader, Federation, RemoteDocument } from "@fedify/fedify";
 
 export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
@@ -23,7 +24,7 @@ export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
     const made = new Map<string, DocumentLoader>();
     const make = (options?: Record<string, unknown>): DocumentLoader => {
       const loader = factory.call(federation, options) as DocumentLoader;
-      return name === "contextLoaderFactory" ? markConstantContexts(loader) : loader;
+      return name === "contextLoaderFactory" ? markConstantContexts(withPeerContexts(loader)) : loader;
     };
     target[name] = (options?: Record<string, unknown>) => {
       // Only the options Fedify 2.3.6 passes are understood; anything else is not cached.
@@ -59,5 +60,188 @@ export function markConstantContexts(loader: DocumentLoader): DocumentLoader {
     if (first.get(url) === remote.document) return { ...remote, tag: "static" } as RemoteDocument;
     if (!first.has(url) && first.size < 100) first.set(url, remote.document);
     return remote;
+  };
+}
+
+// Contexts other servers name in their documents, beyond those Fedify ships
+// (ActivityStreams, security, identity, Mastodon's, GoToSocial's, Lemmy's,
+// schema.org, …). Written from the published vocabularies, minimal but
+// correct for the terms Coopol reads. A context that cannot be loaded used to
+// fail the whole activity (Fedify answers 500, and the sender retries for
+// days), so these are never fetched.
+const AS = "https://www.w3.org/ns/activitystreams";
+const SEC = "https://w3id.org/security/v1";
+
+/** Pleroma's and Akkoma's litepub context, served by each server at `/schemas/litepub-0.1.jsonld`; Mobilizon names litepub.social's copy. */
+const LITEPUB = {
+  "@context": [
+    AS,
+    SEC,
+    {
+      litepub: "http://litepub.social/ns#",
+      toot: "http://joinmastodon.org/ns#",
+      ostatus: "http://ostatus.org#",
+      schema: "http://schema.org#",
+      misskey: "https://misskey-hub.net/ns#",
+      fedibird: "http://fedibird.com/ns#",
+      manuallyApprovesFollowers: "as:manuallyApprovesFollowers",
+      sensitive: "as:sensitive",
+      Hashtag: "as:Hashtag",
+      quoteUrl: "as:quoteUrl",
+      quoteUri: "fedibird:quoteUri",
+      ChatMessage: "litepub:ChatMessage",
+      EmojiReact: "litepub:EmojiReact",
+      Emoji: "toot:Emoji",
+      PropertyValue: "schema:PropertyValue",
+      value: "schema:value",
+      conversation: { "@id": "ostatus:conversation", "@type": "@id" },
+      atomUri: { "@id": "ostatus:atomUri", "@type": "@id" },
+      inReplyToAtomUri: { "@id": "ostatus:inReplyToAtomUri", "@type": "@id" },
+      directMessage: "litepub:directMessage",
+      listMessage: { "@id": "litepub:listMessage", "@type": "@id" },
+      oauthRegistrationEndpoint: { "@id": "litepub:oauthRegistrationEndpoint", "@type": "@id" },
+      capabilities: "litepub:capabilities",
+      acceptsChatMessages: "litepub:acceptsChatMessages",
+      invisible: "litepub:invisible",
+      discoverable: "toot:discoverable",
+      featured: { "@id": "toot:featured", "@type": "@id" },
+      _misskey_quote: "misskey:_misskey_quote",
+      _misskey_content: "misskey:_misskey_content",
+      vcard: "http://www.w3.org/2006/vcard/ns#",
+    },
+  ],
+};
+
+/** Mobilizon's vocabulary (joinmobilizon.org/ns), for when it is named as a document rather than inlined. */
+const MOBILIZON = {
+  "@context": {
+    mz: "https://joinmobilizon.org/ns#",
+    pt: "https://joinpeertube.org/ns#",
+    ical: "http://www.w3.org/2002/12/cal/ical#",
+    schema: "http://schema.org#",
+    joinMode: { "@id": "mz:joinMode", "@type": "mz:joinModeType" },
+    participationMessage: { "@id": "mz:participationMessage", "@type": "sc:Text" },
+    isOnline: { "@id": "mz:isOnline", "@type": "sc:Boolean" },
+    timezone: { "@id": "mz:timezone", "@type": "sc:Text" },
+    category: { "@id": "mz:category", "@type": "sc:Text" },
+    anonymousParticipationEnabled: { "@id": "mz:anonymousParticipationEnabled", "@type": "sc:Boolean" },
+    participantCount: { "@id": "mz:participantCount", "@type": "schema:Number" },
+    maximumAttendeeCapacity: "schema:maximumAttendeeCapacity",
+    remainingAttendeeCapacity: "schema:remainingAttendeeCapacity",
+    location: { "@id": "schema:location", "@type": "schema:Place" },
+    PostalAddress: "schema:PostalAddress",
+    address: { "@id": "schema:address", "@type": "schema:PostalAddress" },
+    addressCountry: "schema:addressCountry",
+    addressLocality: "schema:addressLocality",
+    addressRegion: "schema:addressRegion",
+    postalCode: "schema:postalCode",
+    streetAddress: "schema:streetAddress",
+    uuid: "schema:identifier",
+    sc: "http://schema.org#",
+    repliesModerationOption: { "@id": "mz:repliesModerationOption", "@type": "mz:repliesModerationOptionType" },
+    commentsEnabled: { "@id": "pt:commentsEnabled", "@type": "sc:Boolean" },
+    draft: { "@id": "mz:draft", "@type": "sc:Boolean" },
+    discoverable: "toot:discoverable",
+    toot: "http://joinmastodon.org/ns#",
+    openness: { "@id": "mz:openness", "@type": "@id" },
+    members: { "@id": "mz:members", "@type": "@id" },
+    events: { "@id": "mz:events", "@type": "@id" },
+    resources: { "@id": "mz:resources", "@type": "@id" },
+    posts: { "@id": "mz:posts", "@type": "@id" },
+    todos: { "@id": "mz:todos", "@type": "@id" },
+    discussions: { "@id": "mz:discussions", "@type": "@id" },
+    memberCount: { "@id": "mz:memberCount", "@type": "sc:Integer" },
+  },
+};
+
+/** Funkwhale's vocabulary (funkwhale.audio/ns). */
+const FUNKWHALE = {
+  "@context": {
+    fw: "https://funkwhale.audio/ns#",
+    schema: "http://schema.org#",
+    Album: "fw:Album",
+    Track: "fw:Track",
+    Artist: "fw:Artist",
+    Library: "fw:Library",
+    bitrate: { "@id": "fw:bitrate", "@type": "xsd:nonNegativeInteger" },
+    size: { "@id": "fw:size", "@type": "xsd:nonNegativeInteger" },
+    position: { "@id": "fw:position", "@type": "xsd:nonNegativeInteger" },
+    disc: { "@id": "fw:disc", "@type": "xsd:nonNegativeInteger" },
+    library: { "@id": "fw:library", "@type": "@id" },
+    track: { "@id": "fw:track", "@type": "@id" },
+    artists: { "@id": "fw:artists", "@type": "@id", "@container": "@list" },
+    released: { "@id": "fw:released", "@type": "xsd:date" },
+    musicbrainzId: "fw:musicbrainzId",
+    license: { "@id": "fw:license", "@type": "@id" },
+    copyright: "fw:copyright",
+    category: "schema:category",
+    language: "schema:inLanguage",
+    xsd: "http://www.w3.org/2001/XMLSchema#",
+  },
+};
+
+/** The Ed25519 suite some servers name next to security/v1 (Mitra, Misskey forks). */
+const ED25519_2020 = {
+  "@context": {
+    id: "@id",
+    type: "@type",
+    sec: "https://w3id.org/security#",
+    Ed25519VerificationKey2020: "sec:Ed25519VerificationKey2020",
+    Ed25519Signature2020: "sec:Ed25519Signature2020",
+    controller: { "@id": "sec:controller", "@type": "@id" },
+    publicKeyMultibase: { "@id": "sec:publicKeyMultibase", "@type": "sec:multibase" },
+    proofValue: { "@id": "sec:proofValue", "@type": "sec:multibase" },
+  },
+};
+
+/** Local copies by exact URL; ActivityStreams' spellings that are not its canonical URL point at Fedify's copy. */
+const PEER_CONTEXTS: Record<string, unknown> = {
+  "https://litepub.social/litepub/context.jsonld": LITEPUB,
+  "http://litepub.social/litepub/context.jsonld": LITEPUB,
+  "https://joinmobilizon.org/ns": MOBILIZON,
+  "https://funkwhale.audio/ns": FUNKWHALE,
+  "https://w3id.org/security/suites/ed25519-2020/v1": ED25519_2020,
+  "http://www.w3.org/ns/activitystreams": { "@context": [AS] },
+  "https://www.w3.org/ns/activitystreams.jsonld": { "@context": [AS] },
+  "http://w3id.org/security/v1": { "@context": [SEC] },
+};
+const LITEPUB_PATH = /^https?:\/\/[^/]+\/schemas\/litepub-0\.1\.jsonld$/;
+/** What an unknown or unloadable context reads as: no terms (its own terms are then ignored, the rest of the document is read). */
+const EMPTY_CONTEXT = { "@context": {} };
+/** An unknown context is fetched once in this time at most, and no longer than this. */
+const UNKNOWN_CONTEXT_TIMEOUT_MS = 3000;
+const FAILED_CONTEXT_RETRY_MS = 60 * 60 * 1000;
+
+/** The local copy of a context peers commonly name, if there is one. */
+export function peerContext(url: string): unknown {
+  return PEER_CONTEXTS[url] ?? (LITEPUB_PATH.test(url) ? LITEPUB : undefined);
+}
+
+/**
+ * A context loader that serves the contexts of `PEER_CONTEXTS` locally, and
+ * reads an unknown context as empty when it cannot be fetched within 3 s
+ * (remembered for an hour): a peer's document never fails for its context.
+ * Other contexts go to Fedify's loader (its preloaded ones, then its cache).
+ */
+export function withPeerContexts(loader: DocumentLoader): DocumentLoader {
+  const failed = new Map<string, number>();
+  const local = new Map<string, RemoteDocument>();
+  const empty = (url: string): RemoteDocument => ({ contextUrl: null, documentUrl: url, document: EMPTY_CONTEXT });
+  return async (url, options) => {
+    const known = peerContext(url);
+    if (known) {
+      let remote = local.get(url);
+      if (!remote) local.set(url, (remote = { contextUrl: null, documentUrl: url, document: known }));
+      return remote;
+    }
+    const since = failed.get(url);
+    if (since !== undefined && Date.now() - since < FAILED_CONTEXT_RETRY_MS) return empty(url);
+    try {
+      return await loader(url, { ...options, signal: AbortSignal.timeout(UNKNOWN_CONTEXT_TIMEOUT_MS) });
+    } catch {
+      if (failed.size >= 500) failed.clear();
+      failed.set(url, Date.now());
+      return empty(url);
+    }
   };
 }
