@@ -11,7 +11,7 @@ import { resolveNoteObject } from "../notes.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
 import { onTerritoryAnnounce } from "./territory.ts";
-import { afterGroupBoost, onGroupAnnounce } from "./group.ts";
+import { afterGroupBoost, onGroupAnnounce, relayedByGroupAlready } from "./group.ts";
 
 export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
   const { db } = ctx.data;
@@ -26,7 +26,7 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
   // Only public and unlisted posts can be boosted.
   if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
   const actor = await senderOf(ctx, announce);
-  if (!actor) return;
+  if (!actor || relayedByGroupAlready(ctx, actor, original)) return;
   const reblog = db.transaction((tx) => {
     const row = tx
       .insert(posts)

@@ -11,7 +11,7 @@ import { verifyObject } from "@fedify/fedify";
 import { Activity, Create, Delete, Like, Note, Page, Question, Tombstone, Undo, Update, type Announce } from "@fedify/vocab";
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Services } from "../../services.ts";
-import { actors, follows, mentions, users } from "../../storage/schema.ts";
+import { actors, follows, mentions, posts, users } from "../../storage/schema.ts";
 import { findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupOfActor, localGroupOfActor, rememberRemoteGroup, type GroupRow } from "../../groups/groups.ts";
 import { groupPostChanged, groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
@@ -134,9 +134,27 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   const post = await storeRemoteNote(services, object, author);
   if (post && inner instanceof Create) {
     recordGroupPost(services.db, group, post, cleanTitle(object.name?.toString()));
-    fanOutToMembers(services, sender.id, post.id);
+    // A public group also boosts the post (for Mastodon): if that boost came first, the post is in the timelines already.
+    if (!boostedBy(services, sender.id, post.id)) fanOutToMembers(services, sender.id, post.id);
   }
   return true;
+}
+
+function boostedBy(services: Services, actorId: number, postId: number): boolean {
+  return !!services.db.select({ id: posts.id }).from(posts).where(and(eq(posts.actorId, actorId), eq(posts.reblogOfId, postId))).get();
+}
+
+/**
+ * A remote group's plain boost of another server's post it has already
+ * relayed here as an activity (a public group sends both, see
+ * send-groups.ts): the post is in the group's discussion and in the members'
+ * timelines already, so the boost is not kept a second time.
+ */
+export function relayedByGroupAlready(ctx: InboxContext<Services>, booster: ActorRow, original: PostRow): boolean {
+  if (booster.type !== "Group" || booster.local) return false;
+  const { db } = ctx.data;
+  if (db.select({ local: actors.local }).from(actors).where(eq(actors.id, original.actorId)).get()?.local !== false) return false;
+  return groupsOfPost(db, original.id).some((l) => l.group.actorId === booster.id);
 }
 
 /**
