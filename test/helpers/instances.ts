@@ -30,6 +30,8 @@ export interface TestInstance {
   /** Output of the process, for diagnosing a failed test. */
   output: string[];
   setupUrl: string | null;
+  /** The server's process id while it runs (to read its memory from /proc). */
+  pid(): number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Runs the admin CLI against this instance's data. */
@@ -78,6 +80,7 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
     env,
     output,
     setupUrl: null,
+    pid: () => child?.pid,
     async start() {
       child = spawn(process.execPath, [join(ROOT, "src/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
       const collect = (chunk: Buffer) => {
