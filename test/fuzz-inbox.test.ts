@@ -196,8 +196,7 @@ t.test(`${COUNT} mutated payloads, seed ${SEED}`, async (t) => {
   t.comment(`answers: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
   t.same(failures.slice(0, 10), [], `no 5xx and no dropped connection among ${COUNT} (${failures.length} failed)`);
 
-  // What was queued is processed (or given up) before the checks below.
-  await eventually(() => coopol.query<{ n: number }>("select count(*) as n from fedify_queue")[0]!.n === 0, 60_000, "queue drained").catch(() => t.comment("queue not empty after 60 s"));
+  // Some of what was queued is being processed (or retried) meanwhile: the server must answer all the same.
   const health = await fetch(`${coopol.origin}/healthz`);
   t.equal(health.status, 200, "the server still answers /healthz");
   const nodeinfo = await fetch(`${coopol.origin}/nodeinfo/2.1`, { headers: { accept: "application/json" } });
