@@ -29,6 +29,10 @@ interface Expectation {
   title?: string;
   capacity?: number | null;
   ignored?: boolean;
+  /** A post the group relays back to its members' servers, as Lemmy and Mastodon each read it. */
+  relayed?: string;
+  /** A line the server logs about it (for what it ignores). */
+  log?: string;
 }
 
 let coopol: TestInstance;
@@ -157,6 +161,21 @@ async function check(t: Test, project: string, file: string, activity: Json, exp
     // Long enough for the queue to have run anything it accepted.
     await new Promise((r) => setTimeout(r, 1000));
     t.equal(totals(), before.totals, `${what}: ignored, nothing stored`);
+  }
+  if (expect.relayed) {
+    const uri = expect.relayed;
+    const peer = fixtures.peerOf(activity)!;
+    const objectOf = (r: Json) => r.object as Json | string | undefined;
+    const isPublic = (r: Json) => ([] as unknown[]).concat(r.to, r.cc).includes("https://www.w3.org/ns/activitystreams#Public");
+    const ofActivity = await eventually(() => peer.received.find((r) => r.type === "Announce" && typeof objectOf(r) === "object" && (objectOf(r) as Json).type === "Create" && JSON.stringify((objectOf(r) as Json).object).includes(uri)), 15_000, `${what}: Announce(Create)`);
+    t.ok(isPublic(ofActivity), `${what}: the group relays the Create in an Announce (FEP-1b12, Lemmy), to Public in full`);
+    const boost = await eventually(() => peer.received.find((r) => r.type === "Announce" && objectOf(r) === uri), 15_000, `${what}: Announce(URI)`);
+    t.ok(isPublic(boost), `${what}: and boosts the post's URI (Mastodon), to Public in full`);
+  }
+  if (expect.log) {
+    const line = expect.log;
+    await eventually(() => coopol.output.slice(before.log).join("").includes(line), 15_000, `${what}: log "${line}"`);
+    t.pass(`${what}: logged "${line}"`);
   }
 }
 

@@ -16,7 +16,7 @@ import { WebSession } from "./helpers/browser-session.ts";
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2000);
 const CONCURRENCY = 4;
-/** How much the server's resident memory may grow over the whole run (it was 100 to 200 MiB). */
+/** How much the server's resident memory may grow over the whole run (about +120 MiB once collected, +360 before). */
 const RSS_GROWTH_LIMIT_MIB = 400;
 
 /** mulberry32: a small seeded PRNG, so that a failure can be replayed. */

@@ -24,7 +24,10 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
   const resolved = await resolveNoteObject(ctx, announce.objectId);
   const original = resolved?.post;
   // Only public and unlisted posts can be boosted.
-  if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
+  if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) {
+    ctx.data.log.info({ activity: announce.id.href, object: announce.objectId.href }, "announce: not a public post here, ignored");
+    return;
+  }
   const actor = await senderOf(ctx, announce);
   if (!actor || relayedByGroupAlready(ctx, actor, original)) return;
   const reblog = db.transaction((tx) => {

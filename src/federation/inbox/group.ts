@@ -107,7 +107,10 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   if (!embedded || !["Create", "Update", "Delete", "Like", "Undo"].includes(String(embedded.type))) return false;
   const sender = await senderOf(ctx, announce);
   // Only from a group some member of ours joined: we asked for these activities.
-  if (!sender || sender.type !== "Group" || sender.local || !hasLocalMember(services, sender.id)) return true;
+  if (!sender || sender.type !== "Group" || sender.local || !hasLocalMember(services, sender.id)) {
+    services.log.info({ activity: announce.id?.href, actor: announce.actorId?.href }, "group: Announce of an activity, not from a group our members joined, ignored");
+    return true;
+  }
   const group = groupOfActor(services.db, sender.id) ?? rememberRemoteGroup(services.db, sender);
   if (!group) return true;
   // Parsed without fetching it again (activity ids are rarely served); checked below.
