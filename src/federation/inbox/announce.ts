@@ -29,7 +29,9 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
     return;
   }
   const actor = await senderOf(ctx, announce);
-  if (!actor || relayedByGroupAlready(ctx, actor, original)) return;
+  if (!actor) return;
+  // A public group relays a post both as an activity and as this boost: the members have it already.
+  const relayed = relayedByGroupAlready(ctx, actor, original);
   const reblog = db.transaction((tx) => {
     const row = tx
       .insert(posts)
@@ -39,11 +41,11 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
       .get();
     if (!row) return null;
     tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
-    fanOut(tx, row);
+    if (!relayed) fanOut(tx, row);
     return row;
   });
   if (!reblog) return;
   await afterGroupBoost(ctx, actor, original, resolved!.note);
   notify(ctx.data, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
-  ctx.data.events.emit("post.created", reblog);
+  if (!relayed) ctx.data.events.emit("post.created", reblog);
 }

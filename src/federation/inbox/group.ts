@@ -151,7 +151,8 @@ function boostedBy(services: Services, actorId: number, postId: number): boolean
  * A remote group's plain boost of another server's post it has already
  * relayed here as an activity (a public group sends both, see
  * send-groups.ts): the post is in the group's discussion and in the members'
- * timelines already, so the boost is not kept a second time.
+ * timelines already, so the boost is kept (the group's reblog, which its
+ * `Undo` takes back) but not put in the timelines a second time.
  */
 export function relayedByGroupAlready(ctx: InboxContext<Services>, booster: ActorRow, original: PostRow): boolean {
   if (booster.type !== "Group" || booster.local) return false;
