@@ -5,9 +5,9 @@
 // signed with its key (`send`), as that server would sign them.
 import { createServer, type Server } from "node:http";
 import type { webcrypto } from "node:crypto";
-import { exportSpki, generateCryptoKeyPair, signRequest } from "@fedify/fedify";
-import { request } from "undici";
+import { exportSpki, generateCryptoKeyPair } from "@fedify/fedify";
 import { freePort } from "./instances.ts";
+import { postSigned } from "./signing.ts";
 
 export interface FakePeer {
   origin: string;
@@ -51,17 +51,8 @@ export async function startFakePeer(): Promise<FakePeer> {
     addActor(id, type = "Person") {
       if (!actors.has(id)) actors.set(id, type);
     },
-    async send(inbox, activity, signer) {
-      const req = await signRequest(
-        new Request(inbox, { method: "POST", headers: { "content-type": "application/activity+json", accept: "application/activity+json" }, body: JSON.stringify(activity) }),
-        keys.privateKey as webcrypto.CryptoKey,
-        new URL(`${signer}#main-key`),
-      );
-      const headers: Record<string, string> = {};
-      req.headers.forEach((v, k) => (headers[k] = v));
-      const res = await request(req.url, { method: "POST", headers, body: Buffer.from(await req.arrayBuffer()) });
-      return { status: res.statusCode, body: await res.body.text() };
-    },
+    send: (inbox, activity, signer) =>
+      postSigned(inbox, activity, { actorUri: signer, key: keys.privateKey as webcrypto.CryptoKey, keyId: new URL(`${signer}#main-key`) }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
