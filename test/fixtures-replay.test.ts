@@ -191,6 +191,8 @@ t.test("what a peer's document names or says is never a 5xx", async (t) => {
     return { "@context": context, id: `${id}/activity`, type: "Create", actor, to: ["https://www.w3.org/ns/activitystreams#Public"], object: { id, type: "Note", attributedTo: actor, content: `<p>contexte ${n}</p>`, to: ["https://www.w3.org/ns/activitystreams#Public"] } };
   };
   for (const [what, context] of [
+    ["a context its server serves", ["https://www.w3.org/ns/activitystreams", `${peer.origin}/contexts/mood.jsonld`]],
+    ["a context too large to be read", ["https://www.w3.org/ns/activitystreams", `${peer.origin}/contexts/huge.jsonld`]],
     ["a context its server does not serve (404)", ["https://www.w3.org/ns/activitystreams", `${peer.origin}/schemas/unknown.jsonld`]],
     ["a context on a server that does not answer", ["https://www.w3.org/ns/activitystreams", "http://127.0.0.1:9/context.jsonld"]],
     ["litepub's context on another host", ["https://www.w3.org/ns/activitystreams", "https://pleroma.invalid/schemas/litepub-0.1.jsonld", { "@language": "und" }]],

@@ -14,7 +14,7 @@
 // Context loaders are also told which contexts are constants (see
 // `markConstantContexts`), so that jsonld keeps their processed form, and
 // serve the contexts peers commonly name from local copies (`withPeerContexts`).
-import type { DocumentLoader, Federation, RemoteDocument } from "@fedify/fedify";
+import { preloadedContexts, validatePublicUrl, type DocumentLoader, type Federation, type RemoteDocument } from "@fedify/fedify";
 
 export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
   const target = federation as unknown as Record<string, unknown>;
@@ -24,7 +24,7 @@ export function reuseDocumentLoaders<T>(federation: Federation<T>): void {
     const made = new Map<string, DocumentLoader>();
     const make = (options?: Record<string, unknown>): DocumentLoader => {
       const loader = factory.call(federation, options) as DocumentLoader;
-      return name === "contextLoaderFactory" ? markConstantContexts(withPeerContexts(loader)) : loader;
+      return name === "contextLoaderFactory" ? markConstantContexts(withPeerContexts(loader, options?.allowPrivateAddress === true)) : loader;
     };
     target[name] = (options?: Record<string, unknown>) => {
       // Only the options Fedify 2.3.6 passes are understood; anything else is not cached.
@@ -208,25 +208,46 @@ const PEER_CONTEXTS: Record<string, unknown> = {
 const LITEPUB_PATH = /^https?:\/\/[^/]+\/schemas\/litepub-0\.1\.jsonld$/;
 /** What an unknown or unloadable context reads as: no terms (its own terms are then ignored, the rest of the document is read). */
 const EMPTY_CONTEXT = { "@context": {} };
-/** An unknown context is fetched once in this time at most, and no longer than this. */
+/** An unknown context is fetched within this time and size, and kept this long (or not tried again for an hour). */
 const UNKNOWN_CONTEXT_TIMEOUT_MS = 3000;
+const UNKNOWN_CONTEXT_MAX_BYTES = 256 * 1024;
+const FETCHED_CONTEXT_TTL_MS = 24 * 60 * 60 * 1000;
 const FAILED_CONTEXT_RETRY_MS = 60 * 60 * 1000;
+const CONTEXTS_KEPT = 200;
 
 /** The local copy of a context peers commonly name, if there is one. */
 export function peerContext(url: string): unknown {
   return PEER_CONTEXTS[url] ?? (LITEPUB_PATH.test(url) ? LITEPUB : undefined);
 }
 
+/** Fetches a context nobody ships: http(s), public addresses only (unless allowed), no redirect, 3 s and 256 KiB at most. */
+async function fetchContext(url: string, allowPrivateAddress: boolean): Promise<RemoteDocument> {
+  if (!/^https?:\/\//.test(url)) throw new Error("not an http(s) URL");
+  if (!allowPrivateAddress) await validatePublicUrl(url);
+  const response = await fetch(url, { headers: { accept: "application/ld+json, application/json" }, redirect: "error", signal: AbortSignal.timeout(UNKNOWN_CONTEXT_TIMEOUT_MS) });
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > UNKNOWN_CONTEXT_MAX_BYTES) throw new Error("context too large");
+    chunks.push(chunk);
+  }
+  const document: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  if (!document || typeof document !== "object" || !("@context" in document)) throw new Error("not a JSON-LD context");
+  return { contextUrl: null, documentUrl: url, document };
+}
+
 /**
- * A context loader that serves the contexts of `PEER_CONTEXTS` locally, and
- * reads an unknown context as empty when it cannot be fetched within 3 s
- * (remembered for an hour): a peer's document never fails for its context.
- * Other contexts go to Fedify's loader (its preloaded ones, then its cache).
+ * A context loader that serves the contexts of `PEER_CONTEXTS` locally, the
+ * ones Fedify ships through Fedify's loader, and fetches any other within
+ * bounds (`fetchContext`), kept for a day; one that cannot be had reads as
+ * empty, and is not tried again for an hour: a peer's document never fails
+ * for its context, and no request waits long on one.
  */
-export function withPeerContexts(loader: DocumentLoader): DocumentLoader {
-  const failed = new Map<string, number>();
+export function withPeerContexts(loader: DocumentLoader, allowPrivateAddress: boolean): DocumentLoader {
   const local = new Map<string, RemoteDocument>();
-  const empty = (url: string): RemoteDocument => ({ contextUrl: null, documentUrl: url, document: EMPTY_CONTEXT });
+  const fetched = new Map<string, { at: number; remote: RemoteDocument | null }>();
   return async (url, options) => {
     const known = peerContext(url);
     if (known) {
@@ -234,14 +255,12 @@ export function withPeerContexts(loader: DocumentLoader): DocumentLoader {
       if (!remote) local.set(url, (remote = { contextUrl: null, documentUrl: url, document: known }));
       return remote;
     }
-    const since = failed.get(url);
-    if (since !== undefined && Date.now() - since < FAILED_CONTEXT_RETRY_MS) return empty(url);
-    try {
-      return await loader(url, { ...options, signal: AbortSignal.timeout(UNKNOWN_CONTEXT_TIMEOUT_MS) });
-    } catch {
-      if (failed.size >= 500) failed.clear();
-      failed.set(url, Date.now());
-      return empty(url);
-    }
+    if (url in preloadedContexts) return loader(url, options);
+    const kept = fetched.get(url);
+    if (kept && Date.now() - kept.at < (kept.remote ? FETCHED_CONTEXT_TTL_MS : FAILED_CONTEXT_RETRY_MS)) return kept.remote ?? { contextUrl: null, documentUrl: url, document: EMPTY_CONTEXT };
+    const remote = await fetchContext(url, allowPrivateAddress).catch(() => null);
+    if (fetched.size >= CONTEXTS_KEPT) fetched.clear();
+    fetched.set(url, { at: Date.now(), remote });
+    return remote ?? { contextUrl: null, documentUrl: url, document: EMPTY_CONTEXT };
   };
 }

@@ -87,6 +87,12 @@ export async function startFakePeer(): Promise<FakePeer> {
       res.writeHead(200, { "content-type": "application/jrd+json" });
       return void res.end(JSON.stringify({ subject: resource, links: [{ rel: "self", type: "application/activity+json", href: found }] }));
     }
+    // JSON-LD contexts of its own, as some servers publish (one too large to be read).
+    if (req.method === "GET" && url.pathname.startsWith("/contexts/")) {
+      const padding = url.pathname.includes("huge") ? { padding: "x".repeat(300 * 1024) } : {};
+      res.writeHead(200, { "content-type": "application/ld+json" });
+      return void res.end(JSON.stringify({ "@context": { fake: "https://fake.example/ns#", mood: "fake:mood", ...padding } }));
+    }
     const type = actors.get(id);
     if (req.method === "GET" && type) {
       res.writeHead(200, { "content-type": "application/activity+json" });
