@@ -66,6 +66,9 @@ export async function createInstance(config: Config, options: { logger?: Logger 
     bodyLimit: config.bodyLimit,
     // Only a reverse proxy on this machine may say who the client is (X-Forwarded-For).
     trustProxy: ["127.0.0.1", "::1"],
+    // `/api/v1/instance/` is `/api/v1/instance`, as Mastodon's router has it
+    // (some client libraries add the slash); harmless for the web pages too.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   limitJsonDepth(app);
   await app.register(cookie);

@@ -199,9 +199,24 @@ const objects = (v: unknown): Json[] => (Array.isArray(v) ? v : v == null ? [] :
 /** An http(s) address (a string, a Link, or the first of a list); anything else is dropped. */
 const httpUrl = (v: unknown): string | null => (Array.isArray(v) ? httpUrl(v[0]) : safeUrl(v));
 
-/** Files and documents of a received Event: Documents (and Image, Audio, Video), never its Link (the online meeting). */
+/**
+ * The online meeting of a received Event: Mobilizon's `Link` named "Website"
+ * (its other Links are other addresses of the event); failing that, the only
+ * Link of an event that says it is online.
+ */
+function onlineLinkIn(json: Json): Json | null {
+  const links = objects(json.attachment).filter((a) => a.type === "Link" && httpUrl(a.href));
+  return links.find((a) => a.name === "Website") ?? (json.isOnline === true && links.length === 1 ? links[0]! : null);
+}
+
+/** Files, documents and links of a received Event: Documents (and Image, Audio, Video), and every Link but the online meeting. */
 function attachmentsIn(json: Json): Array<{ url: string; mediaType: string; name: string }> {
+  const online = onlineLinkIn(json);
   return objects(json.attachment).slice(0, MAX_ATTACHMENTS).flatMap((a) => {
+    if (a.type === "Link") {
+      const url = a === online ? null : httpUrl(a.href);
+      return url ? [{ url, mediaType: "text/html", name: str(a.name) ?? "" }] : [];
+    }
     const url = ["Document", "Image", "Audio", "Video"].includes(String(a.type)) ? httpUrl(a.url) : null;
     return url ? [{ url, mediaType: str(a.mediaType) ?? "application/octet-stream", name: str(a.name) ?? "" }] : [];
   });
@@ -230,6 +245,12 @@ function boundedEventFields(services: Services, id: string, json: Json, place: J
   const rrule = problem ? drop(`recurrence (${problem})`) : rule;
   if (dropped.length) services.log.info({ id, dropped }, "remote event: fields out of bounds left out");
   return { endAt, latitude: located ? lat : null, longitude: located ? lon : null, rrule };
+}
+
+/** Attendee limit of a received Event: Mobilizon writes 0 (and some servers a negative number) for "no limit". */
+function capacityIn(json: Json): number | null {
+  const capacity = num(json.maximumAttendeeCapacity);
+  return capacity != null && capacity > 0 ? Math.floor(capacity) : null;
 }
 
 /** Whether a received object is addressed to the public. */
@@ -274,7 +295,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
   const joinMode = Object.entries(JOIN_MODES).find(([, v]) => v === json.joinMode)?.[0] as JoinMode | undefined;
   const status = Object.entries(STATUSES).find(([, v]) => v === json["ical:status"] || v === json.status)?.[0] as EventStatus | undefined;
   const category = (typeof json.coopolCategory === "string" && json.coopolCategory in CATEGORIES ? json.coopolCategory : Object.entries(CATEGORIES).find(([, v]) => v === json.category)?.[0]) as EventCategory | undefined;
-  const online = objects(json.attachment).find((a) => a.type === "Link" && str(a.href));
+  const online = onlineLinkIn(json);
   const timezone = str(json.timezone);
   const limited = boundedEventFields(services, id, json, place, startAt);
   if (!limited) return null;
@@ -294,7 +315,7 @@ export function storeRemoteEvent(services: Services, json: Json, organiser: Acto
     longitude: limited.longitude,
     onlineUrl: online ? safeUrl(online.href) : null,
     category: category ?? "other",
-    capacity: num(json.maximumAttendeeCapacity),
+    capacity: capacityIn(json),
     audience: scope.audience,
     joinMode: joinMode ?? "open",
     status: status ?? "confirmed",

@@ -44,6 +44,9 @@ export function fedifyLogLevel(logLevel: string): LogLevel | null {
   }
 }
 
+/** The longest log message written (characters). */
+const MESSAGE_MAX = 2000;
+
 function render(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -74,7 +77,9 @@ export function pinoSink(log: Logger, verbose: boolean): (record: LogRecord) => 
       // Whole activities and header sets are long: kept at debug level only.
       else if (verbose) fields[key] = value;
     }
-    const message = record.message.map((part, i) => (i % 2 === 0 ? String(part) : render(part))).join("");
+    const full = record.message.map((part, i) => (i % 2 === 0 ? String(part) : render(part))).join("");
+    // Fedify writes a refused activity into the message: a peer's document is cut short, not copied whole.
+    const message = full.length > MESSAGE_MAX ? `${full.slice(0, MESSAGE_MAX)}… (${full.length - MESSAGE_MAX} more characters)` : full;
     (record.category[0] === "logtape" ? logtape : fedify)[PINO_METHOD[record.level]](fields, message);
   }
 }

@@ -1,10 +1,14 @@
 // What a local thematic group sends (FEP-1b12): it announces its members'
 // posts and their changes to every member's server.
 //
-// - A new post in a **public** group: `Announce` of the Note's URI (a boost),
-//   to Public and the group's followers. Mastodon shows it as a boost, as it
-//   does for Lemmy and Guppe groups; Coopol (and Lemmy) fetch the Note from its
-//   own server, which is how they know it is authentic.
+// - A new post in a **public** group: two Announces to every member's server,
+//   as Lemmy does for its communities. First the `Announce` of the author's
+//   `Create` (FEP-1b12): Lemmy reads only this one, and checks who did it;
+//   Coopol too. Then the `Announce` of the Note's URI (a boost), which is all
+//   Mastodon, Pleroma and Misskey read (they ignore an Announce of an
+//   activity) and which they show as a boost, as for Lemmy and Guppe groups.
+//   Both to Public and the group's followers. A Coopol receiver keeps the post
+//   once (inbox/group.ts, inbox/announce.ts).
 // - A new post in a **members-only** group, and every edit and deletion:
 //   `Announce` of the author's activity itself (Create, Update, Delete),
 //   addressed to the group's followers only (to Public as well for a public
@@ -65,6 +69,14 @@ export async function relayGroupPost(services: Services, group: GroupRow, actor:
     // Kept already: this outbox row is being sent again after a crash.
     const announced = boost ?? db.select().from(posts).where(eq(posts.uri, announceUri)).get();
     if (!announced) return;
+    await deliver(services, actor, members, new Announce({
+      id: new URL(`${announceUri}/activity`),
+      actor: new URL(actor.uri),
+      object: received ?? createOf(ctx, post, author),
+      to: PUBLIC_COLLECTION,
+      cc: followers,
+      published: instant(announced.publishedAt),
+    }));
     await deliver(services, actor, members, new Announce({
       id: new URL(announceUri),
       actor: new URL(actor.uri),

@@ -30,6 +30,8 @@ export interface TestInstance {
   /** Output of the process, for diagnosing a failed test. */
   output: string[];
   setupUrl: string | null;
+  /** The server's process id while it runs (to read its memory from /proc). */
+  pid(): number | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Kills the process at once (SIGKILL): a crash, nothing is closed cleanly. */
@@ -80,6 +82,7 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
     env,
     output,
     setupUrl: null,
+    pid: () => child?.pid,
     async start() {
       child = spawn(process.execPath, [join(ROOT, "src/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
       const collect = (chunk: Buffer) => {

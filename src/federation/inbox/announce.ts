@@ -11,7 +11,7 @@ import { resolveNoteObject } from "../notes.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
 import { onTerritoryAnnounce } from "./territory.ts";
-import { afterGroupBoost, onGroupAnnounce } from "./group.ts";
+import { afterGroupBoost, onGroupAnnounce, relayedByGroupAlready } from "./group.ts";
 
 export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce): Promise<void> {
   const { db } = ctx.data;
@@ -24,9 +24,14 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
   const resolved = await resolveNoteObject(ctx, announce.objectId);
   const original = resolved?.post;
   // Only public and unlisted posts can be boosted.
-  if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) return;
+  if (!original || (original.visibility !== "public" && original.visibility !== "unlisted")) {
+    ctx.data.log.info({ activity: announce.id.href, object: announce.objectId.href }, "announce: not a public post here, ignored");
+    return;
+  }
   const actor = await senderOf(ctx, announce);
   if (!actor) return;
+  // A public group relays a post both as an activity and as this boost: the members have it already.
+  const relayed = relayedByGroupAlready(ctx, actor, original);
   const reblog = db.transaction((tx) => {
     const row = tx
       .insert(posts)
@@ -36,11 +41,11 @@ export async function onAnnounce(ctx: InboxContext<Services>, announce: Announce
       .get();
     if (!row) return null;
     tx.update(posts).set({ reblogsCount: sql`${posts.reblogsCount} + 1` }).where(eq(posts.id, original.id)).run();
-    fanOut(tx, row);
+    if (!relayed) fanOut(tx, row);
     return row;
   });
   if (!reblog) return;
   await afterGroupBoost(ctx, actor, original, resolved!.note);
   notify(ctx.data, { recipientActorId: original.actorId, type: "reblog", fromActorId: actor.id, postId: original.id });
-  ctx.data.events.emit("post.created", reblog);
+  if (!relayed) ctx.data.events.emit("post.created", reblog);
 }

@@ -11,7 +11,7 @@ import { verifyObject } from "@fedify/fedify";
 import { Activity, Create, Delete, Like, Note, Page, Question, Tombstone, Undo, Update, type Announce } from "@fedify/vocab";
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Services } from "../../services.ts";
-import { actors, follows, mentions, users } from "../../storage/schema.ts";
+import { actors, follows, mentions, posts, users } from "../../storage/schema.ts";
 import { findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupOfActor, localGroupOfActor, rememberRemoteGroup, type GroupRow } from "../../groups/groups.ts";
 import { groupsAmong, groupsOfPost, postAddressedToGroups, recordGroupPost, unrecordGroupPost, cleanTitle, type GroupLink } from "../../groups/discussion.ts";
@@ -108,7 +108,10 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   if (!embedded || !["Create", "Update", "Delete", "Like", "Undo"].includes(String(embedded.type))) return false;
   const sender = await senderOf(ctx, announce);
   // Only from a group some member of ours joined: we asked for these activities.
-  if (!sender || sender.type !== "Group" || sender.local || !hasLocalMember(services, sender.id)) return true;
+  if (!sender || sender.type !== "Group" || sender.local || !hasLocalMember(services, sender.id)) {
+    services.log.info({ activity: announce.id?.href, actor: announce.actorId?.href }, "group: Announce of an activity, not from a group our members joined, ignored");
+    return true;
+  }
   const group = groupOfActor(services.db, sender.id) ?? rememberRemoteGroup(services.db, sender);
   if (!group) return true;
   // Parsed without fetching it again (activity ids are rarely served); checked below.
@@ -135,9 +138,28 @@ export async function onGroupAnnounce(ctx: InboxContext<Services>, announce: Ann
   const post = await storeRemoteNote(services, object, author);
   if (post && inner instanceof Create) {
     recordGroupPost(services.db, group, post, cleanTitle(object.name?.toString()));
-    fanOutToMembers(services, sender.id, post.id);
+    // A public group also boosts the post (for Mastodon): if that boost came first, the post is in the timelines already.
+    if (!boostedBy(services, sender.id, post.id)) fanOutToMembers(services, sender.id, post.id);
   }
   return true;
+}
+
+function boostedBy(services: Services, actorId: number, postId: number): boolean {
+  return !!services.db.select({ id: posts.id }).from(posts).where(and(eq(posts.actorId, actorId), eq(posts.reblogOfId, postId))).get();
+}
+
+/**
+ * A remote group's plain boost of another server's post it has already
+ * relayed here as an activity (a public group sends both, see
+ * send-groups.ts): the post is in the group's discussion and in the members'
+ * timelines already, so the boost is kept (the group's reblog, which its
+ * `Undo` takes back) but not put in the timelines a second time.
+ */
+export function relayedByGroupAlready(ctx: InboxContext<Services>, booster: ActorRow, original: PostRow): boolean {
+  if (booster.type !== "Group" || booster.local) return false;
+  const { db } = ctx.data;
+  if (db.select({ local: actors.local }).from(actors).where(eq(actors.id, original.actorId)).get()?.local !== false) return false;
+  return groupsOfPost(db, original.id).some((l) => l.group.actorId === booster.id);
 }
 
 /**
