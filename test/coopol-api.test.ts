@@ -92,3 +92,24 @@ t.test("section-only events through the API: members yes, sympathisants and visi
   t.equal((await call("GET", `/events/${inside.json.id}`, marc)).status, 200);
   t.equal((await call("POST", "/events", sam, { title: "Interne", start: "2027-05-01T17:00:00Z", audience: "section" })).status, 403, "sympathisants cannot create one");
 });
+
+t.test("the agenda is paged by time, with a Link header to the next page", async (t) => {
+  const sec = await token("sec");
+  const created = await call("POST", "/events", sec, { title: "Permanence", start: "2028-01-04T17:00:00Z", rrule: "FREQ=WEEKLY", timezone: "Europe/Paris", for_section: true });
+  t.equal(created.status, 200);
+  const seen: string[] = [];
+  let url: string | null = `${a.origin}/api/coopol/v1/events?from=2028-01-01T00:00:00Z&to=2028-03-01T00:00:00Z&limit=3`;
+  let pages = 0;
+  while (url && pages < 10) {
+    const res: Awaited<ReturnType<typeof request>> = await request(url, { headers: { authorization: `Bearer ${sec}` } });
+    t.equal(res.statusCode, 200);
+    const page = (await res.body.json()) as Array<{ start: string; event: { title: string } }>;
+    t.ok(page.length <= 3, "at most `limit` occurrences");
+    seen.push(...page.filter((o) => o.event.title === "Permanence").map((o) => o.start));
+    url = /<([^>]+)>; rel="next"/.exec(String(res.headers.link ?? ""))?.[1] ?? null;
+    pages++;
+  }
+  t.equal(seen.length, 9, "every Tuesday of January and February 2028, once");
+  t.equal(new Set(seen).size, seen.length, "no occurrence twice across pages");
+  t.ok(pages >= 3, `several pages (${pages})`);
+});

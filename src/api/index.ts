@@ -10,7 +10,10 @@ import { viewerOf } from "../posts/posts.ts";
 import type { Services } from "../services.ts";
 import { actors, events, type EventCategory } from "../storage/schema.ts";
 import { optionalUser, requireUser } from "../mastodon/auth.ts";
-import { bool, idParam, list, paramsOf, str, type Params } from "../mastodon/params.ts";
+import { bool, idParam, int, list, paramsOf, str, type Params } from "../mastodon/params.ts";
+
+const EVENTS_PAGE = 100;
+const EVENTS_MAX_PAGE = 500;
 import { renderAttachment, renderEvent, renderOccurrences, renderRsvp } from "./entities.ts";
 import { attachmentOf, uploadEventFile, type AttachmentInput } from "../agenda/attachments.ts";
 import { openapi } from "./openapi.ts";
@@ -92,7 +95,10 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
     return renderAttachment(attachmentOf(services.config.origin, row));
   });
 
-  api.get(`${base}/events`, async (request) => {
+  // Paged by time: `limit` occurrences (default 100, at most 500) from `from`;
+  // a Link header `rel="next"` gives the next page (occurrences sharing the
+  // last start time are never split across two pages).
+  api.get(`${base}/events`, async (request, reply) => {
     const user = optionalUser(services, request, "read");
     const params = paramsOf(request);
     const from = time(str(params, "from"), "from") ?? Date.now();
@@ -106,7 +112,17 @@ export function registerCoopolApi(api: FastifyInstance, services: Services): voi
       locality: str(params, "locality"),
       attendingActorId: mine ? user!.actorId : undefined,
     });
-    return renderOccurrences(services, user, occurrences.slice(0, 500));
+    const limit = Math.min(Math.max(int(params, "limit") ?? EVENTS_PAGE, 1), EVENTS_MAX_PAGE);
+    let end = Math.min(limit, occurrences.length);
+    while (end < occurrences.length && occurrences[end]!.start === occurrences[end - 1]!.start) end++;
+    if (end < occurrences.length) {
+      const next = new URL(request.url, services.config.origin);
+      next.searchParams.delete("access_token");
+      next.searchParams.set("from", new Date(occurrences[end - 1]!.start + 1).toISOString());
+      next.searchParams.set("to", new Date(to).toISOString());
+      reply.header("link", `<${next.href}>; rel="next"`);
+    }
+    return renderOccurrences(services, user, occurrences.slice(0, end));
   });
 
   api.post(`${base}/events`, async (request) => {

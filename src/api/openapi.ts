@@ -174,6 +174,7 @@ export const openapi = {
           { name: "category", in: "query", schema: { enum: [...EVENT_CATEGORIES] } },
           { name: "locality", in: "query", schema: { type: "string" } },
           { name: "mine", in: "query", schema: { type: "boolean" }, description: "Only events I organise or answered" },
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 100 }, description: "Occurrences per page. When there are more, a `Link` header with `rel=\"next\"` gives the next page (the same query from just after the last start time; occurrences starting at the same time are never split)." },
         ],
         responses: { "200": json({ type: "array", items: ref("Occurrence") }), ...errors },
       },
