@@ -18,7 +18,7 @@ import { findLocalActor, type ActorRow } from "../federation/actors.ts";
 import { notify } from "../notifications/notifications.ts";
 import { deletePostOf, findPost, findPostByUri, getVisiblePost, removePost, viewerOf, type PostRow } from "../posts/posts.ts";
 import { record } from "../outbox/outbox.ts";
-import { canModerate, groupActor, groupById, type GroupRow } from "./groups.ts";
+import { canModerate, groupById, type GroupRow } from "./groups.ts";
 import { authorOf, groupsOfPost, unrecordGroupPost } from "./discussion.ts";
 
 export type FlagRow = typeof postFlags.$inferSelect;

@@ -23,6 +23,10 @@ export const SHARED_INBOX_PATH = "/inbox";
 export function registerInbox(federation: Federation<Services>): void {
   federation
     .setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH)
+    // Fedify 2's default, said here because delivery relies on it: an activity id
+    // already processed in an inbox is skipped (a day), so an outbox row sent again
+    // after a crash counts once (docs/federation.md, "Delivery and retries").
+    .withIdempotency("per-inbox")
     .on(Follow, onFollow)
     .on(Accept, onAccept)
     .on(Reject, onReject)
