@@ -6,6 +6,8 @@ import { tzlib_get_ical_block } from "timezones-ical-library";
 import { Temporal } from "@js-temporal/polyfill";
 import { htmlToText } from "../posts/content.ts";
 import { placeText, wallClock, type EventRow } from "./events.ts";
+import type { FieldEntry } from "../campaigns/actions.ts";
+import type { ActionType } from "../storage/schema.ts";
 import { firstSafeUrl, safeUrl } from "../safe-url.ts";
 
 const STATUS: Record<EventRow["status"], ICalEventStatus> = {
@@ -25,8 +27,30 @@ function vtimezone(name: string): string | null {
   return Array.isArray(block) && block[0] ? block[0] : null;
 }
 
-export function calendarOf(name: string, rows: EventRow[], options: { origin: string }): string {
+/** French names of field actions in a member's feed (feeds have no language of their own). */
+const FIELD_TYPES: Record<ActionType, string> = { leafleting: "Tractage", door_to_door: "Porte-à-porte", phoning: "Phoning", postering: "Collage", market_stand: "Stand" };
+
+/**
+ * `fieldWork`: the section's actions and the member's shifts, in a member's
+ * private feed only (they are for card-holders, as on the pages).
+ */
+export function calendarOf(name: string, rows: EventRow[], options: { origin: string; fieldWork?: FieldEntry[] }): string {
   const calendar = ical({ name, prodId: { company: "Coopol", product: "agenda", language: "FR" }, method: ICalCalendarMethod.PUBLISH });
+  for (const { action, shift, start, end } of options.fieldWork ?? []) {
+    const kind = FIELD_TYPES[action.type];
+    calendar.createEvent({
+      // One entry per action, and one per shift of the member's (its own UID, so both can stand side by side).
+      id: shift ? `${action.uri}#shift-${shift.id}` : action.uri,
+      start: zoned(start, action.timezone),
+      end: zoned(end ?? start + 2 * 3_600_000, action.timezone),
+      timezone: action.timezone,
+      summary: shift ? `Mon créneau — ${kind} : ${action.title}` : `${kind} : ${action.title}`,
+      description: [action.area, action.notes, `${options.origin}/actions/${action.id}`].filter(Boolean).join("\n\n"),
+      location: action.meetingPoint,
+      url: `${options.origin}/actions/${action.id}`,
+      stamp: new Date(action.createdAt),
+    });
+  }
   for (const event of rows) {
     const location = placeText(event);
     // Calendar apps turn addresses into links: web addresses only (rows stored before safeUrl() existed included).
@@ -53,7 +77,7 @@ export function calendarOf(name: string, rows: EventRow[], options: { origin: st
   }
   // One VTIMEZONE per zone in use. (Giving ical-generator a calendar-wide zone
   // would also write DTSTAMP in local time, which RFC 5545 forbids.)
-  const zones = [...new Set(rows.map((e) => e.timezone))].map(vtimezone).filter((z): z is string => !!z);
+  const zones = [...new Set([...rows.map((e) => e.timezone), ...(options.fieldWork ?? []).map((f) => f.action.timezone)])].map(vtimezone).filter((z): z is string => !!z);
   const text = calendar.toString();
   const at = text.indexOf("BEGIN:VEVENT");
   return at < 0 || zones.length === 0 ? text : `${text.slice(0, at)}${zones.map((z) => `${z.replace(/\r?\n/g, "\r\n").trim()}\r\n`).join("")}${text.slice(at)}`;

@@ -1,7 +1,7 @@
 // Field actions of a campaign (tractage, porte-à-porte, phoning, collage,
 // stand), their shifts (créneaux) and who signed up. They are the section's
 // own business: card-holders only, never federated; only their results go up.
-import { and, asc, count, eq, gte, inArray, isNull } from "drizzle-orm";
+import { and, asc, count, eq, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import { isTimezone } from "../dates.ts";
 import { isCardHolder, type User } from "../members/members.ts";
@@ -198,4 +198,44 @@ export function tookPart(db: Db, userId: number, actionId: number): boolean {
     .innerJoin(shifts, eq(shifts.id, shiftSignups.shiftId))
     .where(and(eq(shifts.actionId, actionId), eq(shiftSignups.userId, userId)))
     .get();
+}
+
+/** A piece of field work on the agenda: an action, or (`mine`) one of the member's shifts. */
+export interface FieldEntry {
+  action: ActionRow;
+  shift: ShiftRow | null;
+  start: number;
+  end: number | null;
+}
+
+/** At most this many entries per request: the agenda stays cheap whatever a campaign holds. */
+const FIELD_ENTRIES_MAX = 500;
+
+/**
+ * Field work between two instants for the agenda: every action still on
+ * (card-holders only, as the actions themselves), or with `mine` only the
+ * shifts `user` signed up for. Sympathisants and visitors get nothing.
+ */
+export function fieldWorkBetween(db: Db, user: User | null, from: number, to: number, mine = false): FieldEntry[] {
+  if (!user || !isCardHolder(user.role)) return [];
+  if (mine) {
+    return db
+      .select({ action: fieldActions, shift: shifts })
+      .from(shiftSignups)
+      .innerJoin(shifts, eq(shifts.id, shiftSignups.shiftId))
+      .innerJoin(fieldActions, eq(fieldActions.id, shifts.actionId))
+      .where(and(eq(shiftSignups.userId, user.id), gte(shifts.endAt, from), lte(shifts.startAt, to), isNull(fieldActions.cancelledAt)))
+      .orderBy(asc(shifts.startAt))
+      .limit(FIELD_ENTRIES_MAX)
+      .all()
+      .map(({ action, shift }) => ({ action, shift, start: shift.startAt, end: shift.endAt }));
+  }
+  return db
+    .select()
+    .from(fieldActions)
+    .where(and(gte(sql`coalesce(${fieldActions.endAt}, ${fieldActions.startAt})`, from), lte(fieldActions.startAt, to), isNull(fieldActions.cancelledAt)))
+    .orderBy(asc(fieldActions.startAt))
+    .limit(FIELD_ENTRIES_MAX)
+    .all()
+    .map((action) => ({ action, shift: null, start: action.startAt, end: action.endAt }));
 }

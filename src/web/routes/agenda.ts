@@ -2,6 +2,7 @@
 // event pages with RSVP buttons, the event form, attendees and minutes, and
 // the calendar feeds. Everything works without JavaScript.
 import { dateFormat } from "../../dates.ts";
+import { fieldWorkBetween, type FieldEntry } from "../../campaigns/actions.ts";
 import { toCsv } from "../../csv.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import multipart, { type MultipartFile } from "@fastify/multipart";
@@ -160,30 +161,75 @@ function attachmentList(page: PageContext, items: EventAttachment[]): Html {
 /** Events shown in one day of the month view. */
 const MONTH_DAY_MAX = 20;
 
+/** One line of the agenda: an event's occurrence, or field work (an action, or one of my shifts). */
+interface AgendaItem {
+  start: number;
+  end: number | null;
+  timezone: string;
+  occurrence?: Occurrence;
+  field?: FieldEntry;
+  /** The next dates of a recurring event shown once (list view). */
+  later?: number[];
+}
+
+/** How many next dates a recurring event's line names. */
+const LATER_DATES = 3;
+
+/** Events and field work in time order; with `groupRecurring`, one line per recurring event with its next dates. */
+function agendaItems(occurrences: Occurrence[], field: FieldEntry[], options: { groupRecurring?: boolean } = {}): AgendaItem[] {
+  const items: AgendaItem[] = [];
+  const firstOf = new Map<number, AgendaItem>();
+  for (const o of occurrences) {
+    const seen = options.groupRecurring && o.event.rrule ? firstOf.get(o.event.id) : undefined;
+    if (seen) {
+      if (seen.later!.length < LATER_DATES) seen.later!.push(o.start);
+      continue;
+    }
+    const item: AgendaItem = { start: o.start, end: o.end, timezone: o.event.timezone, occurrence: o, later: [] };
+    if (options.groupRecurring && o.event.rrule) firstOf.set(o.event.id, item);
+    items.push(item);
+  }
+  for (const f of field) items.push({ start: f.start, end: f.end, timezone: f.action.timezone, field: f });
+  return items.sort((x, y) => x.start - y.start);
+}
+
 export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
   const { db, config } = services;
   registerGroupAgendaRoutes(web, services);
 
-  const eventList = (page: PageContext, items: Occurrence[]): Html =>
+  /** How an item of the agenda is named and linked: an event's page, or the action's (field work). */
+  const itemLink = (page: PageContext, item: AgendaItem, label: Html | string) =>
+    item.occurrence ? html`<a href="/events/${item.occurrence.event.id}">${label}</a>` : html`<a href="/actions/${item.field!.action.id}">${label}</a>`;
+
+  const eventList = (page: PageContext, items: AgendaItem[]): Html =>
     items.length === 0
       ? html`<p>${page.t("agenda.empty")}</p>`
-      : html`<ul class="events">${items.map(
-          (o) => html`<li class="event${o.event.status === "cancelled" ? raw(" cancelled") : ""}">
-  <a href="/events/${o.event.id}"><strong>${o.event.title}</strong></a>
+      : html`<ul class="events">${items.map((item) => {
+          const o = item.occurrence;
+          if (!o) {
+            const { action, shift } = item.field!;
+            return html`<li class="event field">
+  ${itemLink(page, item, html`<strong>${action.title}</strong>`)} <span class="badge">${page.t(`action.type.${action.type}`)}</span>${shift ? html` <span class="badge">${page.t("agenda.my_shift")}</span>` : ""}<br>
+  <time datetime="${new Date(item.start).toISOString()}">${when(page, item, action.timezone)}</time>${action.meetingPoint ? html` · ${action.meetingPoint}` : ""} · ${page.t("agenda.field_work")}
+</li>`;
+          }
+          return html`<li class="event${o.event.status === "cancelled" ? raw(" cancelled") : ""}">
+  ${itemLink(page, item, html`<strong>${o.event.title}</strong>`)}
   ${o.event.status === "cancelled" ? html` <span class="badge">${page.t("event.cancelled")}</span>` : ""}
   ${audienceBadge(page, o.event)}<br>
   <time datetime="${new Date(o.start).toISOString()}">${when(page, o, o.event.timezone)}</time>
   ${placeText(o.event) ? html` · ${placeText(o.event)}` : ""} · ${page.t(`category.${o.event.category}`)}
-</li>`,
-        )}</ul>`;
+  ${item.later?.length ? html`<br><span class="meta">${page.t("agenda.then", { dates: item.later.map((ms) => dateFormat(page.locale === "fr" ? "fr-FR" : "en-GB", { day: "numeric", month: "short", timeZone: o.event.timezone }).format(ms)).join(", ") })}</span>` : ""}
+</li>`;
+        })}</ul>`;
 
-  const monthGrid = (page: PageContext, year: number, month: number, items: Occurrence[]): Html => {
+  const monthGrid = (page: PageContext, year: number, month: number, items: AgendaItem[]): Html => {
     const first = Date.UTC(year, month - 1, 1);
     const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
     const lead = (new Date(first).getUTCDay() + 6) % 7; // weeks start on Monday
-    const byDay = new Map<number, Occurrence[]>();
+    const byDay = new Map<number, AgendaItem[]>();
     for (const o of items) {
-      const d = Number(wallClock(o.start, o.event.timezone).slice(6, 8));
+      const d = Number(wallClock(o.start, o.timezone).slice(6, 8));
       const list = byDay.get(d);
       if (list) list.push(o);
       else byDay.set(d, [o]);
@@ -193,9 +239,9 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     for (let d = 1; d <= days; d++) {
       // A day shows MONTH_DAY_MAX events and how many more: the page stays small whatever the agenda holds.
       const list = byDay.get(d) ?? [];
-      const shown = list.slice(0, MONTH_DAY_MAX).map((o) => {
-        const clock = wallClock(o.start, o.event.timezone);
-        return html`<a href="/events/${o.event.id}">${clock.slice(9, 11)}:${clock.slice(11, 13)} ${o.event.title}</a>`;
+      const shown = list.slice(0, MONTH_DAY_MAX).map((item) => {
+        const clock = wallClock(item.start, item.timezone);
+        return itemLink(page, item, `${clock.slice(9, 11)}:${clock.slice(11, 13)} ${item.occurrence?.event.title ?? `${page.t(`action.type.${item.field!.action.type}`)} : ${item.field!.action.title}`}`);
       });
       const more = list.length > MONTH_DAY_MAX ? html`<span class="more">${page.t("agenda.more", { count: list.length - MONTH_DAY_MAX })}</span>` : "";
       cells.push(html`<td><span class="day">${d}</span>${shown}${more}</td>`);
@@ -218,6 +264,8 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     // ?audience=federation: the events every section of the fédération shares (a fédération's own page lists its sections').
     const audience = query.audience === "federation" ? ("federation" as const) : undefined;
     const filters = { category, locality, attendingActorId: mine ? user!.actorId : undefined, audience };
+    // Field work (actions, or my shifts on my agenda) is the section's own: not on a filtered or fédération-wide view.
+    const fieldWork = (from: number, to: number) => (category || locality || audience ? [] : fieldWorkBetween(db, user, from, to, mine));
     // Links between views and months keep the filters chosen.
     const link = (month?: string) => {
       const q = new URLSearchParams();
@@ -238,10 +286,12 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
       const next = month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, "0")}`;
       title = `${title} — ${label}`;
       body = html`<nav class="pager"><a href="${link(prev)}">← ${page.t("agenda.previous")}</a> <a href="${link(next)}">${page.t("agenda.next")} →</a></nav>
-${monthGrid(page, year, month, agenda(db, viewer, { from, to, ...filters }))}`;
+${monthGrid(page, year, month, agendaItems(agenda(db, viewer, { from, to, ...filters }), fieldWork(from, to)))}`;
     } else {
       const now = Date.now();
-      body = eventList(page, agenda(db, viewer, { from: now - DAY / 4, to: now + 365 * DAY, ...filters }).slice(0, 200));
+      const [from, to] = [now - DAY / 4, now + 365 * DAY];
+      // A recurring meeting is one line with its next dates, not one line per date.
+      body = eventList(page, agendaItems(agenda(db, viewer, { from, to, ...filters }), fieldWork(from, to), { groupRecurring: true }).slice(0, 200));
     }
     const thisMonth = wallClock(Date.now(), "Europe/Paris");
     return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
@@ -275,8 +325,10 @@ ${body}`));
     const row = db.select().from(calendarTokens).where(eq(calendarTokens.tokenHash, hashToken(token))).get();
     const user = row ? services.db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, row.userId) }).sync() : undefined;
     if (!user || user.disabledAt) throw new UserError("calendar_token_invalid", 404);
-    const rows = agenda(db, viewerOf(user), { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY }).map((o) => o.event);
-    return sendIcs(reply, calendarOf(`${config.name} — ${user.username}`, unique(rows), { origin: config.origin }));
+    const [from, to] = [Date.now() - 90 * DAY, Date.now() + 730 * DAY];
+    const rows = agenda(db, viewerOf(user), { from, to }).map((o) => o.event);
+    const fieldWork = [...fieldWorkBetween(db, user, from, to), ...fieldWorkBetween(db, user, from, to, true)];
+    return sendIcs(reply, calendarOf(`${config.name} — ${user.username}`, unique(rows), { origin: config.origin, fieldWork }));
   });
 
   web.get("/settings/calendar", (request, reply) => {
