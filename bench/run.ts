@@ -8,7 +8,7 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, territory
+//                                      the scenarios that can run alone: groups, pages, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { agendaBenchmark } from "./agenda.ts";
 import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
 import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
+import { pagesBenchmark, pagesReport } from "./pages.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -184,6 +185,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   groups: async () => {
     log("groups: a group of 5,000 members on 50 instances (Announce fan-out, discussion page)");
     return groupsReport(await groupsBenchmark(groupsOptions(process.argv)));
+  },
+  pages: async () => {
+    log("pages: the ten most used web pages of a 300-member section, and a fédération's dashboard");
+    return pagesReport(await pagesBenchmark());
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
@@ -409,6 +414,7 @@ async function main(): Promise<void> {
     const group = await groupsBenchmark(groupsOptions(process.argv));
     out.push(...groupsReport(group));
     out.push("");
+    out.push(...(await ALONE.pages!()), "");
     out.push(`Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
     process.stdout.write(out.join("\n") + "\n");
   } finally {
