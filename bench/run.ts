@@ -8,7 +8,7 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, recurring, territory
+//                                      the scenarios that can run alone: groups, pages, recurring, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { timelineBenchmark, timelineNotes, TARGET_P99_MS } from "./timeline.ts";
 import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 import { recurringBenchmark, recurringReport } from "./recurring.ts";
+import { pagesBenchmark, pagesReport } from "./pages.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -189,6 +190,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   recurring: async () => {
     log("recurring: 1,000 recurring events, month view and API at 1 and 10 clients");
     return recurringReport(await recurringBenchmark());
+  },
+  pages: async () => {
+    log("pages: the ten most used web pages of a 300-member section, and a fédération's dashboard");
+    return pagesReport(await pagesBenchmark());
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
@@ -414,6 +419,8 @@ async function main(): Promise<void> {
     const group = await groupsBenchmark(groupsOptions(process.argv));
     out.push(...groupsReport(group));
     out.push("");
+    out.push(...(await ALONE.recurring!()), "");
+    out.push(...(await ALONE.pages!()), "");
     out.push(`Total run time: ${((performance.now() - began) / 1000).toFixed(0)} s`);
     process.stdout.write(out.join("\n") + "\n");
   } finally {

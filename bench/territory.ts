@@ -39,6 +39,8 @@ export interface TerritoryOptions {
   resultsPerSection?: number;
   /** Concurrent POSTs to the fédération's inbox. */
   connections?: number;
+  /** Runs on the fédération once its dashboard is measured, before it stops (bench/pages.ts measures its web page). */
+  beforeStop?: (fed: Server) => Promise<void>;
 }
 
 export interface TerritoryResult {
@@ -449,6 +451,7 @@ export async function territoryBenchmark(options: TerritoryOptions = {}): Promis
       http.push(await httpRun(server, "/api/coopol/v1/dashboard.csv", token, 1, 5000));
     } else log(`territory: GET /api/coopol/v1/dashboard answered ${probe.status}: HTTP not measured`);
 
+    await options.beforeStop?.(server);
     const allLatencies = latencies.filter((x) => x !== undefined).sort((a, b) => a - b);
     return {
       sections: n,

@@ -88,7 +88,7 @@ function time(name: string, members: User[], work: (user: User) => number): Time
 }
 
 /** The rule of visibility.ts visibleTo() and posts.ts notFilteredBy(), written by hand. */
-const RAW_HOME = `
+export const RAW_HOME = `
   select p.* from timeline_entries t join posts p on p.id = t.post_id
   where t.user_id = @userId
     and (p.visibility in ('public', 'unlisted')

@@ -19,7 +19,7 @@ export function assignableRoles(by: User): Role[] {
 }
 
 /** Whether `by` may change `target`'s account: never one's own (no self-lockout), never an admin's unless admin. */
-export function mayManage(by: User, target: User): boolean {
+export function mayManage(by: User, target: Pick<User, "id" | "role">): boolean {
   return canManageMembers(by.role) && by.id !== target.id && (by.role === "admin" || target.role !== "admin");
 }
 
@@ -54,6 +54,7 @@ export interface MemberFilter {
 }
 
 export interface MemberRow {
+  id: number;
   username: string;
   displayName: string;
   role: Role;
@@ -76,6 +77,7 @@ export function findMembers(db: Db, filter: MemberFilter = {}, limit = 2000): Me
   if (filter.state === "disabled") where.push(isNotNull(users.disabledAt));
   return db
     .select({
+      id: users.id,
       username: users.username,
       displayName: actors.name,
       role: users.role,
