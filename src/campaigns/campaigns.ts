@@ -183,10 +183,10 @@ export function listCampaigns(db: Db, options: { current?: boolean; joined?: boo
  * Stores a campaign received from the parent node (directly or relayed from
  * further up). A newer version replaces an older one; our own never change here.
  */
-export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { row: CampaignRow; changed: boolean } | null {
+export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { row: CampaignRow; changed: boolean; created: boolean } | null {
   const existing = findCampaignByUri(db, wire.uri);
   if (existing && (owner.local || existing.ownerActorId !== owner.id)) return null;
-  if (existing && existing.updatedAt >= wire.version) return { row: existing, changed: false };
+  if (existing && existing.updatedAt >= wire.version) return { row: existing, changed: false, created: false };
   const values = {
     ownerActorId: owner.id,
     level: wire.level,
@@ -202,7 +202,7 @@ export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { ro
   const row = existing
     ? db.update(campaigns).set(values).where(eq(campaigns.id, existing.id)).returning().get()
     : db.insert(campaigns).values({ id: newId(), uri: wire.uri, ...values }).returning().get();
-  return { row, changed: true };
+  return { row, changed: true, created: !existing };
 }
 
 /** Campaigns of ours and of our upper levels that a newly linked child should have. */

@@ -12,7 +12,7 @@ import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, resultT
 import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
-import { canEditAction, getAction, tookPart } from "./actions.ts";
+import { canEditAction, getAction, notifyActionPeople, tookPart } from "./actions.ts";
 
 export type ResultRow = typeof actionResults.$inferSelect;
 export type Metrics = Record<Metric, number>;
@@ -81,6 +81,7 @@ export async function recordResult(services: Services, user: User, actionId: num
         .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId, sectionUri: node.uri, sectionName: config.name, federationUri: null, recordedBy: user.id, ...values })
         .returning()
         .get();
+  notifyActionPeople(services, action, user, "coopol.results");
   await sendResult(services, row, existing ? "Update" : "Create");
   return row;
 }

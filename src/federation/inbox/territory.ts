@@ -20,6 +20,8 @@ import { receiveReport } from "../../reports/reports.ts";
 import { storeStatus } from "../../reports/stats.ts";
 import { receiveDirective } from "../../reports/directives.ts";
 import { senderOf } from "./common.ts";
+import { notifyAll } from "../../notifications/notifications.ts";
+import { memberManagerActorIds } from "../../members/members.ts";
 
 type Json = Record<string, unknown>;
 
@@ -124,7 +126,10 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       if (!wire) return drop("malformed");
       if (direct && wire.ownerUri !== sender.uri) return drop("not its own campaign");
       const owner = direct ? sender : ((await resolveActor(context(services), wire.ownerUri).catch(() => null)) ?? sender);
-      if (storeCampaign(db, wire, owner)?.changed) await relayDown();
+      const stored = storeCampaign(db, wire, owner);
+      // The managers here are told of a new campaign from above (they decide whether to join it).
+      if (stored?.created) notifyAll(services, memberManagerActorIds(db), { type: "coopol.campaign", fromActorId: owner.id, campaignId: stored.row.id });
+      if (stored?.changed) await relayDown();
       return;
     }
     case "Sections": {

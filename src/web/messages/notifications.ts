@@ -1,7 +1,8 @@
 // Messages of the web pages: the notifications page (/notifications) and its
 // link in the navigation. French first; every key has its English twin.
 // {who}, {author}, {group} and {event} become links on the page. notif.rsvp.*:
-// someone answered an event the member manages (Coopol's own notifications).
+// someone answered an event the member manages; notif.coopol.*: the hierarchy
+// (reports, campaigns, directives) and field actions (Coopol's own notifications).
 export const fr = {
   "nav.notifications": "Notifications",
   "nav.notifications_unread": "Notifications ({n})",
@@ -39,6 +40,16 @@ export const fr = {
   "notif.rsvp.view_attendees": "Voir la liste des participant·es",
   "notif.report": "{who} a signalé un message de {author} : un signalement à traiter",
   "notif.report_anonymous": "Un message de {author} a été signalé : un signalement à traiter",
+  "notif.coopol.report": "{who} vous a envoyé un rapport : {title}",
+  "notif.coopol.campaign": "{who} lance une campagne : {title}. Votre section peut y participer.",
+  "notif.coopol.directive": "{who} a envoyé une consigne à la section",
+  "notif.coopol.shift.signup": "{who} s'est inscrit·e à un créneau de l'action {action}",
+  "notif.coopol.shift.withdraw": "{who} s'est désinscrit·e d'un créneau de l'action {action}",
+  "notif.coopol.results": "{who} a saisi des résultats pour l'action {action}",
+  "notif.view_report": "Lire le rapport",
+  "notif.view_campaign": "Voir la campagne",
+  "notif.view_directive": "Lire la consigne",
+  "notif.view_action": "Voir l'action",
   "notif.view_post": "Voir le message",
   "notif.view_event": "Voir l'événement",
   "notif.view_requests": "Voir les demandes d'abonnement",
@@ -86,6 +97,16 @@ export const en: Record<keyof typeof fr, string> = {
   "notif.rsvp.view_attendees": "See the attendee list",
   "notif.report": "{who} reported a message by {author}: a report to handle",
   "notif.report_anonymous": "A message by {author} was reported: a report to handle",
+  "notif.coopol.report": "{who} sent you a report: {title}",
+  "notif.coopol.campaign": "{who} starts a campaign: {title}. Your section may take part.",
+  "notif.coopol.directive": "{who} sent a directive to the section",
+  "notif.coopol.shift.signup": "{who} signed up for a shift of the action {action}",
+  "notif.coopol.shift.withdraw": "{who} left a shift of the action {action}",
+  "notif.coopol.results": "{who} entered results for the action {action}",
+  "notif.view_report": "Read the report",
+  "notif.view_campaign": "See the campaign",
+  "notif.view_directive": "Read the directive",
+  "notif.view_action": "See the action",
   "notif.view_post": "See the message",
   "notif.view_event": "See the event",
   "notif.view_requests": "See the follow requests",
