@@ -26,6 +26,7 @@ import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
+import { startPush } from "./notifications/push.ts";
 import { pinOutboundConnections } from "./outbound.ts";
 
 export interface Instance {
@@ -80,6 +81,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopPolls: (() => void) | null = null;
   let stopTerritory: (() => void) | null = null;
   let stopDiscovery: (() => void) | null = null;
+  let stopPush: (() => void) | null = null;
 
   return {
     app,
@@ -93,6 +95,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
       stopTerritory = startTerritoryJobs(services);
       stopDiscovery = startGroupDiscovery(services);
+      stopPush = startPush(services);
       return address;
     },
     async close() {
@@ -102,6 +105,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopPolls?.();
       stopTerritory?.();
       stopDiscovery?.();
+      stopPush?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();

@@ -5,6 +5,8 @@ CREATE TABLE `push_subscriptions` (
 	`endpoint` text NOT NULL,
 	`p256dh` text NOT NULL,
 	`auth` text NOT NULL,
+	`access_token` text NOT NULL,
+	`standard` integer DEFAULT false NOT NULL,
 	`alerts` text DEFAULT '{}' NOT NULL,
 	`policy` text DEFAULT 'all' NOT NULL,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,

@@ -318,6 +318,9 @@ export const oauthTokens = sqliteTable(
 /**
  * Web Push subscriptions of Mastodon apps (POST /api/v1/push/subscription):
  * one per access token, gone with it. Keys as the app sent them (base64url).
+ * The access token itself is kept here (tokens are otherwise stored hashed)
+ * because Mastodon's push payload carries it: apps with several accounts tell
+ * by it which account a push is for.
  */
 export const pushSubscriptions = sqliteTable("push_subscriptions", {
   id: id(),
@@ -329,6 +332,9 @@ export const pushSubscriptions = sqliteTable("push_subscriptions", {
   endpoint: text("endpoint").notNull(),
   p256dh: text("p256dh").notNull(),
   auth: text("auth").notNull(),
+  accessToken: text("access_token").notNull(),
+  /** RFC 8291 (aes128gcm) when the app asked for `standard`; else the legacy draft (aesgcm) older apps decrypt. */
+  standard: bool("standard").notNull().default(false),
   /** JSON object: Mastodon alert name → boolean. */
   alerts: text("alerts").notNull().default("{}"),
   policy: text("policy", { enum: ["all", "followed", "follower", "none"] }).notNull().default("all"),
