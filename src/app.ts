@@ -27,6 +27,7 @@ import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
 import { startPush } from "./notifications/push.ts";
+import { sendDigests } from "./notifications/digest.ts";
 import { pinOutboundConnections } from "./outbound.ts";
 
 export interface Instance {
@@ -82,6 +83,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopTerritory: (() => void) | null = null;
   let stopDiscovery: (() => void) | null = null;
   let stopPush: (() => void) | null = null;
+  let stopDigests: (() => void) | null = null;
 
   return {
     app,
@@ -96,6 +98,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopTerritory = startTerritoryJobs(services);
       stopDiscovery = startGroupDiscovery(services);
       stopPush = startPush(services);
+      stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services));
       return address;
     },
     async close() {
@@ -106,6 +109,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopTerritory?.();
       stopDiscovery?.();
       stopPush?.();
+      stopDigests?.();
       await app.close();
       await queueDone?.catch(() => {});
       db.$client.close();
