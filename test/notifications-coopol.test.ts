@@ -52,7 +52,7 @@ t.before(async () => {
   s.addMember("jean");
   for (const name of ["fsec", "fmarie"]) fed.tokens[name] = await apiToken(f.origin, name);
   for (const name of ["sec", "coord", "marie", "jean"]) sec.tokens[name] = await apiToken(s.origin, name);
-  await eventually(() => f.query("select 1 from territory_links where role = 'child' and state = 'linked'").length > 0, 20_000, "section linked");
+  await eventually(() => f.query("select 1 from territory_links where role = 'child' and state = 'linked'").length > 0, 45_000, "section linked");
 });
 t.teardown(async () => {
   await Promise.all([fed?.instance.stop(), sec?.instance.stop()]);
@@ -99,6 +99,7 @@ t.test("a report from below: the fédération's managers are told, with a link",
   t.notOk(coopol(sec, "sec").includes("coopol.report"), "the writer's side is not");
   const web = new WebSession(fed.instance.origin);
   await web.login("fsec", PASSWORD);
+  t.match((await web.get("/")).body, /<a href="\/notifications">Notifications \(1\)<\/a>/, "counted as unread in the menu");
   const page = await web.get("/notifications");
   t.match(page.body, /vous a envoyé un rapport : <a href="\/reports\/\d+">Retour du porte-à-porte<\/a>/);
   const link = /href="(\/reports\/\d+)">Lire le rapport/.exec(page.body);

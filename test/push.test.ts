@@ -79,6 +79,13 @@ t.test("an app subscribes; the instance's VAPID key is the one it announces", as
   t.equal(bad.status, 422);
   t.match(String(bad.json.error), /clés/);
   t.equal((await alice.v1.push.subscription.fetch()).id, created.id, "the good subscription is still there");
+  const privateEndpoint = await api("POST", "/api/v1/push/subscription", aliceToken, { subscription: { endpoint: `ftp://127.0.0.1/x`, keys: phone.keys } });
+  t.equal(privateEndpoint.status, 422, "only http(s) push services");
+  const huge = await api("POST", "/api/v1/push/subscription", aliceToken, { subscription: { endpoint: `${service.url}/${"x".repeat(3000)}`, keys: phone.keys } });
+  t.equal(huge.status, 422, "an address of bounded length");
+  const policy = await api("PUT", "/api/v1/push/subscription", aliceToken, { data: { policy: "friends" } });
+  t.equal(policy.status, 422);
+  t.match(String(policy.json.error), /all, followed, follower ou none/);
 });
 
 t.test("a mention, a follow and a favourite reach the phone, decrypted", async (t) => {

@@ -63,6 +63,8 @@ export function subscribe(
   const { db, config } = services;
   let url: URL;
   try {
+    // Push services' addresses are a few hundred characters; anything much longer is not one.
+    if (input.endpoint.length > 2048) throw new Error("too long");
     url = new URL(input.endpoint);
     checkTarget(url, config.allowPrivateAddress);
   } catch {
