@@ -9,7 +9,7 @@
 // Sending never holds the request that made the notification: pushes wait in a
 // small in-process queue (best effort, as push itself is). The push service is
 // a remote server like any other: connections go to public addresses only.
-import { and, eq, isNotNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import webpush from "web-push";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
@@ -212,7 +212,8 @@ export function startPush(services: Services): () => void {
       .select({ sub: pushSubscriptions, actorId: users.actorId, locale: users.locale })
       .from(pushSubscriptions)
       .innerJoin(users, eq(users.id, pushSubscriptions.userId))
-      .where(eq(pushSubscriptions.userId, n.userId))
+      // A disabled member's apps are told nothing (their tokens no longer work either).
+      .where(and(eq(pushSubscriptions.userId, n.userId), isNull(users.disabledAt)))
       .all();
     for (const { sub, actorId, locale } of subs) {
       if (!alertsOf(sub)[n.type] || !policyAllows(db, sub.policy, actorId, n.fromActorId)) continue;
