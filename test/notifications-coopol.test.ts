@@ -77,6 +77,21 @@ t.test("a campaign from above: the section's managers are told, members are not"
   t.match(page.body, new RegExp(`href="/campaigns/${campaignId}">Voir la campagne`));
 });
 
+t.test("a section joins the campaign: the fédération's managers are told, once", async (t) => {
+  t.equal((await api(sec, "sec", "POST", `/campaigns/${campaignId}/join`, { join: true })).status, 200);
+  await eventually(() => coopol(fed, "fsec").includes("coopol.campaign_joined"), 20_000, "fédération secretary told");
+  t.same(coopol(fed, "fmarie"), [], "a member of the fédération is not");
+  // Leaving and joining again: still one line.
+  t.equal((await api(sec, "sec", "POST", `/campaigns/${campaignId}/join`, { join: false })).status, 200);
+  t.equal((await api(sec, "sec", "POST", `/campaigns/${campaignId}/join`, { join: true })).status, 200);
+  await eventually(() => fed.instance.query("select 1 from fedify_queue").length === 0 && sec.instance.query("select 1 from fedify_queue").length === 0, 20_000, "deliveries done");
+  t.equal(coopol(fed, "fsec").filter((x) => x === "coopol.campaign_joined").length, 1);
+  t.same(coopol(sec, "coord"), [], "nobody at the section is told of its own join");
+  const web = new WebSession(fed.instance.origin);
+  await web.login("fsec", PASSWORD);
+  t.match((await web.get("/notifications")).body, /Section Paris 11<\/a> <span class="meta">[^<]*<\/span> participe à la campagne <a href="\/campaigns\/\d+">Municipales 2026<\/a>/);
+});
+
 t.test("a directive from above: managers are told; members see the post only", async (t) => {
   const sent = await api(fed, "fsec", "POST", "/directives", { kind: "announcement", title: "Réunion des secrétaires", body: "Samedi 10 h au siège." });
   t.equal(sent.status, 200, JSON.stringify(sent.json));

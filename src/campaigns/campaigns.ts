@@ -10,7 +10,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { campaigns, METRICS, type Metric } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
+import { campaignJoinObject, campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
 import * as sendTerritory from "../federation/send-territory.ts";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -162,7 +162,15 @@ export function joinCampaign(services: Services, user: User, id: number, join = 
   requireManager(user);
   const row = findCampaign(services.db, id);
   if (!row) throw new UserError("campaign_not_found", 404);
-  return services.db.update(campaigns).set({ joinedAt: join ? (row.joinedAt ?? Date.now()) : null }).where(eq(campaigns.id, id)).returning().get();
+  const updated = services.db.update(campaigns).set({ joinedAt: join ? (row.joinedAt ?? Date.now()) : null }).where(eq(campaigns.id, id)).returning().get();
+  // The level above is told (its managers get a notification); only a change, and only of an upper level's campaign.
+  const node = sendTerritory.nodeActor(services);
+  if (row.ownerActorId !== node.id && (row.joinedAt != null) !== join) {
+    sendTerritory
+      .sendUp(services, "Update", campaignJoinObject({ nodeUri: node.uri, campaignUri: row.uri, joined: join, version: Date.now() }, []))
+      .catch((error: unknown) => services.log.warn({ err: error, campaign: row.uri }, "campaign join not sent up"));
+  }
+  return updated;
 }
 
 /** Every campaign this node knows: its own and its upper levels', newest first. */

@@ -30,7 +30,8 @@ function lineOf(services: Services, t: Translate, n: NotificationRow): string {
     case "coopol.report":
       return t("notif.coopol.report", { who, title: titleOf(db.select({ title: reports.title }).from(reports).where(eq(reports.id, n.reportId ?? 0)).all()) });
     case "coopol.campaign":
-      return t("notif.coopol.campaign", { who, title: titleOf(db.select({ title: campaigns.title }).from(campaigns).where(eq(campaigns.id, n.campaignId ?? 0)).all()) });
+    case "coopol.campaign_joined":
+      return t(`notif.${n.type}`, { who, title: titleOf(db.select({ title: campaigns.title }).from(campaigns).where(eq(campaigns.id, n.campaignId ?? 0)).all()) });
     case "coopol.shift.signup":
     case "coopol.shift.withdraw":
     case "coopol.results":

@@ -44,6 +44,7 @@ export function notify(
   if (silenced) return;
   const eventId = event.eventId ?? null;
   const actionId = event.actionId ?? null;
+  const campaignId = event.campaignId ?? null;
   const row = db.transaction((tx) => {
     // About an event: one per person and event, the newest answer replacing the last (and new again).
     if (eventId != null) tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.eventId, eventId))).run();
@@ -51,6 +52,10 @@ export function notify(
     if (actionId != null) {
       const kinds = event.type === "coopol.results" ? ["coopol.results" as const] : (["coopol.shift.signup", "coopol.shift.withdraw"] as const);
       tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.actionId, actionId), inArray(notifications.type, [...kinds]))).run();
+    }
+    // A node joining a campaign again (after leaving it) replaces the earlier line.
+    if (campaignId != null && event.type === "coopol.campaign_joined") {
+      tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.campaignId, campaignId), eq(notifications.type, event.type))).run();
     }
     return tx
       .insert(notifications)
@@ -62,7 +67,7 @@ export function notify(
         postId: event.postId ?? null,
         eventId,
         reportId: event.reportId ?? null,
-        campaignId: event.campaignId ?? null,
+        campaignId,
         actionId,
       })
       .onConflictDoNothing()

@@ -347,7 +347,7 @@ export const MASTODON_NOTIFICATION_TYPES = ["mention", "status", "reblog", "foll
  * Coopol's own, shown on the web page (and in the e-mail digest) only: an
  * answer to an event one manages (a request in approval mode, "going", no
  * longer going, on the waiting list); for managers, a report from below, a
- * campaign or directive from above; for an action's coordinator and the
+ * campaign or directive from above, a node below joining a campaign; for an action's coordinator and the
  * managers, a sign-up, a withdrawal or results entered.
  */
 export const COOPOL_NOTIFICATION_TYPES = [
@@ -357,6 +357,7 @@ export const COOPOL_NOTIFICATION_TYPES = [
   "coopol.rsvp.waiting",
   "coopol.report",
   "coopol.campaign",
+  "coopol.campaign_joined",
   "coopol.directive",
   "coopol.shift.signup",
   "coopol.shift.withdraw",

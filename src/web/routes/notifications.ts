@@ -166,9 +166,10 @@ function renderNotification(services: Services, page: PageContext, user: User, n
       more = html`<p><a href="/reports/${n.reportId}">${t("notif.view_report")}</a></p>`;
       break;
     }
-    case "coopol.campaign": {
+    case "coopol.campaign":
+    case "coopol.campaign_joined": {
       const title = n.campaignId != null ? ctx.campaignTitles.get(n.campaignId) : undefined;
-      what = sentence(page, "notif.coopol.campaign", { who, title: title !== undefined ? html`<a href="/campaigns/${n.campaignId}">${title}</a>` : "?" });
+      what = sentence(page, `notif.${n.type}`, { who, title: title !== undefined ? html`<a href="/campaigns/${n.campaignId}">${title}</a>` : "?" });
       more = html`<p><a href="/campaigns/${n.campaignId}">${t("notif.view_campaign")}</a></p>`;
       break;
     }
