@@ -27,6 +27,8 @@ import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
+import { startPush } from "./notifications/push.ts";
+import { sendDigests } from "./notifications/digest.ts";
 import { pinOutboundConnections } from "./outbound.ts";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "./bounds.ts";
 import { UserError } from "./errors.ts";
@@ -88,6 +90,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopTerritory: (() => void) | null = null;
   let stopDiscovery: (() => void) | null = null;
   let stopOutbox: (() => Promise<void>) | null = null;
+  let stopPush: (() => void) | null = null;
+  let stopDigests: (() => void) | null = null;
 
   return {
     app,
@@ -103,6 +107,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
       stopTerritory = startTerritoryJobs(services);
       stopDiscovery = startGroupDiscovery(services);
+      stopPush = startPush(services);
+      stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services));
       return address;
     },
     async close() {
@@ -112,6 +118,8 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopPolls?.();
       stopTerritory?.();
       stopDiscovery?.();
+      stopPush?.();
+      stopDigests?.();
       await app.close();
       await stopOutbox?.();
       await queueDone?.catch(() => {});

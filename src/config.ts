@@ -34,6 +34,8 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** Whether a member's proposed thematic group waits for a secretary's or admin's approval. */
   groupsNeedApproval: boolean;
+  /** At most one e-mail digest of unread notifications per member every so many hours. */
+  digestHours: number;
 }
 
 export interface SmtpConfig {
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateAddress: parseBoolean(env.COOPOL_ALLOW_PRIVATE_ADDRESS, false, "COOPOL_ALLOW_PRIVATE_ADDRESS"),
     smtp: parseSmtp(env.COOPOL_SMTP_URL, env.COOPOL_SMTP_FROM),
     groupsNeedApproval: parseBoolean(env.COOPOL_GROUPS_NEED_APPROVAL, false, "COOPOL_GROUPS_NEED_APPROVAL"),
+    digestHours: parseInteger(env.COOPOL_DIGEST_HOURS, 24, "COOPOL_DIGEST_HOURS", 1, 168),
   };
 }
 

@@ -4,7 +4,8 @@
 import { and, asc, count, eq, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import { isTimezone } from "../dates.ts";
-import { isCardHolder, type User } from "../members/members.ts";
+import { isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
+import { notifyAll } from "../notifications/notifications.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -174,20 +175,32 @@ export function shiftsOf(db: Db, user: User, actionId: number): ShiftView[] {
 export function signUp(services: Services, user: User, shiftId: number): void {
   requireCardHolder(user);
   const { db } = services;
-  db.transaction((tx) => {
+  const signedUp = db.transaction((tx) => {
     const shift = tx.select().from(shifts).where(eq(shifts.id, shiftId)).get();
     if (!shift) throw new UserError("shift_not_found", 404);
     const action = tx.select().from(fieldActions).where(eq(fieldActions.id, shift.actionId)).get();
     if (!action || action.cancelledAt) throw new UserError("action_cancelled", 409);
-    if (tx.select().from(shiftSignups).where(and(eq(shiftSignups.shiftId, shiftId), eq(shiftSignups.userId, user.id))).get()) return;
+    if (tx.select().from(shiftSignups).where(and(eq(shiftSignups.shiftId, shiftId), eq(shiftSignups.userId, user.id))).get()) return null;
     const taken = tx.select({ n: count() }).from(shiftSignups).where(eq(shiftSignups.shiftId, shiftId)).get()?.n ?? 0;
     if (shift.capacity != null && taken >= shift.capacity) throw new UserError("shift_full", 409);
     tx.insert(shiftSignups).values({ shiftId, userId: user.id }).run();
+    return action;
   });
+  if (signedUp) notifyActionPeople(services, signedUp, user, "coopol.shift.signup");
 }
 
 export function withdraw(services: Services, user: User, shiftId: number): void {
-  services.db.delete(shiftSignups).where(and(eq(shiftSignups.shiftId, shiftId), eq(shiftSignups.userId, user.id))).run();
+  const { db } = services;
+  const left = db.delete(shiftSignups).where(and(eq(shiftSignups.shiftId, shiftId), eq(shiftSignups.userId, user.id))).returning().get();
+  const action = left && db.select().from(fieldActions).innerJoin(shifts, eq(shifts.actionId, fieldActions.id)).where(eq(shifts.id, shiftId)).get()?.field_actions;
+  if (action) notifyActionPeople(services, action, user, "coopol.shift.withdraw");
+}
+
+/** Tells the action's coordinator and the section's secretaries what a member did on it (never the member). */
+export function notifyActionPeople(services: Services, action: ActionRow, by: User, type: "coopol.shift.signup" | "coopol.shift.withdraw" | "coopol.results"): void {
+  const { db } = services;
+  const coordinator = action.coordinatorId != null ? db.select({ actorId: users.actorId }).from(users).where(eq(users.id, action.coordinatorId)).get() : undefined;
+  notifyAll(services, [...(coordinator ? [coordinator.actorId] : []), ...memberManagerActorIds(db)], { type, fromActorId: by.actorId, actionId: action.id });
 }
 
 /** Whether the member took part (signed up for a shift) in the action. */

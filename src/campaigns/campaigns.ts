@@ -10,7 +10,7 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { campaigns, METRICS, type Metric } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
+import { campaignJoinObject, campaignObject, goalsOf, type CampaignWire } from "../federation/territory.ts";
 import { safeUrl } from "../safe-url.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
@@ -170,7 +170,15 @@ export function joinCampaign(services: Services, user: User, id: number, join = 
   requireManager(user);
   const row = findCampaign(services.db, id);
   if (!row) throw new UserError("campaign_not_found", 404);
-  return services.db.update(campaigns).set({ joinedAt: join ? (row.joinedAt ?? Date.now()) : null }).where(eq(campaigns.id, id)).returning().get();
+  const node = nodeActor(services);
+  return services.db.transaction((tx) => {
+    const updated = tx.update(campaigns).set({ joinedAt: join ? (row.joinedAt ?? Date.now()) : null }).where(eq(campaigns.id, id)).returning().get();
+    // The level above is told (its managers get a notification); only a change, and only of an upper level's campaign.
+    if (row.ownerActorId !== node.id && (row.joinedAt != null) !== join) {
+      record(tx, { kind: "territory.up", type: "Update", object: campaignJoinObject({ nodeUri: node.uri, campaignUri: row.uri, joined: join, version: Date.now() }, []) });
+    }
+    return updated;
+  });
 }
 
 /** Every campaign this node knows: its own and its upper levels', newest first. */
@@ -191,10 +199,10 @@ export function listCampaigns(db: Db, options: { current?: boolean; joined?: boo
  * Stores a campaign received from the parent node (directly or relayed from
  * further up). A newer version replaces an older one; our own never change here.
  */
-export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { row: CampaignRow; changed: boolean } | null {
+export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { row: CampaignRow; changed: boolean; created: boolean } | null {
   const existing = findCampaignByUri(db, wire.uri);
   if (existing && (owner.local || existing.ownerActorId !== owner.id)) return null;
-  if (existing && existing.updatedAt >= wire.version) return { row: existing, changed: false };
+  if (existing && existing.updatedAt >= wire.version) return { row: existing, changed: false, created: false };
   const values = {
     ownerActorId: owner.id,
     level: wire.level,
@@ -210,7 +218,7 @@ export function storeCampaign(db: Db, wire: CampaignWire, owner: ActorRow): { ro
   const row = existing
     ? db.update(campaigns).set(values).where(eq(campaigns.id, existing.id)).returning().get()
     : db.insert(campaigns).values({ id: newId(), uri: wire.uri, ...values }).returning().get();
-  return { row, changed: true };
+  return { row, changed: true, created: !existing };
 }
 
 /** Campaigns of ours and of our upper levels that a newly linked child should have. */

@@ -14,7 +14,7 @@ import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
-import { canEditAction, getAction, tookPart } from "./actions.ts";
+import { canEditAction, getAction, notifyActionPeople, tookPart } from "./actions.ts";
 
 export type ResultRow = typeof actionResults.$inferSelect;
 export type Metrics = Record<Metric, number>;
@@ -76,7 +76,7 @@ export async function recordResult(services: Services, user: User, actionId: num
     // Strictly increasing, so that the receiver can tell the newest version.
     version: Math.max(Date.now(), (existing?.version ?? 0) + 1),
   };
-  return db.transaction((tx) => {
+  const row = db.transaction((tx) => {
     const row = existing
       ? tx.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).returning().get()
       : tx
@@ -87,6 +87,8 @@ export async function recordResult(services: Services, user: User, actionId: num
     sendResult(services, tx, row, existing ? "Update" : "Create");
     return row;
   });
+  notifyActionPeople(services, action, user, "coopol.results");
+  return row;
 }
 
 export async function deleteResult(services: Services, user: User, resultId: number): Promise<void> {

@@ -65,7 +65,7 @@ export async function readPayload(object: { id: URL | null; getAttachments(): As
   return null;
 }
 
-export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive", "Sections"] as const;
+export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive", "Sections", "CampaignJoin"] as const;
 export type TerritoryType = (typeof TERRITORY_TYPES)[number];
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -442,4 +442,28 @@ export function readSections(o: Json): SectionsWire | null {
   if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
   const sections = o.sections.map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null).slice(0, 1000);
   return { federationUri, sections, version };
+}
+
+// ---- A node joins a campaign of an upper level ----------------------------------------
+
+/** A node took part in a campaign of an upper level (or no longer does): told to its parent. */
+export interface CampaignJoinWire {
+  nodeUri: string;
+  campaignUri: string;
+  joined: boolean;
+  version: number;
+}
+
+const joinId = (nodeUri: string, campaignUri: string) => `${nodeUri}#joins-${encodeURIComponent(campaignUri)}`;
+
+export function campaignJoinObject(j: CampaignJoinWire, to: string[]): Json {
+  return { id: joinId(j.nodeUri, j.campaignUri), type: ["Object", "CampaignJoin"], attributedTo: j.nodeUri, to, campaign: j.campaignUri, joined: j.joined, updated: iso(j.version) };
+}
+
+export function readCampaignJoin(o: Json): CampaignJoinWire | null {
+  const nodeUri = idOf(o.attributedTo);
+  const campaignUri = idOf(o.campaign);
+  const version = time(o.updated);
+  if (!nodeUri || !campaignUri || version == null || typeof o.joined !== "boolean" || idOf(o.id) !== joinId(nodeUri, campaignUri)) return null;
+  return { nodeUri, campaignUri, joined: o.joined, version };
 }

@@ -19,6 +19,7 @@ import { registerSearchRoutes } from "./routes/search.ts";
 import { registerStatusRoutes } from "./routes/statuses.ts";
 import { registerStreaming } from "./routes/streaming.ts";
 import { registerTimelineRoutes } from "./routes/timelines.ts";
+import { registerPushRoutes } from "./routes/push.ts";
 import { registerCoopolApi } from "../api/index.ts";
 
 /** Multipart fields as plain values, files as { data, contentType }. */
@@ -76,6 +77,7 @@ export async function registerMastodonApi(app: FastifyInstance, services: Servic
     registerNotificationRoutes(api, services);
     registerMediaRoutes(api, services);
     registerSearchRoutes(api, services);
+    registerPushRoutes(api, services);
     registerStreaming(api, services);
     // Coopol's own API shares this scope: same tokens, CORS, parsing and errors.
     registerCoopolApi(api, services);

@@ -1,5 +1,6 @@
-// A member's e-mail address and whether they want reminders by e-mail. The
-// address is private: it is used for reminders only, never shown or federated.
+// A member's e-mail address and whether they want reminders and a digest of
+// notifications by e-mail. The address is private: it is used for these
+// e-mails only, never shown or federated.
 import { eq } from "drizzle-orm";
 import { MAIL_ADDRESS } from "../config.ts";
 import { UserError } from "../errors.ts";
@@ -12,6 +13,8 @@ export interface EmailSettings {
   /** Empty to remove the address. */
   email: string;
   reminders: boolean;
+  /** A digest of unread notifications by e-mail (left as it is when not given). */
+  digest?: boolean;
   /** The language the member reads the site in: reminders are written in it. */
   locale?: Locale;
 }
@@ -19,10 +22,10 @@ export interface EmailSettings {
 export function setEmailSettings(db: Db, user: User, settings: EmailSettings): User {
   const email = settings.email.trim();
   if (email && (email.length > 254 || !MAIL_ADDRESS.test(email))) throw new UserError("email_invalid", 422);
-  if (settings.reminders && !email) throw new UserError("email_needed_for_reminders", 422);
+  if ((settings.reminders || settings.digest) && !email) throw new UserError("email_needed_for_reminders", 422);
   return db
     .update(users)
-    .set({ email: email || null, emailReminders: settings.reminders, ...(settings.locale ? { locale: settings.locale } : {}) })
+    .set({ email: email || null, emailReminders: settings.reminders, ...(settings.digest !== undefined ? { emailDigest: settings.digest } : {}), ...(settings.locale ? { locale: settings.locale } : {}) })
     .where(eq(users.id, user.id))
     .returning()
     .get();

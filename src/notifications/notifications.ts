@@ -29,7 +29,7 @@ export function isMastodonType(type: string): type is MastodonNotificationType {
  */
 export function notify(
   services: Services,
-  event: { recipientActorId: number; type: NotificationType; fromActorId: number; postId?: number | null; eventId?: number | null },
+  event: NotifyEvent & { recipientActorId: number },
 ): void {
   const { db } = services;
   // A poll's end is the one event its own author is told about (as on Mastodon).
@@ -43,17 +43,53 @@ export function notify(
     .get();
   if (silenced) return;
   const eventId = event.eventId ?? null;
+  const actionId = event.actionId ?? null;
+  const campaignId = event.campaignId ?? null;
   const row = db.transaction((tx) => {
     // About an event: one per person and event, the newest answer replacing the last (and new again).
     if (eventId != null) tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.eventId, eventId))).run();
+    // About an action: one per person, action and kind (signing up and leaving are one kind), the newest replacing the last.
+    if (actionId != null) {
+      const kinds = event.type === "coopol.results" ? ["coopol.results" as const] : (["coopol.shift.signup", "coopol.shift.withdraw"] as const);
+      tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.actionId, actionId), inArray(notifications.type, [...kinds]))).run();
+    }
+    // A node joining a campaign again (after leaving it) replaces the earlier line.
+    if (campaignId != null && event.type === "coopol.campaign_joined") {
+      tx.delete(notifications).where(and(eq(notifications.userId, user.id), eq(notifications.fromActorId, event.fromActorId), eq(notifications.campaignId, campaignId), eq(notifications.type, event.type))).run();
+    }
     return tx
       .insert(notifications)
-      .values({ id: newId(), userId: user.id, type: event.type, fromActorId: event.fromActorId, postId: event.postId ?? null, eventId })
+      .values({
+        id: newId(),
+        userId: user.id,
+        type: event.type,
+        fromActorId: event.fromActorId,
+        postId: event.postId ?? null,
+        eventId,
+        reportId: event.reportId ?? null,
+        campaignId,
+        actionId,
+      })
       .onConflictDoNothing()
       .returning()
       .get();
   });
   if (row) services.events.emit("notification.created", row);
+}
+
+export interface NotifyEvent {
+  type: NotificationType;
+  fromActorId: number;
+  postId?: number | null;
+  eventId?: number | null;
+  reportId?: number | null;
+  campaignId?: number | null;
+  actionId?: number | null;
+}
+
+/** The same event for several local accounts (each told once). */
+export function notifyAll(services: Services, recipientActorIds: Iterable<number>, event: NotifyEvent): void {
+  for (const recipientActorId of new Set(recipientActorIds)) notify(services, { ...event, recipientActorId });
 }
 
 /** Mentions in a new post, for every mentioned local account. */

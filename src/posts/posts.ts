@@ -400,6 +400,34 @@ export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: 
   return pageOfPosts(db, where, page);
 }
 
+/**
+ * A new member's home (few follows yet, so an empty home timeline): their
+ * home timeline together with the section's posts they may read — public
+ * posts of the instance's members and section-only posts — newest first.
+ */
+export function welcomeTimeline(db: Db, user: User, page: Page = {}): PostRow[] {
+  const viewer = viewerOf(user);
+  const merged = new Map<number, PostRow>();
+  for (const row of [...homeTimeline(db, user, page), ...localTimeline(db, viewer, page, { local: true }), ...sectionTimeline(db, viewer, page)]) merged.set(row.id, row);
+  const newestFirst = [...merged.values()].sort((a, b) => b.id - a.id).slice(0, pageLimit(page));
+  return page.minId != null ? newestFirst.reverse() : newestFirst;
+}
+
+/**
+ * Each post once in a page: a member's post in a public group comes back as
+ * the group's boost of it (both are in the member's home timeline); the first
+ * one listed (the newest) stays.
+ */
+export function onceEach(rows: PostRow[]): PostRow[] {
+  const seen = new Set<number>();
+  return rows.filter((row) => {
+    const shown = row.reblogOfId ?? row.id;
+    if (seen.has(shown)) return false;
+    seen.add(shown);
+    return true;
+  });
+}
+
 /** What the section's members post for the section, newest first. */
 export function sectionTimeline(db: Db, viewer: Viewer, page: Page = {}): PostRow[] {
   if (viewer.kind !== "local") return [];

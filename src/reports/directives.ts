@@ -4,7 +4,8 @@
 // than the hierarchy) and may turn a proposed action into one of its own.
 import { desc, eq } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { isCardHolder, type User } from "../members/members.ts";
+import { isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
+import { notifyAll } from "../notifications/notifications.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -93,7 +94,7 @@ const KIND_LABEL: Record<DirectiveKind, string> = { announcement: "📣 Annonce"
 export function receiveDirective(services: Services, wire: DirectiveWire, author: ActorRow): DirectiveRow | null {
   const { db, config } = services;
   if (db.select({ id: directives.id }).from(directives).where(eq(directives.uri, wire.uri)).get()) return null;
-  return db.transaction((tx) => {
+  const received = db.transaction((tx) => {
     const id = newId();
     const paragraphs = wire.body.split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("");
     const post = tx
@@ -129,6 +130,9 @@ export function receiveDirective(services: Services, wire: DirectiveWire, author
     services.events.emit("post.created", post);
     return row;
   });
+  // The secretaries are told, not only shown a post among others.
+  notifyAll(services, memberManagerActorIds(db), { type: "coopol.directive", fromActorId: author.id, postId: received.postId });
+  return received;
 }
 
 export function listDirectives(db: Db, user: User): DirectiveRow[] {

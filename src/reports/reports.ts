@@ -4,7 +4,8 @@
 // acknowledges receipt at once and tells when someone there first read it.
 import { and, desc, eq } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { actorOf, isCardHolder, type User } from "../members/members.ts";
+import { actorOf, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
+import { notifyAll } from "../notifications/notifications.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -154,6 +155,8 @@ export async function receiveReport(services: Services, wire: ReportWire, federa
     if (!existing) row = tx.insert(reports).values({ id: newId(), uri: wire.uri, outgoing: false, ...values }).onConflictDoNothing().returning().get();
     else if (existing.version < wire.version) row = tx.update(reports).set(values).where(eq(reports.id, existing.id)).returning().get();
     else [row, changed] = [existing, false];
+    // The managers here are told of a new report (not of its corrections), from the section that wrote it.
+    if (row && !existing) notifyAll(services, memberManagerActorIds(tx), { type: "coopol.report", fromActorId: (section ?? nodeActor(services)).id, reportId: row.id });
     // Acknowledged again on a redelivery: the sender may have missed the first answer.
     if (section && !section.local) record(tx, { kind: "territory.acknowledged", type: "Accept", reportUri: wire.uri, sectionId: section.id });
     return row ? { row, changed } : null;

@@ -77,6 +77,9 @@ export const users = sqliteTable(
     email: text("email"),
     /** The member asked for reminders by e-mail (needs an address and SMTP configured). */
     emailReminders: bool("email_reminders").notNull().default(false),
+    /** The member asked for a digest of unread Coopol notifications by e-mail, and when the last one went out. */
+    emailDigest: bool("email_digest").notNull().default(false),
+    digestSentAt: timestamp("digest_sent_at"),
     disabledAt: timestamp("disabled_at"),
     createdAt: createdAt(),
     lastLoginAt: timestamp("last_login_at"),
@@ -338,13 +341,54 @@ export const oauthTokens = sqliteTable(
   (t) => [uniqueIndex("oauth_tokens_hash").on(t.tokenHash), uniqueIndex("oauth_tokens_refresh").on(t.refreshHash), index("oauth_tokens_user").on(t.userId)],
 );
 
+/**
+ * Web Push subscriptions of Mastodon apps (POST /api/v1/push/subscription):
+ * one per access token, gone with it. Keys as the app sent them (base64url).
+ * The access token itself is kept here (tokens are otherwise stored hashed)
+ * because Mastodon's push payload carries it: apps with several accounts tell
+ * by it which account a push is for.
+ */
+export const pushSubscriptions = sqliteTable("push_subscriptions", {
+  id: id(),
+  tokenId: integer("token_id")
+    .notNull()
+    .unique()
+    .references(() => oauthTokens.id, { onDelete: "cascade" }),
+  userId: userRef(),
+  endpoint: text("endpoint").notNull(),
+  p256dh: text("p256dh").notNull(),
+  auth: text("auth").notNull(),
+  accessToken: text("access_token").notNull(),
+  /** RFC 8291 (aes128gcm) when the app asked for `standard`; else the legacy draft (aesgcm) older apps decrypt. */
+  standard: bool("standard").notNull().default(false),
+  /** JSON object: Mastodon alert name → boolean. */
+  alerts: text("alerts").notNull().default("{}"),
+  policy: text("policy", { enum: ["all", "followed", "follower", "none"] }).notNull().default("all"),
+  createdAt: createdAt(),
+});
+
 /** What Mastodon apps know: the only types the Mastodon API and streaming ever return. */
 export const MASTODON_NOTIFICATION_TYPES = ["mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.report"] as const;
 /**
- * Coopol's own, shown on the web page only: an answer to an event one manages
- * (a request in approval mode, "going", no longer going, on the waiting list).
+ * Coopol's own, shown on the web page (and in the e-mail digest) only: an
+ * answer to an event one manages (a request in approval mode, "going", no
+ * longer going, on the waiting list); for managers, a report from below, a
+ * campaign or directive from above, a node below joining a campaign; for an action's coordinator and the
+ * managers, a sign-up, a withdrawal or results entered.
  */
-export const COOPOL_NOTIFICATION_TYPES = ["coopol.rsvp.pending", "coopol.rsvp.going", "coopol.rsvp.not_going", "coopol.rsvp.waiting"] as const;
+export const COOPOL_NOTIFICATION_TYPES = [
+  "coopol.rsvp.pending",
+  "coopol.rsvp.going",
+  "coopol.rsvp.not_going",
+  "coopol.rsvp.waiting",
+  "coopol.report",
+  "coopol.campaign",
+  "coopol.campaign_joined",
+  "coopol.directive",
+  "coopol.shift.signup",
+  "coopol.shift.withdraw",
+  "coopol.results",
+] as const;
 export const NOTIFICATION_TYPES = [...MASTODON_NOTIFICATION_TYPES, ...COOPOL_NOTIFICATION_TYPES] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export type MastodonNotificationType = (typeof MASTODON_NOTIFICATION_TYPES)[number];
@@ -360,6 +404,10 @@ export const notifications = sqliteTable(
     postId: integer("post_id").references(() => posts.id, { onDelete: "cascade" }),
     /** The event an answer (coopol.rsvp.*) is about. */
     eventId: integer("event_id").references(() => events.id, { onDelete: "cascade" }),
+    /** What a Coopol notification of the hierarchy or the field is about (coopol.report, coopol.campaign, coopol.shift.*, coopol.results). */
+    reportId: integer("report_id").references((): AnySQLiteColumn => reports.id, { onDelete: "cascade" }),
+    campaignId: integer("campaign_id").references((): AnySQLiteColumn => campaigns.id, { onDelete: "cascade" }),
+    actionId: integer("action_id").references((): AnySQLiteColumn => fieldActions.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
   },
   (t) => [

@@ -9,6 +9,7 @@ import * as territory from "./messages/territory.ts";
 import * as agendaMore from "./messages/agenda.ts";
 import * as notificationsMessages from "./messages/notifications.ts";
 import * as membersMessages from "./messages/members.ts";
+import * as welcomeMessages from "./messages/welcome.ts";
 
 export type Locale = "fr" | "en";
 
@@ -158,6 +159,11 @@ const core = {
   "token_missing": "Cette action demande d'être connecté·e (jeton d'accès absent).",
   "token_invalid": "Le jeton d'accès est inconnu, révoqué, ou son compte est désactivé.",
   "token_scope": "Cette application n'a pas reçu l'autorisation « {scope} ».",
+  "push_missing": "Il manque l'adresse du service de notifications ou ses clés (subscription[endpoint], subscription[keys][p256dh], subscription[keys][auth]).",
+  "push_bad_endpoint": "L'adresse du service de notifications n'est pas une adresse https publique.",
+  "push_bad_keys": "Les clés de l'abonnement aux notifications ne sont pas valides (p256dh : clé P-256 de 65 octets ; auth : 16 octets, en base64url).",
+  "push_bad_policy": "« {policy} » n'est pas une règle connue : all, followed, follower ou none.",
+  "push_not_found": "Cette application n'est pas abonnée aux notifications.",
   "token_user_required": "Ce jeton ne représente aucun compte de membre.",
   "api_not_found": "Cette adresse de l'API n'existe pas.",
   "api_bad_request": "Requête incorrecte : {detail}",
@@ -324,7 +330,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr, ...welcomeMessages.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -473,6 +479,11 @@ const coreEn: Record<keyof typeof core, string> = {
   "token_missing": "This action needs you to be logged in (no access token).",
   "token_invalid": "The access token is unknown, revoked, or its account is disabled.",
   "token_scope": "This application was not granted « {scope} ».",
+  "push_missing": "The push service's address or keys are missing (subscription[endpoint], subscription[keys][p256dh], subscription[keys][auth]).",
+  "push_bad_endpoint": "The push service's address is not a public https address.",
+  "push_bad_keys": "The push subscription's keys are not valid (p256dh: a 65-byte P-256 key; auth: 16 bytes, base64url).",
+  "push_bad_policy": "« {policy} » is not a known policy: all, followed, follower or none.",
+  "push_not_found": "This application has no push subscription.",
   "token_user_required": "This token does not stand for a member's account.",
   "api_not_found": "This API address does not exist.",
   "api_bad_request": "Bad request: {detail}",
@@ -639,7 +650,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en, ...welcomeMessages.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 

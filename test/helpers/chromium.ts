@@ -1,5 +1,6 @@
 // The real headless Chromium of Debian (`chromium` package), driven by
 // playwright-core: browsers cannot be downloaded here. Shared by the web tests.
+import { createRequire } from "node:module";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export function launchChromium(): Promise<Browser> {
@@ -37,5 +38,26 @@ export async function horizontalOverflow(page: Page): Promise<{ px: number; culp
       .slice(0, 5)
       .map((el) => el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "") + " " + (el.textContent || "").trim().slice(0, 40));
     return { px, culprits };
+  })()`);
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * The serious and critical violations axe-core finds in the page (WCAG 2.x A
+ * and AA rules), each with the elements concerned.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
+  return page.evaluate(`(async () => {
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => String(n.target)) }));
   })()`);
 }

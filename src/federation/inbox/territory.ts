@@ -10,16 +10,18 @@ import type { ActorRow } from "../actors.ts";
 import { resolveActor } from "../remote.ts";
 import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
-import { readCampaign, readDirective, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
+import { readCampaign, readCampaignJoin, readDirective, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
 import { isLinkedChild, isLinkedParent, setSiblings } from "../../territory/links.ts";
 import { actorByUri } from "../remote.ts";
 import { onRelayedEvent } from "./event.ts";
-import { storeCampaign } from "../../campaigns/campaigns.ts";
+import { findCampaignByUri, storeCampaign } from "../../campaigns/campaigns.ts";
 import { storeReceivedResult } from "../../campaigns/results.ts";
 import { receiveReport } from "../../reports/reports.ts";
 import { storeStatus } from "../../reports/stats.ts";
 import { receiveDirective } from "../../reports/directives.ts";
 import { senderOf } from "./common.ts";
+import { notifyAll } from "../../notifications/notifications.ts";
+import { memberManagerActorIds } from "../../members/members.ts";
 
 type Json = Record<string, unknown>;
 
@@ -124,7 +126,21 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       if (!wire) return drop("malformed");
       if (direct && wire.ownerUri !== sender.uri) return drop("not its own campaign");
       const owner = direct ? sender : ((await resolveActor(context(services), wire.ownerUri).catch(() => null)) ?? sender);
-      if (storeCampaign(db, wire, owner)?.changed) await relayDown();
+      const stored = storeCampaign(db, wire, owner);
+      // The managers here are told of a new campaign from above (they decide whether to join it).
+      if (stored?.created) notifyAll(services, memberManagerActorIds(db), { type: "coopol.campaign", fromActorId: owner.id, campaignId: stored.row.id });
+      if (stored?.changed) await relayDown();
+      return;
+    }
+    case "CampaignJoin": {
+      // Nothing stored: the managers here are told that a node below joined a campaign they know.
+      if (!fromChild() || !direct) return drop("not a linked child");
+      const wire = readCampaignJoin(object);
+      if (!wire) return drop("malformed");
+      if (wire.nodeUri !== sender.uri) return drop("not its own join");
+      const campaign = findCampaignByUri(db, wire.campaignUri);
+      if (!campaign) return drop("unknown campaign");
+      if (wire.joined) notifyAll(services, memberManagerActorIds(db), { type: "coopol.campaign_joined", fromActorId: sender.id, campaignId: campaign.id });
       return;
     }
     case "Sections": {

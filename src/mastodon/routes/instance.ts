@@ -16,6 +16,7 @@ import { list, paramsOf, str } from "../params.ts";
 import { DEFAULT_AVATAR_PATH } from "../entities.ts";
 import { SECTION_LIST_ID } from "./timelines.ts";
 import { setMarker } from "../../notifications/notifications.ts";
+import { vapidKeys } from "../../notifications/push.ts";
 
 /** Mastodon's version that clients use to pick features; ours follows in brackets. */
 export const COMPATIBLE_VERSION = `4.3.0 (compatible; Coopol ${SOFTWARE_VERSION})`;
@@ -62,7 +63,7 @@ export function registerInstanceRoutes(api: FastifyInstance, services: Services)
       thumbnail: { url: `${config.origin}${DEFAULT_AVATAR_PATH}` },
       icon: [],
       languages: ["fr", "en"],
-      configuration: { urls: { streaming }, vapid: { public_key: "" }, ...limits, translation: { enabled: false } },
+      configuration: { urls: { streaming }, vapid: { public_key: vapidKeys(db).publicKey }, ...limits, translation: { enabled: false } },
       registrations: { enabled: false, approval_required: true, message: "Inscription sur invitation de la section." },
       api_versions: { mastodon: 2 },
       contact: { email: "", account: sectionAccount() },
@@ -133,10 +134,6 @@ export function registerInstanceRoutes(api: FastifyInstance, services: Services)
   api.get("/api/v1/scheduled_statuses", empty("read:statuses"));
   api.get("/api/v2/suggestions", empty("read"));
   api.get("/api/v1/suggestions", empty("read"));
-  api.get("/api/v1/push/subscription", async (request, reply) => {
-    requireUser(services, request, "push");
-    return reply.code(404).send({ error: "Record not found" });
-  });
 
   // Lists: the section's own timeline is offered as a list to card-holders.
   api.get("/api/v1/lists", async (request) => {

@@ -8,10 +8,12 @@ import type { Services } from "../../services.ts";
 import { requireToken } from "../auth.ts";
 import { pickLocale, translator } from "../../web/i18n.ts";
 import { list, paramsOf, str } from "../params.ts";
+import { vapidKeys } from "../../notifications/push.ts";
 
-function renderApp(app: OAuthApp) {
+/** The Application entity; `vapid_key` is the instance's push key (Mastodon still sends it there). */
+function renderApp(app: OAuthApp, vapidKey: string) {
   const uris = app.redirectUris.split("\n");
-  return { id: String(app.id), name: app.name, website: app.website, scopes: app.scopes.split(" "), redirect_uri: uris.join("\n"), redirect_uris: uris, vapid_key: "" };
+  return { id: String(app.id), name: app.name, website: app.website, scopes: app.scopes.split(" "), redirect_uri: uris.join("\n"), redirect_uris: uris, vapid_key: vapidKey };
 }
 
 /** Client credentials from the form body or an HTTP Basic header (RFC 6749 §2.3.1). */
@@ -68,12 +70,12 @@ export function registerOAuthRoutes(api: FastifyInstance, services: Services): v
       scopes: str(params, "scopes"),
       website: str(params, "website"),
     });
-    return { ...renderApp(app), client_id: app.clientId, client_secret: clientSecret, client_secret_expires_at: 0 };
+    return { ...renderApp(app, vapidKeys(services.db).publicKey), client_id: app.clientId, client_secret: clientSecret, client_secret_expires_at: 0 };
   });
 
   api.get("/api/v1/apps/verify_credentials", async (request) => {
     const { app } = requireToken(services, request);
-    return renderApp(app);
+    return renderApp(app, vapidKeys(services.db).publicKey);
   });
 
   // Every grant needs the client's secret (see src/oauth/oauth.ts).

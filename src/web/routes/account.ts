@@ -37,6 +37,8 @@ export function registerAccountRoutes(web: FastifyInstance, services: Services):
   <p class="help" id="email-help">${page.t("settings.email_help")}</p>
   <label><input type="checkbox" name="email_reminders" value="1" ${user.emailReminders ? raw("checked") : ""}> ${page.t("settings.email_reminders")}</label>
   <p class="help">${page.t(mailEnabled(services.config) ? "settings.email_reminders_help" : "settings.email_unavailable")}</p>
+  <label><input type="checkbox" name="email_digest" value="1" aria-describedby="digest-help" ${user.emailDigest ? raw("checked") : ""}> ${page.t("settings.email_digest")}</label>
+  <p class="help" id="digest-help">${page.t("settings.email_digest_help", { hours: String(services.config.digestHours) })}</p>
   <p><button type="submit">${page.t("settings.save")}</button></p>
 </form>
 <p><a href="/settings/password">${page.t("password.change_title")}</a> · <a href="/follow-requests">${page.t("requests.title")}</a> · <a href="/settings/apps">${page.t("apps.title")}</a> · <a href="/settings/calendar">${page.t("calendar.title")}</a> · <a href="/agenda/me">${page.t("agenda.mine")}</a></p>`, { notice: saved ? page.t("settings.saved") : undefined }));
@@ -46,7 +48,7 @@ export function registerAccountRoutes(web: FastifyInstance, services: Services):
     const user = requireUser(request);
     const form = request.body as Form;
     // First, so that a wrong address stops the form before anything is saved.
-    setEmailSettings(db, user, { email: form.email ?? "", reminders: form.email_reminders === "1", locale: request.page.locale });
+    setEmailSettings(db, user, { email: form.email ?? "", reminders: form.email_reminders === "1", digest: form.email_digest === "1", locale: request.page.locale });
     await updateProfile(services, user, { displayName: form.display_name ?? "", bio: form.bio ?? "", locked: form.locked === "1" });
     return reply.redirect("/settings?saved=1", 303);
   });

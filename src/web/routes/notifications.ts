@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { Services } from "../../services.ts";
 import type { User } from "../../members/members.ts";
-import { actors, events, follows, groups, posts } from "../../storage/schema.ts";
+import { actors, campaigns, events, fieldActions, follows, groups, posts, reports } from "../../storage/schema.ts";
 import { authorsOf, viewerOf, type PostRow } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
 import { findFollow } from "../../social/follows.ts";
@@ -54,7 +54,15 @@ function contextOf(services: Services, user: User, rows: NotificationRow[]) {
   const eventIds = [...new Set([...visible.map((p) => p.eventId), ...rows.map((n) => n.eventId)].filter((id): id is number => id != null))];
   const eventRows = eventIds.length ? db.select().from(events).where(inArray(events.id, eventIds)).all() : [];
   const eventTitles = new Map(eventRows.map((e) => [e.id, e.title]));
-  return { from, posts: new Map(visible.map((p) => [p.id, p])), authors, eventTitles, events: new Map(eventRows.map((e) => [e.id, e])) };
+  // Titles of what the hierarchy's and the field's notifications are about.
+  const titles = <T extends { id: number; title: string }>(ids: Array<number | null>, read: (ids: number[]) => T[]) => {
+    const wanted = [...new Set(ids.filter((id): id is number => id != null))];
+    return new Map((wanted.length ? read(wanted) : []).map((r) => [r.id, r.title]));
+  };
+  const reportTitles = titles(rows.map((n) => n.reportId), (ids) => db.select({ id: reports.id, title: reports.title }).from(reports).where(inArray(reports.id, ids)).all());
+  const campaignTitles = titles(rows.map((n) => n.campaignId), (ids) => db.select({ id: campaigns.id, title: campaigns.title }).from(campaigns).where(inArray(campaigns.id, ids)).all());
+  const actionTitles = titles(rows.map((n) => n.actionId), (ids) => db.select({ id: fieldActions.id, title: fieldActions.title }).from(fieldActions).where(inArray(fieldActions.id, ids)).all());
+  return { from, posts: new Map(visible.map((p) => [p.id, p])), authors, eventTitles, events: new Map(eventRows.map((e) => [e.id, e])), reportTitles, campaignTitles, actionTitles };
 }
 
 type Context = ReturnType<typeof contextOf>;
@@ -150,6 +158,32 @@ function renderNotification(services: Services, page: PageContext, user: User, n
       if (event) more = manages
         ? html`<p><a href="/events/${event.id}/attendees">${t(stillPending ? "notif.rsvp.answer_request" : "notif.rsvp.view_attendees")}</a></p>`
         : html`<p><a href="/events/${event.id}">${t("notif.view_event")}</a></p>`;
+      break;
+    }
+    case "coopol.report": {
+      const title = n.reportId != null ? ctx.reportTitles.get(n.reportId) : undefined;
+      what = sentence(page, "notif.coopol.report", { who, title: title !== undefined ? html`<a href="/reports/${n.reportId}">${title}</a>` : "?" });
+      more = html`<p><a href="/reports/${n.reportId}">${t("notif.view_report")}</a></p>`;
+      break;
+    }
+    case "coopol.campaign":
+    case "coopol.campaign_joined": {
+      const title = n.campaignId != null ? ctx.campaignTitles.get(n.campaignId) : undefined;
+      what = sentence(page, `notif.${n.type}`, { who, title: title !== undefined ? html`<a href="/campaigns/${n.campaignId}">${title}</a>` : "?" });
+      more = html`<p><a href="/campaigns/${n.campaignId}">${t("notif.view_campaign")}</a></p>`;
+      break;
+    }
+    case "coopol.directive":
+      // The directive's post and the directive share their id.
+      what = sentence(page, "notif.coopol.directive", { who });
+      more = html`${quote(post)}<p><a href="/directives/${n.postId}">${t("notif.view_directive")}</a></p>`;
+      break;
+    case "coopol.shift.signup":
+    case "coopol.shift.withdraw":
+    case "coopol.results": {
+      const title = n.actionId != null ? ctx.actionTitles.get(n.actionId) : undefined;
+      what = sentence(page, `notif.${n.type}`, { who, action: title !== undefined ? html`<a href="/actions/${n.actionId}">${title}</a>` : "?" });
+      more = html`<p><a href="/actions/${n.actionId}">${t("notif.view_action")}</a></p>`;
       break;
     }
     case "admin.report": {

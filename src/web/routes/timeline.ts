@@ -13,6 +13,8 @@ import {
   getVisiblePost,
   hasLiked,
   homeTimeline,
+  onceEach,
+  welcomeTimeline,
   likePost,
   localTimeline,
   reblogPost,
@@ -31,6 +33,8 @@ import { actorName, dateText, handleOf, postUrl, profileUrl } from "../format.ts
 import { csrfField, layout, type PageContext } from "../layout.ts";
 import { requireUser, safeRedirect, sendPage } from "../respond.ts";
 import { flagForm } from "./groups.ts";
+import { welcomeBox } from "./welcome.ts";
+import { isNewcomer } from "../../social/suggestions.ts";
 import { contributionsSection } from "./group-debate.ts";
 
 type Form = Record<string, string | undefined>;
@@ -170,8 +174,12 @@ export function registerTimelineRoutes(web: FastifyInstance, services: Services)
     const notice = (request.query as { notice?: string }).notice;
     const noticeText = notice === "posted" ? page.t("post.created") : notice === "deleted" ? page.t("post.deleted") : notice === "followed" ? page.t("follow.requested") : undefined;
     if (page.user) {
-      const rows = homeTimeline(db, page.user, { maxId: maxIdOf(request) });
+      // Until they follow a few people, a new member's home shows the section's posts and a welcome.
+      const newcomer = isNewcomer(db, page.user);
+      const paging = { maxId: maxIdOf(request) };
+      const rows = onceEach(newcomer ? welcomeTimeline(db, page.user, paging) : homeTimeline(db, page.user, paging));
       return sendPage(reply, layout(page, page.t("timeline.home"), html`<h1>${page.t("timeline.home")}</h1>
+${newcomer && paging.maxId === undefined ? welcomeBox(page, page.user) : ""}
 ${postForm(page)}
 <form method="post" action="/follow" class="follow-remote">
   ${csrfField(page)}
@@ -268,7 +276,8 @@ ${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
   web.post("/@:username/follow", async (request: FastifyRequest<{ Params: { username: string } }>, reply) => {
     const user = requireUser(request);
     await follow(services, user, localActor(request.params.username));
-    return reply.redirect(`/@${request.params.username}`, 303);
+    // From the home page's suggestions, back to the home page.
+    return reply.redirect(safeRedirect((request.body as Form | undefined)?.back, `/@${request.params.username}`), 303);
   });
 
   // Follows (or stops following) an account of another instance, given its
