@@ -24,7 +24,7 @@ async function answer(ctx: InboxContext<Services>, activity: Join | Leave | Tent
   // An event for groups: their members only; fédération-wide: members of the fédération's sections only.
   if (!mayAnswerFromAfar(ctx.data, event, actor)) {
     ctx.data.log.info({ actor: actor.uri, event: event.uri }, "answer refused: not in the event's audience");
-    if (kind !== "not_going") await joinAnswered(ctx.data, event, actor, { uri: activity.id.href } as never, false);
+    if (kind !== "not_going") await joinAnswered(ctx.data, event, actor, activity.id.href, false);
     return;
   }
   try {
@@ -32,7 +32,7 @@ async function answer(ctx: InboxContext<Services>, activity: Join | Leave | Tent
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     // Cancelled or invitation-only: say no, so the other side does not wait forever.
-    await joinAnswered(ctx.data, event, actor, { uri: activity.id.href } as never, false);
+    await joinAnswered(ctx.data, event, actor, activity.id.href, false);
   }
 }
 
