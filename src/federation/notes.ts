@@ -71,6 +71,9 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
     language: note.contents.map((c) => (typeof c === "string" ? null : c.locale?.baseName)).find(Boolean) ?? null,
     visibility: visibilityOf(note, author.followersUrl),
   };
+  // Our own posts come back through groups' relays (FEP-1b12 Announce of their Create):
+  // the copy never overwrites the original (its poll would turn into a remote one).
+  if (author.local) return existing?.actorId === author.id ? existing : null;
   if (existing) {
     if (existing.actorId !== author.id) return null;
     // A Question sent again with new vote counts is not an edit.
