@@ -43,6 +43,19 @@ function cacheStatements(sqlite: Database.Database, size = STATEMENT_CACHE_SIZE)
   }) as Database.Database["prepare"];
 }
 
+/**
+ * Transactions begin IMMEDIATE (they take the write lock at once) unless a
+ * caller asks otherwise. The admin CLI and backups open the same file from
+ * another process: a deferred transaction that has read, then tries to write
+ * after the other process wrote, fails at once with SQLITE_BUSY_SNAPSHOT,
+ * which the busy timeout does not wait out. Within the server's one
+ * connection this changes nothing.
+ */
+function beginImmediately(db: ReturnType<typeof drizzle<typeof schema>>): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((run, config) => transaction(run, { behavior: "immediate", ...config })) as typeof db.transaction;
+}
+
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "../../schema/migrations");
 
 export function openDatabase(file: string): OpenDb {
@@ -55,6 +68,7 @@ export function openDatabase(file: string): OpenDb {
   sqlite.pragma("busy_timeout = 5000");
   cacheStatements(sqlite);
   const db = drizzle(sqlite, { schema });
+  beginImmediately(db);
   migrate(db, { migrationsFolder: MIGRATIONS });
   return db;
 }
