@@ -371,21 +371,21 @@ ${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p
 <nav class="subnav" aria-label="${t("group.manage_title", { name: group.name })}"><a href="#requests">${t("group.requests")}</a> <a href="#members">${t("group.members_title")}</a> <a href="#settings">${t("group.settings")}</a> <a href="${base}/moderation">${t("mod.queue_link")}</a></nav>
 <h2 id="requests">${t("group.requests")}</h2>
 ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${requests.map((a) => html`<li>${a.name || a.username} ${handleOf(a)}
-  <form method="post" action="${base}/requests/${a.id}" class="inline">${csrfField(page)}<button name="decision" value="accept">${t("group.accept")}</button> <button name="decision" value="reject">${t("group.reject")}</button></form></li>`)}</ul>`}
+  <form method="post" action="${base}/requests/${a.id}" class="inline">${csrfField(page)}<button name="decision" value="accept" class="secondary">${t("group.accept")}</button> <button name="decision" value="reject" class="danger">${t("group.reject")}</button></form></li>`)}</ul>`}
 <h2 id="members">${t("group.members_title")}</h2>
 <ul>${members.map((m) => html`<li>${m.actor.name || m.actor.username} ${handleOf(m.actor)}${m.role ? html` <span class="badge">${t(`group.${m.role}`)}</span>` : ""}
   ${m.role !== "owner" ? html`<form method="post" action="${base}/members/${m.actor.id}" class="inline">${csrfField(page)}
-    <button name="action" value="remove">${t("group.remove")}</button>
-    <button name="action" value="ban">${t("group.ban")}</button>
-    <button name="action" value="${m.role === "moderator" ? "unmoderator" : "moderator"}">${m.role === "moderator" ? t("group.unmake_moderator") : t("group.make_moderator")}</button>
+    <button name="action" value="remove" class="danger">${t("group.remove")}</button>
+    <button name="action" value="ban" class="danger">${t("group.ban")}</button>
+    <button name="action" class="secondary" value="${m.role === "moderator" ? "unmoderator" : "moderator"}">${m.role === "moderator" ? t("group.unmake_moderator") : t("group.make_moderator")}</button>
   </form>` : ""}</li>`)}</ul>
 <form method="post" action="${base}/bans">${csrfField(page)}
   <label for="ban-target">${t("group.ban_title")}</label>
   <input type="text" id="ban-target" name="target" required placeholder="${t("group.ban_target")}">
-  <p><button type="submit">${t("group.ban")}</button></p>
+  <p><button type="submit" class="danger">${t("group.ban")}</button></p>
 </form>
 ${bans.length ? html`<h2>${t("group.bans")}</h2><ul>${bans.map((b) => html`<li>${b.actor ? handleOf(b.actor) : b.domain}
-  <form method="post" action="${base}/bans/${b.id}/delete" class="inline">${csrfField(page)}<button type="submit">${t("group.unban")}</button></form></li>`)}</ul>` : ""}
+  <form method="post" action="${base}/bans/${b.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("group.unban")}</button></form></li>`)}</ul>` : ""}
 <h2 id="settings">${t("group.settings")}</h2>
 <form method="post" action="${base}/settings">${csrfField(page)}
   <label for="name">${t("group.field.name")}</label>
@@ -397,7 +397,7 @@ ${bans.length ? html`<h2>${t("group.bans")}</h2><ul>${bans.map((b) => html`<li>$
 <form method="post" action="${base}/avatar" enctype="multipart/form-data">${csrfField(page)}
   <label for="avatar">${t("group.avatar_file")}</label>
   <input type="file" id="avatar" name="avatar" required accept="image/jpeg,image/png,image/gif,image/webp,image/avif">
-  <p><button type="submit">${t("group.avatar_save")}</button></p>
+  <p><button type="submit" class="secondary">${t("group.avatar_save")}</button></p>
 </form>`;
   }
 

@@ -29,12 +29,12 @@ export function welcomeBox(page: PageContext, user: User): Html {
 ${people.length ? html`<h3>${t("welcome.people")}</h3>
 <ul class="suggestions">${people.map((p) => html`<li>
   <a href="${profileUrl(p)}">${actorName(p)}</a> <span class="meta">${handleOf(p)}</span>
-  <form method="post" action="/@${p.username}/follow" class="inline">${csrfField(page)}<input type="hidden" name="back" value="/"><button type="submit" aria-label="${t("welcome.follow_label", { who: actorName(p) })}">${t("profile.follow")}</button></form>
+  <form method="post" action="/@${p.username}/follow" class="inline">${csrfField(page)}<input type="hidden" name="back" value="/"><button type="submit" class="secondary" aria-label="${t("welcome.follow_label", { who: actorName(p) })}">${t("profile.follow")}</button></form>
 </li>`)}</ul>` : ""}
 ${groups.length ? html`<h3>${t("welcome.groups_title")}</h3>
 <ul class="suggestions">${groups.map((e) => html`<li>
   <a href="${groupPath(e.group)}">${e.group.name}</a> <span class="meta">${t("group.members", { n: e.actor.followersCount })}</span>
-  <form method="post" action="${groupPath(e.group)}/join" class="inline">${csrfField(page)}<button type="submit" aria-label="${t("group.join")} : ${e.group.name}">${t("group.join")}</button></form>
+  <form method="post" action="${groupPath(e.group)}/join" class="inline">${csrfField(page)}<button type="submit" class="secondary" aria-label="${t("group.join")} : ${e.group.name}">${t("group.join")}</button></form>
 </li>`)}</ul>` : ""}
 <p class="help">${t("welcome.posts")}</p>
 </section>`;
