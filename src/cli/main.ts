@@ -10,6 +10,8 @@ import { createInvitation } from "../members/invitations.ts";
 import { createMember, disableMember, enableMember, listMembers, parseRole, setRole } from "../members/members.ts";
 import { ensureInstanceActors } from "../federation/actors.ts";
 import { openDatabase, type OpenDb } from "../storage/db.ts";
+import { configurationEnv, exportInstance, importInstance, type Manifest, type Progress } from "../portable/archive.ts";
+import { backupInstance, parseKeep } from "../portable/backup.ts";
 import { translator } from "../web/i18n.ts";
 
 const USAGE = `Utilisation : coopol <commande> [options]
@@ -21,6 +23,9 @@ const USAGE = `Utilisation : coopol <commande> [options]
   member disable --username NOM
   member enable --username NOM
   invite create [--role member] [--days 7]
+  export --out FICHIER.tar.gz       (archive de l'instance, serveur en marche ou non)
+  import --archive FICHIER.tar.gz   (dans un COOPOL_DATA vide, même COOPOL_ORIGIN)
+  backup --out DOSSIER [--keep 7]   (sauvegarde datée ; garde les 7 dernières)
 
 Rôles : member, sympathisant, secretary, moderator, admin.
 Les variables COOPOL_DATA, COOPOL_ORIGIN… sont celles du serveur (docs/configuration.md).`;
@@ -38,6 +43,75 @@ async function readPassword(file: string | undefined): Promise<string> {
 function need(value: string | undefined, name: string): string {
   if (!value) throw new UserError("cli_missing_option", 2, { name });
   return value;
+}
+
+const FILE_COMMANDS = ["export", "import", "backup"];
+
+function size(bytes: number): string {
+  const units = ["o", "Kio", "Mio", "Gio"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toLocaleString("fr-FR", { maximumFractionDigits: unit ? 1 : 0 })} ${units[unit]}`;
+}
+
+function progressLine(p: Progress): string {
+  switch (p.step) {
+    case "database":
+      return `Base de données copiée (copie cohérente) : ${size(p.bytes)}.`;
+    case "media":
+      return `Médias : ${p.files} fichier(s), ${size(p.bytes)}.`;
+    case "archive":
+      return `Archive écrite : ${p.file} (${size(p.bytes)}).`;
+    case "verified":
+      return `Archive vérifiée : ${p.files} fichier(s), ${size(p.bytes)}, empreintes conformes.`;
+  }
+}
+
+/**
+ * Commands on the data directory as a whole. They run before the database is
+ * opened: `import` needs an empty directory, `export` and `backup` copy the
+ * file as it is (with its own connection) while the server may be running.
+ */
+export async function runFileCommand(argv: string[], config: Config, out: (line: string) => void): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({ args: rest, options: { out: { type: "string" }, archive: { type: "string" }, keep: { type: "string" } }, strict: true });
+  const report = (p: Progress) => out(progressLine(p));
+  switch (command) {
+    case "export":
+      out(`Export de ${config.origin} (${config.dataDir})…`);
+      await exportInstance(config.dataDir, config, need(values.out, "--out"), report);
+      out("Gardez cette archive en lieu sûr : elle contient les données des membres et les clés privées des comptes.");
+      return;
+    case "import": {
+      const manifest = await importInstance(need(values.archive, "--archive"), config.dataDir, { origin: config.origin }, report);
+      out(`Instance ${manifest.origin} restaurée dans ${config.dataDir} (archive du ${manifest.created_at}).`);
+      for (const line of configurationDifferences(manifest, config)) out(line);
+      out("Démarrez le serveur : la base sera mise à niveau et les envois en attente repartiront.");
+      return;
+    }
+    case "backup": {
+      const keep = parseKeep(values.keep);
+      const result = await backupInstance(config.dataDir, config, need(values.out, "--out"), { keep, progress: report });
+      for (const old of result.removed) out(`Ancienne sauvegarde supprimée : ${old}`);
+      return;
+    }
+  }
+}
+
+/** The archive's settings that differ from this configuration, for the operator to check. */
+function configurationDifferences(manifest: Manifest, config: Config): string[] {
+  const here = configurationEnv(config);
+  const there = manifest.configuration ?? {};
+  const names = [...new Set([...Object.keys(here), ...Object.keys(there)])].filter((name) => name !== "LOG_LEVEL" && here[name] !== there[name]);
+  if (names.length === 0) return [];
+  return [
+    "Attention : la configuration d'ici diffère de celle de l'instance exportée :",
+    ...names.map((name) => `  ${name} : ici « ${here[name] ?? ""} », dans l'archive « ${String(there[name] ?? "")} »`),
+  ];
 }
 
 export async function run(argv: string[], config: Config, db: OpenDb, out: (line: string) => void): Promise<void> {
@@ -120,10 +194,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
-  ensureInstanceActors(db, config);
+  const out = (line: string) => process.stdout.write(line + "\n");
+  let db: OpenDb | null = null;
   try {
-    await run(argv, config, db, (line) => process.stdout.write(line + "\n"));
+    if (FILE_COMMANDS.includes(argv[0]!)) {
+      await runFileCommand(argv, config, out);
+    } else {
+      db = openDatabase(join(config.dataDir, "coopol.sqlite"));
+      ensureInstanceActors(db, config);
+      await run(argv, config, db, out);
+    }
   } catch (error) {
     if (error instanceof UserError) {
       const message = error.code === "cli_usage" ? USAGE : error.code === "cli_missing_option" ? `Option manquante : ${error.params.name}` : t(error.code, error.params);
@@ -136,7 +216,7 @@ async function main(): Promise<void> {
     }
     throw error;
   } finally {
-    db.$client.close();
+    db?.$client.close();
   }
 }
 

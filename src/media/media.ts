@@ -22,10 +22,16 @@ export const DESCRIPTION_MAX = 1500;
 const TYPES: Record<string, string> = { "image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/avif": "avif" };
 /** Accepted only where documents make sense (event attachments: agendas, motions, leaflets). */
 const DOCUMENT_TYPES: Record<string, string> = { "application/pdf": "pdf" };
-const FILE_NAME = /^[A-Za-z0-9_-]{20,}\.(jpg|png|gif|webp|avif|pdf)$/;
+/** The name of every stored upload (a random token and the type's extension). */
+export const FILE_NAME = /^[A-Za-z0-9_-]{20,}\.(jpg|png|gif|webp|avif|pdf)$/;
 
 export function mediaDir(services: Services): string {
-  return join(services.config.dataDir, "media");
+  return mediaDirOf(services.config.dataDir);
+}
+
+/** Where an instance's uploads live in its data directory (also read by `coopol export`). */
+export function mediaDirOf(dataDir: string): string {
+  return join(dataDir, "media");
 }
 
 export function mediaUrl(origin: string, row: MediaRow): string {
