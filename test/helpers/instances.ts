@@ -70,7 +70,8 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
   // A port given in advance lets nodes name each other before they start (COOPOL_PARENT…).
   const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), `coopol-${name}-`));
+  // A data directory given in advance lets a test start an instance on restored data (coopol import).
+  const dataDir = extraEnv.COOPOL_DATA ?? mkdtempSync(join(tmpdir(), `coopol-${name}-`));
   const env = loopbackEnv(port, dataDir, `Section ${name}`, `section_${name}`, { LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn", ...extraEnv });
   let child: ChildProcess | null = null;
   const output: string[] = [];
