@@ -224,9 +224,11 @@ function filesUnder(dir: string, prefix = ""): string[] {
 export async function importInstance(archive: string, dataDir: string, options: { origin: string }, progress: (p: Progress) => void = () => {}): Promise<Manifest> {
   if (!existsSync(archive) || !statSync(archive).isFile()) throw new UserError("portable_archive_missing", 1, { file: archive });
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw new UserError("portable_data_not_empty", 1, { dir: dataDir });
+  const created = !existsSync(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Inside the data directory: its parent may not be ours to write (systemd's /var/lib).
   const staging = mkdtempSync(join(dataDir, ".import-"));
+  let done = false;
   try {
     let refused: string | null = null;
     let entries = 0;
@@ -266,8 +268,10 @@ export async function importInstance(archive: string, dataDir: string, options: 
       chmodSync(join(staging, "media"), 0o700);
       renameSync(join(staging, "media"), mediaDirOf(dataDir));
     }
+    done = true;
     return manifest;
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    if (!done && created) rmSync(dataDir, { recursive: true, force: true });
   }
 }
