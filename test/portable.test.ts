@@ -238,6 +238,12 @@ t.test("damaged, foreign or unsafe archives are refused, nothing written", async
   await create({ file: repacked, gzip: true, cwd: unpacked }, ["manifest.json", "coopol.sqlite", "media"]);
   await refuses(repacked, join(work, "repacked"), "portable_checksum", "a database that does not match its checksum");
 
+  const manifest = JSON.parse(readFileSync(join(unpacked, "manifest.json"), "utf8"));
+  writeFileSync(join(unpacked, "manifest.json"), JSON.stringify({ ...manifest, format: manifest.format + 1 }));
+  const newer = join(work, "newer.tar.gz");
+  await create({ file: newer, gzip: true, cwd: unpacked }, ["manifest.json", "coopol.sqlite", "media"]);
+  await refuses(newer, join(work, "newer"), "portable_format_newer", "an archive of a newer format");
+
   // Hand-made entries no export writes: escaping paths, links, an oversized upload.
   for (const [name, entry] of Object.entries({
     dotdot: tarEntry("../escaped.txt", "0", "x"),

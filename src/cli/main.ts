@@ -10,7 +10,7 @@ import { createInvitation } from "../members/invitations.ts";
 import { createMember, disableMember, enableMember, listMembers, parseRole, setRole } from "../members/members.ts";
 import { ensureInstanceActors } from "../federation/actors.ts";
 import { openDatabase, type OpenDb } from "../storage/db.ts";
-import { configurationEnv, exportInstance, importInstance, type Manifest, type Progress } from "../portable/archive.ts";
+import { configurationEnv, exportInstance, importInstance, printable, type Manifest, type Progress } from "../portable/archive.ts";
 import { backupInstance, parseKeep } from "../portable/backup.ts";
 import { translator } from "../web/i18n.ts";
 
@@ -88,7 +88,7 @@ export async function runFileCommand(argv: string[], config: Config, out: (line:
       return;
     case "import": {
       const manifest = await importInstance(need(values.archive, "--archive"), config.dataDir, { origin: config.origin }, report);
-      out(`Instance ${manifest.origin} restaurée dans ${config.dataDir} (archive du ${manifest.created_at}).`);
+      out(`Instance ${manifest.origin} restaurée dans ${config.dataDir} (archive du ${printable(manifest.created_at)}).`);
       for (const line of configurationDifferences(manifest, config)) out(line);
       out("Démarrez le serveur : la base sera mise à niveau et les envois en attente repartiront.");
       return;
@@ -105,12 +105,14 @@ export async function runFileCommand(argv: string[], config: Config, out: (line:
 /** The archive's settings that differ from this configuration, for the operator to check. */
 function configurationDifferences(manifest: Manifest, config: Config): string[] {
   const here = configurationEnv(config);
-  const there = manifest.configuration ?? {};
-  const names = [...new Set([...Object.keys(here), ...Object.keys(there)])].filter((name) => name !== "LOG_LEVEL" && here[name] !== there[name]);
-  if (names.length === 0) return [];
+  const there = typeof manifest.configuration === "object" && manifest.configuration !== null ? manifest.configuration : {};
+  // Only the variables we write: the manifest is text from a file, shown in a terminal.
+  const names = Object.keys(here).concat(Object.keys(there).filter((name) => /^COOPOL_[A-Z_]{1,40}$/.test(name) && !(name in here)));
+  const differ = names.filter((name) => name !== "LOG_LEVEL" && printable(here[name]) !== printable(there[name])).slice(0, 20);
+  if (differ.length === 0) return [];
   return [
     "Attention : la configuration d'ici diffère de celle de l'instance exportée :",
-    ...names.map((name) => `  ${name} : ici « ${here[name] ?? ""} », dans l'archive « ${String(there[name] ?? "")} »`),
+    ...differ.map((name) => `  ${name} : ici « ${printable(here[name])} », dans l'archive « ${printable(there[name])} »`),
   ];
 }
 

@@ -172,6 +172,11 @@ export async function exportInstance(dataDir: string, config: Config, outFile: s
   }
 }
 
+/** Text read from an archive, fit to show in the operator's terminal: short, no control characters (escape sequences). */
+export function printable(value: unknown): string {
+  return String(value ?? "").slice(0, 200).replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
 /** Where an entry of an archive may go, or null: our three kinds of names, nothing else. */
 function entryPath(path: string, type: string): string | null {
   const name = path.replace(/^\.\//, "").replace(/\/$/, "");
@@ -244,7 +249,7 @@ export async function importInstance(archive: string, dataDir: string, options: 
     } catch {
       if (refused === null) throw new UserError("portable_not_archive", 1, { file: archive });
     }
-    if (refused !== null) throw new UserError("portable_unsafe_entry", 1, { path: String(refused).slice(0, 200) });
+    if (refused !== null) throw new UserError("portable_unsafe_entry", 1, { path: printable(refused) });
     if (!existsSync(join(staging, MANIFEST))) throw new UserError("portable_not_archive", 1, { file: archive });
     const manifest = readManifest(join(staging, MANIFEST), archive);
     if (manifest.origin !== options.origin) throw new UserError("portable_origin_mismatch", 1, { archive: manifest.origin, target: options.origin });
