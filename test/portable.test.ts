@@ -8,7 +8,7 @@
 import t from "tap";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -87,6 +87,7 @@ t.before(async () => {
 
 t.teardown(async () => {
   await Promise.all([s?.stop(), f?.stop(), r?.stop()]);
+  rmSync(work, { recursive: true, force: true });
 });
 
 t.test("before the move: R's bob follows S's alice, S is linked to F", async (t) => {
