@@ -646,7 +646,7 @@ ${participant && open
   : ""}
 ${results.length === 0
   ? html`<p>${t("result.none")}</p>`
-  : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"></th></tr></thead>
+  : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"><span class="visually-hidden">${t("members.actions")}</span></th></tr></thead>
 <tbody>${results.map(
       (r) => html`<tr><th scope="row">${r.recordedBy != null ? (names.get(r.recordedBy) ?? "—") : r.sectionName}</th>${METRICS.map((m) => html`<td>${r[m]}</td>`)}<td>${r.comment}</td>
 <td>${r.recordedBy === user.id || editable ? html`<form method="post" action="/actions/${a.id}/results/${r.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("result.delete")}</button></form>` : ""}</td></tr>`,
