@@ -143,7 +143,8 @@ t.test("a section: campaign, action with shifts, sign-up, results, contact, repo
   t.match(await page.locator("#results ~ .table-wrap").first().textContent(), "Bon accueil rue Victor-Hugo.");
   t.equal(section.query<{ doors: number }>("select doors from action_results")[0]?.doors, 120);
 
-  // A contact without the consent box ticked is refused, in plain words, the form kept.
+  // A contact without the consent box ticked is refused, in plain words, the form kept (and unfolded).
+  await page.getByText("Ajouter un contact").click();
   await page.getByLabel("Nom", { exact: true }).fill("Jeanne Dupont");
   await page.getByLabel("E-mail").fill("jeanne@example.org");
   const refused = page.waitForResponse((r) => r.url().endsWith("/contacts"));
