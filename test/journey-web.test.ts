@@ -67,7 +67,7 @@ const DAY = 24 * HOUR;
 const NEW_PASSWORD = "un tout nouveau mot de passe";
 
 t.test("the journey of a section's secretary, a member and the fédération", async (t) => {
-  const check = async (page: Page, name: string, docImage?: string) => t.same(await checkPage(page, name, { docImage }), [], `${name}: accessible, no sideways scroll`);
+  const check = async (page: Page, name: string, docImage?: string, docFrom?: string) => t.same(await checkPage(page, name, { docImage, docFrom }), [], `${name}: accessible, no sideways scroll`);
 
   // --- The secretary sets the section up from the first-run link. ---
   const sec = await person();
@@ -79,7 +79,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await sec.getByLabel("Mot de passe").fill(PASSWORD);
   await sec.getByRole("button", { name: "Créer le compte" }).click();
   await sec.waitForURL(`${section.origin}/`);
-  await check(sec, "02-home-secretary", "journey-02-home");
+  await check(sec, "02-home-secretary");
 
   // Invites a member: the link is shown once, with a copy button.
   await sec.goto(`${section.origin}/members`);
@@ -93,7 +93,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
 
   // Plans a meeting.
   await sec.goto(`${section.origin}/events/new`);
-  await check(sec, "05-event-form", "journey-04-event-form");
+  await check(sec, "05-event-form");
   await sec.getByLabel("Titre", { exact: true }).fill("Réunion de section");
   await sec.getByLabel("Début", { exact: true }).fill(paris(3 * DAY));
   await sec.getByLabel("Fin", { exact: true }).fill(paris(3 * DAY + 2 * HOUR));
@@ -102,7 +102,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await sec.locator("form[action='/events'] button[type=submit]").click();
   await sec.waitForURL(/\/events\/\d+/);
   const eventUrl = sec.url().replace(/\?.*$/, "");
-  await check(sec, "06-event");
+  await check(sec, "06-event", "journey-04-event");
 
   // Opens a group.
   await sec.goto(`${section.origin}/groups/new`);
@@ -178,7 +178,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await mem.getByLabel("Conversations").fill("25");
   await mem.getByRole("button", { name: "Enregistrer les résultats" }).click();
   await mem.waitForURL(/notice=result_saved/);
-  await check(mem, "17-action-member", "journey-08-results");
+  await check(mem, "17-action-member", "journey-08-results", "#results");
 
   // Changes their password.
   await mem.goto(`${section.origin}/settings/password`);

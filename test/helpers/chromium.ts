@@ -81,9 +81,10 @@ export const PAGE_WIDTHS = [390, 1280] as const;
  * and a full-page screenshot `<SCREENSHOTS_DIR>/<name>-<width>.png` to look
  * at. Returns the problems in words (none: an empty list). With
  * `COOPOL_DOC_SCREENSHOTS=<folder>` set, the phone view of a page given a
- * `docImage` name is also saved there, for the guides.
+ * `docImage` name is also saved there, for the guides (the screen's height,
+ * from the top or from the element `docFrom` names).
  */
-export async function checkPage(page: Page, name: string, options: { docImage?: string } = {}): Promise<string[]> {
+export async function checkPage(page: Page, name: string, options: { docImage?: string; docFrom?: string } = {}): Promise<string[]> {
   const problems: string[] = [];
   const initial = page.viewportSize();
   const root = new URL("../..", import.meta.url).pathname;
@@ -96,7 +97,11 @@ export async function checkPage(page: Page, name: string, options: { docImage?: 
     await page.screenshot({ path: join(root, SCREENSHOTS_DIR, `${name}-${width}.png`), fullPage: true });
     const docs = process.env.COOPOL_DOC_SCREENSHOTS;
     // The top of the page only, so that the guide's images stay small.
-    if (docs && options.docImage && width < 600) await page.screenshot({ path: join(root, docs, `${options.docImage}.png`) });
+    if (docs && options.docImage && width < 600) {
+      mkdirSync(join(root, docs), { recursive: true });
+      if (options.docFrom) await page.locator(options.docFrom).first().evaluate("(el) => el.scrollIntoView()");
+      await page.screenshot({ path: join(root, docs, `${options.docImage}.png`) });
+    }
   }
   if (initial) await page.setViewportSize(initial);
   return problems;
