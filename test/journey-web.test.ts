@@ -45,6 +45,15 @@ t.teardown(async () => {
   console.log(`# screenshots: ${join(new URL("..", import.meta.url).pathname, SCREENSHOTS_DIR)}`);
 });
 
+/** Follows a link of the navigation as on a phone: the secondary ones wait behind « Menu ». */
+async function navigate(page: Page, name: string): Promise<void> {
+  const narrow = page.locator(".nav-narrow");
+  const link = narrow.getByRole("link", { name, exact: true });
+  if (!(await link.isVisible())) await narrow.locator("summary").click();
+  await link.click();
+  await page.waitForLoadState();
+}
+
 async function person(): Promise<Page> {
   const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 390, height: 844 } });
   contexts.push(context);
@@ -82,17 +91,21 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await check(sec, "02-home-secretary");
 
   // Invites a member: the link is shown once, with a copy button.
-  await sec.goto(`${section.origin}/members`);
+  await navigate(sec, "Membres");
   await check(sec, "03-members");
-  await sec.getByRole("link", { name: "Inviter" }).first().click();
+  await navigate(sec, "Inviter");
   await sec.getByRole("button", { name: "Créer un lien d'invitation" }).click();
   const inviteUrl = (await sec.locator("#invitation-link").textContent())!.trim();
   t.match(inviteUrl, `${section.origin}/invite/`);
-  t.ok(await sec.getByRole("button", { name: "Copier le lien" }).isVisible(), "a copy button");
+  await sec.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: section.origin });
+  await sec.getByRole("button", { name: "Copier le lien" }).click();
+  t.equal(await sec.evaluate("navigator.clipboard.readText()"), inviteUrl, "the copy button puts the link in the clipboard");
   await check(sec, "04-invitation", "journey-03-invitation");
 
   // Plans a meeting.
-  await sec.goto(`${section.origin}/events/new`);
+  await navigate(sec, "Agenda");
+  await check(sec, "05-agenda");
+  await sec.getByRole("link", { name: "Nouvel événement" }).click();
   await check(sec, "05-event-form");
   await sec.getByLabel("Titre", { exact: true }).fill("Réunion de section");
   await sec.getByLabel("Début", { exact: true }).fill(paris(3 * DAY));
@@ -105,7 +118,9 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await check(sec, "06-event", "journey-04-event");
 
   // Opens a group.
-  await sec.goto(`${section.origin}/groups/new`);
+  await navigate(sec, "Groupes");
+  await check(sec, "07-groups");
+  await sec.getByRole("link", { name: "Proposer un groupe" }).click();
   await check(sec, "07-group-form");
   await sec.getByLabel("Nom du groupe").fill("Logement");
   await sec.getByLabel("Description").fill("Loyers, logement social, habitat indigne.");
@@ -115,7 +130,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await check(sec, "08-group");
 
   // Opens a campaign, with an action started an hour ago and two shifts.
-  await sec.goto(`${section.origin}/campaigns`);
+  await navigate(sec, "Campagnes");
   await check(sec, "09-campaigns");
   await sec.getByLabel("Titre").fill("Rentrée 2026");
   await sec.getByLabel("Début").fill(paris(-7 * DAY, false));
@@ -181,7 +196,9 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await check(mem, "17-action-member", "journey-08-results", "#results");
 
   // Changes their password.
-  await mem.goto(`${section.origin}/settings/password`);
+  await navigate(mem, "Réglages");
+  await check(mem, "18-settings");
+  await mem.getByRole("link", { name: "Changer mon mot de passe" }).click();
   await check(mem, "18-password");
   await mem.getByLabel("Mot de passe actuel").fill(PASSWORD);
   await mem.getByLabel("Nouveau mot de passe").fill(NEW_PASSWORD);
@@ -195,8 +212,14 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   t.match(notifications, "s'est inscrit·e à un créneau de l'action Porte-à-porte Fives");
   t.match(notifications, "a saisi des résultats pour l'action Porte-à-porte Fives");
   await check(sec, "19-notifications", "journey-09-notifications");
+  await sec.getByRole("link", { name: "Voir la liste des participant·es" }).first().click();
+  t.match(await sec.locator("main").textContent(), "Karim Benali", "the meeting's attendee list");
+  await check(sec, "19-attendees");
+  await sec.goto(groupUrl);
+  await sec.getByRole("link", { name: /^Gérer le groupe/ }).click();
+  await check(sec, "19-group-manage");
 
-  await sec.goto(`${section.origin}/members`);
+  await navigate(sec, "Membres");
   // On a phone the controls of a row wait behind its « Gérer ».
   await sec.locator("tr", { hasText: "@karim" }).locator("summary").click();
   await sec.locator("#role-karim").selectOption("moderator");
@@ -207,7 +230,8 @@ t.test("the journey of a section's secretary, a member and the fédération", as
 
   // Sends a report to the fédération, once the two are linked.
   await eventually(() => section.query<{ state: string }>("select state from territory_links where role = 'parent'")[0]?.state === "linked", 30_000, "the section is linked to its fédération");
-  await sec.goto(`${section.origin}/reports`);
+  await navigate(sec, "Campagnes");
+  await sec.locator(".subnav").getByRole("link", { name: "Rapports" }).click();
   await check(sec, "21-reports");
   await sec.getByLabel("Type").selectOption("field");
   await sec.getByLabel("Titre").fill("Bilan de la rentrée à Fives");
@@ -229,9 +253,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   }, 20_000, "the report's notification");
   t.match(await fed.locator("main").textContent(), "vous a envoyé un rapport");
   await check(fed, "23-federation-notifications");
-  // On a phone, the dashboard waits in the menu.
-  await fed.locator(".nav-narrow summary").click();
-  await fed.locator(".nav-narrow").getByRole("link", { name: "Tableau de bord" }).click();
+  await navigate(fed, "Tableau de bord");
   await fed.waitForURL(`${federation.origin}/dashboard`);
   t.match(await fed.locator("main").textContent(), "Bilan de la rentrée à Fives");
   await check(fed, "24-dashboard", "journey-11-dashboard");
