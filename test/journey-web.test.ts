@@ -218,6 +218,11 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await sec.goto(groupUrl);
   await sec.getByRole("link", { name: /^Gérer le groupe/ }).click();
   await check(sec, "19-group-manage");
+  await sec.locator(".subnav").getByRole("link", { name: "Réglages du groupe" }).click();
+  await sec.getByLabel("Règles de la discussion").fill("Pas d'attaques personnelles.");
+  await sec.getByRole("button", { name: "Enregistrer" }).click();
+  await sec.waitForURL(/\/groups\/logement\/manage\/settings\?notice=saved$/);
+  await check(sec, "19-group-settings");
 
   await navigate(sec, "Membres");
   // On a phone the controls of a row wait behind its « Gérer ».
