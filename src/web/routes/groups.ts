@@ -444,21 +444,20 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
 </form>` : ""}`, { notice }));
   }
 
-  web.get("/groups/:slug/manage", (request: WithSlug, reply) => {
-    const { page } = request;
-    const { group } = localGroup(request.params.slug);
-    if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
-    const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
-    return sendPage(reply, layout(page, page.t("group.manage_title", { name: group.name }), moderation(page, group), { notice }));
-  });
-
-  web.get("/groups/:slug/manage/settings", (request: WithSlug, reply) => {
-    const { page } = request;
-    const { group } = localGroup(request.params.slug);
-    if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
-    const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
-    return sendPage(reply, layout(page, page.t("group.settings_title", { name: group.name }), settingsPage(page, group), { notice }));
-  });
+  // A group's management pages, for its moderators: its people, and its settings.
+  const managePages = [
+    ["/groups/:slug/manage", "group.manage_title", moderation],
+    ["/groups/:slug/manage/settings", "group.settings_title", settingsPage],
+  ] as const;
+  for (const [path, title, render] of managePages) {
+    web.get(path, (request: WithSlug, reply) => {
+      const { page } = request;
+      const { group } = localGroup(request.params.slug);
+      if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
+      const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
+      return sendPage(reply, layout(page, page.t(title, { name: group.name }), render(page, group), { notice }));
+    });
+  }
 
   web.post("/groups/:slug/requests/:actorId", async (request: FastifyRequest<{ Params: { slug: string; actorId: string } }>, reply) => {
     const user = requireUser(request);
