@@ -14,7 +14,7 @@
 import t from "tap";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { SCREENSHOTS_DIR, checkPage, launchChromium } from "./helpers/chromium.ts";
+import { SCREENSHOTS_DIR, checkPage, launchChromium, paris } from "./helpers/chromium.ts";
 import { PASSWORD, eventually, freePort, startInstance, type TestInstance } from "./helpers/instances.ts";
 
 let browser: Browser;
@@ -60,17 +60,6 @@ async function person(): Promise<Page> {
   return context.newPage();
 }
 
-/** A wall-clock datetime ("2026-03-01T10:00") in Paris, `offsetMs` from now. */
-function paris(offsetMs: number, withTime = true): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(new Date(Date.now() + offsetMs))
-      .map((p) => [p.type, p.value]),
-  );
-  const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return withTime ? `${day}T${parts.hour}:${parts.minute}` : day;
-}
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NEW_PASSWORD = "un tout nouveau mot de passe";
@@ -108,8 +97,8 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await sec.getByRole("link", { name: "Nouvel événement" }).click();
   await check(sec, "05-event-form");
   await sec.getByLabel("Titre", { exact: true }).fill("Réunion de section");
-  await sec.getByLabel("Début", { exact: true }).fill(paris(3 * DAY));
-  await sec.getByLabel("Fin", { exact: true }).fill(paris(3 * DAY + 2 * HOUR));
+  await sec.getByLabel("Début", { exact: true }).fill(paris(3 * DAY, true));
+  await sec.getByLabel("Fin", { exact: true }).fill(paris(3 * DAY + 2 * HOUR, true));
   await sec.getByLabel("Description", { exact: true }).fill("Préparation de la campagne de rentrée.");
   await sec.getByLabel("Lieu (nom)").fill("Maison des associations");
   await sec.locator("form[action='/events'] button[type=submit]").click();
@@ -133,8 +122,8 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await navigate(sec, "Campagnes");
   await check(sec, "09-campaigns");
   await sec.getByLabel("Titre").fill("Rentrée 2026");
-  await sec.getByLabel("Début").fill(paris(-7 * DAY, false));
-  await sec.getByLabel("Fin (facultatif)").fill(paris(30 * DAY, false));
+  await sec.getByLabel("Début").fill(paris(-7 * DAY));
+  await sec.getByLabel("Fin (facultatif)").fill(paris(30 * DAY));
   await sec.getByLabel("Portes frappées").fill("1000");
   await sec.getByRole("button", { name: "Créer la campagne" }).click();
   await sec.waitForURL(/\/campaigns\/\d+\?notice=created$/);
@@ -143,7 +132,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await check(sec, "11-action-form");
   await sec.getByLabel("Type d'action").selectOption("door_to_door");
   await sec.getByLabel("Titre").fill("Porte-à-porte Fives");
-  await sec.getByLabel("Début").fill(paris(-HOUR));
+  await sec.getByLabel("Début").fill(paris(-HOUR, true));
   await sec.getByLabel("Point de rendez-vous").fill("Métro Fives");
   await sec.locator("#shift-start_1").fill("10:00");
   await sec.locator("#shift-end_1").fill("12:00");

@@ -69,6 +69,17 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   })()`);
 }
 
+/** A wall-clock date ("2026-03-01") or datetime ("2026-03-01T10:00") in Paris, `offsetMs` from now, as date fields take it. */
+export function paris(offsetMs: number, withTime = false): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(new Date(Date.now() + offsetMs))
+      .map((p) => [p.type, p.value]),
+  );
+  const day = `${parts.year}-${parts.month}-${parts.day}`;
+  return withTime ? `${day}T${parts.hour}:${parts.minute}` : day;
+}
+
 /** Where `checkPage` saves its screenshots, relative to the project's root. */
 export const SCREENSHOTS_DIR = "test-artifacts/screenshots";
 
