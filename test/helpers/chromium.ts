@@ -2,7 +2,7 @@
 // playwright-core: browsers cannot be downloaded here. Shared by the web tests.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export function launchChromium(): Promise<Browser> {
@@ -109,9 +109,9 @@ export async function checkPage(page: Page, name: string, options: { docImage?: 
     const docs = process.env.COOPOL_DOC_SCREENSHOTS;
     // The top of the page only, so that the guide's images stay small.
     if (docs && options.docImage && width < 600) {
-      mkdirSync(join(root, docs), { recursive: true });
+      mkdirSync(resolve(root, docs), { recursive: true });
       if (options.docFrom) await page.locator(options.docFrom).first().evaluate("(el) => el.scrollIntoView()");
-      await page.screenshot({ path: join(root, docs, `${options.docImage}.png`) });
+      await page.screenshot({ path: resolve(root, docs, `${options.docImage}.png`) });
     }
   }
   if (initial) await page.setViewportSize(initial);
