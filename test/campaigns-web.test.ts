@@ -5,7 +5,7 @@
 import t from "tap";
 import { readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { accessibilityProblems, horizontalOverflow, launchChromium } from "./helpers/chromium.ts";
+import { accessibilityProblems, horizontalOverflow, launchChromium, paris } from "./helpers/chromium.ts";
 import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { CONSENT_TEXT_FR } from "../src/campaigns/results.ts";
@@ -42,16 +42,6 @@ async function login(page: Page, instance: TestInstance, username: string): Prom
 }
 
 
-/** A wall-clock date ("2026-03-01") or datetime ("2026-03-01T10:00") in Paris, `offsetMs` from now. */
-function paris(offsetMs: number, withTime = false): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(new Date(Date.now() + offsetMs))
-      .map((p) => [p.type, p.value]),
-  );
-  const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return withTime ? `${day}T${parts.hour}:${parts.minute}` : day;
-}
 
 const DAY = 86_400_000;
 
@@ -143,7 +133,8 @@ t.test("a section: campaign, action with shifts, sign-up, results, contact, repo
   t.match(await page.locator("#results ~ .table-wrap").first().textContent(), "Bon accueil rue Victor-Hugo.");
   t.equal(section.query<{ doors: number }>("select doors from action_results")[0]?.doors, 120);
 
-  // A contact without the consent box ticked is refused, in plain words, the form kept.
+  // A contact without the consent box ticked is refused, in plain words, the form kept (and unfolded).
+  await page.getByText("Ajouter un contact").click();
   await page.getByLabel("Nom", { exact: true }).fill("Jeanne Dupont");
   await page.getByLabel("E-mail").fill("jeanne@example.org");
   const refused = page.waitForResponse((r) => r.url().endsWith("/contacts"));

@@ -203,7 +203,7 @@ t.test("a group's image, uploaded on its settings page, is its actor's icon and 
   t.equal((await amelie.postMultipart("/groups/velo/avatar", {}, [file])).status, 403, "a plain member cannot");
   const mod = await session(a, "mod");
   t.equal((await mod.postMultipart("/groups/velo/avatar", {}, [{ ...file, data: Buffer.from("pas une image") }])).status, 422, "not an image");
-  t.match((await mod.get("/groups/velo/manage")).body, 'enctype="multipart/form-data"', "the form is on the group's management page for moderators");
+  t.match((await mod.get("/groups/velo/manage/settings")).body, 'enctype="multipart/form-data"', "the form is on the group's settings page for moderators");
   const saved = await mod.postMultipart("/groups/velo/avatar", {}, [file]);
   t.equal(saved.status, 303, saved.body.slice(0, 300));
   const doc = JSON.parse((await new WebSession(a.origin).get("/users/g_velo", { accept: "application/activity+json" })).body);

@@ -598,7 +598,7 @@ ${event.status !== "cancelled" ? html`<form method="post" action="/events/${even
     const rows = attendees(db, event.id);
     return sendPage(reply, layout(page, page.t("event.attendees"), html`<h1>${page.t("event.attendees")} — ${event.title}</h1>
 <p><a href="/events/${event.id}/attendees.csv">${page.t("event.export_csv")}</a></p>
-<table><thead><tr><th scope="col">${page.t("field.display_name")}</th><th scope="col">${page.t("members.username")}</th><th scope="col">${page.t("rsvp.answer")}</th><th scope="col"></th></tr></thead>
+<table><thead><tr><th scope="col">${page.t("field.display_name")}</th><th scope="col">${page.t("members.username")}</th><th scope="col">${page.t("rsvp.answer")}</th><th scope="col"><span class="visually-hidden">${page.t("members.actions")}</span></th></tr></thead>
 <tbody>${rows.map((r) => html`<tr><td>${r.actor.name || r.actor.username}</td><td>@${r.actor.username}${r.actor.local ? "" : `@${r.actor.domain}`}</td><td>${page.t(`attendee.status.${r.rsvp.status}`)}</td><td>${r.rsvp.status === "pending" ? html`<form method="post" action="/events/${event.id}/attendees/${r.actor.id}/accept" class="inline">${csrfField(page)}<button type="submit">${page.t("requests.accept")}</button></form> <form method="post" action="/events/${event.id}/attendees/${r.actor.id}/reject" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("requests.reject")}</button></form>` : ""}</td></tr>`)}</tbody></table>`));
   });
 

@@ -193,8 +193,8 @@ function campaignForm(page: PageContext, action: string, values: CampaignValues,
   <input type="date" id="c-ends" name="ends" value="${values.ends}">
   <fieldset><legend>${t("campaign.field.goals")}</legend>
   <p class="help">${t("campaign.field.goals_help")}</p>
-  ${METRICS.map((m) => html`<label for="goal-${m}">${t(`result.metric.${m}`)}</label>
-  <input type="number" id="goal-${m}" name="goal_${m}" min="0" step="1" value="${values.goals[m] ?? ""}">`)}
+  <div class="figures">${METRICS.map((m) => html`<label for="goal-${m}">${t(`result.metric.${m}`)}</label>
+  <input type="number" id="goal-${m}" name="goal_${m}" min="0" step="1" value="${values.goals[m] ?? ""}">`)}</div>
   </fieldset>
   <label for="c-materials">${t("campaign.field.materials")}</label>
   <textarea id="c-materials" name="materials" rows="4" aria-describedby="c-materials-help">${values.materials}</textarea>
@@ -340,8 +340,8 @@ function resultForm(page: PageContext, action: ActionRow, values: Partial<Record
   const { t } = page;
   return html`<form method="post" action="/actions/${action.id}/results">
   ${csrfField(page)}
-  ${METRICS.map((m) => html`<label for="r-${m}">${t(`result.metric.${m}`)}</label>
-  <input type="number" id="r-${m}" name="${m}" min="0" step="1" value="${values[m] ?? ""}">`)}
+  <div class="figures">${METRICS.map((m) => html`<label for="r-${m}">${t(`result.metric.${m}`)}</label>
+  <input type="number" id="r-${m}" name="${m}" min="0" step="1" value="${values[m] ?? ""}">`)}</div>
   <label for="r-comment">${t("result.comment")}</label>
   <textarea id="r-comment" name="comment" rows="3">${values.comment ?? ""}</textarea>
   <p><button type="submit">${t("result.save")}</button></p>
@@ -350,7 +350,8 @@ function resultForm(page: PageContext, action: ActionRow, values: Partial<Record
 
 function contactForm(page: PageContext, action: ActionRow, values: Form): Html {
   const { t } = page;
-  return html`<form method="post" action="/actions/${action.id}/contacts">
+  // Folded until needed, so that the action page stays short on a phone; open again when refused.
+  return html`<details class="more" ${Object.keys(values).length ? raw("open") : ""}><summary>${t("result.contact_new")}</summary><form method="post" action="/actions/${action.id}/contacts">
   ${csrfField(page)}
   <label for="ct-name">${t("result.contact_name")}</label>
   <input type="text" id="ct-name" name="name" maxlength="200" value="${one(values.name)}">
@@ -365,7 +366,7 @@ function contactForm(page: PageContext, action: ActionRow, values: Form): Html {
   <label><input type="checkbox" name="consent" value="1" aria-describedby="ct-consent-help"> ${CONSENT_TEXT_FR}</label>
   </fieldset>
   <p><button type="submit">${t("result.contact_add")}</button></p>
-</form>`;
+</form></details>`;
 }
 
 // ---- Routes -------------------------------------------------------------------------
@@ -646,7 +647,7 @@ ${participant && open
   : ""}
 ${results.length === 0
   ? html`<p>${t("result.none")}</p>`
-  : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"></th></tr></thead>
+  : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"><span class="visually-hidden">${t("members.actions")}</span></th></tr></thead>
 <tbody>${results.map(
       (r) => html`<tr><th scope="row">${r.recordedBy != null ? (names.get(r.recordedBy) ?? "—") : r.sectionName}</th>${METRICS.map((m) => html`<td>${r[m]}</td>`)}<td>${r.comment}</td>
 <td>${r.recordedBy === user.id || editable ? html`<form method="post" action="/actions/${a.id}/results/${r.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("result.delete")}</button></form>` : ""}</td></tr>`,

@@ -361,6 +361,13 @@ ${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p
 `, { notice }));
   }
 
+  /** The way between a group's management pages: its people here, its settings on their own page (shorter on a phone). */
+  function manageNav(page: PageContext, group: GroupRow): Html {
+    const { t } = page;
+    const base = `/groups/${group.slug}`;
+    return html`<nav class="subnav" aria-label="${t("group.manage_title", { name: group.name })}"><a href="${base}/manage#requests">${t("group.requests")}</a> <a href="${base}/manage#members">${t("group.members_title")}</a> <a href="${base}/manage/settings">${t("group.settings")}</a> <a href="${base}/moderation">${t("mod.queue_link")}</a></nav>`;
+  }
+
   function moderation(page: PageContext, group: GroupRow): Html {
     const { t } = page;
     const base = `/groups/${group.slug}`;
@@ -368,7 +375,7 @@ ${older || maxId ? html`<nav class="pager" aria-label="${t("group.threads")}"><p
     const members = membersOf(db, group);
     const bans = bansOf(db, group);
     return html`<p><a href="${base}">← ${group.name}</a></p><h1>${t("group.manage_title", { name: group.name })}</h1>
-<nav class="subnav" aria-label="${t("group.manage_title", { name: group.name })}"><a href="#requests">${t("group.requests")}</a> <a href="#members">${t("group.members_title")}</a> <a href="#settings">${t("group.settings")}</a> <a href="${base}/moderation">${t("mod.queue_link")}</a></nav>
+${manageNav(page, group)}
 <h2 id="requests">${t("group.requests")}</h2>
 ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${requests.map((a) => html`<li>${a.name || a.username} ${handleOf(a)}
   <form method="post" action="${base}/requests/${a.id}" class="inline">${csrfField(page)}<button name="decision" value="accept" class="secondary">${t("group.accept")}</button> <button name="decision" value="reject" class="danger">${t("group.reject")}</button></form></li>`)}</ul>`}
@@ -385,8 +392,14 @@ ${requests.length === 0 ? html`<p>${t("group.no_requests")}</p>` : html`<ul>${re
   <p><button type="submit" class="danger">${t("group.ban")}</button></p>
 </form>
 ${bans.length ? html`<h2>${t("group.bans")}</h2><ul>${bans.map((b) => html`<li>${b.actor ? handleOf(b.actor) : b.domain}
-  <form method="post" action="${base}/bans/${b.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("group.unban")}</button></form></li>`)}</ul>` : ""}
-<h2 id="settings">${t("group.settings")}</h2>
+  <form method="post" action="${base}/bans/${b.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("group.unban")}</button></form></li>`)}</ul>` : ""}`;
+  }
+
+  function settingsPage(page: PageContext, group: GroupRow): Html {
+    const { t } = page;
+    const base = `/groups/${group.slug}`;
+    return html`<p><a href="${base}">← ${group.name}</a></p><h1>${t("group.settings_title", { name: group.name })}</h1>
+${manageNav(page, group)}
 <form method="post" action="${base}/settings">${csrfField(page)}
   <label for="name">${t("group.field.name")}</label>
   <input type="text" id="name" name="name" required maxlength="100" value="${group.name}">
@@ -431,13 +444,20 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
 </form>` : ""}`, { notice }));
   }
 
-  web.get("/groups/:slug/manage", (request: WithSlug, reply) => {
-    const { page } = request;
-    const { group } = localGroup(request.params.slug);
-    if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
-    const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
-    return sendPage(reply, layout(page, page.t("group.manage_title", { name: group.name }), moderation(page, group), { notice }));
-  });
+  // A group's management pages, for its moderators: its people, and its settings.
+  const managePages = [
+    ["/groups/:slug/manage", "group.manage_title", moderation],
+    ["/groups/:slug/manage/settings", "group.settings_title", settingsPage],
+  ] as const;
+  for (const [path, title, render] of managePages) {
+    web.get(path, (request: WithSlug, reply) => {
+      const { page } = request;
+      const { group } = localGroup(request.params.slug);
+      if (!canModerate(db, group, requireUser(request))) throw new UserError("group_forbidden", 403);
+      const notice = (request.query as { notice?: string }).notice === "saved" ? page.t("group.saved") : undefined;
+      return sendPage(reply, layout(page, page.t(title, { name: group.name }), render(page, group), { notice }));
+    });
+  }
 
   web.post("/groups/:slug/requests/:actorId", async (request: FastifyRequest<{ Params: { slug: string; actorId: string } }>, reply) => {
     const user = requireUser(request);
@@ -485,7 +505,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
     const { group } = localGroup(request.params.slug);
     const form = request.body as Form;
     await updateGroupSettings(services, user, group, { name: form.name ?? "", description: form.description, rules: form.rules, themes: form.themes, policy: form.policy, visibility: form.visibility });
-    return reply.redirect(`/groups/${group.slug}/manage?notice=saved`, 303);
+    return reply.redirect(`/groups/${group.slug}/manage/settings?notice=saved`, 303);
   });
 
   // The group's image: a multipart body, read for this route only.
@@ -497,7 +517,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
       const file = (request.body as Record<string, unknown>).avatar;
       if (!file || typeof file !== "object") throw new UserError("media_missing", 422);
       await setGroupAvatar(services, user, group, file as Upload);
-      return reply.redirect(`/groups/${group.slug}/manage?notice=saved`, 303);
+      return reply.redirect(`/groups/${group.slug}/manage/settings?notice=saved`, 303);
     });
   });
 

@@ -224,8 +224,9 @@ export function registerNotificationPages(web: FastifyInstance, services: Servic
     const title = maxId === undefined ? t("notif.title") : t("notif.older_title");
     return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
 ${rows.length
-  ? html`<form method="post" action="/notifications/clear">${csrfField(page)}<p><button type="submit">${t("notif.clear")}</button></p></form>
-<ol class="notifications">${rows.map((n) => renderNotification(services, page, user, n, ctx, n.id > readUpTo))}</ol>`
+  ? // Clearing everything cannot be undone: set apart after the list, never the page's filled button.
+    html`<ol class="notifications">${rows.map((n) => renderNotification(services, page, user, n, ctx, n.id > readUpTo))}</ol>
+<form method="post" action="/notifications/clear">${csrfField(page)}<p><button type="submit" class="danger">${t("notif.clear")}</button></p></form>`
   : html`<p>${t("notif.none")}</p>`}
 ${older || maxId !== undefined ? html`<nav class="pager" aria-label="${t("notif.pages")}"><p>${maxId !== undefined ? html`<a href="/notifications">${t("notif.newest")}</a>` : ""}${maxId !== undefined && older ? " · " : ""}${older ? html`<a href="/notifications?max_id=${older.id}" rel="next">${t("notif.older")}</a>` : ""}</p></nav>` : ""}`,
       { notice: request.query.notice === "cleared" ? t("notif.cleared") : request.query.notice === "dismissed" ? t("notif.dismissed") : undefined }));
