@@ -182,8 +182,9 @@ export function campaignNames(db: Db, uris: string[]): Map<string, string> {
   for (const c of db.select({ uri: campaigns.uri, title: campaigns.title }).from(campaigns).where(inArray(campaigns.uri, uris)).all()) names.set(c.uri, c.title);
   const unknown = uris.filter((u) => !names.has(u));
   if (unknown.length === 0) return names;
+  // SQLite takes a bare column from the row max() picks: the name of the newest result.
   const sent = db
-    .select({ uri: actionResults.campaignUri, name: sql<string>`max(${actionResults.campaignName})` })
+    .select({ uri: actionResults.campaignUri, name: actionResults.campaignName, newest: sql<number>`max(${actionResults.version})` })
     .from(actionResults)
     .where(and(inArray(actionResults.campaignUri, unknown), sql`${actionResults.campaignName} != ''`))
     .groupBy(actionResults.campaignUri)
