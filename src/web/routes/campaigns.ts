@@ -597,8 +597,8 @@ ${upcoming.length ? actionList(page, upcoming, titles) : html`<p>${t("action.non
     const results = resultsOfAction(db, a.id);
     const query = request.query as Record<string, string | undefined>;
     const correctId = options.correct ?? Number(query.correct);
-    // Correcting someone's result: the form shows their figures; otherwise one's own, if recorded.
-    const correcting = results.find((r) => r.id === correctId && canChangeResult(user, r, a));
+    // Correcting someone else's result: the form shows their figures; otherwise one's own, if recorded.
+    const correcting = results.find((r) => r.id === correctId && r.recordedBy !== user.id && canChangeResult(user, r, a));
     const mineResult = results.find((r) => r.recordedBy === user.id);
     const shown = correcting ?? mineResult;
     const resultValues: Partial<Record<Metric | "comment", string>> = options.result
@@ -652,7 +652,7 @@ ${correcting && open
   ? html`<p class="help">${t("result.help_correct", { name: recorder(correcting) })}</p>${resultForm(page, a, resultValues, correcting)}`
   : participant && open
     ? started
-      ? html`<p class="help">${t(mineResult ? "result.help_update" : "result.help")}</p>${resultForm(page, a, resultValues, mineResult)}`
+      ? html`<p class="help">${t(mineResult ? "result.help_update" : "result.help")}</p>${resultForm(page, a, resultValues)}`
       : html`<p class="help">${t("result.after")}</p>`
     : ""}
 ${results.length === 0
