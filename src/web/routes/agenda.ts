@@ -177,7 +177,7 @@ interface AgendaItem {
 const LATER_DATES = 3;
 
 /** Lines of one page of the list view; a "later" link starts the next page. */
-export const LIST_PAGE = 50;
+const LIST_PAGE = 50;
 
 /**
  * One page of the list: LIST_PAGE lines at most, cut before the first start
