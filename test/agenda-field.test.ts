@@ -74,3 +74,25 @@ t.test("actions and shifts on the agenda, the month, my agenda and my feed; one 
   t.match(feed, "SUMMARY:Mon créneau — Tractage : Tractage du marché", "and her shift");
   t.match(feed, "LOCATION:Place de la mairie");
 });
+
+t.test("the list is read a page at a time: a « later » link goes on from the first line left out", async (t) => {
+  const sec = await apiToken(a.origin, "sec");
+  const first = Date.UTC(new Date().getUTCFullYear() + 1, 0, 1, 17);
+  for (let i = 1; i <= 60; i++) {
+    const res = await call(sec, "/events", { title: `Permanence n°${i}`, start: new Date(first + i * 86_400_000).toISOString(), timezone: "Europe/Paris", for_section: true });
+    t.equal(res.status, 200, JSON.stringify(res.json));
+  }
+  const lea = new WebSession(a.origin);
+  await lea.login("lea", PASSWORD);
+  const lines = (body: string) => body.match(/<li class="event/g)?.length ?? 0;
+  const one = (await lea.get("/agenda")).body;
+  t.equal(lines(one), 50, "fifty lines on the first page");
+  t.equal(one.split("Réunion hebdomadaire").length - 1, 1, "the weekly meeting still one line");
+  const next = /<a href="([^"]+)" rel="next">Plus tard/.exec(one)?.[1]?.replaceAll("&amp;", "&");
+  t.ok(next, "a link to what comes later");
+  const two = (await lea.get(next!)).body;
+  const shownOn = (body: string) => [...body.matchAll(/Permanence n°(\d+)</g)].map((m) => Number(m[1]));
+  const all = [...shownOn(one), ...shownOn(two)].sort((x, y) => x - y);
+  t.same(all, Array.from({ length: 60 }, (_, i) => i + 1), "every event once, over the two pages");
+  t.notMatch(two, 'rel="next"', "nothing later");
+});

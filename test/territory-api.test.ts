@@ -107,6 +107,15 @@ t.test("campaign, action, shifts, results, contacts and a report through the API
   const results = await call("sec", "GET", `/actions/${action.json.id}/results`);
   t.equal(results.json.length, 1);
   results.json.forEach((r: unknown) => valid(t, "Result", r));
+  // The secretary corrects Marc's result: same result, new figures (those not given count as 0, as when recording).
+  const corrected = await call("sec", "PUT", `/results/${result.json.id}`, { figures: { conversations: 45, leaflets: 150, contacts: 12 }, comment: "Beaucoup de signatures" });
+  t.equal(corrected.status, 200, JSON.stringify(corrected.json));
+  valid(t, "Result", corrected.json);
+  t.same([corrected.json.id, corrected.json.figures.conversations, corrected.json.figures.contacts], [result.json.id, 45, 12]);
+  t.equal(corrected.json.campaign_name, "Pétition logement", "it keeps its campaign's name");
+  t.ok(corrected.json.updated_at > result.json.updated_at, "a newer version");
+  t.equal((await call("sec", "PUT", `/results/${result.json.id}`, { figures: { doors: -1 } })).status, 422);
+  t.equal((await call("sam", "PUT", `/results/${result.json.id}`, { figures: { doors: 1 } })).status, 403, "a sympathisant corrects nothing");
 
   t.equal((await call("marc", "POST", `/actions/${action.json.id}/contacts`, { name: "Jeanne", email: "jeanne@exemple.fr" })).status, 422, "no consent, nothing stored");
   const contact = await call("marc", "POST", `/actions/${action.json.id}/contacts`, { name: "Jeanne", email: "jeanne@exemple.fr", consent: true });
@@ -128,7 +137,7 @@ t.test("campaign, action, shifts, results, contacts and a report through the API
   const csv = await call("sec", "GET", "/results.csv");
   t.equal(csv.status, 200);
   t.match(csv.text, /^section;section_uri;/);
-  t.match(csv.text, /market_stand;2026-02-08T08:00:00.000Z;0;40;150;0;0;12;Beaucoup de signatures/);
+  t.match(csv.text, /market_stand;2026-02-08T08:00:00.000Z;0;45;150;0;0;12;Beaucoup de signatures/);
 });
 
 t.test("a fédération's directives and dashboard", async (t) => {

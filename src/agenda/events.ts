@@ -309,17 +309,20 @@ export interface Occurrence {
  * Recurrence runs on the wall clock of the event's time zone (a meeting at 18:30 stays at 18:30
  * across summer time), then each occurrence is turned back into an instant.
  */
-export function occurrencesOf(event: EventRow, from: number, to: number, budget: Budget = requestBudget()): Occurrence[] {
+export function occurrencesOf(event: EventRow, from: number, to: number, budget: Budget = requestBudget(), max?: number): Occurrence[] {
   const duration = event.endAt != null ? event.endAt - event.startAt : null;
   if (!event.rrule) return event.startAt <= to && (event.endAt ?? event.startAt) >= from ? [{ event, start: event.startAt, end: event.endAt }] : [];
   const skipped = new Set<number>(JSON.parse(event.exdates) as number[]);
   const tz = event.timezone;
   // Wall-clock times written as if they were UTC ("floating" times).
   const floating = (ms: number) => ms + offsetAt(ms, tz);
-  return floatingDates(event.rrule, floating(event.startAt), floating(from - (duration ?? 0)), floating(to), budget)
+  // With `max`, the expansion stops early: enough dates for the cancelled ones and
+  // the one the whole-day window may give before `from`.
+  const dates = floatingDates(event.rrule, floating(event.startAt), floating(from - (duration ?? 0)), floating(to), budget, max == null ? undefined : max + 1 + skipped.size)
     .map((date) => instantOf(date, tz))
     .filter((start) => !skipped.has(start))
     .map((start) => ({ event, start, end: duration != null ? start + duration : null }));
+  return max == null ? dates : dates.slice(0, max);
 }
 
 /** The place in one line: name, street, postcode and town. */
@@ -408,11 +411,19 @@ export interface AgendaFilter {
   group?: Parameters<typeof eventsOfGroup>[0];
   /** Only events of this audience. */
   audience?: EventAudience;
+  /**
+   * At most this many occurrences of each event: the list view shows a recurring
+   * event once with its next dates, a feed needs the events only, so neither
+   * expands a year of dates per event.
+   */
+  perEvent?: number;
+  /** Only the soonest this many events without recurrence (a page of the list view). */
+  firstSingles?: number;
 }
 
 /** Occurrences in a period, soonest first, as the viewer may see them. */
 export function agenda(db: Db, viewer: Viewer, filter: AgendaFilter): Occurrence[] {
-  const where: SQL[] = [eventsVisibleTo(viewer), or(and(sql`${events.rrule} is null`, lte(events.startAt, filter.to), gte(sql`coalesce(${events.endAt}, ${events.startAt})`, filter.from)), and(isNotNull(events.rrule), lte(events.startAt, filter.to)))!];
+  const where: SQL[] = [eventsVisibleTo(viewer)];
   if (filter.category) where.push(eq(events.category, filter.category));
   if (filter.locality) where.push(sql`lower(${events.locality}) = lower(${filter.locality})`);
   if (filter.group) where.push(eventsOfGroup(filter.group));
@@ -422,7 +433,12 @@ export function agenda(db: Db, viewer: Viewer, filter: AgendaFilter): Occurrence
     const me = filter.attendingActorId;
     where.push(or(eq(events.actorId, me), sql`${events.id} in (select ${rsvps.eventId} from ${rsvps} where ${rsvps.actorId} = ${me} and ${rsvps.status} in ('going', 'maybe', 'waiting', 'pending'))`)!);
   }
-  const rows = db.select().from(events).where(and(...where)).orderBy(asc(events.startAt)).limit(5000).all();
+  const single = and(sql`${events.rrule} is null`, lte(events.startAt, filter.to), gte(sql`coalesce(${events.endAt}, ${events.startAt})`, filter.from))!;
+  const recurring = and(isNotNull(events.rrule), lte(events.startAt, filter.to))!;
+  const read = (when: SQL, limit: number) => db.select().from(events).where(and(...where, when)).orderBy(asc(events.startAt)).limit(limit).all();
+  // With `firstSingles`, only the soonest single events are read (a page of the list
+  // cannot show more); recurring ones all are, as their next date may come first.
+  const rows = filter.firstSingles == null ? read(or(single, recurring)!, 5000) : [...read(single, filter.firstSingles), ...read(recurring, 5000)];
   const budget = requestBudget();
-  return rows.flatMap((event) => occurrencesOf(event, filter.from, filter.to, budget)).sort((a, b) => a.start - b.start);
+  return rows.flatMap((event) => occurrencesOf(event, filter.from, filter.to, budget, filter.perEvent)).sort((a, b) => a.start - b.start);
 }

@@ -94,6 +94,8 @@ export const territorySchemas = {
     uri: { type: "string", format: "uri" },
     action_id: nullable(id),
     campaign_uri: str,
+    /** The campaign's name as the section sent it ("" for results older than the field). */
+    campaign_name: str,
     action_type: { enum: [...ACTION_TYPES] },
     action_date: date,
     section_uri: str,
@@ -166,6 +168,8 @@ export const territorySchemas = {
       type: "array",
       items: object({ campaign: ref("Campaign"), goals: partialMetrics, totals, by_type: { type: "array", items: object({ type: { enum: [...ACTION_TYPES] }, totals }) } }),
     },
+    /** Results of campaigns unknown here (a section's own), under the name the section sent. */
+    other_campaigns: { type: "array", items: object({ uri: str, name: str, totals }) },
   }),
 };
 
@@ -213,7 +217,16 @@ export const territoryPaths = {
       responses: { "200": json(ref("Result")), ...errors },
     },
   },
-  "/results/{id}": { parameters: [idParam], delete: { summary: "Withdraw a result (the fédération is told)", security: write, responses: { "204": { description: "Withdrawn" }, ...errors } } },
+  "/results/{id}": {
+    parameters: [idParam],
+    put: {
+      summary: "Correct a result: whoever recorded it, or whoever may edit its action; the fédération replaces the figures",
+      security: write,
+      requestBody: body({ type: "object", required: ["figures"], properties: { figures: partialMetrics, comment: str } }),
+      responses: { "200": json(ref("Result")), ...errors },
+    },
+    delete: { summary: "Withdraw a result (the fédération is told)", security: write, responses: { "204": { description: "Withdrawn" }, ...errors } },
+  },
   "/actions/{id}/contacts": {
     parameters: [idParam],
     get: { summary: "Contacts collected (coordinator, organiser, managers); they never leave the section", security: read, responses: { "200": many("Contact"), ...errors } },

@@ -74,6 +74,7 @@ export function renderResult(row: ResultRow) {
     uri: row.uri,
     action_id: row.actionId == null ? null : String(row.actionId),
     campaign_uri: row.campaignUri,
+    campaign_name: row.campaignName,
     action_type: row.actionType,
     action_date: iso(row.actionDate)!,
     section_uri: row.sectionUri,
@@ -174,5 +175,6 @@ export function renderDashboard(board: Dashboard, localNodeId: number) {
       totals: renderTotals(c.totals),
       by_type: c.byType.map((b) => ({ type: b.type, totals: renderTotals(b.totals) })),
     })),
+    other_campaigns: board.otherCampaigns.map((c) => ({ uri: c.uri, name: c.name, totals: renderTotals(c.totals) })),
   };
 }

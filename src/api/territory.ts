@@ -10,7 +10,7 @@ import { requireUser } from "../mastodon/auth.ts";
 import { bool, idParam, int, paramsOf, str, type Params } from "../mastodon/params.ts";
 import { cancelCampaign, canRunCampaigns, createCampaign, getCampaign, joinCampaign, listCampaigns, updateCampaign, type CampaignInput, type CampaignRow } from "../campaigns/campaigns.ts";
 import { addShift, cancelAction, createAction, getAction, listActions, shiftsOf, signUp, updateAction, withdraw, type ActionInput } from "../campaigns/actions.ts";
-import { addContact, contactsOf, deleteResult, recordResult, resultsCsv, resultsOfAction } from "../campaigns/results.ts";
+import { addContact, contactsOf, correctResult, deleteResult, recordResult, resultsCsv, resultsOfAction } from "../campaigns/results.ts";
 import { listReports, openReport, writeReport } from "../reports/reports.ts";
 import { adoptProposal, listDirectives, sendDirective } from "../reports/directives.ts";
 import { linksOf, refusals } from "../territory/links.ts";
@@ -29,6 +29,8 @@ function time(params: Params, key: string): number | undefined {
 }
 
 const objectOf = (params: Params, key: string): Params => (params[key] && typeof params[key] === "object" && !Array.isArray(params[key]) ? (params[key] as Params) : {});
+/** Result figures as sent: through Number, so that the domain refuses "abc" (NaN) with its own message. */
+const figuresOf = (figures: Params) => Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v)]));
 
 function campaignInput(params: Params): CampaignInput {
   const startsAt = time(params, "starts_at");
@@ -173,8 +175,14 @@ export function registerTerritoryApi(api: FastifyInstance, services: Services): 
     const user = requireUser(services, request, "write");
     const params = paramsOf(request);
     const figures = objectOf(params, "figures");
-    const row = await recordResult(services, user, idParam(request.params.id, "action_not_found"), Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v)])), str(params, "comment") ?? "");
+    const row = await recordResult(services, user, idParam(request.params.id, "action_not_found"), figuresOf(figures), str(params, "comment") ?? "");
     return renderResult(row);
+  });
+  api.put(`${base}/results/:id`, async (request: WithId) => {
+    const user = requireUser(services, request, "write");
+    const params = paramsOf(request);
+    const figures = objectOf(params, "figures");
+    return renderResult(await correctResult(services, user, idParam(request.params.id, "result_not_found"), figuresOf(figures), str(params, "comment") ?? ""));
   });
   api.delete(`${base}/results/:id`, async (request: WithId, reply) => {
     const user = requireUser(services, request, "write");

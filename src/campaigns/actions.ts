@@ -3,7 +3,7 @@
 // own business: card-holders only, never federated; only their results go up.
 import { and, asc, count, eq, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { isTimezone } from "../dates.ts";
+import { dateFormat, isTimezone } from "../dates.ts";
 import { isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
 import { notifyAll } from "../notifications/notifications.ts";
 import type { Services } from "../services.ts";
@@ -47,14 +47,23 @@ function checkShift(s: ShiftInput): ShiftInput {
   return { startAt: s.startAt, endAt: s.endAt, capacity: s.capacity ?? null, label: s.label?.trim().slice(0, 100) || null };
 }
 
+/** A campaign's day as both languages read it (01/03/2026): campaigns are dated in France. */
+function campaignDay(ms: number): string {
+  return dateFormat("fr-FR", { dateStyle: "short", timeZone: "Europe/Paris" }).format(ms);
+}
+
 function checkInput(db: Db, input: ActionInput) {
   const title = input.title?.trim() ?? "";
   if (!title) throw new UserError("action_title_missing", 422);
   if (title.length > 200) throw new UserError("action_title_too_long", 422);
   if (!ACTION_TYPES.includes(input.type)) throw new UserError("action_type_invalid", 422);
-  if (!findCampaign(db, input.campaignId)) throw new UserError("campaign_not_found", 404);
+  const campaign = findCampaign(db, input.campaignId);
+  if (!campaign) throw new UserError("campaign_not_found", 404);
   if (!Number.isFinite(input.startAt)) throw new UserError("action_dates_invalid", 422);
   if (input.endAt != null && (!Number.isFinite(input.endAt) || input.endAt < input.startAt)) throw new UserError("action_dates_invalid", 422);
+  // An action outside its campaign's days would count for a campaign that was not running.
+  if (input.startAt < campaign.startsAt) throw new UserError("action_before_campaign", 422, { from: campaignDay(campaign.startsAt) });
+  if (campaign.endsAt != null && (input.endAt ?? input.startAt) > campaign.endsAt) throw new UserError("action_after_campaign", 422, { to: campaignDay(campaign.endsAt) });
   const timezone = input.timezone ?? "Europe/Paris";
   if (!isTimezone(timezone)) throw new UserError("timezone_invalid", 422);
   if (input.coordinatorId != null) {

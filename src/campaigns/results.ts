@@ -2,7 +2,7 @@
 // here, and what the sections below sent up. Every result has a URI and a
 // version: the same result delivered twice is stored once, an edited one
 // replaces the old figures, an older copy arriving late changes nothing.
-import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import { MAX_FIGURE } from "../bounds.ts";
 import type { User } from "../members/members.ts";
@@ -14,7 +14,7 @@ import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
-import { canEditAction, getAction, notifyActionPeople, tookPart } from "./actions.ts";
+import { canEditAction, getAction, notifyActionPeople, tookPart, type ActionRow } from "./actions.ts";
 
 export type ResultRow = typeof actionResults.$inferSelect;
 export type Metrics = Record<Metric, number>;
@@ -53,22 +53,32 @@ function sendResult(services: Services, db: Db, row: ResultRow, type: "Create" |
   record(db, { kind: "territory.up", type, object: resultObject(wireOf(services, row, campaign?.title ?? ""), []) });
 }
 
+/** Who may change a recorded result: whoever recorded it, and whoever may edit its action. */
+export function canChangeResult(user: User, row: ResultRow, action: ActionRow): boolean {
+  return row.recordedBy === user.id || canEditAction(user, action);
+}
+
+/** A live result recorded here (not one received from below), with its action. */
+function ownResult(db: Db, user: User, resultId: number): { row: ResultRow; action: ActionRow } {
+  const row = db.select().from(actionResults).where(eq(actionResults.id, resultId)).get();
+  if (!row?.actionId || row.deletedAt != null) throw new UserError("result_not_found", 404);
+  return { row, action: getAction(db, user, row.actionId) };
+}
+
 /**
- * Records (or corrects) one member's result for an action: the coordinator,
- * the organiser, a manager or a participant. One result per member and action;
- * it goes up to the fédération at once.
+ * Stores new figures: a first result of `recordedBy` for the action, or new
+ * figures for an existing one. A correction keeps the result's URI and raises
+ * its version, so the fédération replaces the earlier figures instead of
+ * adding to them.
  */
-export async function recordResult(services: Services, user: User, actionId: number, figures: Partial<Record<Metric, number>>, comment = ""): Promise<ResultRow> {
+function saveFigures(services: Services, action: ActionRow, existing: ResultRow | undefined, recordedBy: number, figures: Partial<Record<Metric, number>>, comment: string): ResultRow {
   const { db, config } = services;
-  const action = getAction(db, user, actionId);
-  if (!canEditAction(user, action) && !tookPart(db, user.id, actionId)) throw new UserError("result_forbidden", 403);
   const campaign = db.select().from(campaigns).where(eq(campaigns.id, action.campaignId)).get()!;
   const metrics = checkMetrics(figures);
-  const node = nodeActor(services);
-  const existing = db.select().from(actionResults).where(and(eq(actionResults.actionId, actionId), eq(actionResults.recordedBy, user.id))).get();
   const values = {
     ...metrics,
     campaignUri: campaign.uri,
+    campaignName: campaign.title,
     actionType: action.type,
     actionDate: action.startAt,
     comment: comment.trim().slice(0, 5000),
@@ -76,27 +86,51 @@ export async function recordResult(services: Services, user: User, actionId: num
     // Strictly increasing, so that the receiver can tell the newest version.
     version: Math.max(Date.now(), (existing?.version ?? 0) + 1),
   };
-  const row = db.transaction((tx) => {
+  return db.transaction((tx) => {
     const row = existing
       ? tx.update(actionResults).set(values).where(eq(actionResults.id, existing.id)).returning().get()
       : tx
           .insert(actionResults)
-          .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId, sectionUri: node.uri, sectionName: config.name, federationUri: null, recordedBy: user.id, ...values })
+          .values({ id: newId(), uri: `${config.origin}/results/${newId()}`, actionId: action.id, sectionUri: nodeActor(services).uri, sectionName: config.name, federationUri: null, recordedBy, ...values })
           .returning()
           .get();
     sendResult(services, tx, row, existing ? "Update" : "Create");
     return row;
   });
+}
+
+/**
+ * Records (or corrects) one member's result for an action: the coordinator,
+ * the organiser, a manager or a participant. One result per member and action;
+ * it goes up to the fédération at once.
+ */
+export async function recordResult(services: Services, user: User, actionId: number, figures: Partial<Record<Metric, number>>, comment = ""): Promise<ResultRow> {
+  const { db } = services;
+  const action = getAction(db, user, actionId);
+  if (!canEditAction(user, action) && !tookPart(db, user.id, actionId)) throw new UserError("result_forbidden", 403);
+  const existing = db.select().from(actionResults).where(and(eq(actionResults.actionId, actionId), eq(actionResults.recordedBy, user.id))).get();
+  const row = saveFigures(services, action, existing, user.id, figures, comment);
   notifyActionPeople(services, action, user, "coopol.results");
   return row;
 }
 
+/**
+ * Corrects a result already recorded, whoever typed it (the coordinator fixing
+ * a participant's typo): its figures and comment are replaced, here and at the
+ * fédération; it stays the result of the member who recorded it.
+ */
+export async function correctResult(services: Services, user: User, resultId: number, figures: Partial<Record<Metric, number>>, comment = ""): Promise<ResultRow> {
+  const { row, action } = ownResult(services.db, user, resultId);
+  if (!canChangeResult(user, row, action)) throw new UserError("result_forbidden", 403);
+  const corrected = saveFigures(services, action, row, row.recordedBy ?? user.id, figures, comment);
+  notifyActionPeople(services, action, user, "coopol.results");
+  return corrected;
+}
+
 export async function deleteResult(services: Services, user: User, resultId: number): Promise<void> {
   const { db } = services;
-  const row = db.select().from(actionResults).where(eq(actionResults.id, resultId)).get();
-  if (!row?.actionId) throw new UserError("result_not_found", 404);
-  const action = getAction(db, user, row.actionId);
-  if (row.recordedBy !== user.id && !canEditAction(user, action)) throw new UserError("result_forbidden", 403);
+  const { row, action } = ownResult(db, user, resultId);
+  if (!canChangeResult(user, row, action)) throw new UserError("result_forbidden", 403);
   db.transaction((tx) => {
     const deleted = tx.update(actionResults).set({ deletedAt: Date.now(), version: Math.max(Date.now(), row.version + 1) }).where(eq(actionResults.id, row.id)).returning().get();
     sendResult(services, tx, deleted, "Update");
@@ -117,6 +151,8 @@ export function storeReceivedResult(db: Db, wire: ResultWire, federationUri: str
   if (existing && existing.version >= wire.version) return "ignored";
   const values = {
     campaignUri: wire.campaignUri,
+    // Shown where the campaign is unknown here (a section's own): plain text, one line, bounded.
+    campaignName: wire.campaignName.replace(/\p{Cc}+/gu, " ").trim().slice(0, 200),
     actionType: wire.actionType,
     actionDate: wire.actionDate,
     sectionUri: wire.sectionUri,
@@ -133,6 +169,28 @@ export function storeReceivedResult(db: Db, wire: ResultWire, federationUri: str
   }
   db.insert(actionResults).values({ id: newId(), uri: wire.uri, ...values }).onConflictDoNothing().run();
   return "stored";
+}
+
+/**
+ * Names of campaigns by URI: ours and those sent down to us by their title,
+ * the others (a section's own campaign, known above only through its results)
+ * by the name the section sent with them.
+ */
+export function campaignNames(db: Db, uris: string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  if (uris.length === 0) return names;
+  for (const c of db.select({ uri: campaigns.uri, title: campaigns.title }).from(campaigns).where(inArray(campaigns.uri, uris)).all()) names.set(c.uri, c.title);
+  const unknown = uris.filter((u) => !names.has(u));
+  if (unknown.length === 0) return names;
+  // SQLite takes a bare column from the row max() picks: the name of the newest result.
+  const sent = db
+    .select({ uri: actionResults.campaignUri, name: actionResults.campaignName, newest: sql<number>`max(${actionResults.version})` })
+    .from(actionResults)
+    .where(and(inArray(actionResults.campaignUri, unknown), sql`${actionResults.campaignName} != ''`))
+    .groupBy(actionResults.campaignUri)
+    .all();
+  for (const row of sent) names.set(row.uri, row.name);
+  return names;
 }
 
 export interface Totals extends Metrics {

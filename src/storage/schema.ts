@@ -794,6 +794,8 @@ export const actionResults = sqliteTable(
     uri: text("uri").notNull(),
     actionId: integer("action_id").references(() => fieldActions.id, { onDelete: "set null" }),
     campaignUri: text("campaign_uri").notNull(),
+    /** The campaign's title as the sender named it: a section's own campaign is unknown above it. */
+    campaignName: text("campaign_name").notNull().default(""),
     actionType: text("action_type", { enum: ACTION_TYPES }).notNull(),
     actionDate: timestamp("action_date").notNull(),
     /** The section that did the work, and its fédération. */

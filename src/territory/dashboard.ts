@@ -8,7 +8,7 @@ import type { Db } from "../storage/db.ts";
 import { ACTION_TYPES, METRICS, nodeStats, reports, type ActionType, type Metric, type NodeKind } from "../storage/schema.ts";
 import { toCsv } from "../csv.ts";
 import { listCampaigns, type CampaignRow } from "../campaigns/campaigns.ts";
-import { aggregate, type Totals } from "../campaigns/results.ts";
+import { aggregate, campaignNames, type Totals } from "../campaigns/results.ts";
 import { linksOf } from "./links.ts";
 
 export interface DashboardRow {
@@ -36,11 +36,19 @@ export interface CampaignProgress {
   byType: Array<{ type: ActionType; totals: Totals }>;
 }
 
+/** Results for a campaign unknown here: a section's own, named as the section sent it. */
+export interface OtherCampaign {
+  uri: string;
+  name: string;
+  totals: Totals;
+}
+
 export interface Dashboard {
   kind: NodeKind;
   rows: DashboardRow[];
   total: Omit<DashboardRow, "uri" | "name" | "handle" | "territory" | "linkState" | "lastReportAt" | "statsAt">;
   campaigns: CampaignProgress[];
+  otherCampaigns: OtherCampaign[];
 }
 
 const zero = (): Totals => ({ results: 0, ...(Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>) });
@@ -127,7 +135,19 @@ export function dashboard(db: Db, config: Config): Dashboard {
     return { campaign, goals: JSON.parse(campaign.goals) as Partial<Record<Metric, number>>, totals, byType: byType.filter((b) => b.totals.results > 0) };
   });
 
-  return { kind: config.kind, rows: list, total, campaigns };
+  // Results of campaigns no node above started: the sections' own campaigns.
+  const known = new Set(listCampaigns(db).map((c) => c.uri));
+  const others = new Map<string, Totals>();
+  for (const r of perType) {
+    if (known.has(r.campaignUri!)) continue;
+    let totals = others.get(r.campaignUri!);
+    if (!totals) others.set(r.campaignUri!, (totals = zero()));
+    add(totals, r.totals);
+  }
+  const names = campaignNames(db, [...others.keys()]);
+  const otherCampaigns = [...others].map(([uri, totals]) => ({ uri, name: names.get(uri) ?? uri, totals })).sort((a, b) => a.name.localeCompare(b.name));
+
+  return { kind: config.kind, rows: list, total, campaigns, otherCampaigns };
 }
 
 /** The dashboard's rows as a spreadsheet. */

@@ -2,6 +2,7 @@
 // event pages with RSVP buttons, the event form, attendees and minutes, and
 // the calendar feeds. Everything works without JavaScript.
 import { dateFormat } from "../../dates.ts";
+import { inDateRange } from "../../bounds.ts";
 import { fieldWorkBetween, type FieldEntry } from "../../campaigns/actions.ts";
 import { toCsv } from "../../csv.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -175,6 +176,21 @@ interface AgendaItem {
 /** How many next dates a recurring event's line names. */
 const LATER_DATES = 3;
 
+/** Lines of one page of the list view; a "later" link starts the next page. */
+const LIST_PAGE = 50;
+
+/**
+ * One page of the list: LIST_PAGE lines at most, cut before the first start
+ * time left out, so that the next page (from that time on) misses nothing.
+ */
+function listPage(items: AgendaItem[]): { shown: AgendaItem[]; next: number | null } {
+  if (items.length <= LIST_PAGE) return { shown: items, next: null };
+  const next = items[LIST_PAGE]!.start;
+  const cut = items.findIndex((item) => item.start === next);
+  // Fifty lines at the same minute: the rest of that minute is skipped rather than shown again.
+  return cut > 0 ? { shown: items.slice(0, cut), next } : { shown: items.slice(0, LIST_PAGE), next: next + 1 };
+}
+
 /** Events and field work in time order; with `groupRecurring`, one line per recurring event with its next dates. */
 function agendaItems(occurrences: Occurrence[], field: FieldEntry[], options: { groupRecurring?: boolean } = {}): AgendaItem[] {
   const items: AgendaItem[] = [];
@@ -267,9 +283,10 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
     // Field work (actions, or my shifts on my agenda) is the section's own: not on a filtered or fédération-wide view.
     const fieldWork = (from: number, to: number) => (category || locality || audience ? [] : fieldWorkBetween(db, user, from, to, mine));
     // Links between views and months keep the filters chosen.
-    const link = (month?: string) => {
+    const link = (month?: string, later?: number) => {
       const q = new URLSearchParams();
       if (month) q.set("month", month);
+      if (later) q.set("from", String(later));
       if (category) q.set("category", category);
       if (locality) q.set("locality", locality);
       if (audience) q.set("audience", audience);
@@ -288,10 +305,18 @@ export function registerAgendaRoutes(web: FastifyInstance, services: Services): 
       body = html`<nav class="pager"><a href="${link(prev)}">← ${page.t("agenda.previous")}</a> <a href="${link(next)}">${page.t("agenda.next")} →</a></nav>
 ${monthGrid(page, year, month, agendaItems(agenda(db, viewer, { from, to, ...filters }), fieldWork(from, to)))}`;
     } else {
+      // A page of the list: from now (events begun in the last hours too), or from `?from=`, the "later" link.
       const now = Date.now();
-      const [from, to] = [now - DAY / 4, now + 365 * DAY];
-      // A recurring meeting is one line with its next dates, not one line per date.
-      body = eventList(page, agendaItems(agenda(db, viewer, { from, to, ...filters }), fieldWork(from, to), { groupRecurring: true }).slice(0, 200));
+      const asked = Number(query.from);
+      const later = Number.isSafeInteger(asked) && asked > now && inDateRange(asked) ? asked : null;
+      const from = later ?? now - DAY / 4;
+      const to = from + 365 * DAY;
+      // Only what a page can show is read and expanded: the soonest single events, a recurring
+      // meeting's next few dates (one line with its next dates, not one line per date).
+      const occurrences = agenda(db, viewer, { from, to, ...filters, perEvent: 1 + LATER_DATES, firstSingles: LIST_PAGE + 1 }).filter((o) => later == null || o.start >= later);
+      const field = fieldWork(from, to).filter((f) => later == null || f.start >= later);
+      const { shown, next } = listPage(agendaItems(occurrences, field, { groupRecurring: true }));
+      body = html`${eventList(page, shown)}${next ? html`<nav class="pager"><a href="${link(undefined, next)}" rel="next">${page.t("agenda.later")} →</a></nav>` : ""}`;
     }
     const thisMonth = wallClock(Date.now(), "Europe/Paris");
     return sendPage(reply, layout(page, title, html`<h1>${title}</h1>
@@ -315,7 +340,7 @@ ${body}`));
 
   // Public feed: public events only, whoever asks.
   web.get("/agenda.ics", (_request, reply) => {
-    const rows = agenda(db, { kind: "anonymous" }, { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY }).map((o) => o.event);
+    const rows = agenda(db, { kind: "anonymous" }, { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY, perEvent: 1 }).map((o) => o.event);
     return sendIcs(reply, calendarOf(config.name, unique(rows), { origin: config.origin }));
   });
 
@@ -326,7 +351,8 @@ ${body}`));
     const user = row ? services.db.query.users.findFirst({ where: (u, { eq }) => eq(u.id, row.userId) }).sync() : undefined;
     if (!user || user.disabledAt) throw new UserError("calendar_token_invalid", 404);
     const [from, to] = [Date.now() - 90 * DAY, Date.now() + 730 * DAY];
-    const rows = agenda(db, viewerOf(user), { from, to }).map((o) => o.event);
+    // A feed carries each event once, with its rule: one occurrence tells that it is in the window.
+    const rows = agenda(db, viewerOf(user), { from, to, perEvent: 1 }).map((o) => o.event);
     const fieldWork = [...fieldWorkBetween(db, user, from, to), ...fieldWorkBetween(db, user, from, to, true)];
     return sendIcs(reply, calendarOf(`${config.name} — ${user.username}`, unique(rows), { origin: config.origin, fieldWork }));
   });

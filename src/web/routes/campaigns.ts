@@ -26,7 +26,7 @@ import {
   type ActionInput,
   type ActionRow,
 } from "../../campaigns/actions.ts";
-import { actionsAwaitingResults, addContact, aggregate, CONSENT_TEXT_FR, contactsOf, deleteResult, recordResult, resultsOfAction, type Totals } from "../../campaigns/results.ts";
+import { actionsAwaitingResults, addContact, aggregate, canChangeResult, CONSENT_TEXT_FR, contactsOf, correctResult, deleteResult, recordResult, resultsOfAction, type ResultRow, type Totals } from "../../campaigns/results.ts";
 import { nodeActor } from "../../federation/actors.ts";
 import { html, raw, type Html } from "../html.ts";
 import { csrfField, layout, type PageContext, scrollBox } from "../layout.ts";
@@ -336,9 +336,10 @@ function actionForm(page: PageContext, services: Services, action: string, value
 
 // ---- Results and contacts forms ------------------------------------------------------
 
-function resultForm(page: PageContext, action: ActionRow, values: Partial<Record<Metric | "comment", string>>): Html {
+/** The results form: a new result of one's own, or (`correcting`) new figures for a result already recorded. */
+function resultForm(page: PageContext, action: ActionRow, values: Partial<Record<Metric | "comment", string>>, correcting?: ResultRow): Html {
   const { t } = page;
-  return html`<form method="post" action="/actions/${action.id}/results">
+  return html`<form method="post" action="/actions/${action.id}/results${correcting ? `/${correcting.id}` : ""}">
   ${csrfField(page)}
   <div class="figures">${METRICS.map((m) => html`<label for="r-${m}">${t(`result.metric.${m}`)}</label>
   <input type="number" id="r-${m}" name="${m}" min="0" step="1" value="${values[m] ?? ""}">`)}</div>
@@ -580,6 +581,8 @@ ${upcoming.length ? actionList(page, upcoming, titles) : html`<p>${t("action.non
     status?: number;
     result?: Form;
     contact?: Form;
+    /** The result being corrected (`?correct=<id>`, or the refused correction). */
+    correct?: number;
   }
 
   const actionPage = (request: WithId, reply: FastifyReply, options: ActionPageOptions = {}) => {
@@ -593,15 +596,21 @@ ${upcoming.length ? actionList(page, upcoming, titles) : html`<p>${t("action.non
     const participant = editable || tookPart(db, user.id, a.id);
     const names = new Map(listMembers(db).map((m) => [m.id, m.displayName || m.username]));
     const results = resultsOfAction(db, a.id);
+    const query = request.query as Record<string, string | undefined>;
+    const correctId = options.correct ?? Number(query.correct);
+    // Correcting someone else's result: the form shows their figures; otherwise one's own, if recorded.
+    const correcting = results.find((r) => r.id === correctId && r.recordedBy !== user.id && canChangeResult(user, r, a));
     const mineResult = results.find((r) => r.recordedBy === user.id);
+    const shown = correcting ?? mineResult;
     const resultValues: Partial<Record<Metric | "comment", string>> = options.result
       ? Object.fromEntries([...METRICS, "comment"].map((k) => [k, one(options.result![k])]))
-      : mineResult
-        ? { ...Object.fromEntries(METRICS.map((m) => [m, String(mineResult[m])])), comment: mineResult.comment }
+      : shown
+        ? { ...Object.fromEntries(METRICS.map((m) => [m, String(shown[m])])), comment: shown.comment }
         : {};
     const started = a.startAt <= Date.now();
     const contacts = editable ? contactsOf(db, user, a.id) : [];
-    const notice = (request.query as Record<string, string | undefined>).notice;
+    const notice = query.notice;
+    const recorder = (r: ResultRow) => (r.recordedBy != null ? (names.get(r.recordedBy) ?? "—") : r.sectionName);
     const open = !a.cancelledAt;
     return sendPage(
       reply,
@@ -640,17 +649,19 @@ ${editable && open
   : ""}
 
 <h2 id="results">${t("result.title")}</h2>
-${participant && open
-  ? started
-    ? html`<p class="help">${t(mineResult ? "result.help_update" : "result.help")}</p>${resultForm(page, a, resultValues)}`
-    : html`<p class="help">${t("result.after")}</p>`
-  : ""}
+${correcting && open
+  ? html`<p class="help">${t("result.help_correct", { name: recorder(correcting) })}</p>${resultForm(page, a, resultValues, correcting)}`
+  : participant && open
+    ? started
+      ? html`<p class="help">${t(mineResult ? "result.help_update" : "result.help")}</p>${resultForm(page, a, resultValues)}`
+      : html`<p class="help">${t("result.after")}</p>`
+    : ""}
 ${results.length === 0
   ? html`<p>${t("result.none")}</p>`
   : scrollBox(t("result.title"), html`<table><thead><tr><th scope="col">${t("result.by")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}<th scope="col">${t("result.comment")}</th><th scope="col"><span class="visually-hidden">${t("members.actions")}</span></th></tr></thead>
 <tbody>${results.map(
-      (r) => html`<tr><th scope="row">${r.recordedBy != null ? (names.get(r.recordedBy) ?? "—") : r.sectionName}</th>${METRICS.map((m) => html`<td>${r[m]}</td>`)}<td>${r.comment}</td>
-<td>${r.recordedBy === user.id || editable ? html`<form method="post" action="/actions/${a.id}/results/${r.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("result.delete")}</button></form>` : ""}</td></tr>`,
+      (r) => html`<tr><th scope="row">${recorder(r)}</th>${METRICS.map((m) => html`<td>${r[m]}</td>`)}<td>${r.comment}</td>
+<td>${canChangeResult(user, r, a) ? html`${open ? html`<a href="/actions/${a.id}?correct=${r.id}#results">${t("result.correct")}</a> ` : ""}<form method="post" action="/actions/${a.id}/results/${r.id}/delete" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("result.delete")}</button></form>` : ""}</td></tr>`,
     )}</tbody></table>`)}
 
 ${participant
@@ -708,7 +719,7 @@ ${open ? html`<form method="post" action="/actions/${a.id}/cancel">${csrfField(p
   });
 
   /** Runs a form's domain call; a refusal meant for people shows on the action page, the form kept. */
-  const onActionPage = (run: (user: User, actionId: number, form: Form) => unknown | Promise<unknown>, notice: string, anchor: string, keep?: "result" | "contact") =>
+  const onActionPage = (run: (user: User, actionId: number, form: Form) => unknown | Promise<unknown>, notice: string, anchor: string, keep?: "result" | "contact", correct?: number) =>
     async (request: WithId, reply: FastifyReply) => {
       const user = requireCardHolder(request);
       const actionId = idOf(request.params.id, "action_not_found");
@@ -717,7 +728,7 @@ ${open ? html`<form method="post" action="/actions/${a.id}/cancel">${csrfField(p
         await run(user, actionId, form);
       } catch (error) {
         if (!(error instanceof UserError) || error.status === 403 || error.status === 404) throw error;
-        return actionPage(request, reply, { error: request.page.t(error.code, error.params), status: error.status, ...(keep ? { [keep]: form } : {}) });
+        return actionPage(request, reply, { error: request.page.t(error.code, error.params), status: error.status, correct, ...(keep ? { [keep]: form } : {}) });
       }
       return reply.redirect(`/actions/${actionId}?notice=${notice}#${anchor}`, 303);
     };
@@ -741,15 +752,16 @@ ${open ? html`<form method="post" action="/actions/${a.id}/cancel">${csrfField(p
     onActionPage((user) => removeShift(services, user, shiftId(request)), "shift_removed", "shifts")(request, reply),
   );
 
+  const figuresOf = (form: Form) => Object.fromEntries(METRICS.map((m) => [m, figure(one(form[m]))]));
   web.post(
     "/actions/:id/results",
-    onActionPage(
-      (user, actionId, form) => recordResult(services, user, actionId, Object.fromEntries(METRICS.map((m) => [m, figure(one(form[m]))])), one(form.comment)),
-      "result_saved",
-      "results",
-      "result",
-    ),
+    onActionPage((user, actionId, form) => recordResult(services, user, actionId, figuresOf(form), one(form.comment)), "result_saved", "results", "result"),
   );
+
+  web.post("/actions/:id/results/:item", (request: WithItem, reply) => {
+    const resultId = idOf(request.params.item, "result_not_found");
+    return onActionPage((user, _actionId, form) => correctResult(services, user, resultId, figuresOf(form), one(form.comment)), "result_saved", "results", "result", resultId)(request, reply);
+  });
 
   web.post("/actions/:id/results/:item/delete", (request: WithItem, reply) =>
     onActionPage((user) => deleteResult(services, user, idOf(request.params.item, "result_not_found")), "result_deleted", "results")(request, reply),

@@ -60,7 +60,7 @@ ${items.length === 0
   web.get("/groups/:slug/agenda.ics", (request: WithSlug, reply) => {
     const group = localGroup(request.params.slug);
     if (group.visibility !== "public") throw new UserError("group_not_found", 404);
-    const rows = agenda(db, { kind: "anonymous" }, { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY, group }).map((o) => o.event);
+    const rows = agenda(db, { kind: "anonymous" }, { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY, group, perEvent: 1 }).map((o) => o.event);
     return sendIcs(reply, calendarOf(`${config.name} — ${group.name}`, unique(rows), { origin: config.origin }));
   });
 
@@ -71,7 +71,7 @@ ${items.length === 0
     const row = db.select().from(calendarTokens).where(eq(calendarTokens.tokenHash, hashToken(token))).get();
     const user = row ? db.select().from(users).where(eq(users.id, row.userId)).get() : undefined;
     if (!user || user.disabledAt) throw new UserError("calendar_token_invalid", 404);
-    const rows = agenda(db, viewerOf(user), { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY, group }).map((o) => o.event);
+    const rows = agenda(db, viewerOf(user), { from: Date.now() - 90 * DAY, to: Date.now() + 730 * DAY, group, perEvent: 1 }).map((o) => o.event);
     return sendIcs(reply, calendarOf(`${config.name} — ${group.name} — ${user.username}`, unique(rows), { origin: config.origin }));
   });
 }

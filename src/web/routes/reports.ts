@@ -8,6 +8,7 @@ import type { User } from "../../members/members.ts";
 import type { Services } from "../../services.ts";
 import { ACTION_TYPES, DIRECTIVE_KINDS, METRICS, REPORT_KINDS, type ActionType, type DirectiveKind, type ReportKind } from "../../storage/schema.ts";
 import { canRunCampaigns, findCampaignByUri, listCampaigns } from "../../campaigns/campaigns.ts";
+import { campaignNames } from "../../campaigns/results.ts";
 import { listReports, openReport, writeReport, type ReportRow } from "../../reports/reports.ts";
 import { adoptProposal, getDirective, listDirectives, sendDirective, type DirectiveRow } from "../../reports/directives.ts";
 import type { ProposalWire } from "../../federation/territory.ts";
@@ -133,8 +134,10 @@ ${manager ? html`<h2 id="new">${t("report.new")}</h2>${reportForm(page, options.
     // Opening a received report marks it read here and tells the section.
     const r = await openReport(services, user, idOf(request.params.id, "report_not_found"));
     const figures = JSON.parse(r.figures) as Record<string, Record<string, Record<string, number>>>;
+    // A section's own campaign is unknown here: its name comes with the section's results.
+    const names = campaignNames(db, Object.keys(figures));
     const rows = Object.entries(figures).flatMap(([campaignUri, byType]) =>
-      Object.entries(byType).map(([type, metrics]) => ({ campaign: findCampaignByUri(db, campaignUri)?.title ?? campaignUri, type, metrics })),
+      Object.entries(byType).map(([type, metrics]) => ({ campaign: names.get(campaignUri) ?? campaignUri, type, metrics })),
     );
     const notice = (request.query as Record<string, string | undefined>).notice;
     return sendPage(

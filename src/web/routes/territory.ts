@@ -140,6 +140,13 @@ ${c.byType.length ? html`<ul>${c.byType.map((b) => html`<li>${t(`action.type.${b
 </section>`;
     })}
 
+${board.otherCampaigns.length
+  ? html`<h2 id="section-campaigns">${t("dashboard.section_campaigns")}</h2>
+<p class="help">${t("dashboard.section_campaigns_help")}</p>
+${scrollBox(t("dashboard.section_campaigns"), html`<table class="section-campaigns"><thead><tr><th scope="col">${t("report.campaign")}</th><th scope="col">${t("result.count")}</th>${METRICS.map((m) => html`<th scope="col">${t(`result.metric.${m}`)}</th>`)}</tr></thead>
+<tbody>${board.otherCampaigns.map((c) => html`<tr><th scope="row">${c.name}</th><td>${c.totals.results}</td>${METRICS.map((m) => html`<td>${c.totals[m]}</td>`)}</tr>`)}</tbody></table>`)}`
+  : ""}
+
 <h2>${t("dashboard.latest_reports")}</h2>
 ${reports.length === 0
   ? html`<p>${t("report.received_none")}</p>`

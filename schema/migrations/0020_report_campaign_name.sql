@@ -1,0 +1,1 @@
+ALTER TABLE `action_results` ADD `campaign_name` text DEFAULT '' NOT NULL;
