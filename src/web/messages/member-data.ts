@@ -39,6 +39,11 @@ export const fr = {
   "transfer_not_confirmed": "La nouvelle section n'a pas encore accepté ce transfert : le nouveau compte ne désigne pas celui-ci comme son ancien compte.",
   "transfer_already_moved": "Ce compte a déjà été déplacé.",
   "account_moved": "Ce compte a déménagé vers {handle}. Connectez-vous sur votre nouvelle section.",
+  "members.erase": "Supprimer définitivement",
+  "members.erase_warning": "Supprime le compte, ses messages, réponses et adhésions, ici et sur les autres instances. Pour un simple départ, préférez « Désactiver ».",
+  "members.erase_confirm": "Pour confirmer, tapez « {username} »",
+  "members.erased_notice": "Le compte de {name} est supprimé.",
+  "member_erase_confirm": "Le nom tapé ne correspond pas : le compte n'est pas supprimé.",
 } as const;
 
 export const en: Record<keyof typeof fr, string> = {
@@ -79,4 +84,9 @@ export const en: Record<keyof typeof fr, string> = {
   "transfer_not_confirmed": "The new section has not accepted this transfer yet: the new account does not name this one as its old account.",
   "transfer_already_moved": "This account has already moved.",
   "account_moved": "This account has moved to {handle}. Log in on your new section.",
+  "members.erase": "Delete for good",
+  "members.erase_warning": "Deletes the account, its posts, answers and memberships, here and on other instances. For a plain departure, use « Disable ».",
+  "members.erase_confirm": "To confirm, type « {username} »",
+  "members.erased_notice": "{name}'s account is deleted.",
+  "member_erase_confirm": "The name typed does not match: the account is not deleted.",
 };
