@@ -27,7 +27,7 @@ interface Reference {
  */
 function referencesTo(db: Db, target: "actors" | "users"): Reference[] {
   return db.all<Reference>(sql`
-    select m.name as "table", f."from" as "column", i."notnull" as notNull
+    select m.name as "table", f."from" as "column", i."notnull" as "notNull"
     from sqlite_master m
     join pragma_foreign_key_list(m.name) f
     join pragma_table_info(m.name) i on i.name = f."from"

@@ -13,7 +13,8 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows, groupRoles, memberTransfers, oauthTokens, sessions, users } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { lookupActor } from "../federation/remote.ts";
+import { lookupActor, resolveActor } from "../federation/remote.ts";
+import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
 import { localGroupOfActor } from "../groups/groups.ts";
 import { follow, unfollow } from "../social/follows.ts";
@@ -99,7 +100,9 @@ export async function moveAccount(services: Services, user: User, newAccount: st
   if (!(await verifyPassword(password, user.passwordHash))) throw new UserError("password_current_wrong", 403);
   const me = actorOf(db, user);
   if (me.movedToId) throw new UserError("transfer_already_moved", 409);
-  const target = await lookupActor(services, newAccount, { refresh: true });
+  // Read again from its server, never from what we stored: the alias may be minutes old.
+  const known = await lookupActor(services, newAccount);
+  const target = known && !known.local ? await resolveActor(context(services), known.uri, { refresh: true }) : known;
   if (!target || target.local || target.type !== "Person" || target.deletedAt) throw new UserError("transfer_account_not_found", 404);
   if (!aliasesOf(target).includes(me.uri)) throw new UserError("transfer_not_confirmed", 422);
   db.transaction((tx) => {
