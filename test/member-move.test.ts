@@ -83,6 +83,9 @@ t.test("alice moves from s1 to s2: followers and group membership follow, s1 kee
   const alice = await session(s1, "alice");
   const alice2 = await session(s2, "alice2");
   const newHandle = `@alice2@${host(s2)}`;
+  // Her contribution to s3's group, before she moves.
+  await alice.publish(`@g_logement@${host(s3)} Une proposition d'Alice pour le logement`);
+  await eventually(() => s3.query("select 1 from group_posts join posts on posts.id = group_posts.post_id where posts.content like '%proposition d%Alice%'").length, 15_000, "alice's thread in s3's group");
   // Before s2 accepts, the old section refuses to move the account.
   // (Polled: the first look-up of a new account can time out on a busy machine, a 404.)
   const early = await eventually(async () => {
@@ -122,7 +125,13 @@ t.test("alice moves from s1 to s2: followers and group membership follow, s1 kee
   await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "alice")) === "none", 15_000, "and no longer the old account");
   await eventually(() => follows(s3, uriOf(s2, "alice2"), group) === "accepted", 15_000, "the group membership moved");
   t.equal(follows(s3, uriOf(s1, "alice"), group), "none");
+  await eventually(() => follows(s2, uriOf(s2, "alice2"), group) === "accepted", 15_000, "s2 learnt the membership from the group's Accept");
   t.equal(s3.query<{ moved: string }>("select t.uri as moved from actors a join actors t on t.id = a.moved_to_id where a.uri = ?", uriOf(s1, "alice"))[0]?.moved, uriOf(s2, "alice2"));
+  // Her contributions count for the new account.
+  const groupId = s3.query<{ id: number }>("select id from groups where slug = 'logement'")[0]!.id;
+  const contributors = (await new WebSession(s3.origin).get(`/debate/${groupId}/contributors`)).body;
+  t.match(contributors, `@alice2@${host(s2)}`, "the group's contributors list the new account");
+  t.notMatch(contributors, `@alice@${host(s1)}`, "not the old one");
 });
 
 t.test("a Move the target does not confirm, an unsigned one and a forged one change nothing", async (t) => {
@@ -211,4 +220,16 @@ t.test("erin deletes her account: s2 and s3 drop her posts, answer and membershi
   t.notMatch((await (await session(s3, "carol")).get("/")).body, "Premier message", "not in carol's timeline");
   t.notMatch((await new WebSession(s3.origin).get("/groups/logement")).body, "erin", "not on the group's page");
   t.equal(s3.query<{ n: number }>("select followers_count as n from actors where uri = ?", group)[0]!.n, 2, "the group: its owner and alice2");
+});
+
+t.test("a secretary removes an account for good, typing its name", async (t) => {
+  const sec1 = await session(s1, "sec1");
+  const wrong = await sec1.post("/members/bea/erase", { confirm: "bob" });
+  t.equal(wrong.status, 422, "the name must be typed");
+  t.equal(s1.query("select 1 from users where username = 'bea'").length, 1);
+  const erased = await sec1.post("/members/bea/erase", { confirm: "bea" });
+  t.equal(erased.status, 303);
+  t.match((await sec1.get(erased.location!)).body, "Le compte de bea est supprimé.");
+  t.same(s1.query("select 1 from users where username = 'bea'"), []);
+  await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "bea")) === "none", 20_000, "s3 dropped carol's follow of bea");
 });

@@ -5,7 +5,7 @@
 // 3. on the old section, the member moves the old account: only if the new
 //    actor names it (read again from its server), then `Move` goes out, and
 //    followers (people and groups, here and elsewhere) follow the new account.
-import { and, desc, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNotNull } from "drizzle-orm";
 import { MAX_ALIASES } from "../bounds.ts";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
@@ -17,7 +17,7 @@ import { lookupActor, resolveActor } from "../federation/remote.ts";
 import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
 import { localGroupOfActor } from "../groups/groups.ts";
-import { follow, unfollow } from "../social/follows.ts";
+import { follow, followAnswered, unfollow } from "../social/follows.ts";
 import { actorOf, canManageMembers, type User } from "./members.ts";
 import { verifyPassword } from "./passwords.ts";
 
@@ -146,8 +146,47 @@ export async function followersMoved(services: Services, old: ActorRow, target: 
     db.transaction((tx) => {
       const already = tx.select({ id: follows.id }).from(follows).where(and(eq(follows.followerId, target.id), eq(follows.followingId, membership.followingId))).get();
       if (already) tx.delete(follows).where(eq(follows.id, membership.id)).run();
-      else tx.update(follows).set({ followerId: target.id }).where(eq(follows.id, membership.id)).run();
+      else {
+        tx.update(follows).set({ followerId: target.id }).where(eq(follows.id, membership.id)).run();
+        // The new account's server learns of the membership by an Accept (acceptMovedMembership, there).
+        if (!target.local && membership.acceptedAt) followAnswered(tx, true, membership.uri, target, groupActorRow(tx, membership.followingId));
+      }
       tx.update(groupRoles).set({ actorId: target.id }).where(and(eq(groupRoles.groupId, group.id), eq(groupRoles.actorId, old.id))).run();
     });
   }
+}
+
+function groupActorRow(db: Db, id: number): ActorRow {
+  return db.select().from(actors).where(eq(actors.id, id)).get()!;
+}
+
+/** How long after a transfer was accepted a group may still tell us it moved the membership. */
+const MOVED_MEMBERSHIP_DAYS = 30;
+
+/** Whether a local account's (without `actorId`: any account's) transfer from another section was accepted in the last MOVED_MEMBERSHIP_DAYS. */
+export function recentlyTransferredIn(db: Db, actorId?: number): boolean {
+  const since = Date.now() - MOVED_MEMBERSHIP_DAYS * 86_400_000;
+  return !!db
+    .select({ id: memberTransfers.id })
+    .from(memberTransfers)
+    .where(and(eq(memberTransfers.direction, "in"), actorId === undefined ? undefined : eq(memberTransfers.actorId, actorId), eq(memberTransfers.status, "accepted"), gt(memberTransfers.decidedAt, since)))
+    .get();
+}
+
+/**
+ * On the new section: a remote group accepts a Follow we never sent, by one
+ * of our accounts whose transfer was accepted lately: the group moved the old
+ * account's membership to it (followersMoved, on the group's server). Kept as
+ * an accepted follow. Anything else (an account without a recent transfer, a
+ * sender that is not a group) is ignored: nobody makes our members follow
+ * them by sending Accepts.
+ */
+export function acceptMovedMembership(db: Db, member: ActorRow, group: ActorRow, followUri: string): boolean {
+  if (!member.local || group.local || group.type !== "Group" || !recentlyTransferredIn(db, member.id)) return false;
+  const inserted = db
+    .insert(follows)
+    .values({ id: newId(), followerId: member.id, followingId: group.id, uri: followUri, acceptedAt: Date.now() })
+    .onConflictDoNothing()
+    .run();
+  return inserted.changes > 0;
 }
