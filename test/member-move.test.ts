@@ -7,7 +7,8 @@
 //   unsigned one and one signed by someone else change nothing.
 // - Export: Mastodon's archive layout plus coopol.json.
 // - Erasure: erin@s1's posts, answer to s2's event and membership of s3's
-//   group are gone from s2 and s3 once she deletes her account.
+//   group are gone from s2 and s3 once she deletes her account; the field
+//   result she entered stays as figures without her.
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,10 +70,10 @@ t.before(async () => {
   }
   const erin = await session(s1, "erin");
   t.equal((await erin.post("/follow", { target: uriOf(s2, "section_mv2") })).status, 303);
-  for (const name of ["alice", "bea", "erin"]) await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, name)) === "accepted", 15_000, `carol follows ${name}`);
-  await eventually(() => follows(s2, uriOf(s2, "bob"), uriOf(s1, "erin")) === "accepted", 15_000, "bob follows erin");
-  for (const name of ["alice", "erin"]) await eventually(() => follows(s1, uriOf(s1, name), group) === "accepted" && follows(s3, uriOf(s1, name), group) === "accepted", 15_000, `${name} in the group`);
-  await eventually(() => follows(s1, uriOf(s1, "erin"), uriOf(s2, "section_mv2")) === "accepted", 15_000, "erin follows s2's section");
+  for (const name of ["alice", "bea", "erin"]) await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, name)) === "accepted", 30_000, `carol follows ${name}`);
+  await eventually(() => follows(s2, uriOf(s2, "bob"), uriOf(s1, "erin")) === "accepted", 30_000, "bob follows erin");
+  for (const name of ["alice", "erin"]) await eventually(() => follows(s1, uriOf(s1, name), group) === "accepted" && follows(s3, uriOf(s1, name), group) === "accepted", 30_000, `${name} in the group`);
+  await eventually(() => follows(s1, uriOf(s1, "erin"), uriOf(s2, "section_mv2")) === "accepted", 30_000, "erin follows s2's section");
 });
 
 t.teardown(async () => {
@@ -85,13 +86,13 @@ t.test("alice moves from s1 to s2: followers and group membership follow, s1 kee
   const newHandle = `@alice2@${host(s2)}`;
   // Her contribution to s3's group, before she moves.
   await alice.publish(`@g_logement@${host(s3)} Une proposition d'Alice pour le logement`);
-  await eventually(() => s3.query("select 1 from group_posts join posts on posts.id = group_posts.post_id where posts.content like '%proposition d%Alice%'").length, 15_000, "alice's thread in s3's group");
+  await eventually(() => s3.query("select 1 from group_posts join posts on posts.id = group_posts.post_id where posts.content like '%proposition d%Alice%'").length, 30_000, "alice's thread in s3's group");
   // Before s2 accepts, the old section refuses to move the account.
   // (Polled: the first look-up of a new account can time out on a busy machine, a 404.)
   const early = await eventually(async () => {
     const res = await alice.post("/settings/move", { new_account: newHandle, password: PASSWORD });
     return res.status === 404 ? null : res;
-  }, 20_000, "s1 finds the new account");
+  }, 30_000, "s1 finds the new account");
   t.equal(early.status, 422, "refused while the new account does not name the old one");
   t.match(early.body, "pas encore accepté");
 
@@ -121,11 +122,11 @@ t.test("alice moves from s1 to s2: followers and group membership follow, s1 kee
   t.match((await sec1.get("/members/transfers")).body, newHandle, "the old section's secretary sees the transfer");
 
   // s3: carol follows the new account; the group's member is the new account.
-  await eventually(() => follows(s2, uriOf(s3, "carol"), uriOf(s2, "alice2")) === "accepted", 20_000, "carol follows alice2");
-  await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "alice")) === "none", 15_000, "and no longer the old account");
-  await eventually(() => follows(s3, uriOf(s2, "alice2"), group) === "accepted", 15_000, "the group membership moved");
+  await eventually(() => follows(s2, uriOf(s3, "carol"), uriOf(s2, "alice2")) === "accepted", 30_000, "carol follows alice2");
+  await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "alice")) === "none", 30_000, "and no longer the old account");
+  await eventually(() => follows(s3, uriOf(s2, "alice2"), group) === "accepted", 30_000, "the group membership moved");
   t.equal(follows(s3, uriOf(s1, "alice"), group), "none");
-  await eventually(() => follows(s2, uriOf(s2, "alice2"), group) === "accepted", 15_000, "s2 learnt the membership from the group's Accept");
+  await eventually(() => follows(s2, uriOf(s2, "alice2"), group) === "accepted", 30_000, "s2 learnt the membership from the group's Accept");
   t.equal(s3.query<{ moved: string }>("select t.uri as moved from actors a join actors t on t.id = a.moved_to_id where a.uri = ?", uriOf(s1, "alice"))[0]?.moved, uriOf(s2, "alice2"));
   // Her contributions count for the new account.
   const groupId = s3.query<{ id: number }>("select id from groups where slug = 'logement'")[0]!.id;
@@ -139,7 +140,7 @@ t.test("a Move the target does not confirm, an unsigned one and a forged one cha
   const move = (id: string) => ({ "@context": "https://www.w3.org/ns/activitystreams", id: `${uriOf(s1, "bea")}#moves/${id}`, type: "Move", actor: uriOf(s1, "bea"), object: uriOf(s1, "bea"), target: uriOf(s2, "bob") });
   // Signed by bea, but bob never named her: refused once processed.
   t.equal((await postSigned(`${s3.origin}/inbox`, move("unconfirmed"), bea)).status, 202);
-  await eventually(() => !queued(s3, "moves/unconfirmed"), 15_000, "s3 processed it");
+  await eventually(() => !queued(s3, "moves/unconfirmed"), 30_000, "s3 processed it");
   t.equal(follows(s3, uriOf(s3, "carol"), uriOf(s1, "bea")), "accepted", "carol still follows bea");
   t.equal(follows(s3, uriOf(s3, "carol"), uriOf(s2, "bob")), "none");
   t.same(s3.query("select moved_to_id from actors where uri = ?", uriOf(s1, "bea")), [{ moved_to_id: null }]);
@@ -188,16 +189,30 @@ t.test("erin downloads her data: Mastodon's archive layout and Coopol's part", a
 
 t.test("erin deletes her account: s2 and s3 drop her posts, answer and membership", async (t) => {
   // Her posts reached s2 (bob follows her) and s3 (carol); she answers s2's event; she is in s3's group.
-  await eventually(() => s2.query("select 1 from posts where uri = ?", erinPostUri).length && s3.query("select 1 from posts where uri = ?", erinPostUri).length, 15_000, "her post on s2 and s3");
+  await eventually(() => s2.query("select 1 from posts where uri = ?", erinPostUri).length && s3.query("select 1 from posts where uri = ?", erinPostUri).length, 30_000, "her post on s2 and s3");
   const sec2 = await session(s2, "sec2");
   const created = await sec2.post("/events", { title: "Réunion d'accueil", start: "2027-05-04T18:30", end: "2027-05-04T20:00", timezone: "Europe/Paris", category: "section_meeting", join_mode: "open", audience: "public", for_section: "1" });
   t.equal(created.status, 303, created.body.slice(0, 300));
   const eventUri = `${s2.origin}/events/${/\/events\/(\d+)/.exec(created.location!)![1]}`;
-  const local = await eventually(() => s1.query<{ id: number }>("select id from events where uri = ?", eventUri)[0], 15_000, "the event on s1");
+  const local = await eventually(() => s1.query<{ id: number }>("select id from events where uri = ?", eventUri)[0], 30_000, "the event on s1");
   const erin = await session(s1, "erin");
   t.equal((await erin.post(`/events/${local.id}/rsvp`, { answer: "going" })).status, 303);
   const erinOnS2 = () => s2.query<{ id: number }>("select id from actors where uri = ?", uriOf(s1, "erin"))[0]!.id;
-  await eventually(() => s2.query("select 1 from rsvps where actor_id = ?", erinOnS2()).length, 15_000, "her answer on s2");
+  await eventually(() => s2.query("select 1 from rsvps where actor_id = ?", erinOnS2()).length, 30_000, "her answer on s2");
+
+  // A field result she entered: its figures must outlive her.
+  const sec1 = await session(s1, "sec1");
+  const campaign = await sec1.post("/campaigns", { title: "Municipales", starts: "2027-01-01" });
+  t.equal(campaign.status, 303, campaign.body.slice(0, 300));
+  const action = await sec1.post(`${new URL(campaign.location!, s1.origin).pathname}/actions`, { type: "leafleting", title: "Tractage au marché", start: "2027-01-09T10:00", shift_start_1: "10:00", shift_end_1: "12:00" });
+  t.equal(action.status, 303, action.body.slice(0, 300));
+  const actionPath = new URL(action.location!, s1.origin).pathname;
+  const shift = s1.query<{ id: number }>("select id from shifts")[0]!.id;
+  t.equal((await erin.post(`${actionPath}/shifts/${shift}/signup`, {})).status, 303, "she signs up for a shift");
+  t.equal((await erin.post(`${actionPath}/results`, { leaflets: "120" })).status, 303);
+  const result = () => s1.query<{ leaflets: number; recorded_by: number | null }>("select leaflets, recorded_by from action_results")[0];
+  t.ok(result()?.recorded_by, "her result, linked to her");
+  const totalsBefore = s1.query("select * from result_totals");
 
   t.equal((await erin.post("/settings/delete", { password: "not her password" })).status, 403, "the password is asked");
   const deleted = await erin.post("/settings/delete", { password: PASSWORD });
@@ -208,12 +223,15 @@ t.test("erin deletes her account: s2 and s3 drop her posts, answer and membershi
   t.match(s1.query("select name, deleted_at from actors where uri = ?", uriOf(s1, "erin"))[0], { name: "", deleted_at: Number });
   t.same(s1.query("select 1 from posts where actor_id = (select id from actors where uri = ?)", uriOf(s1, "erin")), []);
   t.equal((await new WebSession(s1.origin).get(`/.well-known/webfinger?resource=acct:erin@${host(s1)}`)).status, 404);
-  t.not(s1.cli(["member", "add", "--username", "erin", "--password-file", "/dev/null"]).status, 0, "the name cannot be taken again");
+  t.throws(() => s1.addMember("erin"), /déjà pris/, "the name cannot be taken again");
+  t.same(result(), { leaflets: 120, recorded_by: null }, "her result keeps its figures, without her");
+  t.same(s1.query("select 1 from shift_signups"), [], "her shift sign-up is gone");
+  t.same(s1.query("select * from result_totals"), totalsBefore, "the totals are unchanged");
 
   // s2 and s3: nothing of hers is left.
   const erinOnS3 = () => s3.query<{ id: number }>("select id from actors where uri = ?", uriOf(s1, "erin"))[0]!.id;
-  await eventually(() => s2.query("select 1 from posts where actor_id = ?", erinOnS2()).length === 0, 20_000, "her posts gone from s2");
-  await eventually(() => s3.query("select 1 from posts where actor_id = ?", erinOnS3()).length === 0, 20_000, "and from s3");
+  await eventually(() => s2.query("select 1 from posts where actor_id = ?", erinOnS2()).length === 0, 30_000, "her posts gone from s2");
+  await eventually(() => s3.query("select 1 from posts where actor_id = ?", erinOnS3()).length === 0, 30_000, "and from s3");
   t.same(s2.query("select 1 from rsvps where actor_id = ?", erinOnS2()), [], "her answer is gone from s2");
   t.same(s2.query("select 1 from follows where follower_id = ? or following_id = ?", erinOnS2(), erinOnS2()), []);
   t.same(s3.query("select 1 from follows where follower_id = ? or following_id = ?", erinOnS3(), erinOnS3()), [], "no longer in s3's group, nor followed");
@@ -231,5 +249,5 @@ t.test("a secretary removes an account for good, typing its name", async (t) => 
   t.equal(erased.status, 303);
   t.match((await sec1.get(erased.location!)).body, "Le compte de bea est supprimé.");
   t.same(s1.query("select 1 from users where username = 'bea'"), []);
-  await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "bea")) === "none", 20_000, "s3 dropped carol's follow of bea");
+  await eventually(() => follows(s3, uriOf(s3, "carol"), uriOf(s1, "bea")) === "none", 30_000, "s3 dropped carol's follow of bea");
 });
