@@ -18,6 +18,7 @@ import { request } from "undici";
 import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
+import { mastoLogin } from "./helpers/oauth.ts";
 
 let s1: TestInstance, s2: TestInstance, s3: TestInstance;
 const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
@@ -128,6 +129,10 @@ t.test("alice moves from s1 to s2: followers and group membership follow, s1 kee
   t.equal(follows(s3, uriOf(s1, "alice"), group), "none");
   await eventually(() => follows(s2, uriOf(s2, "alice2"), group) === "accepted", 30_000, "s2 learnt the membership from the group's Accept");
   t.equal(s3.query<{ moved: string }>("select t.uri as moved from actors a join actors t on t.id = a.moved_to_id where a.uri = ?", uriOf(s1, "alice"))[0]?.moved, uriOf(s2, "alice2"));
+  // A Mastodon app on s3 shows the old account as moved.
+  const { client } = await mastoLogin(s3.origin, "carol");
+  const old = await client.v1.accounts.lookup({ acct: `alice@${host(s1)}` });
+  t.equal(old.moved?.acct, `alice2@${host(s2)}`, "Mastodon's `moved` names the new account");
   // Her contributions count for the new account.
   const groupId = s3.query<{ id: number }>("select id from groups where slug = 'logement'")[0]!.id;
   const contributors = (await new WebSession(s3.origin).get(`/debate/${groupId}/contributors`)).body;
