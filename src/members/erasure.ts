@@ -5,11 +5,11 @@
 // "Erasure").
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
-import { actors, media, sessions, users } from "../storage/schema.ts";
+import { actors, follows, media, posts, sessions, users } from "../storage/schema.ts";
 import { mediaDir } from "../media/media.ts";
 import { record } from "../outbox/outbox.ts";
 import { actorOf, canManageMembers, countOtherManagers, type User } from "./members.ts";
@@ -106,8 +106,21 @@ export async function deleteOwnAccount(services: Services, user: User, password:
   eraseMember(services, user);
 }
 
-/** A remote account is gone: drop what we held of it; its row stays, emptied, so it cannot come back through a cached document. */
-export function eraseRemoteActor(db: Db, actorId: number): void {
+/**
+ * A remote account is gone: drop what we held of it; its row stays, emptied,
+ * so it cannot come back through a cached document. A group or a party node
+ * (not a person) only loses its posts and follows: campaigns, links and group
+ * records that name it are the hierarchy's and the groups' business.
+ */
+export function eraseRemoteActor(db: Db, actor: Pick<typeof actors.$inferSelect, "id" | "type">): void {
+  const actorId = actor.id;
+  if (actor.type !== "Person") {
+    db.transaction((tx) => {
+      tx.delete(posts).where(eq(posts.actorId, actorId)).run();
+      tx.delete(follows).where(or(eq(follows.followerId, actorId), eq(follows.followingId, actorId))).run();
+    });
+    return;
+  }
   db.transaction((tx) => {
     eraseActorData(tx, actorId, { keepKeys: false });
     tx.update(actors)

@@ -16,7 +16,7 @@ export async function onDelete(ctx: InboxContext<Services>, del: Delete): Promis
   if (!actor || actor.local) return;
   if (objectId.href === actor.uri) {
     // The account itself is erased: everything we hold of it goes (members/erasure.ts).
-    eraseRemoteActor(db, actor.id);
+    eraseRemoteActor(db, actor);
     return;
   }
   const post = findPostByUri(db, objectId.href);
