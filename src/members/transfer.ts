@@ -136,8 +136,14 @@ export async function followersMoved(services: Services, old: ActorRow, target: 
     .map((r) => r.user);
   for (const user of followers) {
     if (user.actorId === target.id) continue;
-    await follow(services, user, target);
-    await unfollow(services, user, old);
+    try {
+      await follow(services, user, target);
+      await unfollow(services, user, old);
+    } catch (error) {
+      // One follower who may not follow the new account (say, a block) does not stop the others.
+      if (!(error instanceof UserError)) throw error;
+      services.log.info({ user: user.id, target: target.uri, code: error.code }, "move: a follower could not follow the new account");
+    }
   }
   const memberships = db.select().from(follows).where(eq(follows.followerId, old.id)).all();
   for (const membership of memberships) {
@@ -151,7 +157,9 @@ export async function followersMoved(services: Services, old: ActorRow, target: 
         // The new account's server learns of the membership by an Accept (acceptMovedMembership, there).
         if (!target.local && membership.acceptedAt) followAnswered(tx, true, membership.uri, target, groupActorRow(tx, membership.followingId));
       }
-      tx.update(groupRoles).set({ actorId: target.id }).where(and(eq(groupRoles.groupId, group.id), eq(groupRoles.actorId, old.id))).run();
+      // Its role goes with it, unless the new account already has one there.
+      const hasRole = tx.select({ role: groupRoles.role }).from(groupRoles).where(and(eq(groupRoles.groupId, group.id), eq(groupRoles.actorId, target.id))).get();
+      if (!hasRole) tx.update(groupRoles).set({ actorId: target.id }).where(and(eq(groupRoles.groupId, group.id), eq(groupRoles.actorId, old.id))).run();
     });
   }
 }
