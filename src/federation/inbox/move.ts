@@ -15,12 +15,14 @@ export async function onMove(ctx: InboxContext<Services>, move: Move): Promise<v
   // Only an account moves itself: object and actor are the same.
   if (!move.actorId || !move.objectId || !move.targetId || move.objectId.href !== move.actorId.href) return;
   const old = await senderOf(ctx, move);
-  if (!old || old.local || old.deletedAt || old.movedToId) return;
+  if (!old || old.local || old.deletedAt) return;
   if (move.targetId.href === old.uri) return;
   const target = await resolveActor(ctx, move.targetId, { refresh: true });
   if (!target || target.type !== "Person" || target.deletedAt || !aliasesOf(target).includes(old.uri)) {
     log.info({ from: old.uri, to: move.targetId.href }, "Move refused: the target does not name the account in alsoKnownAs");
     return;
   }
+  // Already done (a Move delivered again under another id): nothing more to do.
+  if (old.movedToId === target.id) return;
   await followersMoved(ctx.data, old, target);
 }
