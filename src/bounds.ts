@@ -9,6 +9,8 @@ export const MAX_JSON_DEPTH = 64;
 export const MAX_ADDRESSEES = 500;
 export const MAX_TAGS = 100;
 export const MAX_ATTACHMENTS = 20;
+/** Other accounts an actor may name (`alsoKnownAs`) that we keep. */
+export const MAX_ALIASES = 20;
 /** Options of a remote poll (Question) kept; Mastodon allows 4 by default, some servers 20. */
 export const MAX_POLL_OPTIONS = 20;
 /** Counters a peer reports (votes, participants, results): kept within this. */

@@ -13,6 +13,7 @@ import { preparedOnce } from "../storage/prepared.ts";
 import { actorKeys, actors, users } from "../storage/schema.ts";
 import { instant } from "./time.ts";
 import { groupActorExtras } from "./group-actor.ts";
+import { aliasesOf } from "../members/transfer.ts";
 
 export const ACTOR_PATH = "/users/{identifier}";
 
@@ -155,7 +156,9 @@ export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   };
   if (row.type === "Group") return new Group({ ...values, ...groupActorExtras(ctx, row) });
   if (row.type === "Application") return new Application(values);
-  return new Person(values);
+  // A member's other accounts (a transfer accepted here) and where a moved account went.
+  const movedTo = row.movedToId ? ctx.data.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, row.movedToId)).get() : undefined;
+  return new Person({ ...values, aliases: aliasesOf(row).map((uri) => new URL(uri)), successor: movedTo ? new URL(movedTo.uri) : null });
 }
 
 export function registerActors(federation: Federation<Services>): void {
@@ -172,7 +175,8 @@ export function registerActors(federation: Federation<Services>): void {
     })
     .mapHandle((ctx, username) => {
       const row = findLocalActor(ctx.data.db, username.toLowerCase());
-      if (!row) return null;
+      // An erased account's document stays (its keys sign its Delete), but its handle leads nowhere.
+      if (!row || row.deletedAt) return null;
       if (row.type === "Person") {
         const user = disabledAtQuery(ctx.data.db).get({ actorId: row.id });
         if (user?.disabledAt) return null;

@@ -203,6 +203,15 @@ const handlers: Handlers = {
   async "territory.sections.changed"(services) {
     await sendTerritory.sectionsChanged(services);
   },
+  async "account.moved"(services, { actorId, targetId }) {
+    const actor = actorById(services, actorId);
+    const target = actorById(services, targetId);
+    if (actor?.local && target) await send.accountMoved(services, actor, target);
+  },
+  async "account.deleted"(services, { actorId }) {
+    const actor = actorById(services, actorId);
+    if (actor?.local && actor.deletedAt) await send.accountDeleted(services, actor);
+  },
   async "proposal.changed"(services, { proposalId }) {
     const status = proposalStatusOf(services.db, proposalId);
     if (status) await sendProposalStatus(services, status.actor, status);

@@ -5,7 +5,7 @@ import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import { safeUrl } from "../safe-url.ts";
-import { MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
+import { MAX_ALIASES, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
@@ -49,6 +49,8 @@ export async function upsertRemoteActor(db: Db, actor: Actor): Promise<ActorRow 
     avatarUrl: safeUrl(icon?.url),
     headerUrl: safeUrl(image?.url),
     locked: actor.manuallyApprovesFollowers ?? false,
+    // Its other accounts, which a Move to it is checked against (members/transfer.ts); http(s) only, 20 at most.
+    alsoKnownAs: JSON.stringify(actor.aliasIds.slice(0, MAX_ALIASES).map((u) => safeUrl(u)).filter((u) => u)),
     updatedAt: Date.now(),
   };
   const row = existing

@@ -4,8 +4,8 @@
 // server is down.
 import type { Context } from "@fedify/fedify";
 import type { Recipient } from "@fedify/vocab";
-import { Accept, Announce, Create, Delete, Follow, Like, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update } from "@fedify/vocab";
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { Accept, Announce, Create, Delete, Follow, Like, Move, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update } from "@fedify/vocab";
+import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { activityKey } from "./activity-ids.ts";
 import { actors, follows, posts } from "../storage/schema.ts";
@@ -284,4 +284,52 @@ export async function followAnswered(services: Services, accepted: boolean, foll
   // The answer is the target's activity, so its id lives on the target's origin.
   const values = { id: new URL(`${target.uri}#${accepted ? "accepts" : "rejects"}/${activityKey()}`), actor: new URL(target.uri), object: follow };
   await deliver(services, target, [follower], accepted ? new Accept(values) : new Reject(values));
+}
+
+/**
+ * `Move` of a local account to its new one: to its followers' servers, to the
+ * servers of the groups it belongs to (they move the membership) and to the
+ * new account's server. Receivers check the new actor's `alsoKnownAs` themselves.
+ */
+export async function accountMoved(services: Services, actor: ActorRow, target: ActorRow): Promise<void> {
+  const groupsFollowed = services.db
+    .select({ id: follows.followingId })
+    .from(follows)
+    .where(eq(follows.followerId, actor.id))
+    .all()
+    .map((r) => r.id);
+  const to = new Map<string, DeliveryTarget>();
+  for (const row of [...remoteFollowers(services, actor.id), ...remoteActors(services, groupsFollowed).filter((a) => a.type === "Group"), target]) to.set(row.uri, row);
+  await deliver(services, actor, [...to.values()], new Move({
+    id: new URL(`${actor.uri}#moves/${activityKey()}`),
+    actor: new URL(actor.uri),
+    object: new URL(actor.uri),
+    target: new URL(target.uri),
+    to: new URL(`${actor.uri}/followers`),
+  }));
+}
+
+/**
+ * Every server this instance knows (one inbox each, the shared one when there
+ * is one), as Mastodon does for a deleted account: whoever may hold the
+ * account's posts, answers or memberships (followers' servers, groups',
+ * organisers') is among them, and the follow rows are gone by now.
+ */
+export function knownServers(services: Services): DeliveryTarget[] {
+  return services.db
+    .select({ uri: sql<string>`min(${actors.uri})`, inboxUrl: actors.inboxUrl, sharedInboxUrl: actors.sharedInboxUrl, domain: actors.domain })
+    .from(actors)
+    .where(and(eq(actors.local, false), isNull(actors.deletedAt), isNotNull(actors.inboxUrl)))
+    .groupBy(sql`coalesce(${actors.sharedInboxUrl}, ${actors.inboxUrl})`)
+    .all();
+}
+
+/** `Delete` of an erased local account (object: the actor itself), signed with the keys its tombstone keeps. */
+export async function accountDeleted(services: Services, actor: ActorRow): Promise<void> {
+  await deliver(services, actor, knownServers(services), new Delete({
+    id: new URL(`${actor.uri}#delete`),
+    actor: new URL(actor.uri),
+    object: new URL(actor.uri),
+    to: PUBLIC_COLLECTION,
+  }));
 }

@@ -89,11 +89,13 @@ interface Scope {
 /** Figures per (group, author) for the posts of a scope, over `days` days. */
 function collect(db: Db, scope: Scope, days: number, now: number): Map<string, { groupId: number; actorId: number; figures: Figures }> {
   const since = now - days * DAY;
-  const where = scope.groupId != null ? sql`gp.group_id = ${scope.groupId}` : sql`p.actor_id = ${scope.actorId}`;
+  // A moved account's contributions count for the account it moved to (members/transfer.ts).
+  const byAuthor = sql`(p.actor_id = ${scope.actorId} or a.moved_to_id = ${scope.actorId})`;
+  const where = scope.groupId != null ? sql`gp.group_id = ${scope.groupId}` : byAuthor;
   // Hidden posts (moderated) bring nothing.
   const rows = db.all<{ groupId: number; postId: number; rootId: number; actorId: number }>(sql`
-    select gp.group_id as groupId, gp.post_id as postId, gp.root_id as rootId, p.actor_id as actorId
-    from group_posts gp join posts p on p.id = gp.post_id
+    select gp.group_id as groupId, gp.post_id as postId, gp.root_id as rootId, coalesce(a.moved_to_id, p.actor_id) as actorId
+    from group_posts gp join posts p on p.id = gp.post_id join actors a on a.id = p.actor_id
     where ${where} and p.published_at >= ${since} and p.reblog_of_id is null
       and not exists (select 1 from hidden_posts h where h.group_id = gp.group_id and h.post_id = gp.post_id)`);
   const ids = JSON.stringify([...new Set(rows.map((r) => r.postId))]);
@@ -123,10 +125,10 @@ function collect(db: Db, scope: Scope, days: number, now: number): Map<string, {
     f.endorsement += points;
   }
   const adopted = db.all<{ groupId: number; actorId: number; n: number }>(sql`
-    select pr.group_id as groupId, p.actor_id as actorId, count(*) as n
-    from proposals pr join posts p on p.id = pr.post_id
-    where pr.state = 'adopted' and pr.decided_at >= ${since} and ${scope.groupId != null ? sql`pr.group_id = ${scope.groupId}` : sql`p.actor_id = ${scope.actorId}`}
-    group by pr.group_id, p.actor_id`);
+    select pr.group_id as groupId, coalesce(a.moved_to_id, p.actor_id) as actorId, count(*) as n
+    from proposals pr join posts p on p.id = pr.post_id join actors a on a.id = p.actor_id
+    where pr.state = 'adopted' and pr.decided_at >= ${since} and ${scope.groupId != null ? sql`pr.group_id = ${scope.groupId}` : byAuthor}
+    group by pr.group_id, coalesce(a.moved_to_id, p.actor_id)`);
   for (const a of adopted) entry(a.groupId, a.actorId).adopted += a.n;
   for (const { figures } of out.values()) figures.endorsement = round(figures.endorsement);
   return out;

@@ -25,6 +25,20 @@ function handleOf(actor: ActorRow): string {
 }
 
 export function renderAccounts(services: Services, rows: ActorRow[]): MastoAccount[] {
+  // A moved account carries the one it moved to (Mastodon's `moved`), read in one query for the batch, one level deep.
+  const movedIds = [...new Set(rows.map((a) => a.movedToId).filter((id): id is number => id != null))];
+  const movedTo = movedIds.length ? new Map(renderPlainAccounts(services, services.db.select().from(actors).where(inArray(actors.id, movedIds)).all()).map((a) => [Number(a.id), a])) : null;
+  const rendered = renderPlainAccounts(services, rows);
+  if (movedTo) {
+    rows.forEach((actor, i) => {
+      const target = actor.movedToId != null ? movedTo.get(actor.movedToId) : undefined;
+      if (target) rendered[i]!.moved = target;
+    });
+  }
+  return rendered;
+}
+
+function renderPlainAccounts(services: Services, rows: ActorRow[]): MastoAccount[] {
   const { config } = services;
   return rows.map((actor) => {
     // Addresses are checked again here: rows stored before safeUrl() existed may hold javascript: links.
@@ -84,6 +98,8 @@ export interface MastoAccount {
   last_status_at: string | null;
   emojis: unknown[];
   fields: unknown[];
+  /** The account this one moved to, when it moved. */
+  moved?: MastoAccount;
 }
 
 export function renderAccount(services: Services, actor: ActorRow): MastoAccount {

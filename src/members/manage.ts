@@ -5,9 +5,11 @@
 import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import type { EventBus } from "../events.ts";
+import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, invitations, ROLES, users, type Role } from "../storage/schema.ts";
 import { canManageMembers, disableMember, enableMember, findUserByUsername, setRole, type User } from "./members.ts";
+import { eraseMember } from "./erasure.ts";
 
 /**
  * Roles a manager may give. A secretary runs the section but cannot make an
@@ -41,6 +43,13 @@ export function changeRole(db: Db, events: EventBus, by: User, username: string,
 export function setDisabled(db: Db, events: EventBus, by: User, username: string, disabled: boolean): User {
   const target = managedMember(db, by, username);
   return disabled ? disableMember(db, target.username, events) : enableMember(db, target.username, events);
+}
+
+/** A manager removes an account for good (members/erasure.ts), typing its username again to confirm. */
+export function removeMember(services: Services, by: User, username: string, confirm: string): void {
+  const target = managedMember(services.db, by, username);
+  if (confirm.trim().toLowerCase() !== target.username) throw new UserError("member_erase_confirm", 422);
+  eraseMember(services, target);
 }
 
 export const MEMBER_STATES = ["active", "disabled"] as const;

@@ -74,7 +74,9 @@ export function createMemberWithHash(
 ): User {
   return db.transaction((tx) => {
     const taken = tx.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get();
-    if (taken) throw new UserError("username_taken");
+    // An erased account's name stays taken (its actor row is a tombstone): other servers still know that actor.
+    const tombstone = tx.select({ id: actors.id }).from(actors).where(and(eq(actors.username, input.username), eq(actors.local, true))).get();
+    if (taken || tombstone) throw new UserError("username_taken");
     const actorId = newId();
     tx.insert(actors)
       .values({
@@ -131,6 +133,9 @@ export async function authenticate(db: Db, username: string, password: string): 
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) throw new UserError("login_failed", 401);
   if (user.disabledAt) throw new UserError("account_disabled", 403);
+  // A moved account only says where it went (members/transfer.ts).
+  const moved = movedTo(db, user.actorId);
+  if (moved) throw new UserError("account_moved", 403, { handle: `@${moved.username}@${moved.domain}` });
   db.update(users).set({ lastLoginAt: Date.now() }).where(eq(users.id, user.id)).run();
   return user;
 }
@@ -174,7 +179,7 @@ function requireUser(db: Db, username: string): User {
   return user;
 }
 
-function countOtherManagers(db: Db, exceptId: number): number {
+export function countOtherManagers(db: Db, exceptId: number): number {
   return (
     db
       .select({ n: sql<number>`count(*)` })
@@ -182,6 +187,12 @@ function countOtherManagers(db: Db, exceptId: number): number {
       .where(and(inArray(users.role, ["secretary", "admin"]), ne(users.id, exceptId), isNull(users.disabledAt)))
       .get()?.n ?? 0
   );
+}
+
+/** The account an actor moved to, if it moved. */
+export function movedTo(db: Db, actorId: number): Actor | undefined {
+  const row = db.select({ movedToId: actors.movedToId }).from(actors).where(eq(actors.id, actorId)).get();
+  return row?.movedToId ? db.select().from(actors).where(eq(actors.id, row.movedToId)).get() : undefined;
 }
 
 export function actorOf(db: Db, user: User): Actor {

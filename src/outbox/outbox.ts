@@ -54,6 +54,10 @@ export type OutboxEvent =
   | { kind: "territory.oversight.answered"; accepted: boolean; followUri: string; parentId: number }
   /** A fédération's list of linked sections changed (or is told again after a restart). */
   | { kind: "territory.sections.changed" }
+  /** A local account moved to `targetId` (checked: the target names it in `alsoKnownAs`): `Move` to its followers and groups. */
+  | { kind: "account.moved"; actorId: number; targetId: number }
+  /** A local account was erased (its actor row is a tombstone): `Delete` of the actor to every server we know. */
+  | { kind: "account.deleted"; actorId: number }
   /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
   | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
 

@@ -51,6 +51,12 @@ export const actors = sqliteTable(
     followingCount: integer("following_count").notNull().default(0),
     statusesCount: integer("statuses_count").notNull().default(0),
     lastStatusAt: timestamp("last_status_at"),
+    /** The account moved there (ActivityPub `movedTo`, a checked `Move`): its history counts for the new one. */
+    movedToId: integer("moved_to_id").references((): AnySQLiteColumn => actors.id),
+    /** Its other accounts (`alsoKnownAs`): a JSON array of actor URIs, 20 at most. */
+    alsoKnownAs: text("also_known_as"),
+    /** The account was erased: the row stays as a tombstone (its name cannot be taken again). */
+    deletedAt: timestamp("deleted_at"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at").notNull().default(now()),
   },
@@ -1184,4 +1190,29 @@ export const hiddenPosts = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.postId, t.groupId] })],
+);
+
+export const TRANSFER_DIRECTIONS = ["in", "out"] as const;
+export const TRANSFER_STATUSES = ["pending", "accepted", "refused", "moved"] as const;
+
+/**
+ * Members changing section (docs/federation.md, "Moving an account"): on the
+ * new section, a request naming the old account ("in"), accepted or refused by
+ * a secretary; on the old one, the record of the move ("out").
+ */
+export const memberTransfers = sqliteTable(
+  "member_transfers",
+  {
+    id: id(),
+    direction: text("direction", { enum: TRANSFER_DIRECTIONS }).notNull(),
+    /** The account of this instance. */
+    actorId: actorRef(),
+    /** The account on the other section: the old one ("in") or the new one ("out"). */
+    otherActorId: actorRef("other_actor_id"),
+    status: text("status", { enum: TRANSFER_STATUSES }).notNull(),
+    decidedBy: integer("decided_by").references(() => users.id),
+    createdAt: createdAt(),
+    decidedAt: timestamp("decided_at"),
+  },
+  (t) => [index("member_transfers_actor").on(t.actorId), index("member_transfers_status").on(t.direction, t.status)],
 );

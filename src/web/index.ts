@@ -13,6 +13,7 @@ import { sendPage } from "./respond.ts";
 import { pickLocale, translator } from "./i18n.ts";
 import { layout, type PageContext } from "./layout.ts";
 import { registerAccountRoutes } from "./routes/account.ts";
+import { registerMemberDataRoutes } from "./routes/member-data.ts";
 import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerMemberRoutes } from "./routes/members.ts";
 import { registerPasswordRoutes } from "./routes/passwords.ts";
@@ -112,6 +113,7 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerMemberRoutes(web, services);
     registerPasswordRoutes(web, services);
     registerAccountRoutes(web, services);
+    registerMemberDataRoutes(web, services);
     registerOAuthPages(web, services);
     registerAgendaRoutes(web, services);
     registerCampaignRoutes(web, services);

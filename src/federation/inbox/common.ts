@@ -10,6 +10,8 @@ import { actorByUri, upsertRemoteActor } from "../remote.ts";
 export async function senderOf(ctx: InboxContext<Services>, activity: Activity): Promise<ActorRow | null> {
   if (!activity.actorId) return null;
   const known = actorByUri(ctx.data.db, activity.actorId.href);
+  // An account its server deleted stays deleted here: later activities signed with its old keys are ignored.
+  if (known?.deletedAt) return null;
   if (known && !known.local && Date.now() - known.updatedAt < 86_400_000) return known;
   const actor = await activity.getActor();
   return actor ? upsertRemoteActor(ctx.data.db, actor) : (known ?? null);

@@ -1,9 +1,10 @@
 // Delete: a post (or a whole account) is gone from its server.
 import type { InboxContext } from "@fedify/fedify";
 import type { Delete } from "@fedify/vocab";
-import { eq, or } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
-import { actors, follows, posts } from "../../storage/schema.ts";
+import { actors } from "../../storage/schema.ts";
+import { eraseRemoteActor } from "../../members/erasure.ts";
 import { findPostByUri, removePost } from "../../posts/posts.ts";
 import { localGroupLinks, onGroupPostChanged } from "./group.ts";
 
@@ -14,11 +15,8 @@ export async function onDelete(ctx: InboxContext<Services>, del: Delete): Promis
   const actor = db.select().from(actors).where(eq(actors.uri, del.actorId.href)).get();
   if (!actor || actor.local) return;
   if (objectId.href === actor.uri) {
-    // The account itself is deleted: drop its posts and follow relations.
-    db.transaction((tx) => {
-      tx.delete(posts).where(eq(posts.actorId, actor.id)).run();
-      tx.delete(follows).where(or(eq(follows.followerId, actor.id), eq(follows.followingId, actor.id))).run();
-    });
+    // The account itself is erased: everything we hold of it goes (members/erasure.ts).
+    eraseRemoteActor(db, actor);
     return;
   }
   const post = findPostByUri(db, objectId.href);

@@ -2,7 +2,7 @@
 // app/lib/activitypub/activity/ does). Fedify verifies signatures, drops
 // duplicates and runs these from the persistent queue.
 import type { Federation } from "@fedify/fedify";
-import { Accept, Announce, Create, Delete, Flag, Follow, Join, Leave, Like, Read, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
+import { Accept, Announce, Create, Delete, Flag, Follow, Join, Leave, Like, Move, Read, Reject, TentativeAccept, Undo, Update } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { onAccept } from "./accept.ts";
 import { onAnnounce } from "./announce.ts";
@@ -16,6 +16,7 @@ import { onUpdate } from "./update.ts";
 import { onJoin, onLeave, onTentativeAccept } from "./join.ts";
 import { onRead } from "./read.ts";
 import { onFlag } from "./flag.ts";
+import { onMove } from "./move.ts";
 
 export const INBOX_PATH = "/users/{identifier}/inbox";
 export const SHARED_INBOX_PATH = "/inbox";
@@ -41,6 +42,7 @@ export function registerInbox(federation: Federation<Services>): void {
     .on(Leave, onLeave)
     .on(Read, onRead)
     .on(Flag, onFlag)
+    .on(Move, onMove)
     .onError((ctx, error) => {
       ctx.data.log.warn({ err: error }, "inbox activity failed");
     });

@@ -41,7 +41,7 @@ export function registerAccountRoutes(web: FastifyInstance, services: Services):
   <p class="help" id="digest-help">${page.t("settings.email_digest_help", { hours: String(services.config.digestHours) })}</p>
   <p><button type="submit">${page.t("settings.save")}</button></p>
 </form>
-<p><a href="/settings/password">${page.t("password.change_title")}</a> · <a href="/follow-requests">${page.t("requests.title")}</a> · <a href="/settings/apps">${page.t("apps.title")}</a> · <a href="/settings/calendar">${page.t("calendar.title")}</a> · <a href="/agenda/me">${page.t("agenda.mine")}</a></p>`, { notice: saved ? page.t("settings.saved") : undefined }));
+<p><a href="/settings/password">${page.t("password.change_title")}</a> · <a href="/follow-requests">${page.t("requests.title")}</a> · <a href="/settings/apps">${page.t("apps.title")}</a> · <a href="/settings/calendar">${page.t("calendar.title")}</a> · <a href="/agenda/me">${page.t("agenda.mine")}</a> · <a href="/settings/data">${page.t("mydata.link")}</a></p>`, { notice: saved ? page.t("settings.saved") : undefined }));
   });
 
   web.post("/settings", async (request, reply) => {

@@ -99,7 +99,7 @@ export function registerAuthRoutes(web: FastifyInstance, services: Services, lim
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       if (error.code === "login_failed") limiter.fail(attempt);
-      return sendPage(reply, loginPage(request.page, next, request.page.t(error.code), username), error.status);
+      return sendPage(reply, loginPage(request.page, next, request.page.t(error.code, error.params), username), error.status);
     }
   });
 

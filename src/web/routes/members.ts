@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { toCsv } from "../../csv.ts";
 import { UserError } from "../../errors.ts";
 import { createInvitation, INVITATION_DAYS } from "../../members/invitations.ts";
-import { assignableRoles, changeRole, findMembers, managedMember, mayManage, MEMBER_STATES, pendingInvitations, revokeInvitation, setDisabled, type MemberFilter, type MemberRow } from "../../members/manage.ts";
+import { assignableRoles, changeRole, findMembers, managedMember, mayManage, MEMBER_STATES, pendingInvitations, removeMember, revokeInvitation, setDisabled, type MemberFilter, type MemberRow } from "../../members/manage.ts";
 import { canManageMembers, findUserByUsername, isCardHolder, parseRole, type User } from "../../members/members.ts";
 import { createResetLink, RESET_HOURS } from "../../members/passwords-reset.ts";
 import type { Services } from "../../services.ts";
@@ -90,6 +90,13 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
 </form>
 <form method="post" action="/members/${m.username}/reset-link" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("members.reset_link")}</button></form>
 <form method="post" action="/members/${m.username}/${m.disabledAt ? "enable" : "disable"}" class="inline">${csrfField(page)}<button type="submit" class="${m.disabledAt ? "secondary" : "danger"}">${t(m.disabledAt ? "members.enable" : "members.disable")}</button></form>
+<form method="post" action="/members/${m.username}/erase" class="member-erase">
+  ${csrfField(page)}
+  <p class="help">${t("members.erase_warning")}</p>
+  <label for="erase-${m.username}">${t("members.erase_confirm", { username: m.username })}</label>
+  <input type="text" id="erase-${m.username}" name="confirm" autocomplete="off" required>
+  <button type="submit" class="danger">${t("members.erase")}</button>
+</form>
 </details>`;
   };
 
@@ -104,7 +111,7 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
     const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
     return layout(page, t(kindKey("members.title", services.config.kind)), html`<h1>${t(kindKey("members.title", services.config.kind))}</h1>
 ${options.extra ?? ""}
-${manager ? html`<p class="toolbar"><a class="button" href="/invitations">${t("nav.invite")}</a> <a href="/members.csv${query ? `?${query}` : ""}" download>${t("members.export_csv")}</a></p>` : ""}
+${manager ? html`<p class="toolbar"><a class="button" href="/invitations">${t("nav.invite")}</a> <a href="/members.csv${query ? `?${query}` : ""}" download>${t("members.export_csv")}</a> <a href="/members/transfers">${t("transfers.title")}</a></p>` : ""}
 ${filterForm(page, filter)}
 <p>${t("members.count", { n: rows.length })}</p>
 ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="members">
@@ -116,7 +123,8 @@ ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="mem
   web.get("/members", (request, reply) => {
     const { done: what, who } = request.query as { done?: string; who?: string };
     const member = who && DONE.includes(what as never) ? findUserByUsername(db, who) : undefined;
-    const notice = member ? request.page.t(`members.${what}`, { name: member.username, role: request.page.t(`role.${member.role}`) }) : undefined;
+    const erased = what === "erased_notice" && who ? request.page.t("members.erased_notice", { name: who.slice(0, 30) }) : undefined;
+    const notice = member ? request.page.t(`members.${what}`, { name: member.username, role: request.page.t(`role.${member.role}`) }) : erased;
     return sendPage(reply, membersPage(request, { notice }));
   });
 
@@ -148,6 +156,12 @@ ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="mem
       return done(reply, disabled ? "disabled_notice" : "enabled_notice", changed.username);
     });
   }
+
+  web.post("/members/:username/erase", (request: WithUsername, reply) => {
+    const manager = requireManager(request);
+    removeMember(services, manager, request.params.username, (request.body as Form).confirm ?? "");
+    return reply.redirect(`/members?${new URLSearchParams({ done: "erased_notice", who: request.params.username })}`, 303);
+  });
 
   web.post("/members/:username/reset-link", async (request: WithUsername, reply) => {
     const manager = requireManager(request);
