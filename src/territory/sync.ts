@@ -35,12 +35,12 @@ const OVERSIGHT_EVERY_MS = 5 * 60_000;
 export function startTerritoryJobs(services: Services): () => void {
   const stops: Array<() => void> = [];
   if (services.config.children.length) {
-    stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services)));
+    stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services), services.jobs));
   }
   // A fédération's sections learn their siblings again after a restart (a section may have been dropped meanwhile).
   if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
   if (services.config.kind !== "national") {
-    stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined)));
+    stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined), services.jobs));
   }
   return () => stops.forEach((stop) => stop());
 }
