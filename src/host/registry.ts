@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { ConfigError, loadConfig, type Config, type InstanceKind } from "../config.ts";
+import { loadConfig, pickHostWide, type Config, type InstanceKind } from "../config.ts";
 
 export type HostedState = "active" | "suspended";
 
@@ -138,17 +138,13 @@ export class Registry {
   }
 }
 
-/** Host-wide settings: what every hosted instance shares (SMTP, log level, limits). */
-const HOST_WIDE = ["LOG_LEVEL", "COOPOL_BODY_LIMIT", "COOPOL_ALLOW_PRIVATE_ADDRESS", "COOPOL_SMTP_URL", "COOPOL_SMTP_FROM", "COOPOL_GROUPS_NEED_APPROVAL", "COOPOL_DIGEST_HOURS"];
-
 /**
  * An instance's Config: its registry entry plus the host-wide settings, read
  * by `loadConfig` itself, so a hosted instance obeys the same rules as one
  * started with `npm start`.
  */
 export function configFor(entry: Pick<HostedInstance, "origin" | "dataDir" | "name" | "handle" | "kind" | "territory" | "parent" | "children">, hostEnv: NodeJS.ProcessEnv = process.env): Config {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of HOST_WIDE) if (hostEnv[name] !== undefined) env[name] = hostEnv[name];
+  const env: NodeJS.ProcessEnv = pickHostWide(hostEnv);
   Object.assign(env, {
     COOPOL_ORIGIN: entry.origin,
     COOPOL_DATA: entry.dataDir,
@@ -160,11 +156,4 @@ export function configFor(entry: Pick<HostedInstance, "origin" | "dataDir" | "na
     COOPOL_CHILDREN: entry.children.join(","),
   });
   return loadConfig(env);
-}
-
-/** The host's data directory, from COOPOL_HOST_DATA. */
-export function hostDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.COOPOL_HOST_DATA?.trim();
-  if (!dir) throw new ConfigError("COOPOL_HOST_DATA n'est pas renseignée : indiquez le dossier des données de l'hébergement (exemple : /var/lib/coopol-host).");
-  return resolve(dir);
 }
