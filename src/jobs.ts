@@ -12,11 +12,14 @@ import type { Logger } from "pino";
 import type { Db } from "./storage/db.ts";
 import { settings } from "./storage/schema.ts";
 
+/** Whether a task's next round must load an unloaded instance; a function is asked when the host unloads it. */
+export type Wakes = boolean | (() => boolean);
+
 export interface JobClock {
   lastRun(name: string): number | null;
   ran(name: string, at: number): void;
-  /** When the task will next run (kept in memory for nextDue(), if `wakes`). */
-  planned(name: string, at: number, wakes: boolean): void;
+  /** When the task will next run (kept in memory for nextDue()). */
+  planned(name: string, at: number, wakes: Wakes): void;
   /** The earliest planned run of any task, or null. */
   nextDue(): number | null;
   /** Tasks running now: an instance is not unloaded in the middle of one. */
@@ -25,7 +28,7 @@ export interface JobClock {
 
 /** A clock that keeps last runs in the `settings` table (`job.<name>`). */
 export function databaseJobClock(db: Db): JobClock {
-  const planned = new Map<string, number>();
+  const planned = new Map<string, { at: number; wakes: Wakes }>();
   const key = (name: string) => `job.${name}`;
   return {
     running: 0,
@@ -38,10 +41,11 @@ export function databaseJobClock(db: Db): JobClock {
       db.insert(settings).values({ key: key(name), value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
     },
     planned(name, at, wakes) {
-      if (wakes) planned.set(name, at);
+      planned.set(name, { at, wakes });
     },
     nextDue() {
-      return planned.size ? Math.min(...planned.values()) : null;
+      const due = [...planned.values()].filter(({ wakes }) => (typeof wakes === "function" ? wakes() : wakes)).map(({ at }) => at);
+      return due.length ? Math.min(...due) : null;
     },
   };
 }
@@ -52,7 +56,7 @@ export function databaseJobClock(db: Db): JobClock {
  * data (polls ending, reminders: src/host/pool.ts) or that can wait for the
  * next load (purging caches).
  */
-export function repeat(log: Logger, name: string, intervalMs: number, task: () => unknown | Promise<unknown>, clock?: JobClock, wakes = true): () => void {
+export function repeat(log: Logger, name: string, intervalMs: number, task: () => unknown | Promise<unknown>, clock?: JobClock, wakes: Wakes = true): () => void {
   const run = async () => {
     if (clock) {
       const now = Date.now();
