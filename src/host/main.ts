@@ -4,7 +4,7 @@
 import { enableCompileCache } from "node:module";
 import { ConfigError, loadHostConfig, pickHostWide } from "../config.ts";
 import { speedUpModuleResolution } from "../module-resolution.ts";
-import { collectStartupGarbage, restartWithServerOptions } from "../runtime.ts";
+import { collectStartupGarbage, quietCollector, restartWithServerOptions } from "../runtime.ts";
 
 restartWithServerOptions();
 enableCompileCache();
@@ -43,7 +43,12 @@ async function main(): Promise<void> {
   const router = createRouter({ registry, pool, log, operator });
   const scheduler = startScheduler(pool, registry, { log, sweepMs: config.sweepMs, concurrency: config.wakeConcurrency, keepMs: config.wakeKeepMs });
 
-  const server = createServer(router.request);
+  // Unloaded instances leave garbage that an idle process would keep: collected once quiet, as `npm start` does.
+  const collector = quietCollector();
+  const server = createServer((req, res) => {
+    res.once("finish", collector.answered);
+    router.request(req, res);
+  });
   server.on("upgrade", router.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     log.info({ signal }, "stopping");
     await scheduler.stop();
+    collector.stop();
     server.close();
     server.closeAllConnections();
     await pool.closeAll();
