@@ -47,7 +47,8 @@ interface Row {
 const DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?$/;
 
 export function normaliseDomain(text: string): string | null {
-  const value = text.trim().toLowerCase().replace(/\.$/, "");
+  // A default port written out (example.org:443) is the same host as the origin's (URL.host leaves it out).
+  const value = text.trim().toLowerCase().replace(/:(443|80)$/, "").replace(/\.$/, "");
   return DOMAIN.test(value) && !value.includes("..") ? value : null;
 }
 
