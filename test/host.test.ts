@@ -203,6 +203,9 @@ t.test("an unloaded instance: loaded by a request, woken by the scheduler for it
 t.test("the operator's page: add, suspend and resume", async (t) => {
   const operator = new WebSession(`http://127.0.0.1:${port}`);
   t.equal((await operator.get("/host")).status, 200);
+  // Caddy's on-demand TLS asks before getting a certificate.
+  t.equal((await operator.get(`/host/allowed?domain=${a.domain}`)).status, 200, "a hosted domain is allowed a certificate");
+  t.equal((await operator.get("/host/allowed?domain=evil.example")).status, 404, "another one is not");
   t.equal((await operator.post("/host/login", { token: "wrong token, wrong token" }, { csrf: false })).status, 401, "a wrong token is refused");
   t.equal((await operator.post("/host/suspend", { domain: c.domain }, { csrf: false })).status, 200, "logged out: the login page");
   t.equal(registryRow(c.domain)?.state, "active", "and nothing done");

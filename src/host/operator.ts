@@ -1,7 +1,8 @@
 // The host operator's page, /host: the hosted instances with their state and
 // size, a form to add one, and suspend / resume / remove buttons. Served by
 // the front door (router.ts) on any host name that is not an instance's, and
-// only with COOPOL_HOST_ADMIN_TOKEN set. Login: the token itself; the session
+// only with COOPOL_HOST_ADMIN_TOKEN set. Login: the token itself (failures
+// throttled); the session
 // cookie is an HMAC of it (changing the token logs everyone out), SameSite=Strict
 // and limited to /host, and every POST must come from this page's own origin.
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -11,6 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest
 import type { Logger } from "pino";
 import { ConfigError, INSTANCE_KINDS } from "../config.ts";
 import { UserError } from "../errors.ts";
+import { LoginRateLimiter } from "../members/rate-limit.ts";
 import { html, type Html } from "../web/html.ts";
 import { pickLocale, translator, type Translate } from "../web/i18n.ts";
 import { CSS } from "../web/static.ts";
@@ -64,10 +66,12 @@ function sizeText(bytes: number): string {
 
 export async function createOperatorApp(options: OperatorOptions) {
   const { registry, pool, token, log } = options;
-  const app = Fastify({ loggerInstance: log.child({ component: "host-operator" }, { level: "warn" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: log.child({ component: "host-operator" }, { level: "warn" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: ["127.0.0.1", "::1"] });
   await app.register(cookie);
   await app.register(formbody);
   const session = sessionValue(token);
+  // Guessing the token is throttled like members' passwords (src/members/rate-limit.ts).
+  const limiter = new LoginRateLimiter();
 
   const localeOf = (request: FastifyRequest) => pickLocale(request.headers["accept-language"]);
   const loggedIn = (request: FastifyRequest) => same(request.cookies[COOKIE] ?? "", session);
@@ -83,7 +87,7 @@ export async function createOperatorApp(options: OperatorOptions) {
       .send(page);
   }
 
-  function loginPage(request: FastifyRequest, reply: FastifyReply, error?: string) {
+  function loginPage(request: FastifyRequest, reply: FastifyReply, error?: string, status = error ? 401 : 200) {
     const locale = localeOf(request);
     const t = translator(locale);
     const body = html`<h1>${t("host.login.title")}</h1>
@@ -91,7 +95,7 @@ export async function createOperatorApp(options: OperatorOptions) {
 <label>${t("host.login.token")} <input type="password" name="token" autocomplete="current-password" required></label>
 <button type="submit">${t("host.login.submit")}</button>
 </form>`;
-    return send(reply, frame(t, locale, t("host.login.title"), body, { error }), error ? 401 : 200);
+    return send(reply, frame(t, locale, t("host.login.title"), body, { error }), status);
   }
 
   function listPage(request: FastifyRequest, reply: FastifyReply, message: { notice?: string; error?: string } = {}, status = 200) {
@@ -132,7 +136,15 @@ ${table}
   app.get("/host/coopol.css", (_request, reply) => reply.type("text/css; charset=utf-8").header("cache-control", "public, max-age=3600").send(CSS));
   app.get("/host", (request, reply) => (loggedIn(request) ? listPage(request, reply) : loginPage(request, reply)));
   app.post<{ Body: { token?: string } }>("/host/login", (request, reply) => {
-    if (!same(sessionValue(String(request.body?.token ?? "")), session)) return loginPage(request, reply, translator(localeOf(request))("host_login_failed"));
+    const t = translator(localeOf(request));
+    const attempt = { address: request.ip, username: "host operator", device: null };
+    const wait = limiter.check(attempt);
+    if (wait) return loginPage(request, reply.header("retry-after", String(wait.minutes * 60)), t("login_rate_limited", { minutes: wait.minutes }), 429);
+    if (!same(sessionValue(String(request.body?.token ?? "")), session)) {
+      limiter.fail(attempt);
+      return loginPage(request, reply, t("host_login_failed"));
+    }
+    limiter.succeed(attempt);
     const secure = request.protocol === "https";
     reply.setCookie(COOKIE, session, { path: "/host", httpOnly: true, sameSite: "strict", secure, maxAge: 12 * 3600 });
     return reply.redirect("/host", 303);

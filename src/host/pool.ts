@@ -102,7 +102,12 @@ export class InstancePool {
     const config = configFor(entry, this.#options.hostEnv);
     const log = this.#options.log.child({ instance: entry.domain });
     const instance = await createInstance(config, { logger: log, hosted: true });
-    await instance.app.ready();
+    try {
+      await instance.app.ready();
+    } catch (error) {
+      await instance.close().catch(() => {});
+      throw error;
+    }
     instance.start();
     const loaded: Loaded = { domain: entry.domain, instance, lastUse: Date.now(), active: 0 };
     this.#loaded.set(entry.domain, loaded);

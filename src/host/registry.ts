@@ -101,8 +101,12 @@ export class Registry {
     };
   }
 
+  /** Read at every request: prepared once. */
+  #byDomain: Database.Statement | null = null;
+
   get(domain: string): HostedInstance | null {
-    const row = this.#db.prepare("select * from instances where domain = ?").get(domain) as Row | undefined;
+    this.#byDomain ??= this.#db.prepare("select * from instances where domain = ?");
+    const row = this.#byDomain.get(domain) as Row | undefined;
     return row ? this.#entry(row) : null;
   }
 

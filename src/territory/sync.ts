@@ -39,7 +39,11 @@ export function startTerritoryJobs(services: Services): () => void {
     stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services), services.jobs, () => linksOf(services.db, "child").some((link) => link.state !== "linked")));
   }
   // A fédération's sections learn their siblings again after a restart (a section may have been dropped meanwhile).
-  if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
+  // Host mode loads an instance many times a day: there it is told every STATUS_EVERY_MS at most (job clock).
+  if (services.config.kind === "federation" && linkedChildren(services.db).length) {
+    if (services.jobs) stops.push(repeat(services.log, "territory siblings", STATUS_EVERY_MS, () => sectionsChanged(services), services.jobs, false));
+    else sectionsChanged(services);
+  }
   if (services.config.kind !== "national") {
     stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined), services.jobs));
   }
