@@ -37,9 +37,9 @@ export function startScheduler(pool: InstancePool, registry: Registry, options: 
         const entry = registry.get(domain);
         if (!entry) return;
         try {
+          // Its wake-up time stays as it is until it is unloaded (loaded instances are skipped
+          // above): should the host stop abruptly, the instance is woken again at the next start.
           await pool.wake(entry, options.keepMs);
-          // Written again when it is unloaded; meanwhile it is not due.
-          registry.setRest(domain, entry.lastActivityAt ?? now, null);
         } catch (error) {
           options.log.error({ err: error, instance: domain }, "host: instance could not be woken");
           registry.setRest(domain, entry.lastActivityAt ?? now, now + RETRY_MS);
