@@ -102,8 +102,8 @@ export async function createOperatorApp(options: OperatorOptions) {
     const locale = localeOf(request);
     const t = translator(locale);
     const rows = listInstances(registry);
-    const actions = (domain: string, state: string) => html`<form method="post" action="/host/${state === "active" ? "suspend" : "resume"}" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit">${t(state === "active" ? "host.suspend" : "host.resume")}</button></form>
-<form method="post" action="/host/remove" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="danger">${t("host.remove")}</button></form>`;
+    const actions = (domain: string, state: string) => html`<form method="post" action="/host/${state === "active" ? "suspend" : "resume"}" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="secondary" aria-label="${t(state === "active" ? "host.suspend" : "host.resume")} : ${domain}">${t(state === "active" ? "host.suspend" : "host.resume")}</button></form>
+<form method="post" action="/host/remove" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="danger" aria-label="${t("host.remove")} : ${domain}">${t("host.remove")}</button></form>`;
     const table = rows.length
       ? html`<div class="table-wrap" role="region" aria-label="${t("host.title")}" tabindex="0"><table>
 <thead><tr><th scope="col">${t("host.domain")}</th><th scope="col">${t("host.name")}</th><th scope="col">${t("host.kind")}</th><th scope="col">${t("host.state")}</th><th scope="col">${t("host.size")}</th><th scope="col">${t("host.last_activity")}</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -120,7 +120,7 @@ ${table}
 <label>${t("host.kind")} <select name="kind">${INSTANCE_KINDS.map((k) => html`<option value="${k}">${t(`kind.${k}`)}</option>`)}</select></label>
 <label>${t("host.territory")} <input name="territory"></label>
 <label>${t("host.parent")} <input name="parent"></label>
-<button type="submit" class="primary">${t("host.add.submit")}</button>
+<button type="submit">${t("host.add.submit")}</button>
 </form>`;
     return send(reply, frame(t, locale, t("host.title"), body, message), status);
   }
