@@ -87,6 +87,8 @@ const output: string[] = [];
 const host: ChildProcess = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
 host.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 host.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+// Even when the set-up below throws (no teardown then), the host does not outlive the test.
+process.once("exit", () => host.kill("SIGKILL"));
 t.teardown(async () => {
   if (host.exitCode === null) {
     await new Promise<void>((resolve) => {
