@@ -19,8 +19,8 @@ import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
 import { EventBus } from "./events.ts";
-import { repeat } from "./jobs.ts";
-import { runReminders } from "./agenda/reminders.ts";
+import { databaseJobClock, repeat } from "./jobs.ts";
+import { REMINDER_ROUND_MS, runReminders } from "./agenda/reminders.ts";
 import { closeEndedPolls } from "./polls/polls.ts";
 import { registerMastodonApi } from "./mastodon/index.ts";
 import { registerMediaFiles } from "./media/routes.ts";
@@ -38,21 +38,33 @@ export interface Instance {
   services: Services;
   /** The one-time link to create the first account, while there is none. */
   setupUrl: string | null;
-  /** Listens on config.host:config.port and starts the queue worker. */
+  /** Starts the queue worker and the periodic jobs (host mode: without listening). */
+  start(): void;
+  /** Listens on config.host:config.port, then start()s. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createInstance(config: Config, options: { logger?: Logger } = {}): Promise<Instance> {
+export interface InstanceOptions {
+  logger?: Logger;
+  /**
+   * Host mode (src/host) configures Fedify's process-wide logging once itself,
+   * and makes the first-run link when it adds an instance, not at each load
+   * (a new link at every lazy load would void the one printed).
+   */
+  hosted?: boolean;
+}
+
+export async function createInstance(config: Config, options: InstanceOptions = {}): Promise<Instance> {
   const log = options.logger ?? pino({ level: config.logLevel });
-  configureFedifyLogging(log, config.logLevel);
+  if (!options.hosted) configureFedifyLogging(log, config.logLevel);
   // Every outgoing fetch (Fedify's too) connects to public addresses only, checked as it connects.
   pinOutboundConnections(config.allowPrivateAddress);
   const db = openDatabase(join(config.dataDir, "coopol.sqlite"));
   const kv = new SqliteKvStore(db.$client);
   const queue = new SqliteMessageQueue(db.$client, { logger: log });
   const federation = buildFederation(config, kv, queue, log);
-  const services: Services = { config, db, log, kv, federation, events: new EventBus() };
+  const services: Services = { config, db, log, kv, federation, events: new EventBus(), jobs: options.hosted ? databaseJobClock(db) : undefined };
   // The section's handle must not be a member's username (it would take over their account).
   if (findUserByUsername(db, config.handle)) {
     db.$client.close();
@@ -81,7 +93,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   registerMediaFiles(app, services);
   app.get("/healthz", () => ({ status: "ok" }));
 
-  const setupUrl = prepareFirstRun(db, config);
+  const setupUrl = options.hosted ? null : prepareFirstRun(db, config);
   const worker = new AbortController();
   let queueDone: Promise<void> | null = null;
   let stopPurging: (() => void) | null = null;
@@ -93,23 +105,27 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopPush: (() => void) | null = null;
   let stopDigests: (() => void) | null = null;
 
-  return {
+  const instance: Instance = {
     app,
     services,
     setupUrl,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      instance.start();
+      return address;
+    },
+    start() {
+      if (queueDone) return;
       queueDone = federation.startQueue(services, { signal: worker.signal });
       // What the last run recorded but did not hand to the queue goes out now.
       stopOutbox = startOutboxWorker(services);
-      stopPurging = purgeExpiredPeriodically(kv, log);
-      stopReminders = repeat(log, "event reminders", 15 * 60_000, () => runReminders(services));
-      stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services));
+      stopPurging = purgeExpiredPeriodically(kv, log, undefined, services.jobs);
+      stopReminders = repeat(log, "event reminders", REMINDER_ROUND_MS, () => runReminders(services), services.jobs, false);
+      stopPolls = repeat(log, "ended polls", 60_000, () => closeEndedPolls(services), services.jobs, false);
       stopTerritory = startTerritoryJobs(services);
       stopDiscovery = startGroupDiscovery(services);
       stopPush = startPush(services);
-      stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services));
-      return address;
+      stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services), services.jobs, !!config.smtp);
     },
     async close() {
       worker.abort();
@@ -126,6 +142,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       db.$client.close();
     },
   };
+  return instance;
 }
 
 /**

@@ -141,6 +141,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** Host mode (src/host, docs/hosting.md): one process serving many instances. */
+export interface HostConfig {
+  /** `<dataDir>/host.sqlite` (the registry), `instances/<domain>/`, `archives/`. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** The operator's page (/host) is served only when set; 20 characters at least. */
+  adminToken: string | null;
+  /** An instance with no request for this long (and nothing due) is unloaded. */
+  idleMs: number;
+  maxLoaded: number;
+  sweepMs: number;
+  /** Instances woken per sweep, and how long each stays loaded at least. */
+  wakeConcurrency: number;
+  wakeKeepMs: number;
+  logLevel: string;
+}
+
+export function loadHostConfig(env: NodeJS.ProcessEnv = process.env): HostConfig {
+  const dataDir = env.COOPOL_HOST_DATA?.trim();
+  if (!dataDir) throw new ConfigError("COOPOL_HOST_DATA n'est pas renseignée : indiquez le dossier des données de l'hébergement (exemple : /var/lib/coopol-host).");
+  const adminToken = env.COOPOL_HOST_ADMIN_TOKEN?.trim() || null;
+  if (adminToken !== null && adminToken.length < 20) throw new ConfigError("COOPOL_HOST_ADMIN_TOKEN est trop court : 20 caractères au moins (par exemple la sortie de « openssl rand -base64 32 »).");
+  // The instances' own variables are checked the same way (loadConfig), with the host's values.
+  const logLevel = loadConfig({ ...pickHostWide(env), COOPOL_DATA: dataDir }).logLevel;
+  return {
+    dataDir: resolve(dataDir),
+    host: env.HOST?.trim() || "127.0.0.1",
+    port: parseInteger(env.PORT, 3000, "PORT", 1, 65535),
+    adminToken,
+    idleMs: parseInteger(env.COOPOL_HOST_IDLE_SECONDS, 600, "COOPOL_HOST_IDLE_SECONDS", 1, 86_400) * 1000,
+    maxLoaded: parseInteger(env.COOPOL_HOST_MAX_LOADED, 50, "COOPOL_HOST_MAX_LOADED", 1, 10_000),
+    sweepMs: parseInteger(env.COOPOL_HOST_SWEEP_SECONDS, 5, "COOPOL_HOST_SWEEP_SECONDS", 1, 3600) * 1000,
+    wakeConcurrency: parseInteger(env.COOPOL_HOST_WAKE_CONCURRENCY, 2, "COOPOL_HOST_WAKE_CONCURRENCY", 1, 100),
+    wakeKeepMs: parseInteger(env.COOPOL_HOST_WAKE_KEEP_SECONDS, 30, "COOPOL_HOST_WAKE_KEEP_SECONDS", 1, 3600) * 1000,
+    logLevel,
+  };
+}
+
+/** The variables every hosted instance shares (SMTP, log level, limits); the rest comes from the registry. */
+const HOST_WIDE = ["LOG_LEVEL", "COOPOL_BODY_LIMIT", "COOPOL_ALLOW_PRIVATE_ADDRESS", "COOPOL_SMTP_URL", "COOPOL_SMTP_FROM", "COOPOL_GROUPS_NEED_APPROVAL", "COOPOL_DIGEST_HOURS"];
+
+export function pickHostWide(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const picked: NodeJS.ProcessEnv = {};
+  for (const name of HOST_WIDE) if (env[name] !== undefined) picked[name] = env[name];
+  return picked;
+}
+
 /** A bare e-mail address, or "Name <address>": what a From header holds. */
 export const MAIL_ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 

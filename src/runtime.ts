@@ -73,13 +73,25 @@ export function collectStartupGarbage(): void {
  * by `growth` bytes since the last collection, one memory-reducing collection
  * runs (about 0.1 s, while nobody is waiting for an answer).
  */
-export function collectGarbageWhenQuiet(app: FastifyInstance, { quietMs = 10_000, checkMs = 5_000, growth = 32 * 1024 * 1024 } = {}): () => void {
-  let lastAnswer = Date.now();
-  let afterCollection = getHeapStatistics().total_heap_size;
+export function collectGarbageWhenQuiet(app: FastifyInstance, options: QuietOptions = {}): () => void {
+  const collector = quietCollector(options);
   app.addHook("onResponse", (_request, _reply, done) => {
-    lastAnswer = Date.now();
+    collector.answered();
     done();
   });
+  return collector.stop;
+}
+
+export interface QuietOptions {
+  quietMs?: number;
+  checkMs?: number;
+  growth?: number;
+}
+
+/** The same, told of each answer by the caller (the host's front server, src/host/main.ts). */
+export function quietCollector({ quietMs = 10_000, checkMs = 5_000, growth = 32 * 1024 * 1024 }: QuietOptions = {}): { answered: () => void; stop: () => void } {
+  let lastAnswer = Date.now();
+  let afterCollection = getHeapStatistics().total_heap_size;
   const timer = setInterval(() => {
     if (Date.now() - lastAnswer < quietMs) return;
     if (getHeapStatistics().total_heap_size - afterCollection < growth) return;
@@ -87,5 +99,10 @@ export function collectGarbageWhenQuiet(app: FastifyInstance, { quietMs = 10_000
     afterCollection = getHeapStatistics().total_heap_size;
   }, checkMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return {
+    answered: () => {
+      lastAnswer = Date.now();
+    },
+    stop: () => clearInterval(timer),
+  };
 }

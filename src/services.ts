@@ -7,6 +7,7 @@ import type { Config } from "./config.ts";
 import type { OpenDb } from "./storage/db.ts";
 import type { SqliteKvStore } from "./federation/kv.ts";
 import type { EventBus } from "./events.ts";
+import type { JobClock } from "./jobs.ts";
 
 export interface Services {
   config: Config;
@@ -15,4 +16,6 @@ export interface Services {
   kv: SqliteKvStore;
   federation: Federation<Services>;
   events: EventBus;
+  /** Host mode: the clock of the periodic tasks (src/jobs.ts); absent for a standalone instance. */
+  jobs?: JobClock;
 }

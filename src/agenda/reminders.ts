@@ -12,6 +12,8 @@ import { sendReminderEmails } from "./reminder-mail.ts";
 import { requestBudget } from "./recurrence.ts";
 
 export const REMINDER_AHEAD_MS = 24 * 3_600_000;
+/** How often the reminders run (app.ts). */
+export const REMINDER_ROUND_MS = 15 * 60_000;
 
 export interface DueReminder {
   event: EventRow;

@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { ConfigError, loadConfig, loadHostConfig, type Config } from "../config.ts";
+import { configFor, normaliseDomain, Registry } from "../host/registry.ts";
 import { UserError } from "../errors.ts";
 import { createInvitation } from "../members/invitations.ts";
 import { createMember, disableMember, enableMember, listMembers, parseRole, setRole } from "../members/members.ts";
@@ -28,7 +29,13 @@ const USAGE = `Utilisation : coopol <commande> [options]
   backup --out DOSSIER [--keep 7]   (sauvegarde datée ; garde les 7 dernières)
 
 Rôles : member, sympathisant, secretary, moderator, admin.
-Les variables COOPOL_DATA, COOPOL_ORIGIN… sont celles du serveur (docs/configuration.md).`;
+Les variables COOPOL_DATA, COOPOL_ORIGIN… sont celles du serveur (docs/configuration.md).
+
+Hébergement de plusieurs instances (COOPOL_HOST_DATA, docs/hosting.md) :
+  host add --domain DOMAINE --name "Nom" [--kind section] [--territory 75111] [--parent compte@domaine] [--children a@x,b@y]
+  host list [--json]
+  host suspend|resume|remove --domain DOMAINE
+  member …|invite … --domain DOMAINE   (les commandes ci-dessus, sur une instance hébergée)`;
 
 const t = translator("fr");
 
@@ -78,7 +85,7 @@ function progressLine(p: Progress): string {
  */
 export async function runFileCommand(argv: string[], config: Config, out: (line: string) => void): Promise<void> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({ args: rest, options: { out: { type: "string" }, archive: { type: "string" }, keep: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args: rest, options: { out: { type: "string" }, archive: { type: "string" }, keep: { type: "string" }, domain: { type: "string" } }, strict: true });
   const report = (p: Progress) => out(progressLine(p));
   switch (command) {
     case "export":
@@ -127,6 +134,7 @@ export async function run(argv: string[], config: Config, db: OpenDb, out: (line
       "password-file": { type: "string" },
       days: { type: "string" },
       json: { type: "boolean" },
+      domain: { type: "string" },
     },
     strict: true,
   });
@@ -180,32 +188,126 @@ export async function run(argv: string[], config: Config, db: OpenDb, out: (line
   }
 }
 
+/** The value of `--domain` (or `--domain=…`) anywhere in the arguments. */
+function domainOption(argv: string[]): string | undefined {
+  const at = argv.indexOf("--domain");
+  if (at >= 0) return argv[at + 1];
+  return argv.find((a) => a.startsWith("--domain="))?.slice("--domain=".length);
+}
+
+/** `coopol host …`: the host's registry (src/host/provision.ts, shared with the operator's page). */
+export async function runHost(argv: string[], registry: Registry, out: (line: string) => void): Promise<void> {
+  const [, command, ...rest] = argv;
+  // Loaded here only: the member commands start faster without the archiver.
+  const { addInstance, listInstances, removeInstance, resumeInstance, suspendInstance } = await import("../host/provision.ts");
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      domain: { type: "string" },
+      name: { type: "string" },
+      kind: { type: "string" },
+      territory: { type: "string" },
+      parent: { type: "string" },
+      children: { type: "string" },
+      handle: { type: "string" },
+      json: { type: "boolean" },
+    },
+    strict: true,
+  });
+  switch (command) {
+    case "add": {
+      const { entry, setupUrl } = addInstance(registry, {
+        domain: need(values.domain, "--domain"),
+        name: values.name,
+        handle: values.handle,
+        kind: values.kind,
+        territory: values.territory,
+        parent: values.parent,
+        children: values.children?.split(/[\s,]+/).filter(Boolean),
+      });
+      out(`Instance créée : ${entry.origin} (${t(`kind.${entry.kind}`)}, @${entry.handle}@${entry.domain}).`);
+      out(`Première connexion / First run (lien à usage unique pour le ou la secrétaire) :`);
+      out(setupUrl);
+      return;
+    }
+    case "list": {
+      const rows = listInstances(registry);
+      if (values.json) {
+        out(JSON.stringify(rows.map(({ domain, origin, name, handle, kind, territory, parent, children, state, createdAt, lastActivityAt, size }) => ({ domain, origin, name, handle, kind, territory, parent, children, state, createdAt, lastActivityAt, size }))));
+        return;
+      }
+      if (rows.length === 0) out("Aucune instance hébergée pour l'instant.");
+      for (const r of rows) {
+        const last = r.lastActivityAt ? new Date(r.lastActivityAt).toISOString() : "-";
+        out(`${r.domain}\t${r.name}\t${r.kind}\t${t(`host.state.${r.state}`)}\t${Math.ceil(r.size / 1024)} Kio\t${last}`);
+      }
+      return;
+    }
+    case "suspend":
+      out(t("host.suspended", { domain: suspendInstance(registry, need(values.domain, "--domain")).domain }));
+      return;
+    case "resume":
+      out(t("host.resumed", { domain: resumeInstance(registry, need(values.domain, "--domain")).domain }));
+      return;
+    case "remove": {
+      const domain = need(values.domain, "--domain");
+      const { archive } = await removeInstance(registry, domain);
+      out(t("host.removed", { domain, archive }));
+      return;
+    }
+    default:
+      throw new UserError("cli_usage", 2);
+  }
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.length === 0 || argv[0] === "help" || argv.includes("--help")) {
     process.stdout.write(USAGE + "\n");
     return;
   }
+  const out = (line: string) => process.stdout.write(line + "\n");
   let config: Config;
+  let registry: Registry | null = null;
   try {
-    config = loadConfig();
+    const domain = domainOption(argv);
+    if (argv[0] === "host" || domain !== undefined) {
+      registry = new Registry(loadHostConfig().dataDir);
+      if (argv[0] === "host") return await report(() => runHost(argv, registry!, out));
+      const entry = registry.get(normaliseDomain(domain ?? "") ?? "");
+      if (!entry) return await report(() => Promise.reject(new UserError("host_not_found", 404, { domain: domain ?? "" })));
+      config = configFor(entry);
+    } else {
+      config = loadConfig();
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Erreur de configuration : ${error.message}\n`);
       process.exit(2);
     }
     throw error;
+  } finally {
+    registry?.close();
   }
-  const out = (line: string) => process.stdout.write(line + "\n");
   let db: OpenDb | null = null;
   try {
     if (FILE_COMMANDS.includes(argv[0]!)) {
-      await runFileCommand(argv, config, out);
+      await report(() => runFileCommand(argv, config, out));
     } else {
       db = openDatabase(join(config.dataDir, "coopol.sqlite"));
       ensureInstanceActors(db, config);
-      await run(argv, config, db, out);
+      const open = db;
+      await report(() => run(argv, config, open, out));
     }
+  } finally {
+    db?.$client.close();
+  }
+}
+
+/** Runs a command; its refusals become one sentence and an exit code. */
+async function report(command: () => Promise<void>): Promise<void> {
+  try {
+    await command();
   } catch (error) {
     if (error instanceof UserError) {
       const message = error.code === "cli_usage" ? USAGE : error.code === "cli_missing_option" ? `Option manquante : ${error.params.name}` : t(error.code, error.params);
@@ -217,8 +319,6 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
-  } finally {
-    db?.$client.close();
   }
 }
 

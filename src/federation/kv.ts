@@ -5,7 +5,7 @@ import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from "@fedif
 import type Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { millisecondsOf } from "./time.ts";
-import { repeat } from "../jobs.ts";
+import { repeat, type JobClock } from "../jobs.ts";
 
 /** How often expired entries are deleted from fedify_kv. */
 export const KV_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -94,9 +94,9 @@ function expiry(options?: KvStoreSetOptions): number | null {
  * alive. Without it the table only grows: reads skip expired rows but nothing
  * else removes them.
  */
-export function purgeExpiredPeriodically(kv: SqliteKvStore, log: Logger, intervalMs = KV_PURGE_INTERVAL_MS): () => void {
+export function purgeExpiredPeriodically(kv: SqliteKvStore, log: Logger, intervalMs = KV_PURGE_INTERVAL_MS, clock?: JobClock): () => void {
   return repeat(log, "kv purge", intervalMs, () => {
     const purged = kv.purgeExpired();
     if (purged > 0) log.debug({ purged }, "kv: expired entries removed");
-  });
+  }, clock, false);
 }

@@ -288,7 +288,7 @@ export function startOutboxWorker(services: Services): () => Promise<void> {
       });
   }
 
-  const unsubscribe = onRecorded(wake);
+  const unsubscribe = onRecorded(services.db, wake);
   wake();
   return async () => {
     stopped = true;

@@ -265,6 +265,8 @@ export function lastDiscovery(services: Services): DiscoveryResult | null {
 
 /** The periodic round: a first one a little after start, then every 6 hours. */
 export function startGroupDiscovery(services: Services): () => void {
+  // Host mode: the job clock spaces the rounds across the instance's loads.
+  if (services.jobs) return repeat(services.log, "group discovery", ROUND_EVERY_MS, () => discoverGroups(services), services.jobs);
   let stop: (() => void) | null = null;
   const timer = setTimeout(() => {
     stop = repeat(services.log, "group discovery", ROUND_EVERY_MS, () => discoverGroups(services));

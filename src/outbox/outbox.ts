@@ -6,7 +6,7 @@
 // loses nothing. Domain modules import this file, never src/federation's
 // senders.
 import { asc, eq, isNotNull, lte, and, sql } from "drizzle-orm";
-import type { Db } from "../storage/db.ts";
+import { sessionOf, type Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { outbox, type posts } from "../storage/schema.ts";
 
@@ -67,8 +67,17 @@ export type OutboxRow = typeof outbox.$inferSelect;
 /** Kept as long as anything could fix the cause; then the row stays, with its error, for the operator. */
 export const MAX_ATTEMPTS = 12;
 
-const listeners = new Set<() => void>();
-let wakePending = false;
+// One set of wake-up calls per database: in host mode several instances share
+// the process, and a commit on one must not wake another's worker. Keyed by
+// drizzle's session, which the database and its transactions share.
+const listeners = new WeakMap<object, { calls: Set<() => void>; pending: boolean }>();
+
+function wakeCallsOf(db: Db) {
+  const key = sessionOf(db);
+  let entry = listeners.get(key);
+  if (!entry) listeners.set(key, (entry = { calls: new Set(), pending: false }));
+  return entry;
+}
 
 /**
  * Records what happened. Call it inside the transaction of the change: the
@@ -79,18 +88,20 @@ let wakePending = false;
 export function record(db: Db, event: OutboxEvent): void {
   const { kind, ...payload } = event;
   db.insert(outbox).values({ id: newId(), kind, payload: JSON.stringify(payload), nextAttemptAt: Date.now() }).run();
-  if (wakePending) return;
-  wakePending = true;
+  const wake = wakeCallsOf(db);
+  if (wake.pending) return;
+  wake.pending = true;
   setImmediate(() => {
-    wakePending = false;
-    for (const listener of listeners) listener();
+    wake.pending = false;
+    for (const listener of wake.calls) listener();
   });
 }
 
-/** The worker's wake-up call after a commit; returns a function that removes it. */
-export function onRecorded(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+/** The worker's wake-up call after a commit on `db`; returns a function that removes it. */
+export function onRecorded(db: Db, listener: () => void): () => void {
+  const { calls } = wakeCallsOf(db);
+  calls.add(listener);
+  return () => calls.delete(listener);
 }
 
 /** Rows due now, oldest first (the order things happened in). */

@@ -56,6 +56,14 @@ function beginImmediately(db: ReturnType<typeof drizzle<typeof schema>>): void {
   db.transaction = ((run, config) => transaction(run, { behavior: "immediate", ...config })) as typeof db.transaction;
 }
 
+/**
+ * What identifies one database whether `db` is the database or a transaction
+ * on it: drizzle gives both the same session object (an internal field).
+ */
+export function sessionOf(db: Db): object {
+  return (db as unknown as { session: object }).session;
+}
+
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "../../schema/migrations");
 
 export function openDatabase(file: string): OpenDb {

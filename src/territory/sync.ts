@@ -7,7 +7,7 @@ import { sendCampaignsTo } from "../campaigns/campaigns.ts";
 import { resendResults } from "../campaigns/results.ts";
 import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
-import { linkedChildren, linkedParent, requestOversight } from "./links.ts";
+import { linkedChildren, linkedParent, linksOf, requestOversight } from "./links.ts";
 import { record } from "../outbox/outbox.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
@@ -35,12 +35,17 @@ const OVERSIGHT_EVERY_MS = 5 * 60_000;
 export function startTerritoryJobs(services: Services): () => void {
   const stops: Array<() => void> = [];
   if (services.config.children.length) {
-    stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services)));
+    // Host mode: an unloaded instance is woken for this only while a child is not linked yet.
+    stops.push(repeat(services.log, "territory links", OVERSIGHT_EVERY_MS, () => requestOversight(services), services.jobs, () => linksOf(services.db, "child").some((link) => link.state !== "linked")));
   }
   // A fédération's sections learn their siblings again after a restart (a section may have been dropped meanwhile).
-  if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
+  // Host mode loads an instance many times a day: there it is told every STATUS_EVERY_MS at most (job clock).
+  if (services.config.kind === "federation" && linkedChildren(services.db).length) {
+    if (services.jobs) stops.push(repeat(services.log, "territory siblings", STATUS_EVERY_MS, () => sectionsChanged(services), services.jobs, false));
+    else sectionsChanged(services);
+  }
   if (services.config.kind !== "national") {
-    stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined)));
+    stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined), services.jobs));
   }
   return () => stops.forEach((stop) => stop());
 }

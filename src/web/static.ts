@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { FastifyInstance, FastifyReply } from "fastify";
 
-const CSS = readFileSync(new URL("./coopol.css", import.meta.url));
+/** The stylesheet of every page (the host operator's pages too, src/host/operator.ts). */
+export const CSS = readFileSync(new URL("./coopol.css", import.meta.url));
 const DASHBOARD_JS = readFileSync(new URL("./static/dashboard.js", import.meta.url));
 const COPY_JS = readFileSync(new URL("./static/copy.js", import.meta.url));
 
