@@ -93,12 +93,12 @@ function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
  * Asks every declared child that is not linked yet to accept the oversight.
  * Runs at start-up and every few minutes: the child may not be up yet.
  */
-export async function requestOversight(services: Services, now = Date.now()): Promise<void> {
+export async function requestOversight(services: Services, { now = Date.now(), retryPendingMs = RETRY_PENDING_MS } = {}): Promise<void> {
   const { db, log } = services;
   const node = nodeActor(services);
   for (const link of linksOf(db, "child")) {
     if (link.state === "linked") continue;
-    if (link.state === "pending" && now - link.updatedAt < RETRY_PENDING_MS) continue;
+    if (link.state === "pending" && now - link.updatedAt < retryPendingMs) continue;
     if (link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS) continue;
     const child = await lookupActor(services, link.handle).catch(() => null);
     if (!child || child.local) {

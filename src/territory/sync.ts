@@ -47,5 +47,30 @@ export function startTerritoryJobs(services: Services): () => void {
   if (services.config.kind !== "national") {
     stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined), services.jobs));
   }
+  if (services.config.children.length) stops.push(askAgainSoon(services));
   return () => stops.forEach((stop) => stop());
+}
+
+/**
+ * Right after a start, a child (or, on its side, our lookup of it as its
+ * parent) may not answer yet: it is starting too, or the machine is busy.
+ * Rather than wait five minutes, children not linked yet are asked again
+ * after 15 s, 30 s, 1 min and 2 min; an unanswered request counts as lost
+ * after 15 s then. The usual rhythm takes over afterwards.
+ */
+const SOON_MS = [15_000, 30_000, 60_000, 120_000];
+
+function askAgainSoon(services: Services): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const next = (round: number) => {
+    if (round >= SOON_MS.length) return;
+    timer = setTimeout(async () => {
+      if (!linksOf(services.db, "child").some((link) => link.state === "declared" || link.state === "pending")) return;
+      await requestOversight(services, { retryPendingMs: SOON_MS[0] }).catch((error) => services.log.warn({ err: error }, "territory: asking children again failed"));
+      next(round + 1);
+    }, SOON_MS[round]);
+    timer.unref();
+  };
+  next(0);
+  return () => clearTimeout(timer);
 }
