@@ -10,6 +10,7 @@ import * as agendaMore from "./messages/agenda.ts";
 import * as notificationsMessages from "./messages/notifications.ts";
 import * as membersMessages from "./messages/members.ts";
 import * as welcomeMessages from "./messages/welcome.ts";
+import * as partyMessages from "./messages/party.ts";
 
 export type Locale = "fr" | "en";
 
@@ -330,7 +331,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr, ...welcomeMessages.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr, ...welcomeMessages.fr, ...partyMessages.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -650,7 +651,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en, ...welcomeMessages.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en, ...welcomeMessages.en, ...partyMessages.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 
