@@ -29,7 +29,7 @@ let nat: Node, f1: Node, f2: Node, s1: Node, s2: Node, s3: Node;
 const all = () => [nat, f1, f2, s1, s2, s3];
 
 const held = (node: Node) => node.instance.query<{ version: number; national_uri: string }>("select version, national_uri from party_directory")[0];
-const listed = (node: Node) => node.instance.query<{ actor_uri: string; domain: string; kind: string; parent_uri: string | null }>("select * from party_nodes order by actor_uri");
+const listed = (node: Node) => node.instance.query<{ actor_uri: string; domain: string; kind: string; territory: string | null; parent_uri: string | null }>("select * from party_nodes order by actor_uri");
 
 t.before(async () => {
   const ports = { nat: await freePort(), f1: await freePort(), f2: await freePort(), s1: await freePort(), s2: await freePort(), s3: await freePort() };
@@ -107,10 +107,13 @@ t.test("a node removed, then put back, by national admins is forgotten, then kno
   t.match(page.body, "section dissoute", "the edit is listed with its reason");
   t.equal((await web.post("/territory/directory/edits/forget", { actor: s2.uri })).status, 303);
   await eventually(() => everyoneHas(s2.uri, true), 60_000, "s2 back in every copy");
+  // Names and territories come from the fédérations (their sections' figures carry the territory).
+  await eventually(() => listed(s3).find((r) => r.actor_uri === s2.uri)?.territory === "75112", 60_000, "s2's territory in s3's copy");
   // A section's members see the directory, searchable.
   const section = await (await session(s3)).get("/territory/directory?q=paris");
-  t.match(section.body, "Section Paris 11");
-  t.notMatch(section.body, "Marseille");
+  t.match(section.body, "<td>Section Paris 11</td>", "named as its fédération reports it");
+  t.match(section.body, "<td>75112</td>", "with its territory");
+  t.notMatch(section.body, "<td>Section Marseille 1</td>");
 });
 
 t.test("party-only mode refuses a server outside the directory, until admins allow it; suspend drops follows", async (t) => {
@@ -164,7 +167,7 @@ t.test("with national stopped, nodes keep their copy; forged, older or oversized
   const entries = genuine.nodes.map((n: any) => ({ actorUri: n.id, kind: n.kind, name: n.name ?? null, territory: n.territory ?? null, parentUri: n.parent ?? null }));
   const version = held(s3)!.version;
 
-  const tampered = { ...genuine, nodes: [...genuine.nodes, { id: "https://intruder.example/users/x", kind: "section" }] };
+  const tampered = { ...genuine, version: version + 5, nodes: [...genuine.nodes, { id: "https://intruder.example/users/x", kind: "section" }] };
   t.same(await acceptDirectory(services, JSON.stringify(tampered)), { accepted: false, reason: "bad_proof" }, "an altered document fails its proof");
   const fed = await signedDirectory(f2.uri, genuine.id, version + 10, entries, { privateKey: await keyOf(f2, "federation_13"), keyId: `${f2.uri}#ed25519-key` });
   t.same(await acceptDirectory(services, JSON.stringify(fed)), { accepted: false, reason: "not_national" }, "a fédération's own directory is refused");

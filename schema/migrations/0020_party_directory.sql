@@ -37,5 +37,7 @@ CREATE INDEX `party_nodes_domain` ON `party_nodes` (`domain`);--> statement-brea
 CREATE TABLE `party_reported_sections` (
 	`federation_uri` text NOT NULL,
 	`section_uri` text NOT NULL,
+	`name` text,
+	`territory` text,
 	PRIMARY KEY(`federation_uri`, `section_uri`)
 );

@@ -8,9 +8,9 @@ import { activityKey } from "./activity-ids.ts";
 import { nodeActor, type ActorRow } from "./actors.ts";
 import { deliver } from "./send.ts";
 import { directoryNoticeObject, payloadAttachment, sectionsObject, toWire, WIRE_CONTEXT } from "./territory.ts";
-import { DIRECTORY_PATH, heldDirectory } from "../party/directory.ts";
 import { EVENT_CONTEXT } from "./events.ts";
 import { linkedChildren, linkedParent } from "../territory/links.ts";
+import { DIRECTORY_PATH, heldDirectory, nodeTerritories } from "../party/directory.ts";
 
 type Json = Record<string, unknown>;
 
@@ -85,7 +85,9 @@ export async function acknowledged(services: Services, type: "Accept" | "Read", 
 export async function sectionsChanged(services: Services): Promise<void> {
   const children = linkedChildren(services.db);
   const node = nodeActor(services);
-  const sections = { federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now() };
+  const territories = nodeTerritories(services.db);
+  const details = children.map((c) => ({ id: c.uri, name: c.name || c.username, territory: territories.get(c.uri) ?? null }));
+  const sections = { federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now(), details };
   await sendUp(services, "Update", sectionsObject(sections, []));
   if (children.length === 0) return;
   await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)));

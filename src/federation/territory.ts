@@ -423,6 +423,8 @@ export interface SectionsWire {
   federationUri: string;
   sections: string[];
   version: number;
+  /** Each section's name and territory, as the fédération knows them (for the party directory). */
+  details?: Array<{ id: string; name: string | null; territory: string | null }>;
 }
 
 export function sectionsObject(s: SectionsWire, to: string[]): Json {
@@ -432,6 +434,7 @@ export function sectionsObject(s: SectionsWire, to: string[]): Json {
     attributedTo: s.federationUri,
     to,
     sections: s.sections,
+    ...(s.details ? { nodes: s.details } : {}),
     updated: iso(s.version),
   };
 }
@@ -441,7 +444,14 @@ export function readSections(o: Json): SectionsWire | null {
   const version = time(o.updated);
   if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
   const sections = o.sections.map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null).slice(0, 1000);
-  return { federationUri, sections, version };
+  const details = Array.isArray(o.nodes)
+    ? o.nodes
+        .slice(0, 1000)
+        .map((d) => (d && typeof d === "object" ? (d as Json) : {}))
+        .filter((d) => typeof d.id === "string" && sections.includes(d.id))
+        .map((d) => ({ id: d.id as string, name: str(d.name, 200), territory: str(d.territory, 10) }))
+    : undefined;
+  return { federationUri, sections, version, ...(details ? { details } : {}) };
 }
 
 // ---- A node joins a campaign of an upper level ----------------------------------------

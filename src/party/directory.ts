@@ -18,7 +18,7 @@ import { importJwk, exportJwk } from "@fedify/fedify";
 import { isActor, Multikey } from "@fedify/vocab";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
-import { actors, follows, groups, NODE_KINDS, partyDirectory, partyNodeEdits, partyNodes, partyReportedSections, settings, territoryLinks, type NodeKind } from "../storage/schema.ts";
+import { actors, follows, groups, NODE_KINDS, nodeStats, partyDirectory, partyNodeEdits, partyNodes, partyReportedSections, settings, territoryLinks, type NodeKind } from "../storage/schema.ts";
 import { keyPairsOf, nodeActor, type ActorRow } from "../federation/actors.ts";
 import { context } from "../federation/context.ts";
 import { resolveActor } from "../federation/remote.ts";
@@ -199,6 +199,11 @@ function store(db: Db, read: ReadDirectory, text: string): void {
 
 // ---- National: composing and signing --------------------------------------------------------
 
+/** The territory each node below says it covers (its last statistics, reports/stats.ts), by actor URI. */
+export function nodeTerritories(db: Db): Map<string, string | null> {
+  return new Map(db.select({ uri: nodeStats.nodeUri, territory: nodeStats.territory }).from(nodeStats).all().map((r) => [r.uri, r.territory]));
+}
+
 /** What the directory should say now, on the national node. */
 export function composeDirectory(services: Services): Entry[] {
   const { db, config } = services;
@@ -206,16 +211,17 @@ export function composeDirectory(services: Services): Entry[] {
   const entries = new Map<string, Entry>();
   entries.set(node.uri, { actorUri: node.uri, kind: "national", name: config.name, territory: config.territory, parentUri: null });
   const fédérations: string[] = [];
+  const territories = nodeTerritories(db);
   for (const link of linksOf(db, "child")) {
     if (link.state !== "linked" || !link.actor) continue;
     const kind = link.kind === "section" ? "section" : "federation";
-    entries.set(link.actor.uri, { actorUri: link.actor.uri, kind, name: link.actor.name || link.actor.username, territory: link.territory, parentUri: node.uri });
+    entries.set(link.actor.uri, { actorUri: link.actor.uri, kind, name: link.actor.name || link.actor.username, territory: territories.get(link.actor.uri) ?? link.territory, parentUri: node.uri });
     if (kind === "federation") fédérations.push(link.actor.uri);
   }
   const reported = fédérations.length ? db.select().from(partyReportedSections).all().filter((r) => fédérations.includes(r.federationUri)) : [];
   const names = actorNames(db, reported.map((r) => r.sectionUri));
   for (const r of reported) {
-    if (!entries.has(r.sectionUri)) entries.set(r.sectionUri, { actorUri: r.sectionUri, kind: "section", name: names.get(r.sectionUri) ?? null, territory: null, parentUri: r.federationUri });
+    if (!entries.has(r.sectionUri)) entries.set(r.sectionUri, { actorUri: r.sectionUri, kind: "section", name: r.name ?? names.get(r.sectionUri) ?? null, territory: r.territory, parentUri: r.federationUri });
   }
   for (const edit of db.select().from(partyNodeEdits).all()) {
     if (edit.action === "remove") entries.delete(edit.actorUri);
@@ -244,9 +250,18 @@ export async function signedDirectory(nationalUri: string, id: string, version: 
  * On the national node: publishes a new version when the directory changed
  * (a fédération linked, sections reported, an admin's edit). True if it did.
  */
-export async function publishDirectory(services: Services): Promise<boolean> {
+export function publishDirectory(services: Services): Promise<boolean> {
+  if (services.config.kind !== "national") return Promise.resolve(false);
+  // One at a time: two reports arriving together must not make two versions from the same copy.
+  const next = (publishing.get(services) ?? Promise.resolve(false)).catch(() => false).then(() => publishNow(services));
+  publishing.set(services, next);
+  return next;
+}
+
+const publishing = new WeakMap<Services, Promise<boolean>>();
+
+async function publishNow(services: Services): Promise<boolean> {
   const { db, config } = services;
-  if (config.kind !== "national") return false;
   const entries = composeDirectory(services);
   const held = heldDirectory(db);
   const wire = canonicalize(entries.map(entryWire));
@@ -261,14 +276,15 @@ export async function publishDirectory(services: Services): Promise<boolean> {
 }
 
 /** A fédération's report of its linked sections (national keeps the latest list per fédération). */
-export function reportSections(db: Db, federationUri: string, sectionUris: string[], version: number): boolean {
+export function reportSections(db: Db, federationUri: string, sectionUris: string[], version: number, details: Array<{ id: string; name: string | null; territory: string | null }> = []): boolean {
   const key = `party.sections_version:${federationUri}`;
   const seen = Number(db.select().from(settings).where(eq(settings.key, key)).get()?.value ?? 0);
   if (version < seen) return false;
   db.transaction((tx) => {
     tx.insert(settings).values({ key, value: String(version) }).onConflictDoUpdate({ target: settings.key, set: { value: String(version) } }).run();
     tx.delete(partyReportedSections).where(eq(partyReportedSections.federationUri, federationUri)).run();
-    const rows = [...new Set(sectionUris)].slice(0, DIRECTORY_LIMITS.nodes).map((sectionUri) => ({ federationUri, sectionUri }));
+    const about = new Map(details.map((d) => [d.id, d]));
+    const rows = [...new Set(sectionUris)].slice(0, DIRECTORY_LIMITS.nodes).map((sectionUri) => ({ federationUri, sectionUri, name: about.get(sectionUri)?.name ?? null, territory: about.get(sectionUri)?.territory ?? null }));
     for (let i = 0; i < rows.length; i += 500) tx.insert(partyReportedSections).values(rows.slice(i, i + 500)).run();
   });
   return true;

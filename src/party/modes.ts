@@ -39,16 +39,22 @@ function policyOf(db: Db, domain: string): DomainPolicy | undefined {
 
 /** Whether this instance exchanges activities with a server (host, with its port if any). */
 export function mayFederate(services: Pick<Services, "db" | "config">, domain: string): boolean {
+  return federationFilter(services)(domain);
+}
+
+/** The same question for many servers (a delivery's recipients): the mode is read once. */
+export function federationFilter(services: Pick<Services, "db" | "config">): (domain: string) => boolean {
   const { db, config } = services;
-  if (domain.toLowerCase() === new URL(config.origin).host) return true;
-  switch (federationMode(services)) {
-    case "open":
-      return true;
-    case "blocklist":
-      return policyOf(db, domain) !== "suspend";
-    case "party_only":
-      return policyOf(db, domain) === "allow" || declaredDomains(config).has(domain.toLowerCase()) || isPartyDomain(db, domain);
-  }
+  const own = new URL(config.origin).host;
+  const mode = federationMode(services);
+  if (mode === "open") return () => true;
+  const declared = declaredDomains(config);
+  return (domain) => {
+    const host = domain.toLowerCase();
+    if (host === own) return true;
+    if (mode === "blocklist") return policyOf(db, host) !== "suspend";
+    return policyOf(db, host) === "allow" || declared.has(host) || isPartyDomain(db, host);
+  };
 }
 
 /** The servers of the parent and children this node declares: the links must be made before any directory lists them. */

@@ -1220,6 +1220,8 @@ export const partyReportedSections = sqliteTable(
   {
     federationUri: text("federation_uri").notNull(),
     sectionUri: text("section_uri").notNull(),
+    name: text("name"),
+    territory: text("territory"),
   },
   (t) => [primaryKey({ columns: [t.federationUri, t.sectionUri] })],
 );

@@ -11,7 +11,8 @@ import { resolveActor } from "../remote.ts";
 import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
 import { readCampaign, readCampaignJoin, readDirective, readDirectoryNotice, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
-import { heldDirectory, publishDirectory, pullDirectory, reportSections } from "../../party/directory.ts";
+import { heldDirectory, nodeTerritories, publishDirectory, pullDirectory, reportSections } from "../../party/directory.ts";
+import { record } from "../../outbox/outbox.ts";
 import { isLinkedChild, isLinkedParent, setSiblings } from "../../territory/links.ts";
 import { actorByUri } from "../remote.ts";
 import { onRelayedEvent } from "./event.ts";
@@ -118,7 +119,10 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       const wire = readStatus(object);
       if (!wire) return drop("malformed");
       if (direct && wire.nodeUri !== sender.uri) return drop("not its own figures");
+      const territoryBefore = nodeTerritories(db).get(wire.nodeUri);
       if (storeStatus(db, wire, federationUri)) await relayUp();
+      // A section's territory, first known (or changed): national's directory lists it.
+      if (config.kind === "federation" && direct && territoryBefore !== wire.territory) record(db, { kind: "territory.sections.changed" });
       return;
     }
     case "Campaign": {
@@ -150,7 +154,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       if (!wire || wire.federationUri !== sender.uri) return drop("malformed");
       // From a linked fédération: the sections it oversees, for the party directory.
       if (fromChild()) {
-        if (config.kind === "national" && reportSections(db, sender.uri, wire.sections, wire.version)) await publishDirectory(services);
+        if (config.kind === "national" && reportSections(db, sender.uri, wire.sections, wire.version, wire.details)) await publishDirectory(services);
         return;
       }
       if (!fromParent()) return drop("not the linked parent");
