@@ -17,7 +17,8 @@ import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { importJwk, exportJwk } from "@fedify/fedify";
 import { isActor, Multikey } from "@fedify/vocab";
 import type { Services } from "../services.ts";
-import type { Db } from "../storage/db.ts";
+import type { Db, OpenDb } from "../storage/db.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actors, follows, groups, NODE_KINDS, nodeStats, partyDirectory, partyNodeEdits, partyNodes, partyReportedSections, settings, territoryLinks, type NodeKind } from "../storage/schema.ts";
 import { keyPairsOf, nodeActor, type ActorRow } from "../federation/actors.ts";
 import { context } from "../federation/context.ts";
@@ -57,12 +58,14 @@ export function heldDirectory(db: Db): typeof partyDirectory.$inferSelect | unde
   return db.select().from(partyDirectory).where(eq(partyDirectory.id, 1)).get();
 }
 
+// Asked for every recipient of a delivery in party-only mode: built once per database.
+const directoryHeldQuery = preparedOnce((db) => db.select({ id: partyDirectory.id }).from(partyDirectory).prepare());
+const partyDomainQuery = preparedOnce((db) => db.select({ uri: partyNodes.actorUri }).from(partyNodes).where(eq(partyNodes.domain, sql.placeholder("domain"))).prepare());
+
 /** Whether a server (host, with its port if any) is one of the party's nodes. */
 export function isPartyDomain(db: Db, domain: string): boolean {
   const host = domain.toLowerCase();
-  if (db.select({ id: partyDirectory.id }).from(partyDirectory).get()) {
-    return !!db.select({ uri: partyNodes.actorUri }).from(partyNodes).where(eq(partyNodes.domain, host)).get();
-  }
+  if (directoryHeldQuery(db as OpenDb).get()) return !!partyDomainQuery(db as OpenDb).get({ domain: host });
   return linkedDomains(db).has(host);
 }
 
