@@ -13,8 +13,6 @@ import { heldDirectory, publishDirectory, pullDirectory } from "../party/directo
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
 export async function afterParentLinked(services: Services): Promise<void> {
-  const parent = linkedParent(services.db);
-  if (parent) await pullDirectory(services, parent);
   // National learns a fédération's sections (for the party directory) once the fédération is linked to it.
   if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
   await sendStatus(services);
@@ -26,7 +24,8 @@ export async function afterParentLinked(services: Services): Promise<void> {
 export async function afterChildLinked(services: Services, child: ActorRow): Promise<void> {
   await sendCampaignsTo(services, child);
   if (services.config.kind === "federation") sectionsChanged(services);
-  // National lists its new fédération in the directory; a fédération passes its copy to the new section.
+  // National lists its new fédération in the directory; a fédération tells the new section it holds a copy
+  // (the child fetches it then, not while it answers the link).
   if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed" });
 }
 
