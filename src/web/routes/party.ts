@@ -53,6 +53,7 @@ export function registerPartyRoutes(web: FastifyInstance, services: Services): v
     const body = html`<h1>${t("directory.title")}</h1>
 ${fieldNav(page)}
 <p>${t("directory.intro")}</p>
+${user.role === "admin" ? html`<p><a href="/admin/federation">${t("federation.admin_title")}</a></p>` : ""}
 ${held ? html`<p>${t("directory.held", { date: dateTimeText(page, held.version), national: names.get(held.nationalUri) ?? held.nationalUri })}</p>` : html`<p>${t("directory.none")}</p>`}
 ${ownFederation ? html`<p>${t("directory.own_federation")} : <strong>${ownFederation.name || ownFederation.username}</strong> <code>@${ownFederation.username}@${ownFederation.domain}</code></p>` : ""}
 <form method="get" action="/territory/directory" role="search"><label>${t("directory.search")} <input type="search" name="q" value="${search}"></label> <button type="submit">${t("directory.search_button")}</button></form>
