@@ -25,6 +25,7 @@ import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 import { recurringBenchmark, recurringReport } from "./recurring.ts";
 import { pagesBenchmark, pagesReport } from "./pages.ts";
+import { directoryBenchmark, directoryOptions, directoryReport } from "./directory.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -194,6 +195,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   pages: async () => {
     log("pages: the ten most used web pages of a 300-member section, and a fédération's dashboard");
     return pagesReport(await pagesBenchmark());
+  },
+  directory: async () => {
+    log("directory: the party directory of 5,000 nodes (signature, acceptance by a section, one level down)");
+    return directoryReport(await directoryBenchmark(directoryOptions(process.argv)));
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;

@@ -18,6 +18,7 @@ import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
+import { registerDirectoryDocument } from "./web/routes/party.ts";
 import { EventBus } from "./events.ts";
 import { databaseJobClock, repeat } from "./jobs.ts";
 import { REMINDER_ROUND_MS, runReminders } from "./agenda/reminders.ts";
@@ -92,6 +93,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   await registerMastodonApi(app, services);
   registerMediaFiles(app, services);
   app.get("/healthz", () => ({ status: "ok" }));
+  registerDirectoryDocument(app, services);
 
   const setupUrl = options.hosted ? null : prepareFirstRun(db, config);
   const worker = new AbortController();

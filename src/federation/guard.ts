@@ -1,13 +1,14 @@
 // Checks made on an inbox POST before Fedify sees it, so that bad input gets a
 // clear, synchronous answer (Fedify queues activities and answers 202 first):
 // unreadable JSON, missing fields, objects claimed from another origin, and
-// a signed request replayed byte for byte.
+// a signed request replayed byte for byte, a server the federation mode refuses.
 import { createHash } from "node:crypto";
 import type { KvKey } from "@fedify/fedify";
 import type { FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
 import { duration } from "./time.ts";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../bounds.ts";
+import { mayFederate } from "../party/modes.ts";
 
 export interface InboxProblem {
   status: number;
@@ -72,6 +73,10 @@ export async function checkInboxRequest(services: Services, request: FastifyRequ
     if (objectId && originOf(objectId) !== actorOrigin) {
       return { status: 403, message: "An actor may only create, update or delete objects of its own origin." };
     }
+  }
+  // The federation mode (party/modes.ts): a refused server is told why, plainly, before any work.
+  if (!mayFederate(services, new URL(actorId).host)) {
+    return { status: 403, message: "This server does not exchange activities with yours (its federation mode or blocklist)." };
   }
   const key = signatureKey(request);
   if (key && (await services.kv.get(key))) {

@@ -212,6 +212,9 @@ const handlers: Handlers = {
     const actor = actorById(services, actorId);
     if (actor?.local && actor.deletedAt) await send.accountDeleted(services, actor);
   },
+  async "party.directory.changed"(services) {
+    await sendTerritory.directoryChanged(services);
+  },
   async "proposal.changed"(services, { proposalId }) {
     const status = proposalStatusOf(services.db, proposalId);
     if (status) await sendProposalStatus(services, status.actor, status);

@@ -2,6 +2,7 @@
 // what domain code recorded with its change; Fedify signs each delivery and
 // puts it in the persistent queue, which retries with back-off while a remote
 // server is down.
+import { federationFilter } from "../party/modes.ts";
 import type { Context } from "@fedify/fedify";
 import type { Recipient } from "@fedify/vocab";
 import { Accept, Announce, Create, Delete, Follow, Like, Move, PUBLIC_COLLECTION, Reject, Tombstone, Undo, Update } from "@fedify/vocab";
@@ -110,7 +111,9 @@ export function changeAudienceOf(services: Services, post: PostRow, author: Acto
 }
 
 export async function deliver(services: Services, sender: ActorRow, to: DeliveryTarget[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
-  const targets = to.filter((r) => r.inboxUrl);
+  // The federation mode (party/modes.ts): nothing is sent to a server it refuses.
+  const allowed = federationFilter(services);
+  const targets = to.filter((r) => r.inboxUrl && allowed(new URL(r.inboxUrl).host));
   if (targets.length === 0) return;
   await context(services).sendActivity({ identifier: sender.username }, targets.map(recipient), activity, {
     preferSharedInbox: true,

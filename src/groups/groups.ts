@@ -5,6 +5,7 @@
 // federation/inbox/group.ts; the group's discussion in groups/discussion.ts.
 import { and, desc, eq, inArray, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
+import { isPartyDomain } from "../party/directory.ts";
 import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
@@ -15,7 +16,6 @@ import {
   groupBans,
   groupRoles,
   groups,
-  territoryLinks,
   users,
   GROUP_POLICIES,
   GROUP_VISIBILITIES,
@@ -293,31 +293,6 @@ export function isBanned(db: Db, group: GroupRow, actor: Pick<ActorRow, "id" | "
     .get();
 }
 
-/**
- * Servers of the party this instance federates with, for "party_only" groups:
- * the domains of the nodes it has a territory link with (its fédération, its
- * sections…), and of the actors its own node actor follows.
- */
-export function partyDomains(services: Services): Set<string> {
-  const { db, config } = services;
-  const linked = db
-    .select({ domain: actors.domain })
-    .from(territoryLinks)
-    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
-    .where(eq(territoryLinks.state, "linked"))
-    .all();
-  const node = db.select({ id: actors.id }).from(actors).where(and(eq(actors.username, config.handle), eq(actors.local, true))).get();
-  const followed = node
-    ? db
-        .select({ domain: actors.domain })
-        .from(follows)
-        .innerJoin(actors, eq(actors.id, follows.followingId))
-        .where(and(eq(follows.followerId, node.id), isNotNull(follows.acceptedAt)))
-        .all()
-    : [];
-  return new Set([...linked, ...followed].map((r) => r.domain));
-}
-
 export type Admission = "accept" | "pending" | "reject";
 
 /** What the group's policy says to someone who asks to join. */
@@ -333,7 +308,7 @@ export function admissionOf(services: Services, group: GroupRow, actor: ActorRow
     if (isCardHolder(user.role)) return "accept";
     return group.policy === "sympathisants" ? "accept" : "reject";
   }
-  return partyDomains(services).has(actor.domain) ? "accept" : "reject";
+  return isPartyDomain(db, actor.domain) ? "accept" : "reject";
 }
 
 /** A local account joins a local group (the web button, or a follow from a Mastodon app). */

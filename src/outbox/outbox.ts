@@ -58,6 +58,8 @@ export type OutboxEvent =
   | { kind: "account.moved"; actorId: number; targetId: number }
   /** A local account was erased (its actor row is a tombstone): `Delete` of the actor to every server we know. */
   | { kind: "account.deleted"; actorId: number }
+  /** The party directory this node holds changed (src/party/directory.ts): its children are told. */
+  | { kind: "party.directory.changed" }
   /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
   | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
 

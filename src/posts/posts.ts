@@ -389,7 +389,7 @@ export function homeTimeline(db: Db, user: User, page: Page = {}): PostRow[] {
 }
 
 /** Posts of the instance's own members, as a viewer may see them. */
-export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: { remote?: boolean; local?: boolean; tag?: string; onlyMedia?: boolean } = {}): PostRow[] {
+export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: { remote?: boolean; local?: boolean; tag?: string; onlyMedia?: boolean; silenced?: string[] } = {}): PostRow[] {
   const where: SQL[] = [visibleTo(viewer), notFilteredBy(viewer), isNull(posts.reblogOfId), ...pageClauses(page)];
   // Public timelines show public posts only, never followers-only or section ones.
   where.push(eq(posts.visibility, "public"));
@@ -397,6 +397,8 @@ export function localTimeline(db: Db, viewer: Viewer, page: Page = {}, options: 
   if (options.remote) where.push(sql`${posts.actorId} in (select ${actors.id} from ${actors} where ${actors.local} = 0)`);
   if (options.tag) where.push(sql`${posts.id} in (select ${postTags.postId} from ${postTags} where ${postTags.tag} = ${options.tag.toLowerCase()})`);
   if (options.onlyMedia) where.push(sql`exists (select 1 from ${media} where ${media.postId} = ${posts.id})`);
+  // Servers the admins silenced (party/modes.ts) stay out of public timelines.
+  if (options.silenced?.length) where.push(sql`${posts.actorId} not in (select ${actors.id} from ${actors} where ${inArray(actors.domain, options.silenced)})`);
   return pageOfPosts(db, where, page);
 }
 

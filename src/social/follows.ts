@@ -1,5 +1,6 @@
 // Follow relations between any two actors, local or remote. Locked accounts
 // (and the section's fédération link, later) approve requests by hand.
+import { isSilenced } from "../party/modes.ts";
 import { and, eq, isNull } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import { actorOf, type User } from "../members/members.ts";
@@ -74,7 +75,8 @@ export async function receiveFollow(services: Services, follower: ActorRow, targ
   const row = db.transaction((tx) => {
     const row = tx
       .insert(follows)
-      .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked ? null : Date.now() })
+      // A silenced server's follows wait for approval, as if the account were locked.
+      .values({ id: newId(), followerId: follower.id, followingId: target.id, uri, acceptedAt: target.locked || isSilenced(services, follower.domain) ? null : Date.now() })
       .returning()
       .get();
     if (row.acceptedAt) followAnswered(tx, true, uri, follower, target);

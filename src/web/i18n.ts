@@ -13,6 +13,7 @@ import * as welcomeMessages from "./messages/welcome.ts";
 import * as portableMessages from "./messages/portable.ts";
 import * as memberDataMessages from "./messages/member-data.ts";
 import * as hostMessages from "./messages/host.ts";
+import * as partyMessages from "./messages/party.ts";
 
 export type Locale = "fr" | "en";
 
@@ -334,7 +335,7 @@ const core = {
   "rsvp_not_found": "Cette demande n'existe pas.",
 } as const;
 
-const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr, ...welcomeMessages.fr, ...portableMessages.fr, ...memberDataMessages.fr, ...hostMessages.fr };
+const fr = { ...core, ...groups.fr, ...debate.fr, ...polls.fr, ...territory.fr, ...agendaMore.fr, ...notificationsMessages.fr, ...membersMessages.fr, ...welcomeMessages.fr, ...portableMessages.fr, ...memberDataMessages.fr, ...hostMessages.fr, ...partyMessages.fr };
 export type MessageKey = keyof typeof fr;
 
 const coreEn: Record<keyof typeof core, string> = {
@@ -655,7 +656,7 @@ const coreEn: Record<keyof typeof core, string> = {
   "rsvp_not_found": "This request does not exist.",
 };
 
-const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en, ...welcomeMessages.en, ...portableMessages.en, ...memberDataMessages.en, ...hostMessages.en };
+const en: Record<MessageKey, string> = { ...coreEn, ...groups.en, ...debate.en, ...polls.en, ...territory.en, ...agendaMore.en, ...notificationsMessages.en, ...membersMessages.en, ...welcomeMessages.en, ...portableMessages.en, ...memberDataMessages.en, ...hostMessages.en, ...partyMessages.en };
 
 const catalogues: Record<Locale, Record<MessageKey, string>> = { fr, en };
 

@@ -23,6 +23,7 @@ import { registerAgendaRoutes } from "./routes/agenda.ts";
 import { registerCampaignRoutes } from "./routes/campaigns.ts";
 import { registerReportRoutes } from "./routes/reports.ts";
 import { registerTerritoryRoutes } from "./routes/territory.ts";
+import { registerPartyRoutes } from "./routes/party.ts";
 import { registerGroupRoutes } from "./routes/groups.ts";
 import { registerDebateRoutes } from "./routes/group-debate.ts";
 import { registerNotificationPages } from "./routes/notifications.ts";
@@ -119,6 +120,7 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerCampaignRoutes(web, services);
     registerReportRoutes(web, services);
     registerTerritoryRoutes(web, services);
+    registerPartyRoutes(web, services);
     registerGroupRoutes(web, services);
     registerDebateRoutes(web, services);
     registerNotificationPages(web, services);

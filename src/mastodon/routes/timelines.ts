@@ -1,5 +1,6 @@
 // Timelines: home, public, hashtag, the section (offered to apps as a list),
 // bookmarks, favourites and direct conversations.
+import { silencedDomains } from "../../party/modes.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { and, desc, eq, inArray, lt } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
@@ -31,14 +32,14 @@ export function registerTimelineRoutes(api: FastifyInstance, services: Services)
   api.get("/api/v1/timelines/public", async (request, reply) => {
     const user = optionalUser(services, request, "read:statuses");
     const params = paramsOf(request);
-    const rows = localTimeline(db, viewerOf(user), pageOf(params), { local: bool(params, "local"), remote: bool(params, "remote"), onlyMedia: bool(params, "only_media") });
+    const rows = localTimeline(db, viewerOf(user), pageOf(params), { local: bool(params, "local"), remote: bool(params, "remote"), onlyMedia: bool(params, "only_media"), silenced: silencedDomains(services) });
     return respond(request, reply, user, rows);
   });
 
   api.get("/api/v1/timelines/tag/:tag", async (request: FastifyRequest<{ Params: { tag: string } }>, reply) => {
     const user = optionalUser(services, request, "read:statuses");
     const params = paramsOf(request);
-    const rows = localTimeline(db, viewerOf(user), pageOf(params), { tag: request.params.tag, local: bool(params, "local"), remote: bool(params, "remote"), onlyMedia: bool(params, "only_media") });
+    const rows = localTimeline(db, viewerOf(user), pageOf(params), { tag: request.params.tag, local: bool(params, "local"), remote: bool(params, "remote"), onlyMedia: bool(params, "only_media"), silenced: silencedDomains(services) });
     return respond(request, reply, user, rows);
   });
 

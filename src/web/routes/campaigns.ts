@@ -96,7 +96,7 @@ export function paragraphs(text: string): Html[] {
 export function fieldNav(page: PageContext): Html {
   const { t, user, services } = page;
   const dashboard = services.config.kind !== "section" && !!user && canRunCampaigns(user);
-  return html`<p class="actions subnav"><a href="/campaigns">${t("campaign.nav")}</a> · <a href="/actions">${t("action.nav")}</a> · <a href="/reports">${t("report.nav")}</a> · <a href="/directives">${t("directive.nav")}</a> · <a href="/territory">${t("territory.nav")}</a>${dashboard ? html` · <a href="/dashboard">${t("dashboard.nav")}</a>` : ""}</p>`;
+  return html`<p class="actions subnav"><a href="/campaigns">${t("campaign.nav")}</a> · <a href="/actions">${t("action.nav")}</a> · <a href="/reports">${t("report.nav")}</a> · <a href="/directives">${t("directive.nav")}</a> · <a href="/territory">${t("territory.nav")}</a> · <a href="/territory/directory">${t("directory.nav")}</a>${dashboard ? html` · <a href="/dashboard">${t("dashboard.nav")}</a>` : ""}</p>`;
 }
 
 /** One bar per metric that has a goal: what was done against what was aimed at. */

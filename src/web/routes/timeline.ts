@@ -1,4 +1,5 @@
 // Timelines, posting, profiles and single posts.
+import { silencedDomains } from "../../party/modes.ts";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { and, eq } from "drizzle-orm";
 import { UserError } from "../../errors.ts";
@@ -209,7 +210,7 @@ ${renderPosts(page, rows)}${olderLink(page, "/section", rows)}`));
 
   web.get("/tags/:tag", (request: FastifyRequest<{ Params: { tag: string } }>, reply) => {
     const { page } = request;
-    const rows = localTimeline(db, viewerOf(page.user), { maxId: maxIdOf(request) }, { tag: request.params.tag });
+    const rows = localTimeline(db, viewerOf(page.user), { maxId: maxIdOf(request) }, { tag: request.params.tag, silenced: silencedDomains(services) });
     return sendPage(reply, layout(page, `#${request.params.tag}`, html`<h1>#${request.params.tag}</h1>${renderPosts(page, rows)}`));
   });
 
