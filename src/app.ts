@@ -27,6 +27,7 @@ import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
+import { recheckAttestedMembers } from "./groups/groups.ts";
 import { startPush } from "./notifications/push.ts";
 import { sendDigests } from "./notifications/digest.ts";
 import { pinOutboundConnections } from "./outbound.ts";
@@ -92,6 +93,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   let stopOutbox: (() => Promise<void>) | null = null;
   let stopPush: (() => void) | null = null;
   let stopDigests: (() => void) | null = null;
+  let stopMembershipChecks: (() => void) | null = null;
 
   return {
     app,
@@ -109,6 +111,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopDiscovery = startGroupDiscovery(services);
       stopPush = startPush(services);
       stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services));
+      stopMembershipChecks = repeat(log, "membership re-checks", 15 * 60_000, () => recheckAttestedMembers(services));
       return address;
     },
     async close() {
@@ -120,6 +123,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
       stopDiscovery?.();
       stopPush?.();
       stopDigests?.();
+      stopMembershipChecks?.();
       await app.close();
       await stopOutbox?.();
       await queueDone?.catch(() => {});

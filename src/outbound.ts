@@ -87,3 +87,27 @@ export function pinOutboundConnections(allowPrivateAddress: boolean): void {
   const dispatcher = outboundDispatcher(allowPrivateAddress);
   if (dispatcher) setGlobalDispatcher(dispatcher);
 }
+
+/**
+ * The body of a response as text, at most `maxBytes` (its declared length is
+ * checked first, then what actually comes): a peer cannot make us keep more.
+ * Throws for an error status, an empty body or a body too large.
+ */
+export async function readBoundedText(response: { ok: boolean; status: number; headers: { get(name: string): string | null }; body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> } | null }, maxBytes: number): Promise<string> {
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new Error(`HTTP ${response.status}`);
+  }
+  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+    await response.body.cancel();
+    throw new Error("too large");
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new Error("too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

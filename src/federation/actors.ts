@@ -2,7 +2,7 @@ import type { webcrypto } from "node:crypto";
 // The instance's own actors as ActivityPub sees them: one Person per member,
 // one Group for the section itself and one Application for the instance.
 import { exportJwk, generateCryptoKeyPair, importJwk, type Context, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Image, Person } from "@fedify/vocab";
+import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/vocab";
 import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
@@ -13,6 +13,7 @@ import { preparedOnce } from "../storage/prepared.ts";
 import { actorKeys, actors, users } from "../storage/schema.ts";
 import { instant } from "./time.ts";
 import { groupActorExtras } from "./group-actor.ts";
+import { MEMBERSHIP_FIELD, membershipUrl } from "../party/attestations.ts";
 
 export const ACTOR_PATH = "/users/{identifier}";
 
@@ -132,6 +133,16 @@ async function loadOrCreateKeyPairs(db: Db, actorId: number): Promise<webcrypto.
   return pairs;
 }
 
+/**
+ * A local actor's private keys with the ids its document gives them: the RSA
+ * one (HTTP signatures) and the Ed25519 one (object proofs), in that order.
+ */
+export async function signingKeys(ctx: Context<Services>, row: ActorRow): Promise<Array<{ privateKey: webcrypto.CryptoKey; keyId: URL }>> {
+  const pairs = await keyPairsOf(ctx.data.db, row.id);
+  const published = await ctx.getActorKeyPairs(row.username);
+  return pairs.map((pair, i) => ({ privateKey: pair.privateKey, keyId: published[i]!.keyId }));
+}
+
 export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   const identifier = row.username;
   const keys = await ctx.getActorKeyPairs(identifier);
@@ -155,7 +166,8 @@ export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   };
   if (row.type === "Group") return new Group({ ...values, ...groupActorExtras(ctx, row) });
   if (row.type === "Application") return new Application(values);
-  return new Person(values);
+  // Where party nodes read the member's attestation: the address only, never the status.
+  return new Person({ ...values, attachments: [new PropertyValue({ name: MEMBERSHIP_FIELD, value: membershipUrl(values.id.href) })] });
 }
 
 export function registerActors(federation: Federation<Services>): void {

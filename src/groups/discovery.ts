@@ -25,7 +25,7 @@ import { actorByUri, lookupActor } from "../federation/remote.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
-import { checkTarget, outboundDispatcher } from "../outbound.ts";
+import { checkTarget, outboundDispatcher, readBoundedText } from "../outbound.ts";
 import { jsonTooDeep } from "../bounds.ts";
 
 export const DISCOVERY_LIMITS = {
@@ -113,23 +113,7 @@ export async function fetchDirectory(origin: string, allowPrivateAddress: boolea
   const url = new URL("/api/coopol/v1/groups?limit=200", origin);
   checkTarget(url, allowPrivateAddress);
   const response = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(DISCOVERY_LIMITS.timeoutMs), dispatcher });
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const declared = Number(response.headers.get("content-length") ?? 0);
-  if (declared > DISCOVERY_LIMITS.bytes) {
-    await response.body.cancel();
-    throw new Error("too large");
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > DISCOVERY_LIMITS.bytes) throw new Error("too large");
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readBoundedText(response, DISCOVERY_LIMITS.bytes);
   if (jsonTooDeep(text)) throw new Error("nested too deeply");
   const parsed = JSON.parse(text) as unknown;
   if (!Array.isArray(parsed)) throw new Error("not a list");
