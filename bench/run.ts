@@ -8,7 +8,7 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, pages, recurring, territory
+//                                      the scenarios that can run alone: attestation, groups, pages, recurring, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 import { recurringBenchmark, recurringReport } from "./recurring.ts";
 import { pagesBenchmark, pagesReport } from "./pages.ts";
+import { attestationBenchmark, attestationReport } from "./attestation.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -194,6 +195,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   pages: async () => {
     log("pages: the ten most used web pages of a 300-member section, and a fédération's dashboard");
     return pagesReport(await pagesBenchmark());
+  },
+  attestation: async () => {
+    log("attestation: verifying one membership attestation in-process, 1,000 times");
+    return attestationReport(await attestationBenchmark());
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;

@@ -143,6 +143,8 @@ export interface Attestation {
   validUntil: number;
 }
 
+const ATTESTATION_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/data-integrity/v1", WIRE_CONTEXT[1] as Record<string, string>];
+
 /** Builds and signs the wire document (also used by the benchmark and tests). */
 export async function signAttestation(a: Attestation, privateKey: webcrypto.CryptoKey, keyId: URL, contextLoader: DocumentLoader): Promise<Json> {
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -158,9 +160,10 @@ export async function signAttestation(a: Attestation, privateKey: webcrypto.Cryp
     validFrom: iso(a.validFrom),
     validUntil: iso(a.validUntil),
   });
-  const object = await APObject.fromJsonLd({ "@context": WIRE_CONTEXT, ...wire }, { contextLoader });
-  const signed = await signObject(object, privateKey, keyId, { contextLoader });
-  return (await signed.toJsonLd({ format: "compact", contextLoader })) as Json;
+  const object = await APObject.fromJsonLd({ "@context": ATTESTATION_CONTEXT, ...wire }, { contextLoader });
+  // One fixed context for the signed form and the served one: the proof covers the exact JSON (JCS).
+  const signed = await signObject(object, privateKey, keyId, { contextLoader, context: ATTESTATION_CONTEXT });
+  return (await signed.toJsonLd({ format: "compact", contextLoader, context: ATTESTATION_CONTEXT })) as Json;
 }
 
 export interface VerifyOptions {
