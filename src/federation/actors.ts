@@ -135,12 +135,16 @@ async function loadOrCreateKeyPairs(db: Db, actorId: number): Promise<webcrypto.
 
 /**
  * A local actor's private keys with the ids its document gives them: the RSA
- * one (HTTP signatures) and the Ed25519 one (object proofs), in that order.
+ * one (HTTP signatures: `publicKey`) and the Ed25519 one (object proofs: an
+ * `assertionMethod` Multikey, whose id is not the key's `publicKey` id), in that order.
  */
 export async function signingKeys(ctx: Context<Services>, row: ActorRow): Promise<Array<{ privateKey: webcrypto.CryptoKey; keyId: URL }>> {
   const pairs = await keyPairsOf(ctx.data.db, row.id);
   const published = await ctx.getActorKeyPairs(row.username);
-  return pairs.map((pair, i) => ({ privateKey: pair.privateKey, keyId: published[i]!.keyId }));
+  return pairs.map((pair, i) => ({
+    privateKey: pair.privateKey,
+    keyId: pair.privateKey.algorithm.name === "Ed25519" ? published[i]!.multikey.id! : published[i]!.keyId,
+  }));
 }
 
 export async function buildActor(ctx: Context<Services>, row: ActorRow) {
