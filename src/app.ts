@@ -18,6 +18,7 @@ import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
+import { registerDirectoryDocument } from "./web/routes/party.ts";
 import { EventBus } from "./events.ts";
 import { repeat } from "./jobs.ts";
 import { runReminders } from "./agenda/reminders.ts";
@@ -81,6 +82,7 @@ export async function createInstance(config: Config, options: { logger?: Logger 
   await registerMastodonApi(app, services);
   registerMediaFiles(app, services);
   app.get("/healthz", () => ({ status: "ok" }));
+  registerDirectoryDocument(app, services);
 
   const setupUrl = prepareFirstRun(db, config);
   const worker = new AbortController();

@@ -36,7 +36,17 @@ export interface Config {
   groupsNeedApproval: boolean;
   /** At most one e-mail digest of unread notifications per member every so many hours. */
   digestHours: number;
+  /**
+   * The national node whose signed directory of the party's nodes this node
+   * trusts, as user@host; null: the root of its own territory chain.
+   */
+  national: string | null;
+  /** The federation mode at first start (admins change it on the web afterwards). */
+  federationMode: FederationMode;
 }
+
+export const FEDERATION_MODES = ["open", "blocklist", "party_only"] as const;
+export type FederationMode = (typeof FEDERATION_MODES)[number];
 
 export interface SmtpConfig {
   /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS from the start). */
@@ -116,6 +126,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError("COOPOL_CHILDREN : une section ne supervise aucune autre instance (seules une fédération ou le national le font).");
   }
 
+  const national = parseHandle(env.COOPOL_NATIONAL, "COOPOL_NATIONAL");
+  const federationMode = (env.COOPOL_FEDERATION_MODE?.trim() || "open") as FederationMode;
+  if (!FEDERATION_MODES.includes(federationMode)) {
+    throw new ConfigError(`COOPOL_FEDERATION_MODE vaut « ${env.COOPOL_FEDERATION_MODE} » : les valeurs possibles sont open, blocklist et party_only.`);
+  }
+
   const logLevel = env.LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL vaut « ${logLevel} » : les valeurs possibles sont ${LOG_LEVELS.join(", ")}.`);
@@ -138,6 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: parseSmtp(env.COOPOL_SMTP_URL, env.COOPOL_SMTP_FROM),
     groupsNeedApproval: parseBoolean(env.COOPOL_GROUPS_NEED_APPROVAL, false, "COOPOL_GROUPS_NEED_APPROVAL"),
     digestHours: parseInteger(env.COOPOL_DIGEST_HOURS, 24, "COOPOL_DIGEST_HOURS", 1, 168),
+    national,
+    federationMode,
   };
 }
 

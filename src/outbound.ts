@@ -15,7 +15,7 @@
 // WebFinger and group discovery all go through it.
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
-import { Agent, setGlobalDispatcher, type Dispatcher } from "undici";
+import { Agent, fetch, setGlobalDispatcher, type Dispatcher } from "undici";
 
 // Addresses no server of the party can be on. Two lists: Node checks an IPv4
 // address against IPv6 rules as if IPv4-mapped (::ffff:0:0/96 would match
@@ -89,16 +89,28 @@ export function pinOutboundConnections(allowPrivateAddress: boolean): void {
 }
 
 /**
- * The body of a response as text, at most `maxBytes` (its declared length is
- * checked first, then what actually comes): a peer cannot make us keep more.
- * Throws for an error status, an empty body or a body too large.
+ * GETs a document of another server with a time and size limit: its text, or
+ * an error. `headers` may ask for a conditional answer; a 304 gives null.
  */
-export async function readBoundedText(response: { ok: boolean; status: number; headers: { get(name: string): string | null }; body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> } | null }, maxBytes: number): Promise<string> {
+export async function fetchBoundedText(
+  url: URL,
+  limits: { bytes: number; timeoutMs: number; accept: string; headers?: Record<string, string> },
+  allowPrivateAddress: boolean,
+  dispatcher = outboundDispatcher(allowPrivateAddress),
+): Promise<{ text: string; headers: Headers } | null> {
+  checkTarget(url, allowPrivateAddress);
+  const response = await fetch(url, { headers: { accept: limits.accept, ...limits.headers }, redirect: "error", signal: AbortSignal.timeout(limits.timeoutMs), dispatcher });
+  if (response.status === 304) {
+    await response.body?.cancel();
+    return null;
+  }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
+    // The status travels with the error: a 404 or 410 means "gone" to some callers.
+    throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
   }
-  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+  const declared = Number(response.headers.get("content-length") ?? 0);
+  if (declared > limits.bytes) {
     await response.body.cancel();
     throw new Error("too large");
   }
@@ -106,8 +118,8 @@ export async function readBoundedText(response: { ok: boolean; status: number; h
   let size = 0;
   for await (const chunk of response.body) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new Error("too large");
+    if (size > limits.bytes) throw new Error("too large");
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return { text: Buffer.concat(chunks).toString("utf8"), headers: response.headers };
 }

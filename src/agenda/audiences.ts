@@ -11,7 +11,7 @@ import type { Db } from "../storage/db.ts";
 import { actors, eventGroups, events, follows, groups, groupRoles } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { canModerate, groupById, type GroupRow } from "../groups/groups.ts";
-import { federationOrigins } from "../territory/links.ts";
+import { federationOrigins } from "../party/directory.ts";
 
 type EventLike = { id: number; audience: string; actorId: number };
 
@@ -60,7 +60,7 @@ export function mayAnswerFromAfar(services: Services, event: EventLike, actor: A
     case "groups":
       return isInEventGroup(db, event.id, actor.id);
     case "federation":
-      return federationOrigins(db).has(new URL(actor.uri).origin);
+      return federationOrigins(services).has(new URL(actor.uri).origin);
     default:
       return false;
   }
@@ -74,7 +74,7 @@ export function mayAnswerFromAfar(services: Services, event: EventLike, actor: A
 export function mayFetchEvent(services: Services, event: EventLike, signer: { uri: string; actor: ActorRow | null }): boolean {
   const { db } = services;
   if (event.audience === "public") return true;
-  if (event.audience === "federation") return federationOrigins(db).has(new URL(signer.uri).origin);
+  if (event.audience === "federation") return federationOrigins(services).has(new URL(signer.uri).origin);
   if (event.audience !== "groups") return false;
   if (signer.actor && isInEventGroup(db, event.id, signer.actor.id)) return true;
   const domain = new URL(signer.uri).host;

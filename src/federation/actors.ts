@@ -87,7 +87,7 @@ const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["RSASSA-PKCS1-v1_5", "Ed25519"]
 const keyPairCache = new WeakMap<object, Map<number, Promise<webcrypto.CryptoKeyPair[]>>>();
 
 /** Key pairs are made on first use and kept: RSA for HTTP signatures, Ed25519 for proofs. */
-function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
+export function keyPairsOf(db: Db, actorId: number): Promise<webcrypto.CryptoKeyPair[]> {
   let cache = keyPairCache.get(db);
   if (!cache) keyPairCache.set(db, (cache = new Map()));
   let pairs = cache.get(actorId);

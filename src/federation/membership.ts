@@ -4,7 +4,8 @@
 // member themself; never to an anonymous or outside reader.
 import type { Services } from "../services.ts";
 import { findUserByUsername } from "../members/members.ts";
-import { issueAttestation, isPartyNode } from "../party/attestations.ts";
+import { issueAttestation } from "../party/attestations.ts";
+import { isPartyDomain } from "../party/directory.ts";
 
 const HEADERS = { "content-type": "application/activity+json", "cache-control": "private, no-store", vary: "Accept, Signature, Authorization" };
 
@@ -17,6 +18,6 @@ export async function membershipResponse(services: Services, request: Request, u
   // The key's own server vouches for it: that server must be a party node, or the key the member's.
   const subject = `${services.config.origin}/users/${user.username}`;
   const own = key.ownerId?.href === subject && key.id.origin === services.config.origin;
-  if (!own && !isPartyNode(services, key.id.host)) return Response.json({ error: "Only nodes of the party may read this." }, { status: 403, headers: HEADERS });
+  if (!own && !isPartyDomain(services.db, key.id.host)) return Response.json({ error: "Only nodes of the party may read this." }, { status: 403, headers: HEADERS });
   return Response.json(await issueAttestation(services, user), { headers: HEADERS });
 }

@@ -208,6 +208,9 @@ const handlers: Handlers = {
   async "territory.sections.changed"(services) {
     await sendTerritory.sectionsChanged(services);
   },
+  async "party.directory.changed"(services) {
+    await sendTerritory.directoryChanged(services);
+  },
   async "proposal.changed"(services, { proposalId }) {
     const status = proposalStatusOf(services.db, proposalId);
     if (status) await sendProposalStatus(services, status.actor, status);

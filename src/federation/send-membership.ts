@@ -7,7 +7,8 @@ import { Object as APObject, PropertyValue, Update } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, users } from "../storage/schema.ts";
-import { ATTESTATION_FIELD, issueAttestation, isPartyNode, membershipUrl } from "../party/attestations.ts";
+import { ATTESTATION_FIELD, issueAttestation, membershipUrl } from "../party/attestations.ts";
+import { isPartyDomain } from "../party/directory.ts";
 import { nodeActor, type ActorRow } from "./actors.ts";
 import { activityKey } from "./activity-ids.ts";
 import { deliver } from "./send.ts";
@@ -23,7 +24,7 @@ export async function membershipChanged(services: Services, member: ActorRow): P
     .where(and(eq(follows.followerId, member.id), eq(actors.local, false), eq(actors.type, "Group")))
     .all()
     .map((r) => r.actor)
-    .filter((group) => isPartyNode(services, group.domain));
+    .filter((group) => isPartyDomain(services.db, group.domain));
   if (groupsJoined.length === 0) return;
   const attestation = await issueAttestation(services, user);
   const node = nodeActor(services);

@@ -7,7 +7,8 @@ import type { Services } from "../services.ts";
 import { activityKey } from "./activity-ids.ts";
 import { nodeActor, type ActorRow } from "./actors.ts";
 import { deliver } from "./send.ts";
-import { payloadAttachment, sectionsObject, toWire, WIRE_CONTEXT } from "./territory.ts";
+import { directoryNoticeObject, payloadAttachment, sectionsObject, toWire, WIRE_CONTEXT } from "./territory.ts";
+import { DIRECTORY_PATH, heldDirectory } from "../party/directory.ts";
 import { EVENT_CONTEXT } from "./events.ts";
 import { linkedChildren, linkedParent } from "../territory/links.ts";
 
@@ -76,12 +77,26 @@ export async function acknowledged(services: Services, type: "Accept" | "Read", 
   await send(services, [section], type, { id: `${node.uri}#${type.toLowerCase()}s/${activityKey()}`, object: reportUri });
 }
 
-/** A fédération tells its linked sections which sections it oversees (each stores the others as siblings). */
+/**
+ * A fédération tells its linked sections which sections it oversees (each
+ * stores the others as siblings), and its parent too (national lists them in
+ * the party directory).
+ */
 export async function sectionsChanged(services: Services): Promise<void> {
   const children = linkedChildren(services.db);
-  if (children.length === 0) return;
   const node = nodeActor(services);
-  await sendDown(services, "Update", sectionsObject({ federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now() }, children.map((c) => c.uri)));
+  const sections = { federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now() };
+  await sendUp(services, "Update", sectionsObject(sections, []));
+  if (children.length === 0) return;
+  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)));
+}
+
+/** Our linked children are told we hold a new party directory; they fetch it from us. */
+export async function directoryChanged(services: Services): Promise<void> {
+  const held = heldDirectory(services.db);
+  if (!held) return;
+  const node = nodeActor(services);
+  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []));
 }
 
 /**

@@ -65,7 +65,7 @@ export async function readPayload(object: { id: URL | null; getAttachments(): As
   return null;
 }
 
-export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive", "Sections", "CampaignJoin"] as const;
+export const TERRITORY_TYPES = ["Campaign", "ActionResult", "Report", "NodeStatus", "Directive", "Sections", "CampaignJoin", "PartyDirectory"] as const;
 export type TerritoryType = (typeof TERRITORY_TYPES)[number];
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -466,4 +466,31 @@ export function readCampaignJoin(o: Json): CampaignJoinWire | null {
   const version = time(o.updated);
   if (!nodeUri || !campaignUri || version == null || typeof o.joined !== "boolean" || idOf(o.id) !== joinId(nodeUri, campaignUri)) return null;
   return { nodeUri, campaignUri, joined: o.joined, version };
+}
+
+// ---- The party directory: a notice that a new version is held --------------------------
+
+/**
+ * Sent down the links when a node holds a new directory: the document itself
+ * (up to megabytes) is not pushed through inboxes; the child fetches it from
+ * the sender's `id`, on the sender's own server (src/party/directory.ts).
+ */
+export interface DirectoryNoticeWire {
+  id: string;
+  nodeUri: string;
+  nationalUri: string;
+  version: number;
+}
+
+export function directoryNoticeObject(n: DirectoryNoticeWire, to: string[]): Json {
+  return { id: n.id, type: ["Object", "PartyDirectory"], attributedTo: n.nodeUri, to, national: n.nationalUri, version: n.version };
+}
+
+export function readDirectoryNotice(o: Json): DirectoryNoticeWire | null {
+  const id = typeof o.id === "string" ? safeUrl(o.id) : null;
+  const nodeUri = idOf(o.attributedTo);
+  const nationalUri = typeof o.national === "string" ? safeUrl(o.national) : null;
+  if (!id || !nodeUri || !nationalUri || !Number.isSafeInteger(o.version) || (o.version as number) <= 0) return null;
+  if (new URL(id).origin !== new URL(nodeUri).origin) return null;
+  return { id, nodeUri, nationalUri, version: o.version as number };
 }

@@ -17,7 +17,6 @@
 //    `last_activity_at` only orders the directory (sort by activity).
 // Anything wrong (unreachable server, malformed JSON, a URI on another origin,
 // too many entries) is logged and skipped; a round never fails as a whole.
-import { fetch } from "undici";
 import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, groups, settings, territoryLinks } from "../storage/schema.ts";
@@ -25,7 +24,7 @@ import { actorByUri, lookupActor } from "../federation/remote.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
-import { checkTarget, outboundDispatcher, readBoundedText } from "../outbound.ts";
+import { fetchBoundedText, outboundDispatcher } from "../outbound.ts";
 import { jsonTooDeep } from "../bounds.ts";
 
 export const DISCOVERY_LIMITS = {
@@ -111,9 +110,7 @@ function originOf(uri: string): string | null {
  */
 export async function fetchDirectory(origin: string, allowPrivateAddress: boolean, dispatcher = outboundDispatcher(allowPrivateAddress)): Promise<unknown[]> {
   const url = new URL("/api/coopol/v1/groups?limit=200", origin);
-  checkTarget(url, allowPrivateAddress);
-  const response = await fetch(url, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(DISCOVERY_LIMITS.timeoutMs), dispatcher });
-  const text = await readBoundedText(response, DISCOVERY_LIMITS.bytes);
+  const { text } = (await fetchBoundedText(url, { bytes: DISCOVERY_LIMITS.bytes, timeoutMs: DISCOVERY_LIMITS.timeoutMs, accept: "application/json" }, allowPrivateAddress, dispatcher))!;
   if (jsonTooDeep(text)) throw new Error("nested too deeply");
   const parsed = JSON.parse(text) as unknown;
   if (!Array.isArray(parsed)) throw new Error("not a list");

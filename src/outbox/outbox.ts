@@ -56,6 +56,8 @@ export type OutboxEvent =
   | { kind: "territory.oversight.answered"; accepted: boolean; followUri: string; parentId: number }
   /** A fédération's list of linked sections changed (or is told again after a restart). */
   | { kind: "territory.sections.changed" }
+  /** The party directory this node holds changed (src/party/directory.ts): its children are told. */
+  | { kind: "party.directory.changed" }
   /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
   | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
 

@@ -8,6 +8,8 @@
 // attestation is served only to a party node or to the member themself, never
 // publicly; the actor document carries its address, not the status.
 //
+// Issuer trust: the party directory (src/party/directory.ts, isPartyDomain).
+//
 // Replay: every change of a member's status bumps a per-member sequence
 // number (`users.membership_seq`); a verifier keeps the highest one it saw per
 // subject (`membership_checks`) and refuses anything older. The wire format
@@ -15,19 +17,19 @@
 import type { webcrypto } from "node:crypto";
 import { signObject, verifyObject, signRequest, type DocumentLoader } from "@fedify/fedify";
 import { Object as APObject, PropertyValue, isActor } from "@fedify/vocab";
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
-import { actors, ATTESTED_STATUSES, follows, membershipChecks, territoryLinks, users, type AttestedStatus } from "../storage/schema.ts";
+import { ATTESTED_STATUSES, membershipChecks, users, type AttestedStatus } from "../storage/schema.ts";
+import { isPartyDomain } from "./directory.ts";
 import { isCardHolder, type User } from "../members/members.ts";
 import { record } from "../outbox/outbox.ts";
 import { readPayload, toWire, WIRE_CONTEXT } from "../federation/territory.ts";
 import { context } from "../federation/context.ts";
 import { nodeActor, signingKeys, type ActorRow } from "../federation/actors.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
-import { checkTarget, outboundDispatcher, readBoundedText } from "../outbound.ts";
+import { fetchBoundedText } from "../outbound.ts";
 import { jsonTooDeep } from "../bounds.ts";
-import { fetch } from "undici";
 
 type Json = Record<string, unknown>;
 
@@ -43,40 +45,6 @@ const MAX_VALIDITY_MS = 7 * 24 * 3600_000;
 /** Clocks of two servers may differ by this much. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 export const ATTESTATION_LIMITS = { bytes: 64 * 1024, timeoutMs: 5_000 };
-
-/**
- * Whether a server is a node of the party, trusted to attest its members.
- * The one place to switch to the party directory (src/party/directory.ts)
- * once it exists; until then, the nodes this one is linked with or follows.
- */
-export function isPartyNode(services: Services, domain: string): boolean {
-  return partyDomains(services).has(domain);
-}
-
-/**
- * Servers of the party this instance federates with: the domains of the
- * nodes it has a territory link with (its fédération, its sections, its
- * sibling sections…), and of the actors its own node actor follows.
- */
-function partyDomains(services: Services): Set<string> {
-  const { db, config } = services;
-  const linked = db
-    .select({ domain: actors.domain })
-    .from(territoryLinks)
-    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
-    .where(eq(territoryLinks.state, "linked"))
-    .all();
-  const node = db.select({ id: actors.id }).from(actors).where(and(eq(actors.username, config.handle), eq(actors.local, true))).get();
-  const followed = node
-    ? db
-        .select({ domain: actors.domain })
-        .from(follows)
-        .innerJoin(actors, eq(actors.id, follows.followingId))
-        .where(and(eq(follows.followerId, node.id), isNotNull(follows.acceptedAt)))
-        .all()
-    : [];
-  return new Set([...linked, ...followed].map((r) => r.domain));
-}
 
 export function membershipUrl(actorUri: string): string {
   return `${actorUri}/membership`;
@@ -227,7 +195,7 @@ export async function verifyAttestation(json: unknown, options: VerifyOptions): 
 
 function verifyOptions(services: Services): VerifyOptions {
   const ctx = context(services);
-  return { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader, isPartyNode: (domain) => isPartyNode(services, domain) };
+  return { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader, isPartyNode: (domain) => isPartyDomain(services.db, domain) };
 }
 
 type Check = typeof membershipChecks.$inferSelect;
@@ -306,22 +274,18 @@ async function fetchAttestation(services: Services, actor: ActorRow): Promise<{ 
     }
   }
   if (!address || address.origin !== new URL(actor.uri).origin) throw new Error("no membership address");
-  checkTarget(address, services.config.allowPrivateAddress);
   const rsa = await keyOf(services, nodeActor(services), "RSASSA-PKCS1-v1_5");
   const signed = await signRequest(new Request(address, { headers: { accept: "application/activity+json" } }), rsa.privateKey, rsa.keyId);
   const headers: Record<string, string> = {};
   signed.headers.forEach((v, k) => (headers[k] = v));
-  const response = await fetch(address, {
-    headers,
-    redirect: "error",
-    signal: AbortSignal.timeout(ATTESTATION_LIMITS.timeoutMs),
-    dispatcher: outboundDispatcher(services.config.allowPrivateAddress),
-  });
-  if (response.status === 404 || response.status === 410) {
-    await response.body?.cancel();
-    return { gone: true };
+  let text: string;
+  try {
+    text = (await fetchBoundedText(address, { ...ATTESTATION_LIMITS, accept: "application/activity+json", headers }, services.config.allowPrivateAddress))!.text;
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404 || status === 410) return { gone: true };
+    throw err;
   }
-  const text = await readBoundedText(response, ATTESTATION_LIMITS.bytes);
   if (jsonTooDeep(text)) throw new Error("nested too deeply");
   return { json: JSON.parse(text) as unknown };
 }

@@ -1212,3 +1212,71 @@ export const membershipChecks = sqliteTable("membership_checks", {
   expiresAt: timestamp("expires_at").notNull(),
   checkedAt: timestamp("checked_at").notNull(),
 });
+
+// ---- The party's directory of nodes, and federation modes (src/party) ----------------------
+
+/**
+ * The latest directory this node holds: the national node's signed document
+ * as received (served again to our children), one row at most (id 1).
+ */
+export const partyDirectory = sqliteTable("party_directory", {
+  id: integer("id").primaryKey(),
+  /** The national node actor that signed it. */
+  nationalUri: text("national_uri").notNull(),
+  version: integer("version").notNull(),
+  /** The signed JSON document, byte for byte as verified. */
+  document: text("document").notNull(),
+  receivedAt: timestamp("received_at").notNull(),
+});
+
+/** The directory's entries, one row per node, for indexed lookups (`isPartyDomain`). */
+export const partyNodes = sqliteTable(
+  "party_nodes",
+  {
+    actorUri: text("actor_uri").primaryKey(),
+    domain: text("domain").notNull(),
+    kind: text("kind", { enum: NODE_KINDS }).notNull(),
+    name: text("name"),
+    territory: text("territory"),
+    parentUri: text("parent_uri"),
+  },
+  (t) => [index("party_nodes_domain").on(t.domain)],
+);
+
+/** On the national node: what each linked fédération reported of its own linked sections. */
+export const partyReportedSections = sqliteTable(
+  "party_reported_sections",
+  {
+    federationUri: text("federation_uri").notNull(),
+    sectionUri: text("section_uri").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.federationUri, t.sectionUri] })],
+);
+
+export const PARTY_NODE_EDITS = ["add", "remove"] as const;
+
+/** On the national node: nodes national admins added or removed by hand (they win over the links). */
+export const partyNodeEdits = sqliteTable("party_node_edits", {
+  actorUri: text("actor_uri").primaryKey(),
+  action: text("action", { enum: PARTY_NODE_EDITS }).notNull(),
+  kind: text("kind", { enum: NODE_KINDS }).notNull().default("section"),
+  name: text("name"),
+  territory: text("territory"),
+  parentUri: text("parent_uri"),
+  reason: text("reason").notNull().default(""),
+  createdAt: createdAt(),
+});
+
+export const DOMAIN_POLICIES = ["allow", "silence", "suspend"] as const;
+export type DomainPolicy = (typeof DOMAIN_POLICIES)[number];
+
+/**
+ * Domains the admins named: `allow` (admitted in party-only mode), `silence`
+ * and `suspend` (the blocklist, as Mastodon's domain blocks), with a reason.
+ */
+export const federationDomains = sqliteTable("federation_domains", {
+  domain: text("domain").primaryKey(),
+  policy: text("policy", { enum: DOMAIN_POLICIES }).notNull(),
+  reason: text("reason").notNull().default(""),
+  createdAt: createdAt(),
+});

@@ -230,12 +230,3 @@ export async function setSiblings(services: Services, sectionUris: string[], ver
     }
   });
 }
-
-/**
- * Servers whose members belong to our fédération: the fédération's own, and
- * those of the sibling sections it told us about (for a fédération: its linked sections).
- */
-export function federationOrigins(db: Db): Set<string> {
-  const nodes = [...linkedSiblings(db), ...linkedChildren(db), linkedParent(db)].filter((a): a is ActorRow => !!a);
-  return new Set(nodes.map((a) => new URL(a.uri).origin));
-}

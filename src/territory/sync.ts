@@ -9,9 +9,14 @@ import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
 import { linkedChildren, linkedParent, requestOversight } from "./links.ts";
 import { record } from "../outbox/outbox.ts";
+import { heldDirectory, publishDirectory, pullDirectory } from "../party/directory.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
 export async function afterParentLinked(services: Services): Promise<void> {
+  const parent = linkedParent(services.db);
+  if (parent) await pullDirectory(services, parent);
+  // National learns a fédération's sections (for the party directory) once the fédération is linked to it.
+  if (services.config.kind === "federation" && linkedChildren(services.db).length) sectionsChanged(services);
   await sendStatus(services);
   await resendResults(services);
   await resendReports(services);
@@ -21,6 +26,8 @@ export async function afterParentLinked(services: Services): Promise<void> {
 export async function afterChildLinked(services: Services, child: ActorRow): Promise<void> {
   await sendCampaignsTo(services, child);
   if (services.config.kind === "federation") sectionsChanged(services);
+  // National lists its new fédération in the directory; a fédération passes its copy to the new section.
+  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed" });
 }
 
 /** The sections linked to a fédération are told the new list (federation/send-territory.ts). */
@@ -30,6 +37,7 @@ function sectionsChanged(services: Services): void {
 
 const STATUS_EVERY_MS = 6 * 3_600_000;
 const OVERSIGHT_EVERY_MS = 5 * 60_000;
+const DIRECTORY_EVERY_MS = 10 * 60_000;
 
 /** Asks declared children for the link until they answer; sends our figures up every few hours. */
 export function startTerritoryJobs(services: Services): () => void {
@@ -42,5 +50,14 @@ export function startTerritoryJobs(services: Services): () => void {
   if (services.config.kind !== "national") {
     stops.push(repeat(services.log, "territory status", STATUS_EVERY_MS, () => (linkedParent(services.db) ? sendStatus(services) : undefined)));
   }
+  // The party directory: national publishes what changed (an unlinked fédération, say); the others
+  // ask their parent for a newer copy now and then, in case a notice was lost (a 304 when there is none).
+  stops.push(
+    repeat(services.log, "party directory", DIRECTORY_EVERY_MS, () => {
+      if (services.config.kind === "national") return publishDirectory(services);
+      const parent = linkedParent(services.db);
+      return parent ? pullDirectory(services, parent) : undefined;
+    }),
+  );
   return () => stops.forEach((stop) => stop());
 }

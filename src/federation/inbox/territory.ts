@@ -10,7 +10,8 @@ import type { ActorRow } from "../actors.ts";
 import { resolveActor } from "../remote.ts";
 import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
-import { readCampaign, readCampaignJoin, readDirective, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
+import { readCampaign, readCampaignJoin, readDirective, readDirectoryNotice, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
+import { heldDirectory, publishDirectory, pullDirectory, reportSections } from "../../party/directory.ts";
 import { isLinkedChild, isLinkedParent, setSiblings } from "../../territory/links.ts";
 import { actorByUri } from "../remote.ts";
 import { onRelayedEvent } from "./event.ts";
@@ -144,10 +145,25 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       return;
     }
     case "Sections": {
-      if (!fromParent() || !direct) return drop("not the linked parent");
+      if (!direct) return drop("relayed");
       const wire = readSections(object);
       if (!wire || wire.federationUri !== sender.uri) return drop("malformed");
+      // From a linked fédération: the sections it oversees, for the party directory.
+      if (fromChild()) {
+        if (config.kind === "national" && reportSections(db, sender.uri, wire.sections, wire.version)) await publishDirectory(services);
+        return;
+      }
+      if (!fromParent()) return drop("not the linked parent");
       await setSiblings(services, wire.sections, wire.version);
+      return;
+    }
+    case "PartyDirectory": {
+      // A notice only: the document is fetched from the parent that sent it, and checked against national's key.
+      if (!fromParent() || !direct) return drop("not the linked parent");
+      const wire = readDirectoryNotice(object);
+      if (!wire || wire.nodeUri !== sender.uri) return drop("malformed");
+      if (wire.version <= (heldDirectory(db)?.version ?? 0)) return;
+      await pullDirectory(services, sender);
       return;
     }
     case "Directive": {
