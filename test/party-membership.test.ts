@@ -1,8 +1,8 @@
-// Membership attestations between real instances: a fédération with two
-// sections (s1 hosts the groups, s2 is the members' home) and an instance
-// outside the party (o). Without the party directory (src/party/directory.ts,
-// not merged yet), a section trusts its fédération and sibling sections only,
-// so both sections are in one fédération here.
+// Membership attestations between real instances: the party's hierarchy
+// (a national node, two fédérations, a section in each: s1 hosts the groups,
+// s2 of the other fédération is the members' home) and an instance outside
+// the party (o). Sections trust each other through the national node's
+// directory (src/party/directory.ts).
 // A card-holder of s2 joins s1's party_only group, a sympathisant is refused
 // there and accepted by a sympathisants group, an outsider is refused; the
 // attestation is served to party nodes only; a member lowered to sympathisant
@@ -19,7 +19,7 @@ import { signRequest } from "@fedify/fedify";
 import { WIRE_CONTEXT } from "../src/federation/territory.ts";
 import { ATTESTATION_FIELD, signAttestation } from "../src/party/attestations.ts";
 
-let f1: TestInstance, s1: TestInstance, s2: TestInstance, o: TestInstance;
+let nat: TestInstance, f1: TestInstance, f2: TestInstance, s1: TestInstance, s2: TestInstance, o: TestInstance;
 const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const AS = "https://www.w3.org/ns/activitystreams";
 const contextLoader = getDocumentLoader({ allowPrivateAddress: true });
@@ -90,29 +90,44 @@ const parti = () => `${s1.origin}/users/g_parti`;
 const sympa = () => `${s1.origin}/users/g_sympa`;
 let bobCardHolder: any;
 
+// Six processes on a busy 2-core machine take a while to start.
+t.setTimeout(600_000);
+
 t.before(async () => {
-  const ports = { f1: await freePort(), s1: await freePort(), s2: await freePort() };
-  const h = { f1: `federation_75@127.0.0.1:${ports.f1}`, s1: `section_s1@127.0.0.1:${ports.s1}`, s2: `section_s2@127.0.0.1:${ports.s2}` };
-  s1 = await startInstance("s1", { PORT: String(ports.s1), COOPOL_HANDLE: "section_s1", COOPOL_PARENT: h.f1 });
-  s2 = await startInstance("s2", { PORT: String(ports.s2), COOPOL_HANDLE: "section_s2", COOPOL_PARENT: h.f1 });
+  const ports = { nat: await freePort(), f1: await freePort(), f2: await freePort(), s1: await freePort(), s2: await freePort() };
+  const h = {
+    nat: `national@127.0.0.1:${ports.nat}`,
+    f1: `federation_75@127.0.0.1:${ports.f1}`,
+    f2: `federation_13@127.0.0.1:${ports.f2}`,
+    s1: `section_s1@127.0.0.1:${ports.s1}`,
+    s2: `section_s2@127.0.0.1:${ports.s2}`,
+  };
+  const env = (name: keyof typeof h, extra: Record<string, string>) => ({ PORT: String(ports[name]), COOPOL_HANDLE: h[name].split("@")[0]!, ...extra });
+  // Sections first, then fédérations, then national: each asks the nodes below it for the link as it starts.
+  s1 = await startInstance("s1", env("s1", { COOPOL_PARENT: h.f1 }));
+  s2 = await startInstance("s2", env("s2", { COOPOL_PARENT: h.f2 }));
   o = await startInstance("o", { COOPOL_HANDLE: "section_o" });
-  f1 = await startInstance("f1", { PORT: String(ports.f1), COOPOL_KIND: "federation", COOPOL_HANDLE: "federation_75", COOPOL_CHILDREN: `${h.s1}, ${h.s2}` });
+  f1 = await startInstance("f1", env("f1", { COOPOL_KIND: "federation", COOPOL_PARENT: h.nat, COOPOL_CHILDREN: h.s1 }));
+  f2 = await startInstance("f2", env("f2", { COOPOL_KIND: "federation", COOPOL_PARENT: h.nat, COOPOL_CHILDREN: h.s2 }));
+  nat = await startInstance("nat", env("nat", { COOPOL_KIND: "national", COOPOL_CHILDREN: `${h.f1},${h.f2}` }));
   s1.addMember("alice");
   s2.addMember("bob");
   s2.addMember("sam", "sympathisant");
   s2.addMember("sec", "secretary");
   o.addMember("oscar");
-  // Each section learns its sibling from the fédération.
-  const sibling = (i: TestInstance, other: TestInstance) =>
-    i.query("select 1 from territory_links join actors on actors.id = territory_links.actor_id where role = 'sibling' and state = 'linked' and actors.domain = ?", host(other)).length > 0;
-  const linked = () => sibling(s1, s2) && sibling(s2, s1);
-  // The fédération asks its sections for the link as it starts, then every 5 minutes:
-  // on a loaded machine a section may not answer in time, and a restart asks again.
-  if (!(await eventually(linked, 30_000, "sections know each other").catch(() => false))) {
-    await f1.stop();
-    await f1.start();
-    await eventually(linked, 30_000, "sections know each other");
+  // Each node asks its children for the link as it starts, then every 5 minutes: on a
+  // loaded machine a child may not answer in time, and a restart asks again at once.
+  const linked = (parent: TestInstance, children: TestInstance[]) =>
+    children.every((child) => parent.query("select 1 from territory_links join actors on actors.id = territory_links.actor_id where role = 'child' and state = 'linked' and actors.domain = ?", host(child)).length > 0);
+  for (const [parent, children] of [[f1, [s1]], [f2, [s2]], [nat, [f1, f2]]] as const) {
+    if (await eventually(() => linked(parent, [...children]), 45_000, `${parent.name} linked`).catch(() => false)) continue;
+    await parent.stop();
+    await parent.start();
+    await eventually(() => linked(parent, [...children]), 60_000, `${parent.name} linked`);
   }
+  // The national node's directory reaches both sections, through their fédérations.
+  const lists = (i: TestInstance, other: TestInstance) => i.query("select 1 from party_nodes where domain = ?", host(other)).length > 0;
+  await eventually(() => lists(s1, s2) && lists(s2, s1), 180_000, "each section holds a directory listing the other");
   [s1Node, s2Node, oNode] = await Promise.all([signerFor(s1, "section_s1"), signerFor(s2, "section_s2"), signerFor(o, "section_o")]);
   const alice = await session(s1, "alice");
   t.equal((await alice.post("/groups", { name: "Parti", slug: "parti", policy: "party_only", visibility: "members" })).status, 303);
@@ -120,7 +135,7 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
-  await Promise.all([f1, s1, s2, o].filter(Boolean).map((i) => i.stop()));
+  await Promise.all([nat, f1, f2, s1, s2, o].filter(Boolean).map((i) => i.stop()));
 });
 
 t.test("the attestation is listed in the actor document and served to party nodes only", async (t) => {
