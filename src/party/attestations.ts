@@ -153,6 +153,11 @@ const time = (v: unknown): number | null => {
  */
 export async function verifyAttestation(json: unknown, options: VerifyOptions): Promise<Attestation | string> {
   if (!json || typeof json !== "object" || Array.isArray(json)) return "not an object";
+  // Before anything is fetched (the proof's key): the signer must be a party node, and every
+  // key named one of its own, so a stranger's document makes us fetch nothing.
+  const claimed = claimedIssuer(json as Json);
+  if (typeof claimed === "string") return claimed;
+  if (!options.isPartyNode(claimed.host)) return "issuer is not a party node";
   let object: APObject | null;
   try {
     object = await verifyObject(APObject, json, { documentLoader: options.documentLoader, contextLoader: options.contextLoader });
@@ -191,6 +196,22 @@ export async function verifyAttestation(json: unknown, options: VerifyOptions): 
   if (validFrom > now + CLOCK_SKEW_MS || validUntil - validFrom > MAX_VALIDITY_MS) return "validity out of bounds";
   if (validUntil <= now) return "expired";
   return { id: object.id.href, subject, issuer, status, since, sequence, validFrom, validUntil };
+}
+
+/** The issuer a document names, if it is signed only with keys of the issuer's server; else why not. */
+function claimedIssuer(json: Json): URL | string {
+  const proofs = [json.proof].flat();
+  if (typeof json.attributedTo !== "string" || proofs.length === 0 || proofs.length > 4) return "unsigned";
+  try {
+    const issuer = new URL(json.attributedTo);
+    for (const proof of proofs) {
+      const method = proof && typeof proof === "object" ? (proof as Json).verificationMethod : null;
+      if (typeof method !== "string" || new URL(method).origin !== issuer.origin) return "key is not the issuer's";
+    }
+    return issuer;
+  } catch {
+    return "malformed";
+  }
 }
 
 function verifyOptions(services: Services): VerifyOptions {
