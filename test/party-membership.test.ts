@@ -125,7 +125,7 @@ t.before(async () => {
   const linked = (parent: TestInstance, children: TestInstance[]) =>
     children.every((child) => parent.query("select 1 from territory_links join actors on actors.id = territory_links.actor_id where role = 'child' and state = 'linked' and actors.domain = ?", host(child)).length > 0);
   for (const [parent, children] of [[f1, [s1]], [f2, [s2]], [nat, [f1, f2]]] as const) {
-    if (await eventually(() => linked(parent, [...children]), 45_000, `${parent.name} linked`).catch(() => false)) continue;
+    if (await eventually(() => linked(parent, [...children]), 25_000, `${parent.name} linked`).catch(() => false)) continue;
     await parent.stop();
     await parent.start();
     await eventually(() => linked(parent, [...children]), 60_000, `${parent.name} linked`);
