@@ -8,7 +8,7 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, pages, recurring, territory
+//                                      the scenarios that can run alone: attestation, groups, pages, recurring, territory
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 import { recurringBenchmark, recurringReport } from "./recurring.ts";
 import { pagesBenchmark, pagesReport } from "./pages.ts";
 import { directoryBenchmark, directoryOptions, directoryReport } from "./directory.ts";
+import { attestationBenchmark, attestationReport } from "./attestation.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -199,6 +200,10 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   directory: async () => {
     log("directory: the party directory of 5,000 nodes (signature, acceptance by a section, one level down)");
     return directoryReport(await directoryBenchmark(directoryOptions(process.argv)));
+  },
+  attestation: async () => {
+    log("attestation: verifying one membership attestation in-process, 1,000 times");
+    return attestationReport(await attestationBenchmark());
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;

@@ -28,6 +28,7 @@ import { registerMediaFiles } from "./media/routes.ts";
 import { syncDeclaredLinks } from "./territory/links.ts";
 import { startTerritoryJobs } from "./territory/sync.ts";
 import { startGroupDiscovery } from "./groups/discovery.ts";
+import { recheckAttestedMembers } from "./groups/groups.ts";
 import { startPush } from "./notifications/push.ts";
 import { sendDigests } from "./notifications/digest.ts";
 import { pinOutboundConnections } from "./outbound.ts";
@@ -106,6 +107,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   let stopOutbox: (() => Promise<void>) | null = null;
   let stopPush: (() => void) | null = null;
   let stopDigests: (() => void) | null = null;
+  let stopMembershipChecks: (() => void) | null = null;
 
   const instance: Instance = {
     app,
@@ -128,6 +130,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       stopDiscovery = startGroupDiscovery(services);
       stopPush = startPush(services);
       stopDigests = repeat(log, "notification digests", 15 * 60_000, () => sendDigests(services), services.jobs, !!config.smtp);
+      // A safety net (changes are pushed as they happen): not a reason to load an unloaded hosted instance.
+      stopMembershipChecks = repeat(log, "membership re-checks", 15 * 60_000, () => recheckAttestedMembers(services), services.jobs, false);
     },
     async close() {
       worker.abort();
@@ -138,6 +142,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
       stopDiscovery?.();
       stopPush?.();
       stopDigests?.();
+      stopMembershipChecks?.();
       await app.close();
       await stopOutbox?.();
       await queueDone?.catch(() => {});

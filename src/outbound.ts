@@ -106,7 +106,8 @@ export async function fetchBoundedText(
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
+    // The status travels with the error: a 404 or 410 means "gone" to some callers.
+    throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
   }
   const declared = Number(response.headers.get("content-length") ?? 0);
   if (declared > limits.bytes) {

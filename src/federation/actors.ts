@@ -2,7 +2,7 @@ import type { webcrypto } from "node:crypto";
 // The instance's own actors as ActivityPub sees them: one Person per member,
 // one Group for the section itself and one Application for the instance.
 import { exportJwk, generateCryptoKeyPair, importJwk, type Context, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Image, Person } from "@fedify/vocab";
+import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/vocab";
 import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
@@ -14,6 +14,7 @@ import { actorKeys, actors, users } from "../storage/schema.ts";
 import { instant } from "./time.ts";
 import { groupActorExtras } from "./group-actor.ts";
 import { aliasesOf } from "../members/transfer.ts";
+import { MEMBERSHIP_FIELD, membershipUrl } from "../party/attestations.ts";
 
 export const ACTOR_PATH = "/users/{identifier}";
 
@@ -133,6 +134,20 @@ async function loadOrCreateKeyPairs(db: Db, actorId: number): Promise<webcrypto.
   return pairs;
 }
 
+/**
+ * A local actor's private keys with the ids its document gives them: the RSA
+ * one (HTTP signatures: `publicKey`) and the Ed25519 one (object proofs: an
+ * `assertionMethod` Multikey, whose id is not the key's `publicKey` id), in that order.
+ */
+export async function signingKeys(ctx: Context<Services>, row: ActorRow): Promise<Array<{ privateKey: webcrypto.CryptoKey; keyId: URL }>> {
+  const pairs = await keyPairsOf(ctx.data.db, row.id);
+  const published = await ctx.getActorKeyPairs(row.username);
+  return pairs.map((pair, i) => ({
+    privateKey: pair.privateKey,
+    keyId: pair.privateKey.algorithm.name === "Ed25519" ? published[i]!.multikey.id! : published[i]!.keyId,
+  }));
+}
+
 export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   const identifier = row.username;
   const keys = await ctx.getActorKeyPairs(identifier);
@@ -156,9 +171,15 @@ export async function buildActor(ctx: Context<Services>, row: ActorRow) {
   };
   if (row.type === "Group") return new Group({ ...values, ...groupActorExtras(ctx, row) });
   if (row.type === "Application") return new Application(values);
-  // A member's other accounts (a transfer accepted here) and where a moved account went.
+  // A member's other accounts (a transfer accepted here) and where a moved account went;
+  // where party nodes read the member's attestation: the address only, never the status.
   const movedTo = row.movedToId ? ctx.data.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, row.movedToId)).get() : undefined;
-  return new Person({ ...values, aliases: aliasesOf(row).map((uri) => new URL(uri)), successor: movedTo ? new URL(movedTo.uri) : null });
+  return new Person({
+    ...values,
+    aliases: aliasesOf(row).map((uri) => new URL(uri)),
+    successor: movedTo ? new URL(movedTo.uri) : null,
+    attachments: row.deletedAt ? [] : [new PropertyValue({ name: MEMBERSHIP_FIELD, value: membershipUrl(values.id.href) })],
+  });
 }
 
 export function registerActors(federation: Federation<Services>): void {

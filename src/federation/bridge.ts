@@ -4,8 +4,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
 import { checkInboxRequest, rememberSignature } from "./guard.ts";
+import { membershipResponse } from "./membership.ts";
 
 const PASS = "x-coopol-pass";
+const MEMBERSHIP_PATH = /^\/users\/[^/?]+\/membership(\?|$)/;
 const passResponse = () => new Response(null, { status: 404, headers: { [PASS]: "1" } });
 
 function wantsActivityJson(request: FastifyRequest): boolean {
@@ -136,6 +138,7 @@ export function registerFederationBridge(app: FastifyInstance, services: Service
     // Under /users/, an ActivityPub client asking for something Fedify does not
     // have (an unknown actor, post or collection) gets a 404, not the web pages'
     // redirect from /users/<name> to /@<name> meant for browsers.
+    if (MEMBERSHIP_PATH.test(request.url)) return; // its own route, below
     const ownedByFedify = request.url.startsWith("/users/") && wantsActivityJson(request);
     const response = await answered(services, request, () =>
       federation.fetch(toWebRequest(request, config.origin), {
@@ -148,6 +151,11 @@ export function registerFederationBridge(app: FastifyInstance, services: Service
     await sendWebResponse(reply, await withFullPublicUri(response));
     return reply;
   });
+
+  // A member's membership attestation, for party nodes only (membership.ts).
+  app.get<{ Params: { username: string } }>("/users/:username/membership", async (request, reply) =>
+    sendWebResponse(reply, await answered(services, request, () => membershipResponse(services, toWebRequest(request, config.origin), request.params.username))),
+  );
 
   // The inboxes get the body as raw bytes, within the instance's size limit.
   app.register(async (inboxes) => {

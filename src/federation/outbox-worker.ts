@@ -29,6 +29,7 @@ import { pollUpdated, votesSent } from "./send-polls.ts";
 import { sendFlag } from "./send-flags.ts";
 import { sendProposalAct, sendProposalStatus } from "./send-proposals.ts";
 import { relayGroupPost, unrelayGroupPost } from "./send-groups.ts";
+import { membershipChanged } from "./send-membership.ts";
 
 type Payload<K extends OutboxKind> = Omit<Extract<OutboxEvent, { kind: K }>, "kind">;
 type Handlers = { [K in OutboxKind]: (services: Services, payload: Payload<K>) => Promise<void> };
@@ -108,6 +109,10 @@ const handlers: Handlers = {
   async "profile.updated"(services, { actorId }) {
     const actor = actorById(services, actorId);
     if (actor?.local) await send.profileUpdated(services, actor);
+  },
+  async "membership.changed"(services, { actorId }) {
+    const actor = actorById(services, actorId);
+    if (actor?.local) await membershipChanged(services, actor);
   },
   async "follow.requested"(services, { followUri, followerId, targetId }) {
     const follower = actorById(services, followerId);

@@ -5,7 +5,6 @@
 // federation/inbox/group.ts; the group's discussion in groups/discussion.ts.
 import { and, desc, eq, inArray, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { UserError } from "../errors.ts";
-import { isPartyDomain } from "../party/directory.ts";
 import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
@@ -19,6 +18,7 @@ import {
   users,
   GROUP_POLICIES,
   GROUP_VISIBILITIES,
+  type AttestedStatus,
   type GroupPolicy,
   type GroupRole,
   type GroupVisibility,
@@ -26,6 +26,7 @@ import {
 import type { ActorRow } from "../federation/actors.ts";
 import { escapeHtml } from "../posts/content.ts";
 import { record } from "../outbox/outbox.ts";
+import { attestedStatus, expiredChecks, statusWithinGrace } from "../party/attestations.ts";
 import { notify } from "../notifications/notifications.ts";
 import { logModeration } from "./moderation.ts";
 import { mediaUrl, saveUpload, type Upload } from "../media/media.ts";
@@ -295,8 +296,17 @@ export function isBanned(db: Db, group: GroupRow, actor: Pick<ActorRow, "id" | "
 
 export type Admission = "accept" | "pending" | "reject";
 
-/** What the group's policy says to someone who asks to join. */
-export function admissionOf(services: Services, group: GroupRow, actor: ActorRow): Admission {
+/** Policies that admit remote actors by their home section's membership attestation. */
+export function needsAttestation(group: GroupRow): boolean {
+  return group.policy === "party_only" || group.policy === "sympathisants";
+}
+
+/**
+ * What the group's policy says to someone who asks to join. A remote actor's
+ * party membership is `attested`: the status their home section attests
+ * (src/party/attestations.ts), null if none could be verified.
+ */
+export function admissionOf(services: Services, group: GroupRow, actor: ActorRow, attested: AttestedStatus | null = null): Admission {
   const { db } = services;
   if (group.state !== "active" || isBanned(db, group, actor)) return "reject";
   if (roleOf(db, group, actor.id)) return "accept";
@@ -308,7 +318,8 @@ export function admissionOf(services: Services, group: GroupRow, actor: ActorRow
     if (isCardHolder(user.role)) return "accept";
     return group.policy === "sympathisants" ? "accept" : "reject";
   }
-  return isPartyDomain(db, actor.domain) ? "accept" : "reject";
+  if (attested === "card_holder") return "accept";
+  return attested === "sympathisant" && group.policy === "sympathisants" ? "accept" : "reject";
 }
 
 /** A local account joins a local group (the web button, or a follow from a Mastodon app). */
@@ -338,7 +349,8 @@ export async function receiveGroupFollow(services: Services, follower: ActorRow,
     if (existing.acceptedAt) groupAnswered(db, true, uri, follower, groupActorRow);
     return;
   }
-  const admission = admissionOf(services, group, follower);
+  const attested = !follower.local && needsAttestation(group) && group.state === "active" ? await attestedStatus(services, follower) : null;
+  const admission = admissionOf(services, group, follower, attested);
   if (admission === "reject") return groupAnswered(db, false, uri, follower, groupActorRow);
   db.transaction((tx) => {
     tx.insert(follows)
@@ -412,6 +424,46 @@ export async function removeMember(services: Services, user: User, group: GroupR
   const target = services.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, actorId)).get();
   if (target) logModeration(services.db, { groupId: group.id, moderatorId: user.id, action: "remove_member", targetUri: target.uri });
   await dropMembers(services, group, [actorId]);
+}
+
+/**
+ * A remote member's attested status changed (or could not be verified any
+ * more): they leave the local groups whose policy no longer admits them, with
+ * the usual Reject(Follow), and stop receiving their members-only posts.
+ */
+export async function recheckRemoteMember(services: Services, actor: ActorRow, attested: AttestedStatus | null): Promise<void> {
+  const { db } = services;
+  const joined = db
+    .select({ group: groups })
+    .from(groups)
+    .innerJoin(follows, and(eq(follows.followingId, groups.actorId), eq(follows.followerId, actor.id)))
+    .where(and(inArray(groups.policy, ["party_only", "sympathisants"]), eq(groups.state, "active")))
+    .all();
+  for (const { group } of joined) {
+    if (admissionOf(services, group, actor, attested) === "reject") await dropMembers(services, group, [actor.id]);
+  }
+}
+
+/**
+ * The periodic re-check: remote members of groups that admit by attestation
+ * whose kept attestation expired get it fetched again (`limit` per round);
+ * one whose section cannot be reached keeps their place for a grace period.
+ */
+export async function recheckAttestedMembers(services: Services, limit = 50): Promise<void> {
+  const { db } = services;
+  const members = db
+    .selectDistinct({ actor: actors })
+    .from(follows)
+    .innerJoin(groups, eq(groups.actorId, follows.followingId))
+    .innerJoin(actors, eq(actors.id, follows.followerId))
+    .where(and(inArray(groups.policy, ["party_only", "sympathisants"]), eq(groups.state, "active"), eq(actors.local, false), isNotNull(follows.acceptedAt)))
+    .all()
+    .map((r) => r.actor);
+  const expired = expiredChecks(db, members.map((a) => a.id));
+  for (const actor of members.filter((a) => expired.has(a.id)).slice(0, limit)) {
+    const status = (await attestedStatus(services, actor, { fresh: true })) ?? statusWithinGrace(db, actor.id);
+    await recheckRemoteMember(services, actor, status);
+  }
 }
 
 async function dropMembers(services: Services, group: GroupRow, actorIds: number[]): Promise<void> {

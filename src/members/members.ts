@@ -8,6 +8,7 @@ import { newId } from "../storage/ids.ts";
 import { actors, ROLES, sessions, users, type Role } from "../storage/schema.ts";
 import type { EventBus } from "../events.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
+import { membershipChanged, statusOf } from "../party/attestations.ts";
 
 export type User = typeof users.$inferSelect;
 export type Actor = typeof actors.$inferSelect;
@@ -149,7 +150,11 @@ export function setRole(db: Db, username: string, role: Role, events?: EventBus)
   if (canManageMembers(user.role) && !canManageMembers(role) && countOtherManagers(db, user.id) === 0) {
     throw new UserError("last_manager");
   }
-  const changed = db.update(users).set({ role }).where(eq(users.id, user.id)).returning().get();
+  const changed = db.transaction((tx) => {
+    tx.update(users).set({ role }).where(eq(users.id, user.id)).run();
+    membershipChanged(tx, user, statusOf(user));
+    return tx.select().from(users).where(eq(users.id, user.id)).get()!;
+  });
   events?.emit("member.changed", { userId: user.id });
   return changed;
 }
@@ -160,7 +165,9 @@ export function disableMember(db: Db, username: string, events?: EventBus): User
   if (canManageMembers(user.role) && countOtherManagers(db, user.id) === 0) throw new UserError("last_manager");
   const disabled = db.transaction((tx) => {
     tx.delete(sessions).where(eq(sessions.userId, user.id)).run();
-    return tx.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, user.id)).returning().get();
+    tx.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, user.id)).run();
+    membershipChanged(tx, user, statusOf(user));
+    return tx.select().from(users).where(eq(users.id, user.id)).get()!;
   });
   events?.emit("member.changed", { userId: user.id });
   return disabled;
@@ -168,7 +175,11 @@ export function disableMember(db: Db, username: string, events?: EventBus): User
 
 export function enableMember(db: Db, username: string, events?: EventBus): User {
   const user = requireUser(db, username);
-  const enabled = db.update(users).set({ disabledAt: null }).where(eq(users.id, user.id)).returning().get();
+  const enabled = db.transaction((tx) => {
+    tx.update(users).set({ disabledAt: null }).where(eq(users.id, user.id)).run();
+    membershipChanged(tx, user, statusOf(user));
+    return tx.select().from(users).where(eq(users.id, user.id)).get()!;
+  });
   events?.emit("member.changed", { userId: user.id });
   return enabled;
 }

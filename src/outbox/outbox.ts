@@ -25,6 +25,8 @@ export type OutboxEvent =
   /** A local group took a post into its discussion: it relays it. `received`: the remote author's activity (JSON-LD), relayed as is. */
   | { kind: "group.post.accepted"; groupId: number; postId: number; received?: unknown }
   | { kind: "profile.updated"; actorId: number }
+  /** A member's attested status changed (src/party/attestations.ts): remote groups they belong to re-check it. */
+  | { kind: "membership.changed"; actorId: number }
   | { kind: "follow.requested"; followUri: string; followerId: number; targetId: number }
   | { kind: "follow.undone"; followUri: string; followerId: number; targetId: number }
   | { kind: "follow.answered"; accepted: boolean; followUri: string; followerId: number; targetId: number }

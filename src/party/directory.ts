@@ -384,6 +384,9 @@ export async function acceptDirectory(services: Services, text: string): Promise
   if (!keyId) return refuse("unsigned");
   const key = await nationalKey(services, read.nationalUri, keyId);
   if (!key || !(await verifyDocument(doc, key))) return refuse("bad_proof");
+  // Again after the awaits: two notices read at once must not let the older one be stored last.
+  const latest = heldDirectory(db);
+  if (latest && read.version <= latest.version) return refuse("older");
   store(db, read, text);
   log.info({ version: read.version, nodes: read.entries.length }, "party directory received");
   return { accepted: true, version: read.version };

@@ -89,6 +89,14 @@ export const users = sqliteTable(
     disabledAt: timestamp("disabled_at"),
     createdAt: createdAt(),
     lastLoginAt: timestamp("last_login_at"),
+    /**
+     * Membership attestations (src/party/attestations.ts): bumped on every
+     * change of the status they attest (card-holder, sympathisant, withdrawn),
+     * so other nodes refuse an older attestation replayed after the change.
+     */
+    membershipSeq: integer("membership_seq").notNull().default(0),
+    /** Since when the member has their current status (null: since the account was made). */
+    statusSince: timestamp("status_since"),
   },
   (t) => [uniqueIndex("users_username").on(t.username), uniqueIndex("users_actor").on(t.actorId)],
 );
@@ -1216,6 +1224,27 @@ export const memberTransfers = sqliteTable(
   },
   (t) => [index("member_transfers_actor").on(t.actorId), index("member_transfers_status").on(t.direction, t.status)],
 );
+
+export const ATTESTED_STATUSES = ["card_holder", "sympathisant", "none"] as const;
+export type AttestedStatus = (typeof ATTESTED_STATUSES)[number];
+
+/**
+ * What this instance last verified of a remote actor's membership attestation
+ * (src/party/attestations.ts): kept until it expires, and the highest sequence
+ * number seen, so an older attestation replayed after a change is refused.
+ */
+export const membershipChecks = sqliteTable("membership_checks", {
+  actorId: integer("actor_id")
+    .primaryKey()
+    .references((): AnySQLiteColumn => actors.id, { onDelete: "cascade" }),
+  /** The section node actor that signed it. */
+  issuer: text("issuer").notNull(),
+  status: text("status", { enum: ATTESTED_STATUSES }).notNull(),
+  seq: integer("seq").notNull(),
+  since: timestamp("since"),
+  expiresAt: timestamp("expires_at").notNull(),
+  checkedAt: timestamp("checked_at").notNull(),
+});
 
 // ---- The party's directory of nodes, and federation modes (src/party) ----------------------
 
