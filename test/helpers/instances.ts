@@ -95,7 +95,9 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
       };
       child.stdout!.on("data", collect);
       child.stderr!.on("data", collect);
-      const deadline = Date.now() + 20_000;
+      // Generous: on a loaded 2-core machine (CI running two test files, each starting several
+      // processes) a start has taken over 20 s; a healthy start takes about 1 s.
+      const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         if (child.exitCode !== null) throw new Error(`instance ${name} exited: ${output.join("")}`);
         try {
