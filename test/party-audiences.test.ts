@@ -127,7 +127,8 @@ t.test("a fédération post reaches f1's card-holders only, and is served to f1'
   t.match((await fetchAs(own.uri, s1bNode)).body, /fedword/, "but to a server of the fédération");
 
   // A party post sent after it reaches s2; by then s2, f2, national and o have not had the fédération one.
-  t.equal((await alice.post("/posts", { text: "partyword congrès national", visibility: "party", back: "/" })).status, 303);
+  const s2Host = new URL(party.s2.origin).host;
+  t.equal((await alice.post("/posts", { text: `partyword congrès national @carl@${s2Host} @sue@${s2Host}`, visibility: "party", back: "/" })).status, 303);
   await eventually(() => stored(party.s2, "partyword"), 60_000, "s2 has the party post");
   for (const other of [party.s2, party.f2, party.nat, o]) t.notOk(stored(other, "fedword"), `${other.name} never got the fédération post`);
 });
@@ -138,6 +139,10 @@ t.test("a party post reaches every node's card-holders, never a sympathisant nor
   t.match((await (await session(party.s2, "carl")).get("/section")).body, /partyword/, "a card-holder of s2 reads it");
   t.notMatch((await (await session(party.s2, "sue")).get("/section")).body, /partyword/, "a sympathisant of s2 does not");
   t.notOk(stored(o, "partyword"), "o never got it");
+  const mentioned = (username: string) =>
+    party.s2.query("select 1 from notifications join users on users.id = notifications.user_id where users.username = ? and notifications.type = 'mention'", username).length;
+  t.equal(mentioned("carl"), 1, "the card-holder it mentions is notified");
+  t.equal(mentioned("sue"), 0, "the sympathisant it mentions is not (the notification would show it)");
   const uri = stored(party.s1a, "partyword")!.uri;
   const res = await fetchAs(uri, await signerFor(o, "section_o"));
   t.notMatch(res.body, /partyword/, `o cannot fetch it (${res.status})`);
