@@ -13,6 +13,7 @@ import type { PostRow } from "../posts/posts.ts";
 import { isFederated } from "../posts/visibility.ts";
 import { audienceNodeUris, isPartyAudience } from "../party/audiences.ts";
 import { actorByUri, resolveActor } from "./remote.ts";
+import { forEachAtMost } from "../concurrency.ts";
 import { buildActor, type ActorRow } from "./actors.ts";
 import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
@@ -114,17 +115,17 @@ export function changeAudienceOf(services: Services, post: PostRow, author: Acto
 
 /**
  * The node actors of a post's party audience (src/party/audiences.ts), each
- * server's node actor once: looked up here when not known yet, so the work is
- * bounded by the directory's size. Empty for any other post.
+ * server's node actor once: looked up here when not known yet (8 at a time),
+ * so the work is bounded by the directory's size. Empty for any other post.
  */
 async function partyTargets(services: Services, post: PostRow): Promise<DeliveryTarget[]> {
   if (!isPartyAudience(post.visibility) || post.eventId != null) return [];
   const out: DeliveryTarget[] = [];
-  for (const uri of audienceNodeUris(services, post.visibility)) {
+  await forEachAtMost(audienceNodeUris(services, post.visibility), 8, async (uri) => {
     const actor = actorByUri(services.db, uri) ?? (await resolveActor(context(services), uri).catch(() => null));
     // Only the node actor the directory names, on its own server.
     if (actor && !actor.local && actor.uri === uri) out.push(actor);
-  }
+  });
   return out;
 }
 
