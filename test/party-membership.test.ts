@@ -12,7 +12,8 @@ import type { webcrypto } from "node:crypto";
 import t from "tap";
 import { importJwk } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/vocab-runtime";
-import { PASSWORD, eventually, freePort, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { startParty } from "./helpers/party.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor, type Signer } from "./helpers/signing.ts";
 import { signRequest } from "@fedify/fedify";
@@ -99,40 +100,20 @@ let bobCardHolder: any;
 t.setTimeout(600_000);
 
 t.before(async () => {
-  const ports = { nat: await freePort(), f1: await freePort(), f2: await freePort(), s1: await freePort(), s2: await freePort() };
-  const h = {
-    nat: `national@127.0.0.1:${ports.nat}`,
-    f1: `federation_75@127.0.0.1:${ports.f1}`,
-    f2: `federation_13@127.0.0.1:${ports.f2}`,
-    s1: `section_s1@127.0.0.1:${ports.s1}`,
-    s2: `section_s2@127.0.0.1:${ports.s2}`,
-  };
-  const env = (name: keyof typeof h, extra: Record<string, string>) => ({ PORT: String(ports[name]), COOPOL_HANDLE: h[name].split("@")[0]!, ...extra });
-  // Sections first, then fédérations, then national: each asks the nodes below it for the link as it starts.
-  s1 = await startInstance("s1", env("s1", { COOPOL_PARENT: h.f1 }));
-  s2 = await startInstance("s2", env("s2", { COOPOL_PARENT: h.f2 }));
   o = await startInstance("o", { COOPOL_HANDLE: "section_o" });
-  f1 = await startInstance("f1", env("f1", { COOPOL_KIND: "federation", COOPOL_PARENT: h.nat, COOPOL_CHILDREN: h.s1 }));
-  f2 = await startInstance("f2", env("f2", { COOPOL_KIND: "federation", COOPOL_PARENT: h.nat, COOPOL_CHILDREN: h.s2 }));
-  nat = await startInstance("nat", env("nat", { COOPOL_KIND: "national", COOPOL_CHILDREN: `${h.f1},${h.f2}` }));
+  // Linked, and the national node's directory on every node (sections trust each other through it).
+  ({ nat, f1, f2, s1, s2 } = await startParty({
+    nat: { kind: "national" },
+    f1: { kind: "federation", parent: "nat" },
+    f2: { kind: "federation", parent: "nat" },
+    s1: { kind: "section", parent: "f1" },
+    s2: { kind: "section", parent: "f2" },
+  }));
   s1.addMember("alice");
   s2.addMember("bob");
   s2.addMember("sam", "sympathisant");
   s2.addMember("sec", "secretary");
   o.addMember("oscar");
-  // Each node asks its children for the link as it starts, then every 5 minutes: on a
-  // loaded machine a child may not answer in time, and a restart asks again at once.
-  const linked = (parent: TestInstance, children: TestInstance[]) =>
-    children.every((child) => parent.query("select 1 from territory_links join actors on actors.id = territory_links.actor_id where role = 'child' and state = 'linked' and actors.domain = ?", host(child)).length > 0);
-  for (const [parent, children] of [[f1, [s1]], [f2, [s2]], [nat, [f1, f2]]] as const) {
-    if (await eventually(() => linked(parent, [...children]), 25_000, `${parent.name} linked`).catch(() => false)) continue;
-    await parent.stop();
-    await parent.start();
-    await eventually(() => linked(parent, [...children]), 60_000, `${parent.name} linked`);
-  }
-  // The national node's directory reaches both sections, through their fédérations.
-  const lists = (i: TestInstance, other: TestInstance) => i.query("select 1 from party_nodes where domain = ?", host(other)).length > 0;
-  await eventually(() => lists(s1, s2) && lists(s2, s1), 180_000, "each section holds a directory listing the other");
   [s1Node, s2Node, oNode] = await Promise.all([signerFor(s1, "section_s1"), signerFor(s2, "section_s2"), signerFor(o, "section_o")]);
   const alice = await session(s1, "alice");
   t.equal((await alice.post("/groups", { name: "Parti", slug: "parti", policy: "party_only", visibility: "members" })).status, 303);

@@ -14,6 +14,7 @@ import { safeUrl } from "../safe-url.ts";
 import { pollsOfPosts, type RemotePoll } from "../polls/polls.ts";
 import { titleOfPost } from "../groups/discussion.ts";
 import { proposalMarkers } from "./send-proposals.ts";
+import { audienceMarkers } from "./party-audience.ts";
 import { tagUrl } from "../posts/content.ts";
 
 export const NOTE_PATH = "/users/{identifier}/posts/{id}";
@@ -31,6 +32,10 @@ export function audienceOf(visibility: Visibility, followersUri: URL, mentioned:
       return { to: [followersUri], cc: mentioned };
     case "direct":
     case "section":
+      return { to: mentioned, cc: [] };
+    // Who they are for is in a Coopol payload (party-audience.ts); never Public, never followers.
+    case "federation":
+    case "party":
       return { to: mentioned, cc: [] };
   }
 }
@@ -75,7 +80,7 @@ export function noteFromPost(ctx: Context<Services>, post: PostRow, author: Acto
     // A group thread's topic, as Lemmy and other group software read it.
     name: titleOfPost(db, post.id),
     // A proposal's marker rides along with its images (send-proposals.ts).
-    attachments: [...attachments, ...proposalMarkers(db, post)],
+    attachments: [...attachments, ...proposalMarkers(db, post), ...audienceMarkers(ctx.data, post)],
     attribution: new URL(author.uri),
     url: post.url ? new URL(post.url) : null,
     content: post.content,

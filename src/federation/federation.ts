@@ -11,6 +11,7 @@ import { localGroupOfActor, type GroupRow } from "../groups/groups.ts";
 import { publicGroupPosts } from "../groups/discussion.ts";
 import type { ActorRow } from "./actors.ts";
 import { canSee, type Viewer } from "../posts/visibility.ts";
+import { inAudience, isPartyAudience } from "../party/audiences.ts";
 import { findLocalActor, registerActors } from "./actors.ts";
 import { NOTE_PATH, noteFromPost } from "./convert.ts";
 import { registerInbox } from "./inbox/index.ts";
@@ -132,6 +133,11 @@ function registerObjects(federation: Federation<Services>): void {
       if (!post) return true; // the dispatcher answers 404
       // Section posts never leave the instance, whoever asks.
       if (post.visibility === "section") return false;
+      // A post for the fédération or the party: only to an actor on a server of that audience.
+      if (isPartyAudience(post.visibility)) {
+        const owner = await ctx.getSignedKeyOwner().catch(() => null);
+        return !!owner?.id && inAudience(ctx.data, post.visibility, owner.id.href);
+      }
       return canSee(ctx.data.db, await viewerFromSignature(ctx), post);
     });
 }

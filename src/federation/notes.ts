@@ -21,6 +21,7 @@ import { notifyMentions } from "../notifications/notifications.ts";
 import { countsAsReply } from "../posts/visibility.ts";
 import { proposalOfNote } from "./inbox/proposal.ts";
 import { inDateRange, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
+import { receivedAudience } from "./party-audience.ts";
 
 // Each incoming Note looks its post (and the post it replies to) up by URI and
 // inserts a row: these two queries are built once (see storage/prepared.ts).
@@ -58,6 +59,15 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
   if (!note.id) return null;
   const { db } = services;
   const existing = postByUri(db, note.id.href);
+  // Our own posts come back through groups' relays (FEP-1b12 Announce of their Create):
+  // the copy never overwrites the original (its poll would turn into a remote one).
+  if (author.local) return existing?.actorId === author.id ? existing : null;
+  // A post for the fédération or the party is kept only from a server of that audience.
+  const audience = await receivedAudience(services, note, author);
+  if (audience === "refused") {
+    services.log.warn({ note: note.id.href, author: author.uri }, "remote post dropped: its party audience does not include its sender");
+    return null;
+  }
   const parent = note.replyTargetId ? postByUri(db, note.replyTargetId.href) : undefined;
   const mentionIds = await mentionedActorIds(services, note);
   const tags = await hashtagsOf(note);
@@ -69,11 +79,8 @@ export async function storeRemoteNote(services: Services, note: Note | Question,
     summary: note.summary?.toString().slice(0, MAX_NAME_LENGTH) ?? "",
     sensitive: note.sensitive ?? false,
     language: note.contents.map((c) => (typeof c === "string" ? null : c.locale?.baseName)).find(Boolean) ?? null,
-    visibility: visibilityOf(note, author.followersUrl),
+    visibility: audience ?? visibilityOf(note, author.followersUrl),
   };
-  // Our own posts come back through groups' relays (FEP-1b12 Announce of their Create):
-  // the copy never overwrites the original (its poll would turn into a remote one).
-  if (author.local) return existing?.actorId === author.id ? existing : null;
   if (existing) {
     if (existing.actorId !== author.id) return null;
     // A Question sent again with new vote counts is not an edit.

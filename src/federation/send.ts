@@ -12,6 +12,9 @@ import { activityKey } from "./activity-ids.ts";
 import { actors, follows, posts } from "../storage/schema.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { isFederated } from "../posts/visibility.ts";
+import { audienceNodeUris, isPartyAudience } from "../party/audiences.ts";
+import { actorByUri, resolveActor } from "./remote.ts";
+import { forEachAtMost } from "../concurrency.ts";
 import { buildActor, type ActorRow } from "./actors.ts";
 import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
@@ -59,7 +62,8 @@ export function remoteActors(services: Services, ids: number[]): ActorRow[] {
 
 /** Who receives a post: never anyone for section posts; followers unless direct; always those mentioned. */
 function audienceOf(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[], parent?: PostRow): DeliveryTarget[] {
-  if (!isFederated(post)) return [];
+  // Posts for the fédération or the party go to its nodes only (partyTargets), never to followers or mentions.
+  if (!isFederated(post) || isPartyAudience(post.visibility)) return [];
   const byUri = new Map<string, DeliveryTarget>();
   const add = (rows: DeliveryTarget[]) => rows.forEach((r) => byUri.set(r.uri, r));
   if (post.visibility !== "direct") add(remoteFollowers(services, author.id));
@@ -110,6 +114,22 @@ export function changeAudienceOf(services: Services, post: PostRow, author: Acto
   return [...byUri.values()];
 }
 
+/**
+ * The node actors of a post's party audience (src/party/audiences.ts), each
+ * server's node actor once: looked up here when not known yet (8 at a time),
+ * so the work is bounded by the directory's size. Empty for any other post.
+ */
+async function partyTargets(services: Services, post: PostRow): Promise<DeliveryTarget[]> {
+  if (!isPartyAudience(post.visibility) || post.eventId != null) return [];
+  const out: DeliveryTarget[] = [];
+  await forEachAtMost(audienceNodeUris(services, post.visibility), 8, async (uri) => {
+    const actor = actorByUri(services.db, uri) ?? (await resolveActor(context(services), uri).catch(() => null));
+    // Only the node actor the directory names, on its own server.
+    if (actor && !actor.local && actor.uri === uri) out.push(actor);
+  });
+  return out;
+}
+
 export async function deliver(services: Services, sender: ActorRow, to: DeliveryTarget[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
   // The federation mode (party/modes.ts): nothing is sent to a server it refuses.
   const allowed = federationFilter(services);
@@ -126,7 +146,7 @@ export function mentionIdsOf(services: Services, post: PostRow): number[] {
 
 export async function postCreated(services: Services, post: PostRow, author: ActorRow, parent?: PostRow): Promise<void> {
   await relayBySection(services, post, author);
-  const to = audienceOf(services, post, author, mentionIdsOf(services, post), parent);
+  const to = [...audienceOf(services, post, author, mentionIdsOf(services, post), parent), ...(await partyTargets(services, post))];
   if (to.length === 0) return;
   const ctx = context(services);
   const note = noteFromPost(ctx, post, author);
@@ -174,14 +194,14 @@ export function updateOf(services: Services, post: PostRow, author: ActorRow): U
 }
 
 export async function postUpdated(services: Services, post: PostRow, author: ActorRow): Promise<void> {
-  const to = changeAudienceOf(services, post, author, mentionIdsOf(services, post));
+  const to = [...changeAudienceOf(services, post, author, mentionIdsOf(services, post)), ...(await partyTargets(services, post))];
   if (to.length === 0) return;
   await deliver(services, author, to, updateOf(services, post, author));
 }
 
 /** `mentionedIds`: read before the post was removed (its mentions go with it). */
 export async function postDeleted(services: Services, post: PostRow, author: ActorRow, mentionedIds: number[]): Promise<void> {
-  const to = changeAudienceOf(services, post, author, mentionedIds);
+  const to = [...changeAudienceOf(services, post, author, mentionedIds), ...(await partyTargets(services, post))];
   if (to.length === 0) return;
   await deliver(services, author, to, deleteOf(services, post, author, mentionedIds));
 }

@@ -26,6 +26,7 @@ import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
 import { fetchBoundedText, outboundDispatcher } from "../outbound.ts";
 import { jsonTooDeep } from "../bounds.ts";
+import { forEachAtMost } from "../concurrency.ts";
 
 export const DISCOVERY_LIMITS = {
   /** Instances asked per round. */
@@ -221,12 +222,7 @@ async function runRound(services: Services): Promise<DiscoveryResult> {
       }
     }
   };
-  const queue = [...origins];
-  await Promise.all(
-    Array.from({ length: Math.min(DISCOVERY_LIMITS.concurrency, queue.length) }, async () => {
-      for (let origin = queue.shift(); origin; origin = queue.shift()) await one(origin);
-    }),
-  );
+  await forEachAtMost(origins, DISCOVERY_LIMITS.concurrency, one);
   const value = JSON.stringify(result);
   db.insert(settings).values({ key: LAST_ROUND_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
   log.info({ ...result }, "group discovery: round done");

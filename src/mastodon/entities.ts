@@ -4,6 +4,7 @@ import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { actors, bookmarks, likes, mentions, pins, posts, postTags, type Visibility } from "../storage/schema.ts";
+import { isPartyAudience } from "../party/audiences.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import type { PostRow } from "../posts/posts.ts";
 import { htmlToText } from "../posts/content.ts";
@@ -115,9 +116,9 @@ export function renderCredentialAccount(services: Services, user: User, actor: A
   };
 }
 
-/** Mastodon's four visibilities; section posts travel as "private" plus Coopol's own field. */
+/** Mastodon's four visibilities; section, fédération and party posts travel as "private" plus Coopol's own field. */
 function mastoVisibility(v: Visibility): "public" | "unlisted" | "private" | "direct" {
-  return v === "section" ? "private" : v;
+  return v === "section" || isPartyAudience(v) ? "private" : v;
 }
 
 /** An account's page for apps: its own, else its id, else (neither safe) this instance. */
@@ -172,11 +173,13 @@ export function renderStatuses(services: Services, viewer: User | null, rows: Po
   const reblogged = new Set(me ? db.select({ id: posts.reblogOfId }).from(posts).where(and(eq(posts.actorId, me), inArray(posts.reblogOfId, ids))).all().map((r) => r.id!) : []);
   const bookmarked = new Set(viewer ? db.select({ id: bookmarks.postId }).from(bookmarks).where(and(eq(bookmarks.userId, viewer.id), inArray(bookmarks.postId, ids))).all().map((r) => r.id) : []);
   const pinned = new Set(me ? db.select({ id: pins.postId }).from(pins).where(and(eq(pins.actorId, me), inArray(pins.postId, ids))).all().map((r) => r.id) : []);
-  const marker = translator(locale)("visibility.section_marker");
+  const t = translator(locale);
+  const markers: Partial<Record<Visibility, string>> = { section: t("visibility.section_marker"), federation: t("visibility.federation_marker"), party: t("visibility.party_marker") };
   const pollsByPost = pollsOfPosts(db, ids, me ?? null);
 
   const one = (post: PostRow): MastoStatus => {
-    const content = post.visibility === "section" ? `<p>🔒 ${marker}</p>${post.content}` : post.content;
+    const marker = markers[post.visibility];
+    const content = marker ? `<p>🔒 ${marker}</p>${post.content}` : post.content;
     return {
       id: String(post.id),
       uri: post.uri,

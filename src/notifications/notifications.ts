@@ -12,6 +12,7 @@ import { newId } from "../storage/ids.ts";
 import { actorFilters, MASTODON_NOTIFICATION_TYPES, markers, notifications, postFlags, users, type MastodonNotificationType, type NotificationType } from "../storage/schema.ts";
 import type { User } from "../members/members.ts";
 import type { Page } from "../posts/posts.ts";
+import { canSee } from "../posts/visibility.ts";
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
@@ -93,8 +94,14 @@ export function notifyAll(services: Services, recipientActorIds: Iterable<number
 }
 
 /** Mentions in a new post, for every mentioned local account. */
-export function notifyMentions(services: Services, post: { id: number; actorId: number }, mentionedActorIds: number[]): void {
-  for (const actorId of mentionedActorIds) notify(services, { recipientActorId: actorId, type: "mention", fromActorId: post.actorId, postId: post.id });
+export function notifyMentions(services: Services, post: Parameters<typeof canSee>[2], mentionedActorIds: number[]): void {
+  for (const actorId of mentionedActorIds) {
+    // A local account that may not read the post (a sympathisant named in a
+    // members-only one) does not hear of it: the notification would show it.
+    const local = services.db.select({ role: users.role }).from(users).where(eq(users.actorId, actorId)).get();
+    if (local && !canSee(services.db, { kind: "local", actorId, role: local.role }, post)) continue;
+    notify(services, { recipientActorId: actorId, type: "mention", fromActorId: post.actorId, postId: post.id });
+  }
 }
 
 export interface NotificationFilter {

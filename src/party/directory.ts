@@ -120,6 +120,12 @@ export function federationNodes(db: Db, federationUri: string): PartyNode[] | nu
   return db.select().from(partyNodes).where(sql`${partyNodes.actorUri} = ${federationUri} or ${partyNodes.parentUri} = ${federationUri}`).all();
 }
 
+/** Our fédération's node actor URI: ourselves for a fédération, the linked parent for a section. */
+export function ourFederationUri(services: Services): string | undefined {
+  const { config, db } = services;
+  return config.kind === "federation" ? nodeActor(services).uri : config.kind === "section" ? linkedParent(db)?.uri : undefined;
+}
+
 /**
  * Servers whose members belong to our fédération (fédération-wide events):
  * with a directory, the fédération and the nodes it lists under it; without,
@@ -127,8 +133,8 @@ export function federationNodes(db: Db, federationUri: string): PartyNode[] | nu
  * fédération: its linked sections).
  */
 export function federationOrigins(services: Services): Set<string> {
-  const { db, config } = services;
-  const federationUri = config.kind === "federation" ? nodeActor(services).uri : config.kind === "section" ? linkedParent(db)?.uri : undefined;
+  const { db } = services;
+  const federationUri = ourFederationUri(services);
   const listed = federationUri ? federationNodes(db, federationUri) : null;
   if (listed) return new Set(listed.map((n) => new URL(n.actorUri).origin));
   const nodes = [...linkedSiblings(db), ...linkedChildren(db), linkedParent(db)].filter((a): a is ActorRow => !!a);

@@ -10,6 +10,7 @@ import { actorFilters, actors, follows, likes, media, mentions, posts, postTags,
 import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText, tagUrl } from "./content.ts";
 import { canSee, countsAsReply, visibleTo, type Viewer } from "./visibility.ts";
+import { availableAudiences, isPartyAudience, PARTY_AUDIENCES } from "../party/audiences.ts";
 import { resolveHandle } from "../federation/remote.ts";
 import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
@@ -67,11 +68,13 @@ export async function createLocalPost(services: Services, user: User, input: New
     parent = db.select().from(posts).where(eq(posts.id, input.inReplyToId)).get();
     if (!parent || !canSee(db, viewer, parent)) throw new UserError("post_not_found", 404);
   }
-  // A reply never widens the audience of a section thread, nor narrows it.
-  let visibility = parent?.visibility === "section" ? "section" : input.visibility;
+  // A reply never widens the audience of a section, fédération or party thread, nor narrows it.
+  const closed = parent && (parent.visibility === "section" || isPartyAudience(parent.visibility)) ? parent : undefined;
+  let visibility = closed ? closed.visibility : input.visibility;
   const sympathisants = parent?.visibility === "section" ? parent.sympathisants : !!input.sympathisants;
   // Sympathisants cannot read the section's own posts, so they cannot start one either.
-  if (visibility === "section" && !parent && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
+  if ((visibility === "section" || isPartyAudience(visibility)) && !parent && !isCardHolder(user.role)) throw new UserError("visibility_forbidden", 403);
+  if (isPartyAudience(visibility) && !availableAudiences(services).includes(visibility)) throw new UserError("visibility.audience_unavailable", 422);
 
   const { html, mentionIds, tags } = await renderSource(services, text);
   // A post to a thematic group (mentioned, or a reply in one of its threads)
@@ -80,6 +83,8 @@ export async function createLocalPost(services: Services, user: User, input: New
   const group = groupOfNewPost(db, mentionIds, parent);
   if (group?.actorId && !mentionIds.includes(group.actorId)) mentionIds.push(group.actorId);
   if (group?.visibility === "members" && visibility !== "section") visibility = "direct";
+  // A thematic group relays its posts to its members, who are not the fédération or the party.
+  if (group && isPartyAudience(visibility)) throw new UserError("visibility_forbidden", 422);
   const id = newId();
   const post = db.transaction((tx) => {
     const row = tx
@@ -430,10 +435,10 @@ export function onceEach(rows: PostRow[]): PostRow[] {
   });
 }
 
-/** What the section's members post for the section, newest first. */
+/** What the section's members post for the section, and what reached them for the fédération or the party, newest first. */
 export function sectionTimeline(db: Db, viewer: Viewer, page: Page = {}): PostRow[] {
   if (viewer.kind !== "local") return [];
-  return pageOfPosts(db, [visibleTo(viewer), eq(posts.visibility, "section"), ...pageClauses(page)], page);
+  return pageOfPosts(db, [visibleTo(viewer), inArray(posts.visibility, ["section", ...PARTY_AUDIENCES]), ...pageClauses(page)], page);
 }
 
 export function actorPosts(

@@ -27,6 +27,11 @@ export function canSee(db: Db, viewer: Viewer, post: PostAudience): boolean {
   switch (post.visibility) {
     case "section":
       return readsSection(viewer, post.sympathisants);
+    // The party's audiences: card-holders here (sympathisants never); a
+    // remote actor never reads one through this rule (federation.ts decides fetches).
+    case "federation":
+    case "party":
+      return readsSection(viewer);
     case "private":
       return isFollower(db, viewer.actorId, post.actorId) || isMentioned(db, viewer.actorId, post.id);
     case "direct":
@@ -60,7 +65,7 @@ export function visibleTo(viewer: Viewer): SQL {
   if (viewer.kind === "local") {
     clauses.push(
       isCardHolder(viewer.role)
-        ? eq(posts.visibility, "section")
+        ? inArray(posts.visibility, ["section", "federation", "party"])
         : and(eq(posts.visibility, "section"), eq(posts.sympathisants, true))!,
     );
   }

@@ -164,10 +164,12 @@ export const follows = sqliteTable(
   ],
 );
 
-export const VISIBILITIES = ["public", "unlisted", "private", "direct", "section"] as const;
+export const VISIBILITIES = ["public", "unlisted", "private", "direct", "section", "federation", "party"] as const;
 /**
  * public/unlisted/private/direct are Mastodon's. "section" is Coopol's own:
  * visible to this instance's card-holding members only, never federated.
+ * "federation" and "party" (src/party/audiences.ts): the card-holders of every
+ * node of the author's fédération, or of the whole party.
  */
 export type Visibility = (typeof VISIBILITIES)[number];
 

@@ -4,6 +4,7 @@ import type { InboxContext } from "@fedify/fedify";
 import { Event, Note, Page, Question, type Create } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import { storeRemoteNote } from "../notes.ts";
+import { isPartyAudience } from "../../party/audiences.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
 import { mayBeTerritoryObject, onTerritoryActivity } from "./territory.ts";
@@ -23,6 +24,7 @@ export async function onCreate(ctx: InboxContext<Services>, create: Create): Pro
   const author = await senderOf(ctx, create);
   if (!author || receivedVote(ctx.data, object, author)) return;
   const post = await storeRemoteNote(ctx.data, object, author);
-  // Addressed to one of our thematic groups: checked and relayed to its members.
-  if (post) await onGroupPost(ctx, create, object, post, author);
+  // Addressed to one of our thematic groups: checked and relayed to its members
+  // (never a post for the fédération or the party: the group's members are not its audience).
+  if (post && !isPartyAudience(post.visibility)) await onGroupPost(ctx, create, object, post, author);
 }

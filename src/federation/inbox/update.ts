@@ -5,6 +5,7 @@ import { Event, isActor, Note, Question, type Object as APObject, type Update } 
 import type { Services } from "../../services.ts";
 import { upsertRemoteActor } from "../remote.ts";
 import { storeRemoteNote } from "../notes.ts";
+import { isPartyAudience } from "../../party/audiences.ts";
 import { sameOrigin, senderOf } from "./common.ts";
 import { onEventActivity } from "./event.ts";
 import { onProposalActivity } from "./proposal.ts";
@@ -28,6 +29,6 @@ export async function onUpdate(ctx: InboxContext<Services>, update: Update): Pro
     // storeRemoteNote refuses to change a post whose author is someone else.
     const post = author ? await storeRemoteNote(ctx.data, object, author) : null;
     // An edit of a post our groups relayed is relayed too.
-    if (post && author) await onGroupPostChanged(ctx, localGroupLinks(ctx, post), post, author, update);
+    if (post && author && !isPartyAudience(post.visibility)) await onGroupPostChanged(ctx, localGroupLinks(ctx, post), post, author, update);
   }
 }

@@ -20,7 +20,7 @@ import {
 } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
 import type { Services } from "../../services.ts";
-import { posts, type Visibility } from "../../storage/schema.ts";
+import { posts, VISIBILITIES, type Visibility } from "../../storage/schema.ts";
 import type { User } from "../../members/members.ts";
 import { pickLocale } from "../../web/i18n.ts";
 import { optionalUser, requireUser } from "../auth.ts";
@@ -31,11 +31,12 @@ import { duration } from "../../federation/time.ts";
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
 
-/** Mastodon's visibilities, plus "section" (Coopol's own) and "local" (Hometown's name for the same idea). */
+/** Mastodon's visibilities, plus Coopol's own ("section", "federation", "party") and "local" (Hometown's name for "section"). */
 export function parseVisibility(value: string | undefined): Visibility {
   if (!value) return "public";
   if (value === "local" || value === "local_only") return "section";
-  if (value === "public" || value === "unlisted" || value === "private" || value === "direct" || value === "section") return value;
+  const known = VISIBILITIES.find((v) => v === value);
+  if (known) return known;
   throw new UserError("visibility_invalid", 422);
 }
 

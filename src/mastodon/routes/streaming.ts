@@ -18,6 +18,7 @@ import { hasScope } from "../../oauth/scopes.ts";
 import type { User } from "../../members/members.ts";
 import { viewerOf, type PostRow } from "../../posts/posts.ts";
 import { canSee } from "../../posts/visibility.ts";
+import { isPartyAudience } from "../../party/audiences.ts";
 import type { Services } from "../../services.ts";
 import { actorFilters, actors, postTags, timelineEntries } from "../../storage/schema.ts";
 import { isMastodonType, type NotificationRow } from "../../notifications/notifications.ts";
@@ -112,7 +113,7 @@ export function registerStreaming(api: FastifyInstance, services: Services): voi
         } else if (name!.startsWith("hashtag") && post.visibility === "public" && arg && hasTag(post, arg)) {
           if (name === "hashtag:local" && !isLocal(post)) continue;
           out.push(stream);
-        } else if (name === "list" && arg === SECTION_LIST_ID && post.visibility === "section") out.push(stream);
+        } else if (name === "list" && arg === SECTION_LIST_ID && (post.visibility === "section" || isPartyAudience(post.visibility))) out.push(stream);
         else if (name === "direct" && post.visibility === "direct") out.push(stream);
       }
       return out;

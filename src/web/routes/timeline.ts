@@ -6,6 +6,7 @@ import { UserError } from "../../errors.ts";
 import { actorOf, isCardHolder } from "../../members/members.ts";
 import type { Services } from "../../services.ts";
 import { actors, VISIBILITIES, type Visibility } from "../../storage/schema.ts";
+import { availableAudiences, isPartyAudience } from "../../party/audiences.ts";
 import {
   actorPosts,
   authorsOf,
@@ -112,7 +113,11 @@ function renderPost(page: PageContext, post: PostRow, author: typeof actors.$inf
 function postForm(page: PageContext, options: { visibility?: Visibility; inReplyTo?: number; back?: string } = {}): Html {
   const { t, user } = page;
   if (!user) return html``;
-  const choices = VISIBILITIES.filter((v) => v !== "section" || isCardHolder(user.role) || options.visibility === "section");
+  // Card-holders only, and the party audiences only where this instance can reach them.
+  const audiences = isCardHolder(user.role) ? availableAudiences(page.services) : [];
+  const choices = VISIBILITIES.filter((v) =>
+    v === options.visibility || (v === "section" ? isCardHolder(user.role) : isPartyAudience(v) ? audiences.includes(v) : true),
+  );
   const selected = options.visibility ?? "public";
   return html`<form method="post" action="/posts" class="compose" id="reply">
   ${csrfField(page)}
