@@ -177,7 +177,7 @@ t.test("the host operator's page", async (t) => {
   t.same(await filledButtons(op), ["Créer l'instance"], "one filled action: adding; suspend and remove are not");
 
   // Removing asks to type the domain first.
-  await op.getByRole("button", { name: `Supprimer (archive gardée) : ${domain}` }).click();
+  await op.getByRole("button", { name: `Supprimer… : ${domain}` }).click();
   await op.waitForLoadState();
   await check(op, "new-13-host-remove-confirm");
   t.match(await op.locator("main").textContent(), domain);

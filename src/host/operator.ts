@@ -120,7 +120,7 @@ ${table}
 <label>${t("host.kind")} <select name="kind">${INSTANCE_KINDS.map((k) => html`<option value="${k}">${t(`kind.${k}`)}</option>`)}</select></label>
 <label>${t("host.territory")} <input name="territory"></label>
 <label>${t("host.parent")} <input name="parent"></label>
-<button type="submit">${t("host.add.submit")}</button>
+<p><button type="submit">${t("host.add.submit")}</button></p>
 </form>`;
     return send(reply, frame(t, locale, t("host.title"), body, message), status);
   }
