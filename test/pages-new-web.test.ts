@@ -141,10 +141,12 @@ t.test("the admins' federation page and the party directory", async (t) => {
   await chief.goto(`${national.origin}/admin/federation`);
   await check(chief, "new-06-admin-federation");
   await chief.getByLabel(/^Serveur/).fill("spam.example");
+  await chief.getByRole("radio", { name: /Suspendre/ }).check();
   await chief.getByLabel("Raison").fill("Harcèlement répété");
   await chief.locator("form[action='/admin/federation/domains'] button[type=submit]").click();
   await chief.waitForURL(/domain=spam.example/);
-  t.match(await chief.locator("main").textContent(), "spam.example", "the domain is listed");
+  t.match(await chief.locator("main").textContent(), /spam\.example — Suspendre/, "the domain is listed, suspended");
+  t.ok(await chief.getByRole("button", { name: "Retirer spam.example" }).isVisible(), "its remove button names it");
   await check(chief, "new-07-admin-federation-domain");
 
   await chief.goto(`${national.origin}/territory/directory`);

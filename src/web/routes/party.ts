@@ -66,7 +66,7 @@ ${scrollBox(t("directory.title"), html`<table><thead><tr><th scope="col">${t("di
 ${national ? html`<h2>${t("directory.edits")}</h2>
 <p>${t("directory.edits_help")}</p>
 ${edits.length ? html`<ul>${edits.map((e) => html`<li><strong>${t(e.action === "add" ? "directory.edit_add" : "directory.edit_remove")}</strong> <code>${e.actorUri}</code>${e.reason ? html` — ${e.reason}` : ""}
-<form method="post" action="/territory/directory/edits/forget" class="inline">${csrfField(page)}<input type="hidden" name="actor" value="${e.actorUri}"><button type="submit" class="secondary">${t("directory.edit_forget")}</button></form></li>`)}</ul>` : html`<p>${t("directory.edits_none")}</p>`}
+<form method="post" action="/territory/directory/edits/forget" class="inline">${csrfField(page)}<input type="hidden" name="actor" value="${e.actorUri}"><button type="submit" class="secondary">${t("directory.edit_forget")}<span class="visually-hidden"> ${e.actorUri}</span></button></form></li>`)}</ul>` : html`<p>${t("directory.edits_none")}</p>`}
 <form method="post" action="/territory/directory/edits">${csrfField(page)}
 <p><label>${t("directory.edit_actor")}<br><input name="actor" required maxlength="500"></label></p>
 <fieldset><legend>${t("directory.edit_action")}</legend>
@@ -129,7 +129,7 @@ ${FEDERATION_MODES.map((m) => html`<p><label><input type="radio" name="mode" val
 <p><button type="submit" class="secondary">${t("federation.mode_save")}</button></p></form>
 <h2>${t("federation.domains")}</h2>
 ${domains.length ? html`<ul>${domains.map((d) => html`<li><code>${d.domain}</code> — ${t(`federation.policy.${d.policy}`)} ${active(d.policy) ? "" : html`<span class="help">${t("federation.inactive")}</span>`}${d.reason ? html`<br>${t("federation.reason")} : ${d.reason}` : ""}
-<form method="post" action="/admin/federation/domains/remove" class="inline">${csrfField(page)}<input type="hidden" name="domain" value="${d.domain}"><button type="submit" class="secondary">${t("federation.domain_remove")}</button></form></li>`)}</ul>` : html`<p>${t("federation.domains_none")}</p>`}
+<form method="post" action="/admin/federation/domains/remove" class="inline">${csrfField(page)}<input type="hidden" name="domain" value="${d.domain}"><button type="submit" class="secondary">${t("federation.domain_remove")}<span class="visually-hidden"> ${d.domain}</span></button></form></li>`)}</ul>` : html`<p>${t("federation.domains_none")}</p>`}
 <form method="post" action="/admin/federation/domains">${csrfField(page)}
 <p><label>${t("federation.domain")}<br><input name="domain" required maxlength="300"></label></p>
 <fieldset><legend>${t("federation.policy")}</legend>
