@@ -17,7 +17,7 @@ import { html, type Html } from "../web/html.ts";
 import { pickLocale, translator, type Translate } from "../web/i18n.ts";
 import { CSS } from "../web/static.ts";
 import type { InstancePool } from "./pool.ts";
-import { addInstance, listInstances, removeInstance, resumeInstance, suspendInstance } from "./provision.ts";
+import { addInstance, confirmRemoval, hostedInstance, listInstances, removeInstance, resumeInstance, suspendInstance } from "./provision.ts";
 import type { Registry } from "./registry.ts";
 
 const COOKIE = "coopol_host";
@@ -102,8 +102,8 @@ export async function createOperatorApp(options: OperatorOptions) {
     const locale = localeOf(request);
     const t = translator(locale);
     const rows = listInstances(registry);
-    const actions = (domain: string, state: string) => html`<form method="post" action="/host/${state === "active" ? "suspend" : "resume"}" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="secondary" aria-label="${t(state === "active" ? "host.suspend" : "host.resume")} : ${domain}">${t(state === "active" ? "host.suspend" : "host.resume")}</button></form>
-<form method="post" action="/host/remove" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="danger" aria-label="${t("host.remove")} : ${domain}">${t("host.remove")}</button></form>`;
+    const actions = (domain: string, state: string) => html`<form method="post" action="/host/${state === "active" ? "suspend" : "resume"}" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="${state === "active" ? "danger" : "secondary"}" aria-label="${t(state === "active" ? "host.suspend" : "host.resume")} : ${domain}">${t(state === "active" ? "host.suspend" : "host.resume")}</button></form>
+<form method="get" action="/host/remove" class="inline"><input type="hidden" name="domain" value="${domain}"><button type="submit" class="danger" aria-label="${t("host.remove")} : ${domain}">${t("host.remove")}</button></form>`;
     const table = rows.length
       ? html`<div class="table-wrap" role="region" aria-label="${t("host.title")}" tabindex="0"><table>
 <thead><tr><th scope="col">${t("host.domain")}</th><th scope="col">${t("host.name")}</th><th scope="col">${t("host.kind")}</th><th scope="col">${t("host.state")}</th><th scope="col">${t("host.size")}</th><th scope="col">${t("host.last_activity")}</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
@@ -120,9 +120,23 @@ ${table}
 <label>${t("host.kind")} <select name="kind">${INSTANCE_KINDS.map((k) => html`<option value="${k}">${t(`kind.${k}`)}</option>`)}</select></label>
 <label>${t("host.territory")} <input name="territory"></label>
 <label>${t("host.parent")} <input name="parent"></label>
-<button type="submit">${t("host.add.submit")}</button>
+<p><button type="submit">${t("host.add.submit")}</button></p>
 </form>`;
     return send(reply, frame(t, locale, t("host.title"), body, message), status);
+  }
+
+  /** The step before removing: what it does, and the domain to type again. */
+  function removePage(request: FastifyRequest, reply: FastifyReply, domain: string, error?: string, status = error ? 422 : 200) {
+    const locale = localeOf(request);
+    const t = translator(locale);
+    const body = html`<h1>${t("host.remove_title", { domain })}</h1>
+<p class="warning">${t("host.remove_warning")}</p>
+<form method="post" action="/host/remove">
+<input type="hidden" name="domain" value="${domain}">
+<label>${t("host.remove_confirm", { domain })} <input name="confirm" autocomplete="off" required></label>
+<p class="toolbar"><button type="submit" class="danger">${t("host.remove_submit")}</button> <a href="/host">${t("host.cancel")}</a></p>
+</form>`;
+    return send(reply, frame(t, locale, t("host.remove_title", { domain }), body, { error }), status);
   }
 
   // Forms of this page only: the browser names the page's origin on every POST.
@@ -179,13 +193,29 @@ ${table}
   app.post<Form>("/host/resume", (request, reply) =>
     act(request, reply, async (t) => t("host.resumed", { domain: resumeInstance(registry, request.body?.domain ?? "").domain })),
   );
-  app.post<Form>("/host/remove", (request, reply) =>
-    act(request, reply, async (t) => {
-      const domain = request.body?.domain ?? "";
+  app.get<{ Querystring: { domain?: string } }>("/host/remove", (request, reply) => {
+    if (!loggedIn(request)) return loginPage(request, reply);
+    try {
+      return removePage(request, reply, hostedInstance(registry, String(request.query.domain ?? "")).domain);
+    } catch (error) {
+      if (error instanceof UserError) return listPage(request, reply, { error: translator(localeOf(request))(error.code, error.params) }, error.status);
+      throw error;
+    }
+  });
+  app.post<Form>("/host/remove", (request, reply) => {
+    const domain = request.body?.domain ?? "";
+    try {
+      confirmRemoval(registry, domain, request.body?.confirm ?? "");
+    } catch (error) {
+      // A typing slip: the same confirmation again, saying so; an unknown domain: the list.
+      if (error instanceof UserError && error.code === "host_remove_confirm") return removePage(request, reply, String(error.params?.domain), translator(localeOf(request))(error.code, error.params));
+      if (!(error instanceof UserError)) throw error;
+    }
+    return act(request, reply, async (t) => {
       const { archive } = await removeInstance(registry, domain, (d) => pool.unload(d));
       return t("host.removed", { domain, archive });
-    }),
-  );
+    });
+  });
   await app.ready();
   return app;
 }

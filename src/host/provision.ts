@@ -105,6 +105,21 @@ function existing(registry: Registry, domainText: string): HostedInstance {
   return entry;
 }
 
+/**
+ * The operator's page removes an instance only once its domain is typed again
+ * (as /members asks for the username): a click on the wrong row loses nothing.
+ */
+export function confirmRemoval(registry: Registry, domain: string, typed: string): HostedInstance {
+  const entry = existing(registry, domain);
+  if (typed.trim().toLowerCase() !== entry.domain) throw new UserError("host_remove_confirm", 422, { domain: entry.domain });
+  return entry;
+}
+
+/** An instance hosted here, by its domain (as typed or listed). */
+export function hostedInstance(registry: Registry, domain: string): HostedInstance {
+  return existing(registry, domain);
+}
+
 /** Suspended: peers get 410 Gone, browsers a page saying so, and its jobs stop (the host unloads it). */
 export function suspendInstance(registry: Registry, domain: string): HostedInstance {
   const entry = existing(registry, domain);

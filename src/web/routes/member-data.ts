@@ -120,12 +120,12 @@ export function registerMemberDataRoutes(web: FastifyInstance, services: Service
     const list = listTransfers(db);
     return sendPage(reply, layout(page, page.t("transfers.title"), html`<h1>${page.t("transfers.title")}</h1>
 <p>${page.t("transfers.intro")}</p>
-${list.length === 0 ? html`<p>${page.t("transfers.none")}</p>` : html`<ul class="transfers">${list.map(({ transfer, local, other }) => html`<li>
-  ${page.t(transfer.direction === "in" ? "transfers.in" : "transfers.out", { local: handleOf(local), other: handleOf(other) })}
-  — ${page.t(`transfer.status.${transfer.status}`)}, ${dateText(page, transfer.decidedAt ?? transfer.createdAt)}
-  ${transfer.status === "pending" ? html`
+${list.length === 0 ? html`<p>${page.t("transfers.none")}</p>` : html`<ul class="cards">${list.map(({ transfer, local, other }) => html`<li class="card">
+  <p>${page.t(transfer.direction === "in" ? "transfers.in" : "transfers.out", { local: handleOf(local), other: handleOf(other) })}
+  — ${page.t(`transfer.status.${transfer.status}`)}, ${dateText(page, transfer.decidedAt ?? transfer.createdAt)}</p>
+  ${transfer.status === "pending" ? html`<div class="toolbar">
   <form method="post" action="/members/transfers/${transfer.id}/accept" class="inline">${csrfField(page)}<button type="submit">${page.t("transfers.accept")}</button></form>
-  <form method="post" action="/members/transfers/${transfer.id}/refuse" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("transfers.refuse")}</button></form>` : ""}
+  <form method="post" action="/members/transfers/${transfer.id}/refuse" class="inline">${csrfField(page)}<button type="submit" class="secondary">${page.t("transfers.refuse")}</button></form></div>` : ""}
 </li>`)}</ul>`}`));
   });
 

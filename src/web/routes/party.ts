@@ -56,7 +56,7 @@ ${fieldNav(page)}
 ${user.role === "admin" ? html`<p><a href="/admin/federation">${t("federation.admin_title")}</a></p>` : ""}
 ${held ? html`<p>${t("directory.held", { date: dateTimeText(page, held.version), national: names.get(held.nationalUri) ?? held.nationalUri })}</p>` : html`<p>${t("directory.none")}</p>`}
 ${ownFederation ? html`<p>${t("directory.own_federation")} : <strong>${ownFederation.name || ownFederation.username}</strong> <code>@${ownFederation.username}@${ownFederation.domain}</code></p>` : ""}
-<form method="get" action="/territory/directory" role="search"><label>${t("directory.search")} <input type="search" name="q" value="${search}"></label> <button type="submit">${t("directory.search_button")}</button></form>
+<form method="get" action="/territory/directory" role="search"><label>${t("directory.search")} <input type="search" name="q" value="${search}"></label> <button type="submit" class="secondary">${t("directory.search_button")}</button></form>
 <p>${t("directory.count", { n: nodes.length })}</p>
 ${scrollBox(t("directory.title"), html`<table><thead><tr><th scope="col">${t("directory.name")}</th><th scope="col">${t("directory.kind")}</th><th scope="col">${t("directory.territory")}</th><th scope="col">${t("directory.address")}</th><th scope="col">${t("directory.parent")}</th>${config.kind !== "section" ? html`<th scope="col">${t("directory.link")}</th>` : ""}</tr></thead>
 <tbody>${nodes.map((n) => {
@@ -66,7 +66,7 @@ ${scrollBox(t("directory.title"), html`<table><thead><tr><th scope="col">${t("di
 ${national ? html`<h2>${t("directory.edits")}</h2>
 <p>${t("directory.edits_help")}</p>
 ${edits.length ? html`<ul>${edits.map((e) => html`<li><strong>${t(e.action === "add" ? "directory.edit_add" : "directory.edit_remove")}</strong> <code>${e.actorUri}</code>${e.reason ? html` — ${e.reason}` : ""}
-<form method="post" action="/territory/directory/edits/forget" class="inline">${csrfField(page)}<input type="hidden" name="actor" value="${e.actorUri}"><button type="submit">${t("directory.edit_forget")}</button></form></li>`)}</ul>` : html`<p>${t("directory.edits_none")}</p>`}
+<form method="post" action="/territory/directory/edits/forget" class="inline">${csrfField(page)}<input type="hidden" name="actor" value="${e.actorUri}"><button type="submit" class="secondary">${t("directory.edit_forget")}<span class="visually-hidden"> ${e.actorUri}</span></button></form></li>`)}</ul>` : html`<p>${t("directory.edits_none")}</p>`}
 <form method="post" action="/territory/directory/edits">${csrfField(page)}
 <p><label>${t("directory.edit_actor")}<br><input name="actor" required maxlength="500"></label></p>
 <fieldset><legend>${t("directory.edit_action")}</legend>
@@ -126,10 +126,10 @@ ${edits.length ? html`<ul>${edits.map((e) => html`<li><strong>${t(e.action === "
 ${FEDERATION_MODES.map((m) => html`<p><label><input type="radio" name="mode" value="${m}"${m === mode ? raw(" checked") : ""}> ${t(`federation.mode.${m}`)}</label></p>`)}
 </fieldset>
 <p class="help">${t("federation.mode_help")}</p>
-<p><button type="submit">${t("federation.mode_save")}</button></p></form>
+<p><button type="submit" class="secondary">${t("federation.mode_save")}</button></p></form>
 <h2>${t("federation.domains")}</h2>
 ${domains.length ? html`<ul>${domains.map((d) => html`<li><code>${d.domain}</code> — ${t(`federation.policy.${d.policy}`)} ${active(d.policy) ? "" : html`<span class="help">${t("federation.inactive")}</span>`}${d.reason ? html`<br>${t("federation.reason")} : ${d.reason}` : ""}
-<form method="post" action="/admin/federation/domains/remove" class="inline">${csrfField(page)}<input type="hidden" name="domain" value="${d.domain}"><button type="submit">${t("federation.domain_remove")}</button></form></li>`)}</ul>` : html`<p>${t("federation.domains_none")}</p>`}
+<form method="post" action="/admin/federation/domains/remove" class="inline">${csrfField(page)}<input type="hidden" name="domain" value="${d.domain}"><button type="submit" class="secondary">${t("federation.domain_remove")}<span class="visually-hidden"> ${d.domain}</span></button></form></li>`)}</ul>` : html`<p>${t("federation.domains_none")}</p>`}
 <form method="post" action="/admin/federation/domains">${csrfField(page)}
 <p><label>${t("federation.domain")}<br><input name="domain" required maxlength="300"></label></p>
 <fieldset><legend>${t("federation.policy")}</legend>
