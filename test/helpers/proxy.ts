@@ -1,0 +1,48 @@
+// A small reverse proxy for tests, doing what Caddy does in front of several
+// Coopol hosts (deploy/Caddyfile.hosts): it reads the request's Host, forwards
+// the request with that same Host to the backend its route names, and streams
+// the answer back. Routes change while it runs, as an operator edits Caddy's
+// configuration when an instance moves to another host.
+import { createServer, request, type Server } from "node:http";
+
+export interface TestProxy {
+  port: number;
+  /** Sends the requests for `host` (as the Host header carries it) to 127.0.0.1:`backendPort`. */
+  route(host: string, backendPort: number): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(port: number): Promise<TestProxy> {
+  const routes = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const backend = routes.get(String(req.headers.host ?? "").toLowerCase());
+    if (backend === undefined) {
+      // What Caddy answers for a site it does not serve.
+      res.writeHead(421, { "content-type": "text/plain" }).end("no route\n");
+      return;
+    }
+    const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  // Every 127.x.y.z address reaches this machine: one port serves many test domains.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "0.0.0.0", () => resolve());
+  });
+  return {
+    port,
+    route: (host, backendPort) => void routes.set(host.toLowerCase(), backendPort),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
