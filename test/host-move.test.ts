@@ -14,7 +14,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import t from "tap";
 import { extract } from "tar";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { WebSession } from "./helpers/browser-session.ts";
 import { eventually, freePort, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { apiToken } from "./helpers/oauth.ts";
@@ -24,7 +24,9 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const TOKEN = "operator-token-for-tests-0123456789";
 const work = mkdtempSync(join(tmpdir(), "coopol-host-move-"));
 
-const proxy = await startProxy(await freePort());
+// The proxy connects from 127.0.0.5, not 127.0.0.1: a proxy on another machine, named in COOPOL_TRUSTED_PROXIES.
+const PROXY_ADDRESS = "127.0.0.5";
+const proxy = await startProxy(await freePort(), PROXY_ADDRESS);
 t.teardown(() => proxy.close());
 const at = (address: string) => `${address}:${proxy.port}`;
 const S = at("127.0.0.2");
@@ -40,8 +42,13 @@ interface Host {
   loaded(domain: string): Promise<boolean>;
 }
 
-/** A host process (`node src/host/main.ts`) on 127.0.0.1, reached through the proxy. */
-async function startHost(name: string): Promise<Host> {
+/**
+ * A host process (`node src/host/main.ts`) on 127.0.0.1, reached through the
+ * proxy. `prepare` adds its instances and their routes before it starts, so
+ * each finds the others at its first wake-up (a link asked too early is asked again only
+ * minutes later).
+ */
+async function startHost(name: string, prepare: (cli: Host["cli"], port: number) => void): Promise<Host> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -49,11 +56,18 @@ async function startHost(name: string): Promise<Host> {
     HOST: "127.0.0.1",
     PORT: String(port),
     COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
+    COOPOL_TRUSTED_PROXIES: PROXY_ADDRESS,
     COOPOL_HOST_ADMIN_TOKEN: TOKEN,
     COOPOL_HOST_SWEEP_SECONDS: "1",
     COOPOL_HOST_WAKE_KEEP_SECONDS: "1",
     LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
   };
+  const cliArgs = (args: string[]) => [join(ROOT, "src/cli/main.ts"), ...args];
+  const cli: Host["cli"] = (args) => {
+    const r = spawnSync(process.execPath, cliArgs(args), { env, encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  prepare(cli, port);
   const output: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
@@ -75,14 +89,10 @@ async function startHost(name: string): Promise<Host> {
   }, 20_000, `${name} listens`);
   const operator = new WebSession(`http://127.0.0.1:${port}`);
   await operator.post("/host/login", { token: TOKEN }, { csrf: false });
-  const cliArgs = (args: string[]) => [join(ROOT, "src/cli/main.ts"), ...args];
   return {
     port,
     env,
-    cli: (args) => {
-      const r = spawnSync(process.execPath, cliArgs(args), { env, encoding: "utf8" });
-      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-    },
+    cli,
     cliAsync: (args) =>
       new Promise((resolve) => {
         const c = spawn(process.execPath, cliArgs(args), { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -114,19 +124,21 @@ function queryFile<T = Record<string, unknown>>(file: string, sql: string, ...pa
 }
 const dbOf = (host: Host, domain: string) => join(host.env.COOPOL_HOST_DATA!, "instances", domain, "coopol.sqlite");
 
-const h1 = await startHost("h1");
-const h2 = await startHost("h2");
-// F first: its section is named as a child, the section names it as its parent.
-must(h1.cli(["host", "add", "--domain", `http://${F}`, "--name", "Fédération F", "--kind", "federation", "--handle", "federation_f", "--territory", "75", "--children", `section_s@${S}`]), "add F");
-must(h1.cli(["host", "add", "--domain", `http://${S}`, "--name", "Section S", "--handle", "section_s", "--territory", "75111", "--parent", `federation_f@${F}`]), "add S");
-must(h2.cli(["host", "add", "--domain", `http://${G}`, "--name", "Section G"]), "add G");
-proxy.route(S, h1.port);
-proxy.route(F, h1.port);
-proxy.route(G, h2.port);
 const pwFile = join(work, "pw");
 writeFileSync(pwFile, PASSWORD, { mode: 0o600 });
-// alice is S's secretary: she posts and sends the reports.
-must(h1.cli(["member", "add", "--domain", S, "--username", "alice", "--role", "secretary", "--password-file", pwFile]), "add alice");
+const h1 = await startHost("h1", (cli, port) => {
+  // The fédération names its section as a child, the section names it as its parent.
+  must(cli(["host", "add", "--domain", `http://${F}`, "--name", "Fédération F", "--kind", "federation", "--handle", "federation_f", "--territory", "75", "--children", `section_s@${S}`]), "add F");
+  must(cli(["host", "add", "--domain", `http://${S}`, "--name", "Section S", "--handle", "section_s", "--territory", "75111", "--parent", `federation_f@${F}`]), "add S");
+  // alice is S's secretary: she posts and sends the reports.
+  must(cli(["member", "add", "--domain", S, "--username", "alice", "--role", "secretary", "--password-file", pwFile]), "add alice");
+  proxy.route(S, port);
+  proxy.route(F, port);
+});
+const h2 = await startHost("h2", (cli, port) => {
+  must(cli(["host", "add", "--domain", `http://${G}`, "--name", "Section G"]), "add G");
+  proxy.route(G, port);
+});
 
 const r: TestInstance = await startInstance("r");
 t.teardown(() => r.stop());
@@ -150,6 +162,32 @@ t.test("before the move: R's bob follows S's alice, S is linked to F, all throug
   await eventually(() => r.query("select 1 from follows where accepted_at is not null").length === 1, 45_000, "bob's follow accepted");
   await eventually(() => queryFile(dbOf(h1, F), "select 1 from territory_links where role = 'child' and state = 'linked'").length === 1, 45_000, "F linked to S");
   t.pass("followed and linked");
+});
+
+t.test("a proxy on another machine, trusted by address: the hosts tell its clients apart", async (t) => {
+  // A guesser at 127.0.0.6 tries 30 names (3 tries each): the limiter holds that address.
+  const dispatcher = new Agent({ localAddress: "127.0.0.6" });
+  t.teardown(() => dispatcher.close());
+  const page = await request(`http://${S}/login`, { dispatcher });
+  await page.body.dump();
+  const cookie = String(page.headers["set-cookie"] ?? "").split(";")[0]!;
+  const tryLogin = async (username: string) => {
+    const res = await request(`http://${S}/login`, {
+      dispatcher,
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ username, password: "wrong password", _csrf: cookie.split("=")[1]! }).toString(),
+    });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  const statuses = new Set<number>();
+  for (let i = 0; i < 30; i++) statuses.add(await tryLogin(`guess${i % 10}`));
+  t.same([...statuses], [401], "30 wrong guesses, refused one by one");
+  t.equal(await tryLogin("guess-new"), 429, "the guesser's address is held");
+  // Without COOPOL_TRUSTED_PROXIES every client would be the proxy's address, and alice would be held too.
+  await new WebSession(`http://${S}`).login("alice", PASSWORD);
+  t.pass("alice, from another address, logs in");
 });
 
 const archive = join(work, "s.tar.gz");

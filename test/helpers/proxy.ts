@@ -1,9 +1,11 @@
 // A small reverse proxy for tests, doing what Caddy does in front of several
 // Coopol hosts (deploy/Caddyfile.hosts): it reads the request's Host, forwards
-// the request with that same Host to the backend its route names, and streams
-// the answer back. Routes change while it runs, as an operator edits Caddy's
+// the request with that same Host to the backend its route names, with the
+// client's address in X-Forwarded-For, and streams the answer back. It
+// connects from `fromAddress`, as a proxy on another machine would (the hosts
+// trust it through COOPOL_TRUSTED_PROXIES). Routes change while it runs, as an operator edits Caddy's
 // configuration when an instance moves to another host.
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 
 export interface TestProxy {
   port: number;
@@ -12,7 +14,16 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(port: number): Promise<TestProxy> {
+/** Headers about one connection, not the request: a proxy never passes them on (RFC 9110, 7.6.1). */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"];
+
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const kept = { ...headers };
+  for (const name of HOP_BY_HOP) delete kept[name];
+  return kept;
+}
+
+export async function startProxy(port: number, fromAddress = "127.0.0.1"): Promise<TestProxy> {
   const routes = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const backend = routes.get(String(req.headers.host ?? "").toLowerCase());
@@ -21,8 +32,9 @@ export async function startProxy(port: number): Promise<TestProxy> {
       res.writeHead(421, { "content-type": "text/plain" }).end("no route\n");
       return;
     }
-    const upstream = request({ host: "127.0.0.1", port: backend, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+    const headers = { ...endToEnd(req.headers), "x-forwarded-for": req.socket.remoteAddress ?? "" };
+    const upstream = request({ host: "127.0.0.1", port: backend, localAddress: fromAddress, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
       answer.pipe(res);
     });
     upstream.on("error", () => {
