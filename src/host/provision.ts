@@ -210,7 +210,7 @@ export interface HostBackup {
 /**
  * A backup of every instance of the host, while it runs: for each, in
  * `<outDir>/<domain>/`, the archive `coopol backup` writes (a consistent
- * copy of its database, taken with SQLite's backup API, then its media),
+ * copy of its database, by `VACUUM INTO`, then its media),
  * keeping its last `keep`. Each instance's copy is consistent on its own;
  * instances are independent servers, so no copy needs another's moment.
  * One instance failing does not stop the others.
