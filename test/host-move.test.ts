@@ -38,6 +38,8 @@ interface Host {
   env: NodeJS.ProcessEnv;
   cli(args: string[]): { status: number | null; stdout: string; stderr: string };
   cliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  /** The process's output, for diagnosing a failed test. */
+  output: string[];
   /** Whether this host has the instance loaded, as its operator's page says. */
   loaded(domain: string): Promise<boolean>;
 }
@@ -92,6 +94,7 @@ async function startHost(name: string, prepare: (cli: Host["cli"], port: number)
   return {
     port,
     env,
+    output,
     cli,
     cliAsync: (args) =>
       new Promise((resolve) => {
@@ -127,14 +130,16 @@ const dbOf = (host: Host, domain: string) => join(host.env.COOPOL_HOST_DATA!, "i
 const pwFile = join(work, "pw");
 writeFileSync(pwFile, PASSWORD, { mode: 0o600 });
 const h1 = await startHost("h1", (cli, port) => {
-  // The fédération names its section as a child, the section names it as its parent.
-  must(cli(["host", "add", "--domain", `http://${F}`, "--name", "Fédération F", "--kind", "federation", "--handle", "federation_f", "--territory", "75", "--children", `section_s@${S}`]), "add F");
   must(cli(["host", "add", "--domain", `http://${S}`, "--name", "Section S", "--handle", "section_s", "--territory", "75111", "--parent", `federation_f@${F}`]), "add S");
   // alice is S's secretary: she posts and sends the reports.
   must(cli(["member", "add", "--domain", S, "--username", "alice", "--role", "secretary", "--password-file", pwFile]), "add alice");
   proxy.route(S, port);
   proxy.route(F, port);
 });
+// The fédération asks its section for the link as it is first woken, and again only minutes
+// later if that fails: it is added once S is loaded, so that first ask finds S ready.
+await eventually(async () => (await fetch(`http://${S}/users/alice`, { headers: { accept: "application/activity+json" } })).status === 200, 20_000, "S loaded on H1");
+must(h1.cli(["host", "add", "--domain", `http://${F}`, "--name", "Fédération F", "--kind", "federation", "--handle", "federation_f", "--territory", "75", "--children", `section_s@${S}`]), "add F");
 const h2 = await startHost("h2", (cli, port) => {
   must(cli(["host", "add", "--domain", `http://${G}`, "--name", "Section G"]), "add G");
   proxy.route(G, port);
@@ -160,7 +165,9 @@ t.test("before the move: R's bob follows S's alice, S is linked to F, all throug
   await bob.login("bob", PASSWORD);
   t.equal((await bob.post("/follow", { target: `http://${S}/users/alice` })).status, 303);
   await eventually(() => r.query("select 1 from follows where accepted_at is not null").length === 1, 45_000, "bob's follow accepted");
-  await eventually(() => queryFile(dbOf(h1, F), "select 1 from territory_links where role = 'child' and state = 'linked'").length === 1, 45_000, "F linked to S");
+  await eventually(() => queryFile(dbOf(h1, F), "select 1 from territory_links where role = 'child' and state = 'linked'").length === 1, 45_000, "F linked to S").catch((error) => {
+    throw new Error(`${error.message}\n${JSON.stringify(queryFile(dbOf(h1, F), "select * from territory_links"))}\n${h1.output.join("")}`);
+  });
   t.pass("followed and linked");
 });
 

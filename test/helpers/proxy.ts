@@ -33,8 +33,11 @@ export async function startProxy(port: number, fromAddress = "127.0.0.1"): Promi
       return;
     }
     const headers = { ...endToEnd(req.headers), "x-forwarded-for": req.socket.remoteAddress ?? "" };
-    const upstream = request({ host: "127.0.0.1", port: backend, localAddress: fromAddress, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+    // A new connection each time (agent: false): a kept-alive one that the backend closes meanwhile would reset a request in flight.
+    const upstream = request({ host: "127.0.0.1", port: backend, localAddress: fromAddress, agent: false, method: req.method, path: req.url, headers }, (answer) => {
+      // One request per client connection too: the proxy shares the test's process, whose
+      // spawnSync calls pause it, and a kept-alive connection could then close under a new request.
+      res.writeHead(answer.statusCode ?? 502, { ...endToEnd(answer.headers), connection: "close" });
       answer.pipe(res);
     });
     upstream.on("error", () => {
