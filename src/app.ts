@@ -80,8 +80,8 @@ export async function createInstance(config: Config, options: InstanceOptions = 
     // Request lines only at debug level: a small instance's log stays readable.
     loggerInstance: log.child({ component: "http" }, { level: log.level === "debug" || log.level === "trace" ? log.level : "warn" }) as unknown as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    // Only a reverse proxy on this machine may say who the client is (X-Forwarded-For).
-    trustProxy: ["127.0.0.1", "::1"],
+    // Only a reverse proxy on this machine (or one named in COOPOL_TRUSTED_PROXIES) may say who the client is (X-Forwarded-For).
+    trustProxy: config.trustedProxies,
     // `/api/v1/instance/` is `/api/v1/instance`, as Mastodon's router has it
     // (some client libraries add the slash); harmless for the web pages too.
     routerOptions: { ignoreTrailingSlash: true },

@@ -1,5 +1,6 @@
 // Instance configuration, read once from the environment at start-up.
 // Every variable is documented in docs/configuration.md; keep both in step.
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 
 export const INSTANCE_KINDS = ["section", "federation", "national"] as const;
@@ -43,6 +44,8 @@ export interface Config {
   national: string | null;
   /** The federation mode at first start (admins change it on the web afterwards). */
   federationMode: FederationMode;
+  /** The reverse proxies whose X-Forwarded-For names the client: this machine's, and COOPOL_TRUSTED_PROXIES. */
+  trustedProxies: string[];
 }
 
 export const FEDERATION_MODES = ["open", "blocklist", "party_only"] as const;
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digestHours: parseInteger(env.COOPOL_DIGEST_HOURS, 24, "COOPOL_DIGEST_HOURS", 1, 168),
     national,
     federationMode,
+    trustedProxies: parseProxies(env.COOPOL_TRUSTED_PROXIES),
   };
 }
 
@@ -199,7 +203,7 @@ export function loadHostConfig(env: NodeJS.ProcessEnv = process.env): HostConfig
 }
 
 /** The variables every hosted instance shares (SMTP, log level, limits); the rest comes from the registry. */
-const HOST_WIDE = ["LOG_LEVEL", "COOPOL_BODY_LIMIT", "COOPOL_ALLOW_PRIVATE_ADDRESS", "COOPOL_SMTP_URL", "COOPOL_SMTP_FROM", "COOPOL_GROUPS_NEED_APPROVAL", "COOPOL_DIGEST_HOURS"];
+const HOST_WIDE = ["LOG_LEVEL", "COOPOL_BODY_LIMIT", "COOPOL_ALLOW_PRIVATE_ADDRESS", "COOPOL_SMTP_URL", "COOPOL_SMTP_FROM", "COOPOL_GROUPS_NEED_APPROVAL", "COOPOL_DIGEST_HOURS", "COOPOL_TRUSTED_PROXIES"];
 
 export function pickHostWide(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const picked: NodeJS.ProcessEnv = {};
@@ -247,6 +251,24 @@ export function parseHandle(text: string | undefined, name: string): string | nu
     throw new ConfigError(`${name} : « ${text} » n'est pas une adresse de compte du type @federation_75@federation75.exemple.fr.`);
   }
   return value;
+}
+
+/**
+ * Loopback always; more addresses or CIDR ranges when the proxy runs on
+ * another machine (several hosts behind one proxy). Anyone at a trusted
+ * address can name any client, and the login limits count by that name.
+ */
+function parseProxies(text: string | undefined): string[] {
+  const extra = (text ?? "").split(/[\s,]+/).filter(Boolean);
+  for (const item of extra) {
+    const [address, bits, ...more] = item.split("/");
+    const version = isIP(address ?? "");
+    const max = version === 6 ? 128 : 32;
+    if (!version || more.length || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`COOPOL_TRUSTED_PROXIES : « ${item} » n'est ni une adresse IP ni une plage (exemple : 10.0.0.5, 10.0.0.0/24).`);
+    }
+  }
+  return ["127.0.0.1", "::1", ...extra];
 }
 
 function parseInteger(text: string | undefined, fallback: number, name: string, min: number, max: number): number {

@@ -35,6 +35,9 @@ Hébergement de plusieurs instances (COOPOL_HOST_DATA, docs/hosting.md) :
   host add --domain DOMAINE --name "Nom" [--kind section] [--territory 75111] [--parent compte@domaine] [--children a@x,b@y]
   host list [--json]
   host suspend|resume|remove --domain DOMAINE
+  host import --archive FICHIER.tar.gz   (une instance venue d'ailleurs, sous son domaine)
+  host backup --out DOSSIER [--keep 7]   (toutes les instances, serveur en marche)
+  export|backup --domain DOMAINE …       (une instance hébergée)
   member …|invite … --domain DOMAINE   (les commandes ci-dessus, sur une instance hébergée)`;
 
 const t = translator("fr");
@@ -199,7 +202,7 @@ function domainOption(argv: string[]): string | undefined {
 export async function runHost(argv: string[], registry: Registry, out: (line: string) => void): Promise<void> {
   const [, command, ...rest] = argv;
   // Loaded here only: the member commands start faster without the archiver.
-  const { addInstance, listInstances, removeInstance, resumeInstance, suspendInstance } = await import("../host/provision.ts");
+  const { addInstance, backupHost, importHostedInstance, listInstances, removeInstance, resumeInstance, suspendInstance } = await import("../host/provision.ts");
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -211,9 +214,13 @@ export async function runHost(argv: string[], registry: Registry, out: (line: st
       children: { type: "string" },
       handle: { type: "string" },
       json: { type: "boolean" },
+      archive: { type: "string" },
+      out: { type: "string" },
+      keep: { type: "string" },
     },
     strict: true,
   });
+  const report = (p: Progress) => out(`  ${progressLine(p)}`);
   switch (command) {
     case "add": {
       const { entry, setupUrl } = addInstance(registry, {
@@ -253,6 +260,25 @@ export async function runHost(argv: string[], registry: Registry, out: (line: st
       const domain = need(values.domain, "--domain");
       const { archive } = await removeInstance(registry, domain);
       out(t("host.removed", { domain, archive }));
+      return;
+    }
+    case "import": {
+      const { entry, manifest } = await importHostedInstance(registry, need(values.archive, "--archive"), report);
+      out(t("host.imported", { domain: entry.domain, origin: entry.origin, date: printable(manifest.created_at) }));
+      return;
+    }
+    case "backup": {
+      const keep = parseKeep(values.keep);
+      const results = await backupHost(registry, need(values.out, "--out"), {
+        keep,
+        started: (entry, index, count) => out(t("host.backup.instance", { domain: entry.domain, index: index + 1, count })),
+        progress: report,
+      });
+      const failed = results.filter((r) => r.error !== undefined);
+      for (const r of results) for (const old of r.removed ?? []) out(`Ancienne sauvegarde supprimée : ${old}`);
+      for (const r of failed) out(t("host.backup.failed_one", { domain: r.domain, error: r.error instanceof UserError ? t(r.error.code, r.error.params) : String(r.error) }));
+      out(t("host.backup.done", { done: results.length - failed.length, count: results.length }));
+      if (failed.length) throw new UserError("host_backup_failed", 1, { count: failed.length });
       return;
     }
     default:

@@ -10,7 +10,7 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { ConfigError, INSTANCE_KINDS } from "../config.ts";
+import { ConfigError, INSTANCE_KINDS, loadConfig, pickHostWide } from "../config.ts";
 import { UserError } from "../errors.ts";
 import { LoginRateLimiter } from "../members/rate-limit.ts";
 import { html, type Html } from "../web/html.ts";
@@ -66,7 +66,7 @@ function sizeText(bytes: number): string {
 
 export async function createOperatorApp(options: OperatorOptions) {
   const { registry, pool, token, log } = options;
-  const app = Fastify({ loggerInstance: log.child({ component: "host-operator" }, { level: "warn" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: ["127.0.0.1", "::1"] });
+  const app = Fastify({ loggerInstance: log.child({ component: "host-operator" }, { level: "warn" }) as unknown as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: loadConfig({ ...pickHostWide(options.hostEnv), COOPOL_DATA: registry.hostData }).trustedProxies });
   await app.register(cookie);
   await app.register(formbody);
   const session = sessionValue(token);

@@ -1,11 +1,13 @@
 // What the host's operator does to hosted instances, shared by the CLI
 // (`coopol host …`) and the operator's page (/host): add, list, suspend,
-// resume, remove (archived first). The running host reads the registry at each
+// resume, remove (archived first), import an archive, back up every instance. The running host reads the registry at each
 // request, so a change made by the CLI applies without a restart.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { exportInstance } from "../portable/archive.ts";
-import type { InstanceKind } from "../config.ts";
+import { exportInstance, importInstance, printable, type Manifest, type Progress } from "../portable/archive.ts";
+import { backupInstance } from "../portable/backup.ts";
+import type { Config, InstanceKind } from "../config.ts";
 import { UserError } from "../errors.ts";
 import { ensureInstanceActors } from "../federation/actors.ts";
 import { prepareFirstRun } from "../members/setup.ts";
@@ -23,8 +25,12 @@ export interface NewInstance {
   children?: string[];
 }
 
-/** Adds an instance: registry row, data directory, database, actors. Returns its first-run link. */
-export function addInstance(registry: Registry, input: NewInstance, hostEnv: NodeJS.ProcessEnv = process.env): { entry: HostedInstance; setupUrl: string } {
+/**
+ * The registry entry and Config of a new instance, checked as `npm start`
+ * checks its variables (config.ts: a ConfigError names what is wrong), and
+ * refused when the domain is taken or its directory holds data.
+ */
+function newEntry(registry: Registry, input: NewInstance, hostEnv: NodeJS.ProcessEnv): { entry: HostedInstance; config: Config } {
   const text = input.domain.trim();
   const origin = /^https?:\/\//i.test(text) ? text : `https://${text}`;
   let domain: string | null = null;
@@ -36,7 +42,6 @@ export function addInstance(registry: Registry, input: NewInstance, hostEnv: Nod
   if (!domain) throw new UserError("host_domain_invalid", 400, { domain: text });
   if (registry.get(domain)) throw new UserError("host_domain_taken", 409, { domain });
   const dataDir = registry.dataDirOf(domain);
-  // The same validation as `npm start` (config.ts): a ConfigError names what is wrong.
   const config = configFor(
     {
       origin,
@@ -67,15 +72,61 @@ export function addInstance(registry: Registry, input: NewInstance, hostEnv: Nod
   };
   // A directory left by an instance removed without its archive step would mix two instances' data.
   if (existsSync(dataDir) && readdirSync(dataDir).length) throw new UserError("host_domain_taken", 409, { domain });
-  const db = openDatabase(join(dataDir, "coopol.sqlite"));
+  return { entry, config };
+}
+
+/** Into the registry, woken at the next sweep: its start-up jobs (territory links…) and pending deliveries run without waiting for a visitor. */
+function register(registry: Registry, entry: HostedInstance): void {
+  registry.insert(entry);
+  registry.setRest(entry.domain, entry.createdAt, entry.createdAt);
+}
+
+/** Adds an instance: registry row, data directory, database, actors. Returns its first-run link. */
+export function addInstance(registry: Registry, input: NewInstance, hostEnv: NodeJS.ProcessEnv = process.env): { entry: HostedInstance; setupUrl: string } {
+  const { entry, config } = newEntry(registry, input, hostEnv);
+  const db = openDatabase(join(entry.dataDir, "coopol.sqlite"));
   try {
     ensureInstanceActors(db, config);
-    registry.insert(entry);
-    // Woken once right away, so its start-up jobs (territory links…) run without waiting for a visitor.
-    registry.setRest(domain, entry.createdAt, entry.createdAt);
+    register(registry, entry);
     return { entry, setupUrl: prepareFirstRun(db, config)! };
   } finally {
     db.$client.close();
+  }
+}
+
+/**
+ * Restores an archive (`coopol export`, `coopol backup`, `host remove`) as a
+ * new hosted instance, under the archive's own origin: its registry entry is
+ * the manifest's settings, checked as `host add` checks them. The data is
+ * restored beside the instances first and moved into place only once the
+ * archive and its settings are checked, so a refusal leaves nothing behind.
+ */
+export async function importHostedInstance(registry: Registry, archive: string, progress?: (p: Progress) => void, hostEnv: NodeJS.ProcessEnv = process.env): Promise<{ entry: HostedInstance; manifest: Manifest }> {
+  const staging = join(registry.hostData, "instances", `.import-${randomBytes(6).toString("hex")}`);
+  try {
+    const manifest = await importInstance(archive, staging, {}, progress);
+    const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+    const { entry } = newEntry(
+      registry,
+      {
+        domain: manifest.origin,
+        name: text(manifest.name),
+        handle: text(manifest.handle),
+        kind: text(manifest.kind),
+        territory: text(manifest.territory),
+        parent: text(manifest.parent),
+        children: Array.isArray(manifest.children) ? manifest.children.filter((c): c is string => typeof c === "string") : [],
+      },
+      hostEnv,
+    );
+    // Other servers know the instance by its URIs: the origin must stay the very same.
+    if (entry.origin !== manifest.origin) throw new UserError("portable_origin_mismatch", 1, { archive: printable(manifest.origin), target: entry.origin });
+    rmSync(entry.dataDir, { recursive: true, force: true });
+    renameSync(staging, entry.dataDir);
+    register(registry, entry);
+    return { entry, manifest };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
 }
 
@@ -162,4 +213,38 @@ export async function archiveInstance(registry: Registry, entry: HostedInstance)
   const file = join(archives, `${entry.domain}-${stamp}.tar.gz`);
   await exportInstance(entry.dataDir, configFor(entry), file);
   return file;
+}
+
+export interface HostBackup {
+  domain: string;
+  file?: string;
+  removed?: string[];
+  error?: unknown;
+}
+
+/**
+ * A backup of every instance of the host, while it runs: for each, in
+ * `<outDir>/<domain>/`, the archive `coopol backup` writes (a consistent
+ * copy of its database, by `VACUUM INTO`, then its media),
+ * keeping its last `keep`. Each instance's copy is consistent on its own;
+ * instances are independent servers, so no copy needs another's moment.
+ * One instance failing does not stop the others.
+ */
+export async function backupHost(
+  registry: Registry,
+  outDir: string,
+  options: { keep?: number; hostEnv?: NodeJS.ProcessEnv; started?: (entry: HostedInstance, index: number, count: number) => void; progress?: (p: Progress) => void } = {},
+): Promise<HostBackup[]> {
+  const entries = registry.list();
+  const results: HostBackup[] = [];
+  for (const [index, entry] of entries.entries()) {
+    options.started?.(entry, index, entries.length);
+    try {
+      const done = await backupInstance(entry.dataDir, configFor(entry, options.hostEnv), join(outDir, entry.domain), { keep: options.keep, progress: options.progress });
+      results.push({ domain: entry.domain, file: done.file, removed: done.removed });
+    } catch (error) {
+      results.push({ domain: entry.domain, error });
+    }
+  }
+  return results;
 }

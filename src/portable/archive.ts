@@ -223,10 +223,11 @@ function filesUnder(dir: string, prefix = ""): string[] {
 /**
  * Restores an archive into `dataDir`, which must be empty or absent, for the
  * instance at `origin` (the archive's own: a move keeps the domain, since
- * other servers know the instance by its URIs). Nothing is written to
+ * other servers know the instance by its URIs; host mode leaves it out and
+ * checks the manifest's origin itself). Nothing is written to
  * `dataDir` until every entry is checked. Migrations run at the next start.
  */
-export async function importInstance(archive: string, dataDir: string, options: { origin: string }, progress: (p: Progress) => void = () => {}): Promise<Manifest> {
+export async function importInstance(archive: string, dataDir: string, options: { origin?: string }, progress: (p: Progress) => void = () => {}): Promise<Manifest> {
   if (!existsSync(archive) || !statSync(archive).isFile()) throw new UserError("portable_archive_missing", 1, { file: archive });
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw new UserError("portable_data_not_empty", 1, { dir: dataDir });
   const created = !existsSync(dataDir);
@@ -252,7 +253,7 @@ export async function importInstance(archive: string, dataDir: string, options: 
     if (refused !== null) throw new UserError("portable_unsafe_entry", 1, { path: printable(refused) });
     if (!existsSync(join(staging, MANIFEST))) throw new UserError("portable_not_archive", 1, { file: archive });
     const manifest = readManifest(join(staging, MANIFEST), archive);
-    if (manifest.origin !== options.origin) throw new UserError("portable_origin_mismatch", 1, { archive: manifest.origin, target: options.origin });
+    if (options.origin !== undefined && manifest.origin !== options.origin) throw new UserError("portable_origin_mismatch", 1, { archive: manifest.origin, target: options.origin });
 
     const listed = new Set(manifest.files.map((f) => f.path));
     for (const path of filesUnder(staging)) {

@@ -37,6 +37,11 @@ export const fr = {
   "host_remove_confirm": "Le domaine tapé ne correspond pas : l'instance n'est pas supprimée.",
   "host.suspended_page": "Cette instance est suspendue par son hébergeur. Revenez plus tard ou contactez la personne qui l'administre.",
   "host.unknown_page": "Aucune instance Coopol n'est hébergée à cette adresse.",
+  "host.imported": "Instance {domain} importée ({origin}, archive du {date}). Elle reprend son travail (envois en attente compris) dans quelques secondes ; dirigez maintenant son domaine vers cet hébergement.",
+  "host.backup.instance": "Instance {domain} ({index}/{count})…",
+  "host.backup.failed_one": "Échec de la sauvegarde de {domain} : {error}",
+  "host.backup.done": "Sauvegarde terminée : {done} instance(s) sur {count}.",
+  "host_backup_failed": "{count} instance(s) n'ont pas pu être sauvegardées (voir ci-dessus).",
 };
 
 export const en: Record<keyof typeof fr, string> = {
@@ -77,4 +82,9 @@ export const en: Record<keyof typeof fr, string> = {
   "host_remove_confirm": "The domain typed does not match: the instance is not removed.",
   "host.suspended_page": "This instance is suspended by its host. Come back later or contact the person who runs it.",
   "host.unknown_page": "No Coopol instance is hosted at this address.",
+  "host.imported": "Instance {domain} imported ({origin}, archive of {date}). It resumes its work (pending deliveries included) within seconds; now point its domain to this host.",
+  "host.backup.instance": "Instance {domain} ({index}/{count})…",
+  "host.backup.failed_one": "Backup of {domain} failed: {error}",
+  "host.backup.done": "Backup finished: {done} of {count} instance(s).",
+  "host_backup_failed": "{count} instance(s) could not be backed up (see above).",
 };
