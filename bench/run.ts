@@ -8,7 +8,8 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: groups, pages, recurring, territory
+//                                      the scenarios that can run alone: groups, pages, recurring, territory, host
+//   node bench/run.ts --only=host      500 hosted instances in one process (bench/host.ts; not in the full run)
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -25,6 +26,7 @@ import { territoryBenchmark, territoryReport } from "./territory.ts";
 import { groupsBenchmark, groupsOptions, groupsReport } from "./groups.ts";
 import { recurringBenchmark, recurringReport } from "./recurring.ts";
 import { pagesBenchmark, pagesReport } from "./pages.ts";
+import { hostBenchmark, hostOptions, hostReport } from "./host.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -194,6 +196,11 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   pages: async () => {
     log("pages: the ten most used web pages of a 300-member section, and a fédération's dashboard");
     return pagesReport(await pagesBenchmark());
+  },
+  host: async () => {
+    const options = hostOptions(process.argv);
+    log(`host: ${options.instances ?? 500} sections and a fédération in one host process, beside standalone instances`);
+    return hostReport(await hostBenchmark(options));
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
