@@ -173,12 +173,11 @@ async function timeUntil(what: string, check: () => Promise<boolean>, limitMs: n
   return performance.now() - t0;
 }
 
-/** How many instances the host has loaded, from its debug-free view: the open coopol.sqlite files of its process. */
+/** How many instances the host has loaded, seen from outside: each open database maps its WAL index (coopol.sqlite-shm). */
 function openDatabases(pid: number): number {
   try {
-    const fds = readFileSync(`/proc/${pid}/maps`, "utf8");
-    // Each loaded instance maps its WAL index (coopol.sqlite-shm).
-    return new Set(fds.split("\n").filter((l) => l.endsWith("coopol.sqlite-shm")).map((l) => l.slice(l.indexOf("/")))).size;
+    const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
+    return new Set(maps.split("\n").filter((l) => l.endsWith("coopol.sqlite-shm")).map((l) => l.slice(l.indexOf("/")))).size;
   } catch {
     return 0;
   }
