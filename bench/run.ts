@@ -8,7 +8,8 @@
 //
 //   node bench/run.ts                  every scenario
 //   node bench/run.ts --only=groups    one scenario alone (also COOPOL_BENCH_ONLY=groups);
-//                                      the scenarios that can run alone: attestation, groups, pages, recurring, territory
+//                                      the scenarios that can run alone: attestation, directory, groups, host, pages, recurring, territory
+//   node bench/run.ts --only=host      500 hosted instances in one process (bench/host.ts; not in the full run)
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,7 @@ import { recurringBenchmark, recurringReport } from "./recurring.ts";
 import { pagesBenchmark, pagesReport } from "./pages.ts";
 import { directoryBenchmark, directoryOptions, directoryReport } from "./directory.ts";
 import { attestationBenchmark, attestationReport } from "./attestation.ts";
+import { hostBenchmark, hostOptions, hostReport } from "./host.ts";
 
 const CONNECTIONS = 10;
 const DURATION_S = 5;
@@ -204,6 +206,11 @@ const ALONE: Record<string, () => Promise<string[]>> = {
   attestation: async () => {
     log("attestation: verifying one membership attestation in-process, 1,000 times");
     return attestationReport(await attestationBenchmark());
+  },
+  host: async () => {
+    const options = hostOptions(process.argv);
+    log(`host: ${options.instances ?? 500} sections and a fédération in one host process, beside standalone instances`);
+    return hostReport(await hostBenchmark(options));
   },
   territory: async () => {
     const resultsPerSection = process.argv.includes("--territory-full") ? 1000 : 100;
