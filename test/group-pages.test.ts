@@ -50,7 +50,13 @@ function followState(instance: TestInstance, username: string, group: string): "
 }
 
 async function joinByHandle(instance: TestInstance, username: string, slug: string, state: "accepted" | "pending" = "accepted"): Promise<void> {
-  const res = await (await session(instance, username)).post("/groups/join", { handle: `@g_${slug}@${host(a)}` });
+  const member = await session(instance, username);
+  // The first look-up of a remote actor can time out on a loaded machine ("no such group"): asked again.
+  let res = await member.post("/groups/join", { handle: `@g_${slug}@${host(a)}` });
+  for (let i = 0; i < 5 && res.status === 404; i++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    res = await member.post("/groups/join", { handle: `@g_${slug}@${host(a)}` });
+  }
   if (res.status !== 303) throw new Error(`join ${username}: ${res.status} ${res.body.slice(0, 300)}`);
   await eventually(() => followState(instance, username, groupUri(slug)) === state, 15_000, `${username} ${state} in ${slug}`);
 }
