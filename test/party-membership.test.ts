@@ -217,3 +217,17 @@ t.test("forged, expired, outside-signed and replayed attestations are refused", 
   t.notOk(checkOf(oscar), "nothing kept for the outside node's member");
   t.equal(followState(s1, bob(), parti()), "none", "bob is still out of party_only");
 });
+
+t.test("a section removed from the party's directory: its card-holders are refused by party_only after the next update", async (t) => {
+  s2.addMember("carla");
+  nat.addMember("chief", "admin");
+  const carla = `${s2.origin}/users/carla`;
+  const chief = await session(nat, "chief");
+  const removed = await chief.post("/territory/directory/edits", { actor: `section_s2@${host(s2)}`, action: "remove", kind: "section", parent: "", reason: "section dissoute" });
+  t.equal(removed.status, 303, "national's admin removes s2");
+  await eventually(() => s1.query("select 1 from party_nodes where actor_uri = ?", `${s2.origin}/users/section_s2`).length === 0, 60_000, "s2 is out of s1's copy");
+  // carla is a card-holder of s2, attested by s2's key: s2 is no party node any more.
+  await join(await session(s2, "carla"), "parti");
+  await eventually(() => followState(s2, carla, parti()) === "none", 20_000, "carla's request to party_only was rejected");
+  t.equal(followState(s1, carla, parti()), "none", "and s1 keeps no membership");
+});
