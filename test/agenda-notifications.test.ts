@@ -6,18 +6,13 @@
 // told of their own answer; and the Mastodon API (v1, v2, unread_count) shows
 // none of these Coopol-only notifications.
 import t from "tap";
-import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { apiToken } from "./helpers/oauth.ts";
 
 let a: TestInstance, b: TestInstance;
 let sec: WebSession, org: WebSession, mia: WebSession, nina: WebSession, bea: WebSession;
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 t.before(async () => {
   [a, b] = await Promise.all([startInstance("agnotif-a"), startInstance("agnotif-b")]);

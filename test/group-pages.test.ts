@@ -12,7 +12,7 @@ import t from "tap";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { apiToken } from "./helpers/oauth.ts";
 import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
@@ -22,11 +22,6 @@ let browser: Browser | undefined;
 const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const groupUri = (slug: string) => `${a.origin}/users/g_${slug}`;
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 /** The id of a group (by its actor's URI) on an instance. */
 const groupIdOn = (instance: TestInstance, uri: string) =>

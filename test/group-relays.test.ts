@@ -5,7 +5,7 @@
 // author of a third server reaches the other members; reports notify the
 // group's moderators (Mastodon API); a group's image is its avatar everywhere.
 import t from "tap";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { apiToken } from "./helpers/oauth.ts";
 import { DEFAULT_AVATAR_PNG } from "../src/media/default-avatar.ts";
@@ -15,11 +15,6 @@ const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 let velo = "";
 let interne = "";
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 const postLike = (instance: TestInstance, needle: string) =>
   instance.query<{ id: number; uri: string; favourites_count: number; content: string }>("select id, uri, favourites_count, content from posts where content like ? and reblog_of_id is null", `%${needle}%`)[0];

@@ -4,7 +4,7 @@
 // without members; Mastodon- and Lemmy-shaped JSON joining and posting; the
 // group as a `group: true` account through masto.js.
 import t from "tap";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, followState, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
 import { mastoLogin } from "./helpers/oauth.ts";
@@ -14,23 +14,10 @@ const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const AS = "https://www.w3.org/ns/activitystreams";
 const PUBLIC = `${AS}#Public`;
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 const postsLike = (instance: TestInstance, needle: string) =>
   instance.query<{ id: number; uri: string; visibility: string; content: string }>("select id, uri, visibility, content from posts where content like ?", `%${needle}%`);
 
-function followState(instance: TestInstance, followerUri: string, followingUri: string): "none" | "pending" | "accepted" {
-  const row = instance.query<{ accepted_at: number | null }>(
-    "select accepted_at from follows join actors f on f.id = follows.follower_id join actors g on g.id = follows.following_id where f.uri = ? and g.uri = ?",
-    followerUri,
-    followingUri,
-  )[0];
-  return !row ? "none" : row.accepted_at ? "accepted" : "pending";
-}
 
 /** Whether a text appears anywhere an instance keeps things: posts, Fedify's cache, its queue. */
 function holds(instance: TestInstance, text: string): boolean {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import t from "tap";
 import { x } from "tar";
 import { request } from "undici";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, followState as follows, PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
 import { mastoLogin } from "./helpers/oauth.ts";
@@ -25,20 +25,7 @@ const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const uriOf = (i: TestInstance, username: string) => `${i.origin}/users/${username}`;
 const AP = { accept: "application/activity+json" };
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
-function follows(instance: TestInstance, followerUri: string, followingUri: string): "none" | "pending" | "accepted" {
-  const row = instance.query<{ accepted_at: number | null }>(
-    "select accepted_at from follows join actors f on f.id = follows.follower_id join actors g on g.id = follows.following_id where f.uri = ? and g.uri = ?",
-    followerUri,
-    followingUri,
-  )[0];
-  return !row ? "none" : row.accepted_at ? "accepted" : "pending";
-}
 
 /** Whether the instance's queue still holds an incoming activity (by a piece of its id). */
 const queued = (instance: TestInstance, needle: string) => instance.query("select 1 from fedify_queue where message like ?", `%${needle}%`).length > 0;

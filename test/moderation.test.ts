@@ -4,7 +4,7 @@
 // another out of the group (B drops it from the group too), and the journal
 // says who did what and why. A Mastodon-shaped Flag, signed, is stored too.
 import t from "tap";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
 
@@ -13,11 +13,6 @@ const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const AS = "https://www.w3.org/ns/activitystreams";
 let group = "";
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 const postsLike = (instance: TestInstance, needle: string) => instance.query<{ id: number; uri: string }>("select id, uri from posts where content like ? and reblog_of_id is null", `%${needle}%`);
 const inGroup = (instance: TestInstance, needle: string) =>

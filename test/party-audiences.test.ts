@@ -6,7 +6,7 @@
 // every node's card-holders, never o; posts claiming a party audience from a
 // server outside it are dropped.
 import t from "tap";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { mastoLogin } from "./helpers/oauth.ts";
 import { startParty } from "./helpers/party.ts";
@@ -21,11 +21,6 @@ let party: Record<"nat" | "f1" | "f2" | "s1a" | "s1b" | "s2", TestInstance>;
 let o: TestInstance;
 const all = () => [...Object.values(party ?? {}), o].filter(Boolean);
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 /** The visibility an instance stored a post with (by a word of its text), if it has it. */
 const stored = (instance: TestInstance, word: string) =>

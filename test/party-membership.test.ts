@@ -12,7 +12,7 @@ import type { webcrypto } from "node:crypto";
 import t from "tap";
 import { importJwk } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/vocab-runtime";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, followState, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { startParty } from "./helpers/party.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor, type Signer } from "./helpers/signing.ts";
@@ -25,20 +25,7 @@ const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 const AS = "https://www.w3.org/ns/activitystreams";
 const contextLoader = getDocumentLoader({ allowPrivateAddress: true });
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
-function followState(instance: TestInstance, followerUri: string, followingUri: string): "none" | "pending" | "accepted" {
-  const row = instance.query<{ accepted_at: number | null }>(
-    "select accepted_at from follows join actors f on f.id = follows.follower_id join actors g on g.id = follows.following_id where f.uri = ? and g.uri = ?",
-    followerUri,
-    followingUri,
-  )[0];
-  return !row ? "none" : row.accepted_at ? "accepted" : "pending";
-}
 
 /** Asks to join a group of s1 from another instance (again if s1's group could not be looked up yet: a busy machine). */
 async function join(web: WebSession, slug: string): Promise<void> {

@@ -3,7 +3,7 @@
 // A, amended from C; A's moderator adopts the amendment; the tally and the
 // states are the same on all three. Then contributors and a profile section.
 import t from "tap";
-import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { request } from "undici";
 import { WebSession } from "./helpers/browser-session.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
@@ -12,11 +12,6 @@ let a: TestInstance, b: TestInstance, c: TestInstance;
 const host = (i: TestInstance) => `127.0.0.1:${i.port}`;
 let groupUri = "";
 
-async function session(instance: TestInstance, username: string): Promise<WebSession> {
-  const s = new WebSession(instance.origin);
-  await s.login(username, PASSWORD);
-  return s;
-}
 
 interface ProposalRow {
   post_id: number;

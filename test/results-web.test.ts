@@ -6,7 +6,7 @@
 // campaign on its dashboard and in the section's report.
 import t from "tap";
 import { type Browser, type Page } from "playwright-core";
-import { launchChromium } from "./helpers/chromium.ts";
+import { launchChromium, paris } from "./helpers/chromium.ts";
 import { eventually, freePort, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { apiToken } from "./helpers/oauth.ts";
 
@@ -17,16 +17,6 @@ let federation: TestInstance;
 const DAY = 86_400_000;
 const CAMPAIGN = "Campagne locale : pistes cyclables";
 
-/** A wall-clock date ("2026-03-01") or datetime ("2026-03-01T10:00") in Paris, `offsetMs` from now. */
-function paris(offsetMs: number, withTime = false): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-      .formatToParts(new Date(Date.now() + offsetMs))
-      .map((p) => [p.type, p.value]),
-  );
-  const day = `${parts.year}-${parts.month}-${parts.day}`;
-  return withTime ? `${day}T${parts.hour}:${parts.minute}` : day;
-}
 
 t.before(async () => {
   const ports = { section: await freePort(), federation: await freePort() };

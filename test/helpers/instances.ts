@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { request } from "undici";
+import { WebSession } from "./browser-session.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -167,4 +168,21 @@ export async function eventually<T>(check: () => T | Promise<T>, ms = 15_000, wh
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** A web session of a member of `instance`, logged in with the tests' PASSWORD. */
+export async function memberSession(instance: { origin: string }, username: string): Promise<WebSession> {
+  const session = new WebSession(instance.origin);
+  await session.login(username, PASSWORD);
+  return session;
+}
+
+/** A follow's state on `instance`, by the follower's and the followed actor's URIs. */
+export function followState(instance: TestInstance, followerUri: string, followingUri: string): "none" | "pending" | "accepted" {
+  const row = instance.query<{ accepted_at: number | null }>(
+    "select accepted_at from follows join actors f on f.id = follows.follower_id join actors g on g.id = follows.following_id where f.uri = ? and g.uri = ?",
+    followerUri,
+    followingUri,
+  )[0];
+  return !row ? "none" : row.accepted_at ? "accepted" : "pending";
 }
