@@ -12,7 +12,7 @@ import t from "tap";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { memberSession as session, PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, PASSWORD, eventually, freePort, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { apiToken } from "./helpers/oauth.ts";
 import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
@@ -48,7 +48,7 @@ async function joinByHandle(instance: TestInstance, username: string, slug: stri
   const member = await session(instance, username);
   // The first look-up of a remote actor can time out on a loaded machine ("no such group"): asked again.
   let res = await member.post("/groups/join", { handle: `@g_${slug}@${host(a)}` });
-  for (let i = 0; i < 5 && res.status === 404; i++) {
+  for (let i = 0; i < 5 && (res.status === 404 || res.status === 502); i++) {
     await new Promise((r) => setTimeout(r, 1_000));
     res = await member.post("/groups/join", { handle: `@g_${slug}@${host(a)}` });
   }
@@ -216,6 +216,24 @@ t.test("joining and leaving from a remote group's page, with the pending state",
   t.equal((await (await session(a, "alice")).post(`/groups/atelier/requests/${brunoOnA}`, { decision: "accept" })).status, 303);
   await eventually(() => followState(b, "bruno", groupUri("atelier")) === "accepted", 15_000, "accepted on B");
   t.match((await bruno.get(abase)).body, "Vous êtes membre.");
+});
+
+t.test("joining by handle: the page says whether the server did not answer, the group does not exist, or the account is not a group", async (t) => {
+  const bruno = await session(b, "bruno");
+  // Nothing listens on that port: the lookup gets no answer at all.
+  const silent = `127.0.0.1:${await freePort()}`;
+  let res = await bruno.post("/groups/join", { handle: `@g_velo@${silent}` });
+  t.equal(res.status, 502);
+  t.match(res.body, `Le serveur ${silent} ne répond pas pour l&#39;instant`);
+  res = await bruno.post("/groups/join", { handle: `@g_nulle_part@${host(a)}` });
+  t.equal(res.status, 404);
+  t.match(res.body, "Ce groupe n&#39;existe pas.");
+  res = await bruno.post("/groups/join", { handle: `@alice@${host(a)}` });
+  t.equal(res.status, 422);
+  t.match(res.body, "Ce compte existe, mais ce n&#39;est pas un groupe.");
+  res = await bruno.post("/follow", { target: `@quelqu_un@${silent}` });
+  t.equal(res.status, 502, "following someone on a silent server says so too");
+  t.match(res.body, "ne répond pas");
 });
 
 t.test("a members-only group hosted elsewhere: its threads on B are for B's members of it", async (t) => {

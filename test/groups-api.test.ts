@@ -50,7 +50,7 @@ async function call(who: string | null, method: string, path: string, body?: unk
  */
 async function joinRemote(handle: string): Promise<{ status: number; json: any }> {
   let last = await call("bob", "POST", "/groups/join", { handle });
-  for (let i = 0; i < 5 && last.status === 404; i++) {
+  for (let i = 0; i < 5 && (last.status === 404 || last.status === 502); i++) {
     await new Promise((r) => setTimeout(r, 1_000));
     last = await call("bob", "POST", "/groups/join", { handle });
   }

@@ -15,7 +15,7 @@ import { optionalUser, requireUser } from "../mastodon/auth.ts";
 import { idParam, int, paramsOf, pollParam, str, type Params } from "../mastodon/params.ts";
 import { findPost, viewerOf, type PostRow } from "../posts/posts.ts";
 import { findActor, findFollow, follow, unfollow } from "../social/follows.ts";
-import { lookupActor } from "../federation/remote.ts";
+import { lookupActor, lookupActorOrExplain } from "../federation/remote.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import {
   answerJoinRequest,
@@ -226,9 +226,10 @@ export function registerGroupsApi(api: FastifyInstance, services: Services): voi
   });
   api.post(`${base}/groups/join`, async (request) => {
     const user = requireUser(services, request, "write");
-    const actor = await lookupActor(services, str(paramsOf(request), "handle") ?? "");
-    const group = actor?.type === "Group" ? groupOfActor(db, actor.id) : undefined;
-    if (!actor || !group) throw new UserError("group_not_found", 404);
+    const actor = await lookupActorOrExplain(services, str(paramsOf(request), "handle") ?? "", "group_not_found");
+    if (actor.type !== "Group") throw new UserError("not_a_group", 422);
+    const group = groupOfActor(db, actor.id);
+    if (!group) throw new UserError("group_not_found", 404);
     await follow(services, user, actor);
     return fresh(user, group, actor);
   });

@@ -176,7 +176,12 @@ export const groupsPaths = {
       summary: "Join a group by its handle (here or on another instance): a Follow of the group, answered by its policy",
       security: write,
       requestBody: body({ type: "object", required: ["handle"], properties: { handle: { type: "string", description: "@g_logement@host, or the actor's URL" } } }),
-      responses: { "200": json(ref("Group")), ...errors },
+      responses: {
+        "200": json(ref("Group")),
+        ...errors,
+        "422": json(ref("Error"), "The handle names an account that is not a group"),
+        "502": json(ref("Error"), "The group's server did not answer (down, wrong address or too slow): try again later"),
+      },
     },
   },
   "/groups/proposed": {

@@ -5,6 +5,7 @@ import type { Context } from "@fedify/fedify";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { sanitizeRemoteHtml } from "../posts/content.ts";
 import { safeUrl } from "../safe-url.ts";
+import { UserError } from "../errors.ts";
 import { MAX_ALIASES, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
@@ -108,6 +109,48 @@ async function webfingerOverHttp(username: string, domain: string): Promise<stri
   } catch {
     return null;
   }
+}
+
+/**
+ * Why `lookupActor` found nothing for what a person typed, so that the page
+ * can say it plainly: the server did not answer at all ("unreachable": down,
+ * wrong host, or too slow), or it answered but knows no such account
+ * ("not_found", also for what is not a handle or an address). Asked only
+ * after a failed lookup: one more request, bounded like the lookup.
+ */
+export async function whyNotFound(services: Services, text: string): Promise<{ reason: "unreachable" | "not_found"; host?: string }> {
+  const target = text.trim();
+  const handle = /^@?([a-z0-9_.-]+)@([a-z0-9.-]+(?::\d+)?)$/i.exec(target);
+  let urls: string[];
+  let host: string;
+  if (handle) {
+    host = handle[2]!.toLowerCase();
+    const path = `/.well-known/webfinger?resource=${encodeURIComponent(`acct:${handle[1]!.toLowerCase()}@${host}`)}`;
+    urls = [`https://${host}${path}`, ...(services.config.allowPrivateAddress ? [`http://${host}${path}`] : [])];
+  } else if (/^https?:\/\//.test(target) && URL.canParse(target)) {
+    host = new URL(target).host;
+    urls = [target];
+  } else return { reason: "not_found" };
+  if (host === new URL(services.config.origin).host) return { reason: "not_found" };
+  for (const url of urls) {
+    try {
+      const response = await fetch(url, { headers: { accept: "application/activity+json, application/jrd+json" }, redirect: "manual", signal: AbortSignal.timeout(5000) });
+      await response.body?.cancel();
+      return { reason: "not_found", host };
+    } catch {
+      // No answer there: the next address, or unreachable.
+    }
+  }
+  return { reason: "unreachable", host };
+}
+
+/** `lookupActor`, or a UserError that says why nothing was found: `notFound`, or `remote_unreachable` with the server's name. */
+export async function lookupActorOrExplain(services: Services, text: string, notFound = "actor_not_found"): Promise<ActorRow> {
+  const actor = await lookupActor(services, text);
+  if (actor) return actor;
+  const why = await whyNotFound(services, text);
+  if (why.reason === "unreachable") throw new UserError("remote_unreachable", 502, { host: why.host ?? "" });
+  throw new UserError(notFound, 404);
 }
 
 /**

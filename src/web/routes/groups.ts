@@ -12,7 +12,7 @@ import type { Services } from "../../services.ts";
 import { GROUP_POLICIES, GROUP_VISIBILITIES } from "../../storage/schema.ts";
 import { authorsOf, viewerOf, type PostRow } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
-import { lookupActor } from "../../federation/remote.ts";
+import { lookupActorOrExplain } from "../../federation/remote.ts";
 import { discoverGroups, lastDiscovery, type DiscoveryResult } from "../../groups/discovery.ts";
 import {
   answerJoinRequest,
@@ -243,8 +243,8 @@ ${config.groupsNeedApproval && !canManageMembers(page.user!.role) ? html`<p>${t(
 
   web.post("/groups/join", async (request, reply) => {
     const user = requireUser(request);
-    const actor = await lookupActor(services, (request.body as Form).handle ?? "");
-    if (!actor || actor.type !== "Group") throw new UserError("group_not_found", 404);
+    const actor = await lookupActorOrExplain(services, (request.body as Form).handle ?? "", "group_not_found");
+    if (actor.type !== "Group") throw new UserError("not_a_group", 422);
     await follow(services, user, actor);
     return reply.redirect("/groups", 303);
   });
@@ -486,8 +486,7 @@ ${member ? html`<form method="post" action="${base}/threads" class="compose" id=
     const target = ((request.body as Form).target ?? "").trim();
     // "@name@host" or an address names an account; a bare host names a whole instance.
     if (target.startsWith("@") || target.startsWith("http") || target.split("@").length === 2) {
-      const actor = await lookupActor(services, target);
-      if (!actor) throw new UserError("actor_not_found", 404);
+      const actor = await lookupActorOrExplain(services, target);
       await banFromGroup(services, user, group, { actor });
     } else await banFromGroup(services, user, group, { domain: target });
     return reply.redirect(`/groups/${group.slug}/manage#members`, 303);

@@ -29,7 +29,7 @@ import {
 } from "../../posts/posts.ts";
 import { findFollow, follow, unfollow } from "../../social/follows.ts";
 import { POLL_LIMITS, pollsOfPosts, vote, type NewPoll, type PollResults } from "../../polls/polls.ts";
-import { lookupActor } from "../../federation/remote.ts";
+import { lookupActorOrExplain } from "../../federation/remote.ts";
 import { html, raw, type Html } from "../html.ts";
 import { actorName, dateText, handleOf, postUrl, profileUrl } from "../format.ts";
 import { csrfField, layout, type PageContext } from "../layout.ts";
@@ -288,11 +288,7 @@ ${renderPosts(page, rows)}${olderLink(page, `/@${actor.username}`, rows)}`));
 
   // Follows (or stops following) an account of another instance, given its
   // handle (@name@host) or the address of its profile.
-  const resolveTarget = async (request: FastifyRequest) => {
-    const actor = await lookupActor(services, (request.body as Form).target ?? "");
-    if (!actor) throw new UserError("actor_not_found", 404);
-    return actor;
-  };
+  const resolveTarget = (request: FastifyRequest) => lookupActorOrExplain(services, (request.body as Form).target ?? "");
 
   web.post("/follow", async (request, reply) => {
     const user = requireUser(request);
