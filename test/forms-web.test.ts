@@ -34,8 +34,11 @@ t.test("a refused event form keeps what was typed", async (t) => {
   await page.getByLabel("Début", { exact: true }).fill("2031-05-12T18:30");
   await page.getByLabel("Fin", { exact: true }).fill("2031-05-12T17:00"); // before the start: the server refuses
   await page.getByLabel("Description", { exact: true }).fill("Bilan de l'année et élection du bureau.");
-  await page.getByLabel("Lieu (nom)").fill("Salle des fêtes");
+  await page.getByLabel("Nom du lieu").fill("Salle des fêtes");
   await page.getByLabel("Qui peut voir l'événement ?").selectOption("section");
+  // The less used fields wait behind « Plus d'options », closed on a new form.
+  t.notOk(await page.getByLabel("Répétition").isVisible(), "the repetition is behind « Plus d'options »");
+  await page.locator("summary", { hasText: "Plus d'options" }).click();
   await page.getByLabel("Répétition").selectOption("FREQ=MONTHLY;BYDAY=1TU");
   await page.locator("form[action='/events'] button[type=submit]").click();
   await page.waitForLoadState();
@@ -45,8 +48,9 @@ t.test("a refused event form keeps what was typed", async (t) => {
   t.equal(await page.getByLabel("Début", { exact: true }).inputValue(), "2031-05-12T18:30");
   t.equal(await page.getByLabel("Fin", { exact: true }).inputValue(), "2031-05-12T17:00");
   t.equal(await page.getByLabel("Description", { exact: true }).inputValue(), "Bilan de l'année et élection du bureau.");
-  t.equal(await page.getByLabel("Lieu (nom)").inputValue(), "Salle des fêtes");
+  t.equal(await page.getByLabel("Nom du lieu").inputValue(), "Salle des fêtes");
   t.equal(await page.getByLabel("Qui peut voir l'événement ?").inputValue(), "section", "the audience is not reset to public");
+  t.ok(await page.getByLabel("Répétition").isVisible(), "« Plus d'options » open again: it holds a typed value");
   t.equal(await page.getByLabel("Répétition").inputValue(), "FREQ=MONTHLY;BYDAY=1TU");
 
   // Corrected, it goes through with the same values.

@@ -100,7 +100,7 @@ t.test("the journey of a section's secretary, a member and the fédération", as
   await sec.getByLabel("Début", { exact: true }).fill(paris(3 * DAY, true));
   await sec.getByLabel("Fin", { exact: true }).fill(paris(3 * DAY + 2 * HOUR, true));
   await sec.getByLabel("Description", { exact: true }).fill("Préparation de la campagne de rentrée.");
-  await sec.getByLabel("Lieu (nom)").fill("Maison des associations");
+  await sec.getByLabel("Nom du lieu").fill("Maison des associations");
   await sec.locator("form[action='/events'] button[type=submit]").click();
   await sec.waitForURL(/\/events\/\d+/);
   const eventUrl = sec.url().replace(/\?.*$/, "");

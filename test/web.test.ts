@@ -179,8 +179,9 @@ t.test("the agenda: a secretary plans a meeting, a member answers, both in the b
   await secretary.page.getByLabel("Titre").fill("Assemblée générale");
   await secretary.page.getByLabel("Début").fill("2027-02-02T19:00");
   await secretary.page.getByLabel("Fin").fill("2027-02-02T21:00");
+  await secretary.page.locator("summary", { hasText: "Plus d'options" }).click();
   await secretary.page.getByLabel("Ordre du jour").fill("Rapport d'activité\nÉlection du bureau");
-  await secretary.page.getByLabel("Lieu (nom)").fill("Salle Louise-Michel");
+  await secretary.page.getByLabel("Nom du lieu").fill("Salle Louise-Michel");
   await secretary.page.getByLabel("Commune").fill("Lille");
   await secretary.page.getByLabel("Nombre de places (vide : sans limite)").fill("30");
   await secretary.page.getByLabel("Répétition").selectOption("FREQ=MONTHLY;BYDAY=1TU");

@@ -2,6 +2,8 @@
 // reminder e-mails. French first; every key has its English twin.
 export const fr = {
   "event.attachments": "Pièces jointes",
+  "event.place": "Lieu",
+  "event.more_options": "Plus d'options : ordre du jour, places, inscription, répétition, pièces jointes",
   "event.attachments_keep": "Garder",
   "event.attachments_files": "Ajouter des fichiers (PDF ou images, {max} Mo au plus chacun)",
   "event.attachments_links": "Liens (un par ligne : l'adresse, puis un espace et son nom)",
@@ -64,6 +66,8 @@ export const fr = {
 
 export const en: Record<keyof typeof fr, string> = {
   "event.attachments": "Attachments",
+  "event.place": "Place",
+  "event.more_options": "More options: agenda, seats, registration, repetition, attachments",
   "event.attachments_keep": "Keep",
   "event.attachments_files": "Add files (PDF or images, {max} MB at most each)",
   "event.attachments_links": "Links (one per line: the address, then a space and its name)",

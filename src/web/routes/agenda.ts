@@ -412,6 +412,8 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     /** A field's value: as typed, else as stored, else empty. */
     const v = (name: string) => (typed ? one(typed[name]) : String(stored[name] ?? ""));
     const attached = event ? eventAttachments(db, config.origin, event.id) : [];
+    // The less used fields wait behind « Plus d'options » (a long form on a phone), open as soon as one holds something.
+    const moreOpen = ["agenda", "capacity", "rrule", "status"].some((name) => v(name) !== "") || (v("join_mode") || "open") !== "open" || attached.length > 0 || (typed ? one(typed.links) : "") !== "";
     return layout(page, t(event ? "event.edit" : "event.new"), html`<h1>${t(event ? "event.edit" : "event.new")}</h1>
 <form method="post" action="${action}" enctype="multipart/form-data">
   ${csrfField(page)}
@@ -426,23 +428,20 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
   <select id="category" name="category">${EVENT_CATEGORIES.map((c) => html`<option value="${c}" ${c === (v("category") || "section_meeting") ? raw("selected") : ""}>${t(`category.${c}`)}</option>`)}</select>
   <label for="description">${t("event.description")}</label>
   <textarea id="description" name="description" rows="5">${v("description")}</textarea>
-  <label for="agenda">${t("event.agenda")}</label>
-  <textarea id="agenda" name="agenda" rows="4" aria-describedby="agenda-help">${v("agenda")}</textarea>
-  <p class="help" id="agenda-help">${t("event.agenda_help")}</p>
+  <fieldset class="place"><legend>${t("event.place")}</legend>
   <label for="place_name">${t("event.place_name")}</label>
   <input type="text" id="place_name" name="place_name" value="${v("place_name")}">
   <label for="street">${t("event.street")}</label>
   <input type="text" id="street" name="street" value="${v("street")}">
-  <label for="postal_code">${t("event.postal_code")}</label>
-  <input type="text" id="postal_code" name="postal_code" inputmode="numeric" value="${v("postal_code")}">
-  <label for="locality">${t("event.locality")}</label>
-  <input type="text" id="locality" name="locality" value="${v("locality")}">
+  <div class="postal-row">
+    <div><label for="postal_code">${t("event.postal_code")}</label>
+    <input type="text" id="postal_code" name="postal_code" inputmode="numeric" value="${v("postal_code")}"></div>
+    <div><label for="locality">${t("event.locality")}</label>
+    <input type="text" id="locality" name="locality" value="${v("locality")}"></div>
+  </div>
   <label for="online_url">${t("event.online_url")}</label>
   <input type="url" id="online_url" name="online_url" value="${v("online_url")}">
-  <label for="capacity">${t("event.capacity")}</label>
-  <input type="number" id="capacity" name="capacity" min="1" value="${v("capacity")}">
-  <label for="join_mode">${t("event.join_mode")}</label>
-  <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (v("join_mode") || "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
+  </fieldset>
   ${user && !event && (canManageMembers(user.role) || organisable.length) ? html`<label for="organiser">${t("event.organiser_choice")}</label>
   <select id="organiser" name="organiser">
     <option value="me">${t("event.organiser.me")}</option>
@@ -458,6 +457,14 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     <p class="help">${t("event.groups_help")}</p>
     ${usable.map((g) => html`<label><input type="checkbox" name="groups" value="${g.id}" ${chosenGroups.includes(g.id) ? raw("checked") : ""}${event && chosenGroups.includes(g.id) ? raw(" disabled") : ""}> ${g.name}</label>`)}
   </fieldset>` : ""}
+  <details class="more" ${moreOpen ? raw("open") : ""}><summary>${t("event.more_options")}</summary>
+  <label for="agenda">${t("event.agenda")}</label>
+  <textarea id="agenda" name="agenda" rows="4" aria-describedby="agenda-help">${v("agenda")}</textarea>
+  <p class="help" id="agenda-help">${t("event.agenda_help")}</p>
+  <label for="capacity">${t("event.capacity")}</label>
+  <input type="number" id="capacity" name="capacity" min="1" value="${v("capacity")}">
+  <label for="join_mode">${t("event.join_mode")}</label>
+  <select id="join_mode" name="join_mode">${JOIN_MODES.map((m) => html`<option value="${m}" ${m === (v("join_mode") || "open") ? raw("selected") : ""}>${t(`join_mode.${m}`)}</option>`)}</select>
   <label for="rrule">${t("event.rrule")}</label>
   <select id="rrule" name="rrule">
     ${["", ...RRULE_CHOICES].map((r) => html`<option value="${r}" ${r === v("rrule") ? raw("selected") : ""}>${t(`rrule.${r || "none"}`)}</option>`)}
@@ -473,6 +480,7 @@ ${has ? html`<form method="post" action="/settings/calendar/revoke">${csrfField(
     <p class="help" id="links-help">${t("event.attachments_help")}</p>
   </fieldset>
   <label><input type="checkbox" name="status" value="tentative" ${v("status") === "tentative" ? raw("checked") : ""}> ${t("event.tentative")}</label>
+  </details>
   <p><button type="submit">${t(event ? "event.save" : "event.create")}</button></p>
 </form>`, { error });
   };

@@ -125,8 +125,10 @@ function postForm(page: PageContext, options: { visibility?: Visibility; inReply
   <input type="hidden" name="back" value="${options.back ?? "/"}">
   <label for="text">${t("post.label")}</label>
   <textarea id="text" name="text" required maxlength="5000" placeholder="${t("post.placeholder")}"></textarea>
-  <label for="summary">${t("post.summary")}</label>
-  <input type="text" id="summary" name="summary" maxlength="200">
+  <details class="poll-compose"><summary>${t("post.summary_add")}</summary>
+    <label for="summary">${t("post.summary")}</label>
+    <input type="text" id="summary" name="summary" maxlength="200">
+  </details>
   <label for="visibility">${t("post.visibility")}</label>
   <select id="visibility" name="visibility">
     ${choices.map((v) => html`<option value="${v}" ${v === selected ? raw("selected") : ""}>${t(`visibility.${v}`)}</option>`)}
@@ -187,14 +189,16 @@ export function registerTimelineRoutes(web: FastifyInstance, services: Services)
       return sendPage(reply, layout(page, page.t("timeline.home"), html`<h1>${page.t("timeline.home")}</h1>
 ${newcomer && paging.maxId === undefined ? welcomeBox(page, page.user) : ""}
 ${postForm(page)}
+<section aria-label="${page.t("timeline.home")}">${renderPosts(page, rows)}</section>${olderLink(page, "/", rows)}
+<details class="more"><summary>${page.t("follow.remote")}</summary>
 <form method="post" action="/follow" class="follow-remote">
   ${csrfField(page)}
-  <label for="target">${page.t("follow.remote")}</label>
+  <label for="target">${page.t("follow.remote_label")}</label>
   <input type="text" id="target" name="target" required placeholder="@nom@instance.exemple" aria-describedby="target-help">
   <p class="help" id="target-help">${page.t("follow.remote_help")}</p>
   <p><button type="submit" class="secondary">${page.t("profile.follow")}</button></p>
 </form>
-<section aria-label="${page.t("timeline.home")}">${renderPosts(page, rows)}</section>${olderLink(page, "/", rows)}`, { notice: noticeText }));
+</details>`, { notice: noticeText }));
     }
     // Anonymous visitors see the section's public face: public posts of its members.
     const rows = localTimeline(db, viewerOf(null), { maxId: maxIdOf(request) }, { local: true });
