@@ -148,6 +148,34 @@ t.test("a party post reaches every node's card-holders, never a sympathisant nor
   t.equal(stored(party.s1a, "replyword")?.visibility, "party", "a reply to a party post is for the party too");
 });
 
+t.test("likes and poll votes from card-holders of other nodes count on party posts; from outside they do not", async (t) => {
+  t.equal((await alice.post("/posts", { text: "pollword quel jour pour le congrès ?", visibility: "party", poll_options: ["samedi", "dimanche"], poll_expires_in: "86400", back: "/" })).status, 303);
+  await eventually(() => stored(party.s2, "pollword"), 60_000, "s2 has the party poll");
+  const { client: carl } = await mastoLogin(party.s2.origin, "carl");
+  const [partyStatus, pollStatus] = await eventually(async () => {
+    const list = await carl.v1.timelines.list.$select("section").list();
+    const found = [list.find((s) => s.content.includes("partyword")), list.find((s) => s.content.includes("pollword"))];
+    return found.every(Boolean) ? found : undefined;
+  }, 30_000, "carl's app lists both");
+  await carl.v1.statuses.$select(partyStatus!.id).favourite();
+  await carl.v1.polls.$select(pollStatus!.poll!.id).votes.create({ choices: [1] });
+  const likes = () => party.s1a.query<{ n: number }>("select favourites_count as n from posts where content like '%partyword%' and reblog_of_id is null")[0]!.n;
+  const votes = () => party.s1a.query<{ n: number }>("select count(*) as n from poll_votes join polls on polls.id = poll_votes.poll_id join posts on posts.id = polls.post_id where posts.content like '%pollword%'")[0]!.n;
+  await eventually(() => likes() === 1 && votes() === 1, 30_000, "s1a counted carl's like and vote");
+
+  // The same from a server outside the party: not counted (it would learn the post exists).
+  const oscar = await signerFor(o, "oscar");
+  const partyUri = stored(party.s1a, "partyword")!.uri;
+  t.equal((await postSigned(`${party.s1a.origin}/inbox`, { "@context": "https://www.w3.org/ns/activitystreams", id: `${oscar.actorUri}#likes/1`, type: "Like", actor: oscar.actorUri, object: partyUri }, oscar)).status, 202);
+  await eventually(() => party.s1a.query("select 1 from actors where uri = ?", oscar.actorUri).length > 0, 30_000, "s1a looked oscar up");
+  // A like sent after it, from a card-holder of s1b: once it is counted, oscar's was handled too.
+  const { client: bea } = await mastoLogin(party.s1b.origin, "bea");
+  const beaStatus = await eventually(async () => (await bea.v1.timelines.list.$select("section").list()).find((s) => s.content.includes("partyword")), 30_000, "bea's app lists it");
+  await bea.v1.statuses.$select(beaStatus.id).favourite();
+  await eventually(() => likes() === 2, 30_000, "s1a counted bea's like");
+  t.equal(party.s1a.query("select 1 from likes join actors on actors.id = likes.actor_id where actors.uri = ?", oscar.actorUri).length, 0, "oscar's like is not counted");
+});
+
 t.test("a post claiming a party audience from outside it is dropped", async (t) => {
   const inbox = `${party.s1b.origin}/inbox`;
   const f1Uri = `${party.f1.origin}/users/federation_f1`;

@@ -5,6 +5,7 @@
 // audience as it itself sees it. Such a Note is never addressed to Public nor
 // to followers: other software reads it as a direct message to no one.
 import { PropertyValue, type Note, type Question } from "@fedify/vocab";
+import { canSee } from "../posts/visibility.ts";
 import type { Services } from "../services.ts";
 import type { PostRow } from "../posts/posts.ts";
 import type { Visibility } from "../storage/schema.ts";
@@ -33,4 +34,15 @@ export async function receivedAudience(services: Services, note: Note | Question
   if (!isPartyAudience(audience) || !inAudience(services, audience, author.uri)) return "refused";
   if (audience === "federation" && (typeof payload.federation !== "string" || payload.federation !== ourFederationUri(services))) return "refused";
   return audience;
+}
+
+/**
+ * Whether a remote actor may react to one of our posts (like it, vote on its
+ * poll): the ordinary rule, or, for a post of the fédération or the party, an
+ * actor whose server is in that audience as we see it. Its server shows the
+ * post to its card-holders only, so a reaction from there comes from one.
+ */
+export function remoteMayRead(services: Services, actor: ActorRow, post: Pick<PostRow, "visibility" | "actorId" | "sympathisants" | "id">): boolean {
+  if (canSee(services.db, { kind: "remote", actorId: actor.id }, post)) return true;
+  return isPartyAudience(post.visibility) && inAudience(services, post.visibility, actor.uri);
 }

@@ -227,9 +227,18 @@ export async function vote(services: Services, user: User, pollId: number, choic
  * A vote from another server on one of our polls: a Note whose `name` is an
  * option's title, in reply to our Question. A vote that breaks the rules (not
  * our poll, hidden post, poll over, unknown option, second choice on a
- * one-choice poll) is dropped. Returns whether it was counted.
+ * one-choice poll) is dropped. Returns whether it was counted. `mayRead`:
+ * whether the voter may read the poll's post (the federation layer knows the
+ * party's audiences).
  */
-export function receiveRemoteVote(services: Services, voter: ActorRow, questionUri: string, optionTitle: string, voteUri: string | null, now = Date.now()): boolean {
+export function receiveRemoteVote(
+  services: Services,
+  voter: ActorRow,
+  questionUri: string,
+  optionTitle: string,
+  voteUri: string | null,
+  { now = Date.now(), mayRead = (post: typeof posts.$inferSelect) => canSee(services.db, { kind: "remote", actorId: voter.id }, post) } = {},
+): boolean {
   const { db } = services;
   const row = db
     .select({ poll: polls, post: posts })
@@ -245,7 +254,7 @@ export function receiveRemoteVote(services: Services, voter: ActorRow, questionU
     choice >= 0 &&
     !isExpired(poll, now) &&
     isFederated(post) &&
-    canSee(db, { kind: "remote", actorId: voter.id }, post) &&
+    mayRead(post) &&
     db.transaction((tx) => {
       if (!poll.multiple && hasVoted(tx, poll.id, voter.id)) return false;
       const id = newId();

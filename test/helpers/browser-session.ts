@@ -31,9 +31,10 @@ export class WebSession {
   }
 
   /** Posts a form the way a browser would, with the CSRF token from the cookie. */
-  async post(path: string, fields: Record<string, string>, options: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; location?: string }> {
+  async post(path: string, fields: Record<string, string | string[]>, options: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; location?: string }> {
     if (!this.cookies.has("coopol_csrf")) await this.get("/login");
-    const form = new URLSearchParams(fields);
+    // A field given as a list is repeated, as a form's same-named inputs are.
+    const form = new URLSearchParams(Object.entries(fields).flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((v): [string, string] => [key, v])));
     if (options.csrf !== false) form.set("_csrf", this.cookies.get("coopol_csrf") ?? "");
     const res = await request(new URL(path, this.origin), {
       method: "POST",

@@ -8,7 +8,7 @@ import type { Services } from "../../services.ts";
 import { newId } from "../../storage/ids.ts";
 import { likes, posts } from "../../storage/schema.ts";
 import { findPostByUri, type PostRow } from "../../posts/posts.ts";
-import { canSee } from "../../posts/visibility.ts";
+import { remoteMayRead } from "../party-audience.ts";
 import type { ActorRow } from "../actors.ts";
 import { senderOf } from "./common.ts";
 import { notify } from "../../notifications/notifications.ts";
@@ -31,7 +31,7 @@ export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<v
   if (!post) return;
   const actor = await senderOf(ctx, like);
   // Liking a post one cannot read would reveal that it exists: ignore.
-  if (!actor || !canSee(db, { kind: "remote", actorId: actor.id }, post)) return;
+  if (!actor || !remoteMayRead(ctx.data, actor, post)) return;
   if (!storeLike(ctx.data, actor, post, like.id.href)) return;
   // A post of one of our groups: the group relays a member's like to the other members' servers.
   await groupPostReacted(ctx.data, post, actor, like);

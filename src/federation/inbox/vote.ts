@@ -4,6 +4,7 @@ import { Note, type Question } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
 import type { ActorRow } from "../actors.ts";
 import { receiveRemoteVote } from "../../polls/polls.ts";
+import { remoteMayRead } from "../party-audience.ts";
 
 /**
  * True when the object is shaped as a vote: it is then counted if it is a
@@ -12,6 +13,6 @@ import { receiveRemoteVote } from "../../polls/polls.ts";
  */
 export function receivedVote(services: Services, object: Note | Question, voter: ActorRow): boolean {
   if (!(object instanceof Note) || !object.name || !object.replyTargetId || object.content) return false;
-  receiveRemoteVote(services, voter, object.replyTargetId.href, object.name.toString(), object.id?.href ?? null);
+  receiveRemoteVote(services, voter, object.replyTargetId.href, object.name.toString(), object.id?.href ?? null, { mayRead: (post) => remoteMayRead(services, voter, post) });
   return true;
 }
