@@ -90,6 +90,7 @@ const servicesOf = (server: Server, db: OpenDb): Services => ({
   // The functions called here read config and db, and emit events; nothing is sent.
   kv: null as never,
   federation: null as never,
+  remote: null as never,
   events: new EventBus(),
 });
 

@@ -225,6 +225,7 @@ export async function timelineBenchmark(options: { iterations?: number; http?: b
     // renderStatuses reads config and db only.
     kv: null as never,
     federation: null as never,
+    remote: null as never,
     events: new EventBus(),
   });
   const services = servicesOf(db);

@@ -16,6 +16,7 @@ import { SqliteMessageQueue } from "./federation/queue.ts";
 import { startOutboxWorker } from "./federation/outbox-worker.ts";
 import { prepareFirstRun } from "./members/setup.ts";
 import type { Services } from "./services.ts";
+import { remoteActors } from "./federation/remote.ts";
 import { openDatabase } from "./storage/db.ts";
 import { registerWeb } from "./web/index.ts";
 import { registerDirectoryDocument } from "./web/routes/party.ts";
@@ -66,7 +67,7 @@ export async function createInstance(config: Config, options: InstanceOptions = 
   const kv = new SqliteKvStore(db.$client);
   const queue = new SqliteMessageQueue(db.$client, { logger: log });
   const federation = buildFederation(config, kv, queue, log);
-  const services: Services = { config, db, log, kv, federation, events: new EventBus(), jobs: options.hosted ? databaseJobClock(db) : undefined };
+  const services: Services = { config, db, log, kv, federation, events: new EventBus(), jobs: options.hosted ? databaseJobClock(db) : undefined, remote: remoteActors(() => services) };
   // The section's handle must not be a member's username (it would take over their account).
   if (findUserByUsername(db, config.handle)) {
     db.$client.close();

@@ -1,8 +1,8 @@
+// The instance's actors as rows and keys: one Person per member, one Group
+// for the section itself and one Application for the instance; remote actors
+// are rows too. What their documents say on the wire is actor-documents.ts.
 import type { webcrypto } from "node:crypto";
-// The instance's own actors as ActivityPub sees them: one Person per member,
-// one Group for the section itself and one Application for the instance.
-import { exportJwk, generateCryptoKeyPair, importJwk, type Context, type Federation } from "@fedify/fedify";
-import { Application, Endpoints, Group, Image, Person, PropertyValue } from "@fedify/vocab";
+import { exportJwk, generateCryptoKeyPair, importJwk, type Context } from "@fedify/fedify";
 import { and, eq, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
@@ -10,11 +10,8 @@ import type { Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { preparedOnce } from "../storage/prepared.ts";
-import { actorKeys, actors, users } from "../storage/schema.ts";
-import { instant } from "./time.ts";
-import { groupActorExtras } from "./group-actor.ts";
-import { aliasesOf } from "../members/transfer.ts";
-import { MEMBERSHIP_FIELD, membershipUrl } from "../party/attestations.ts";
+import { actorKeys, actors } from "../storage/schema.ts";
+import { MAX_ALIASES } from "../bounds.ts";
 
 export const ACTOR_PATH = "/users/{identifier}";
 
@@ -28,10 +25,6 @@ const localActorQuery = preparedOnce((db) =>
     .from(actors)
     .where(and(eq(actors.username, sql.placeholder("username")), eq(actors.local, true)))
     .prepare(),
-);
-
-const disabledAtQuery = preparedOnce((db) =>
-  db.select({ disabledAt: users.disabledAt }).from(users).where(eq(users.actorId, sql.placeholder("actorId"))).prepare(),
 );
 
 export function findLocalActor(db: OpenDb, username: string): ActorRow | undefined {
@@ -148,60 +141,20 @@ export async function signingKeys(ctx: Context<Services>, row: ActorRow): Promis
   }));
 }
 
-export async function buildActor(ctx: Context<Services>, row: ActorRow) {
-  const identifier = row.username;
-  const keys = await ctx.getActorKeyPairs(identifier);
-  const values = {
-    id: ctx.getActorUri(identifier),
-    preferredUsername: identifier,
-    name: row.name,
-    summary: row.summary || null,
-    url: row.url ? new URL(row.url) : null,
-    inbox: ctx.getInboxUri(identifier),
-    outbox: ctx.getOutboxUri(identifier),
-    followers: ctx.getFollowersUri(identifier),
-    following: ctx.getFollowingUri(identifier),
-    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-    manuallyApprovesFollowers: row.locked,
-    discoverable: row.type !== "Application",
-    published: instant(row.createdAt),
-    icon: row.avatarUrl ? new Image({ url: new URL(row.avatarUrl) }) : null,
-    publicKey: keys[0]?.cryptographicKey ?? null,
-    assertionMethods: keys.map((k) => k.multikey),
-  };
-  if (row.type === "Group") return new Group({ ...values, ...groupActorExtras(ctx, row) });
-  if (row.type === "Application") return new Application(values);
-  // A member's other accounts (a transfer accepted here) and where a moved account went;
-  // where party nodes read the member's attestation: the address only, never the status.
-  const movedTo = row.movedToId ? ctx.data.db.select({ uri: actors.uri }).from(actors).where(eq(actors.id, row.movedToId)).get() : undefined;
-  return new Person({
-    ...values,
-    aliases: aliasesOf(row).map((uri) => new URL(uri)),
-    successor: movedTo ? new URL(movedTo.uri) : null,
-    attachments: row.deletedAt ? [] : [new PropertyValue({ name: MEMBERSHIP_FIELD, value: membershipUrl(values.id.href) })],
-  });
+/** The URIs an actor names in `alsoKnownAs`. */
+export function aliasesOf(actor: Pick<ActorRow, "alsoKnownAs">): string[] {
+  try {
+    const list = JSON.parse(actor.alsoKnownAs ?? "[]") as unknown;
+    return Array.isArray(list) ? list.filter((u): u is string => typeof u === "string").slice(0, MAX_ALIASES) : [];
+  } catch {
+    return [];
+  }
 }
 
-export function registerActors(federation: Federation<Services>): void {
-  federation
-    .setActorDispatcher(ACTOR_PATH, async (ctx, identifier) => {
-      const row = findLocalActor(ctx.data.db, identifier);
-      if (!row) return null;
-      // A disabled member's actor stays resolvable (their posts exist) but says nothing new.
-      return buildActor(ctx, row);
-    })
-    .setKeyPairsDispatcher(async (ctx, identifier) => {
-      const row = findLocalActor(ctx.data.db, identifier);
-      return row ? keyPairsOf(ctx.data.db, row.id) : [];
-    })
-    .mapHandle((ctx, username) => {
-      const row = findLocalActor(ctx.data.db, username.toLowerCase());
-      // An erased account's document stays (its keys sign its Delete), but its handle leads nowhere.
-      if (!row || row.deletedAt) return null;
-      if (row.type === "Person") {
-        const user = disabledAtQuery(ctx.data.db).get({ actorId: row.id });
-        if (user?.disabledAt) return null;
-      }
-      return row.username;
-    });
+/** The actor document's profile field that gives the attestation's address. */
+export const MEMBERSHIP_FIELD = "coopol:membership";
+
+/** Where a local account's membership attestation is served (src/federation/membership.ts). */
+export function membershipUrl(actorUri: string): string {
+  return `${actorUri}/membership`;
 }

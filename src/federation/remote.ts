@@ -7,7 +7,7 @@ import { sanitizeRemoteHtml } from "../posts/content.ts";
 import { safeUrl } from "../safe-url.ts";
 import { UserError } from "../errors.ts";
 import { MAX_ALIASES, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
-import type { Services } from "../services.ts";
+import type { RemoteActors, Services } from "../services.ts";
 import type { Db, OpenDb } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { preparedOnce } from "../storage/prepared.ts";
@@ -109,6 +109,14 @@ async function webfingerOverHttp(username: string, domain: string): Promise<stri
   } catch {
     return null;
   }
+}
+
+/** What domain code uses to reach other servers' actors (`services.remote`), for `services` once built. */
+export function remoteActors(services: () => Services): RemoteActors {
+  return {
+    lookup: (text, options) => lookupActor(services(), text, options),
+    resolve: (uri, options) => resolveActor(context(services()), uri, options),
+  };
 }
 
 /**

@@ -7,9 +7,9 @@ import { Object as APObject, PropertyValue, Update } from "@fedify/vocab";
 import { and, eq } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, users } from "../storage/schema.ts";
-import { ATTESTATION_FIELD, issueAttestation, membershipUrl } from "../party/attestations.ts";
+import { ATTESTATION_FIELD, issueAttestation } from "../party/attestations.ts";
 import { isPartyDomain } from "../party/directory.ts";
-import { nodeActor, type ActorRow } from "./actors.ts";
+import { membershipUrl, nodeActor, type ActorRow } from "./actors.ts";
 import { activityKey } from "./activity-ids.ts";
 import { deliver } from "./send.ts";
 

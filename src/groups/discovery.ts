@@ -20,7 +20,7 @@
 import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, follows, groups, settings, territoryLinks } from "../storage/schema.ts";
-import { actorByUri, lookupActor } from "../federation/remote.ts";
+import { actorByUri } from "../federation/remote.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
@@ -201,7 +201,7 @@ async function runRound(services: Services): Promise<DiscoveryResult> {
             continue;
           }
           fetches++;
-          const actor = await withTimeout(lookupActor(services, entry.uri, { refresh: !!known }), DISCOVERY_LIMITS.actorTimeoutMs);
+          const actor = await withTimeout(services.remote.lookup(entry.uri, { refresh: !!known }), DISCOVERY_LIMITS.actorTimeoutMs);
           // The document fetched must be the listed group's, on that server, and a Coopol thematic group.
           group = actor && !actor.local && actor.uri === entry.uri ? groupOfActor(db, actor.id) : undefined;
           if (!group) {

@@ -13,7 +13,7 @@ import { and, asc, eq, gt, isNull, sql } from "drizzle-orm";
 import { create } from "tar";
 import type { Services } from "../services.ts";
 import { actors, media, posts } from "../storage/schema.ts";
-import { buildActor } from "../federation/actors.ts";
+import { buildActor } from "../federation/actor-documents.ts";
 import { context } from "../federation/context.ts";
 import { noteFromPost } from "../federation/convert.ts";
 import { instant } from "../federation/time.ts";

@@ -5,10 +5,10 @@ import type { Config } from "../config.ts";
 import { UserError } from "../errors.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
-import { actors, ROLES, sessions, users, type Role } from "../storage/schema.ts";
+import { actors, ROLES, sessions, users, type AttestedStatus, type Role } from "../storage/schema.ts";
 import type { EventBus } from "../events.ts";
 import { hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
-import { membershipChanged, statusOf } from "../party/attestations.ts";
+import { record } from "../outbox/outbox.ts";
 
 export type User = typeof users.$inferSelect;
 export type Actor = typeof actors.$inferSelect;
@@ -210,4 +210,25 @@ export function actorOf(db: Db, user: User): Actor {
   const actor = db.select().from(actors).where(eq(actors.id, user.actorId)).get();
   if (!actor) throw new Error(`user ${user.id} has no actor`);
   return actor;
+}
+
+/** What a membership attestation (src/party/attestations.ts) says of a local account now. */
+export function statusOf(user: Pick<User, "role" | "disabledAt">): AttestedStatus {
+  if (user.disabledAt) return "none";
+  return isCardHolder(user.role) ? "card_holder" : "sympathisant";
+}
+
+/**
+ * A member's status changed (role, disabled, enabled): the sequence number
+ * goes up, so older attestations lose, and the instances of the remote groups
+ * they belong to are told (outbox). Call it in the change's transaction.
+ */
+export function membershipChanged(db: Db, user: User, before: AttestedStatus): void {
+  const after = db.select({ role: users.role, disabledAt: users.disabledAt }).from(users).where(eq(users.id, user.id)).get();
+  if (!after || statusOf(after) === before) return;
+  db.update(users)
+    .set({ membershipSeq: sql`${users.membershipSeq} + 1`, statusSince: Date.now() })
+    .where(eq(users.id, user.id))
+    .run();
+  record(db, { kind: "membership.changed", actorId: user.actorId });
 }

@@ -12,9 +12,7 @@ import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows, groupRoles, memberTransfers, oauthTokens, sessions, users } from "../storage/schema.ts";
-import type { ActorRow } from "../federation/actors.ts";
-import { lookupActor, resolveActor } from "../federation/remote.ts";
-import { context } from "../federation/context.ts";
+import { aliasesOf, type ActorRow } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
 import { localGroupOfActor } from "../groups/groups.ts";
 import { follow, followAnswered, unfollow } from "../social/follows.ts";
@@ -23,21 +21,11 @@ import { verifyPassword } from "./passwords.ts";
 
 export type TransferRow = typeof memberTransfers.$inferSelect;
 
-/** The URIs an actor names in `alsoKnownAs`. */
-export function aliasesOf(actor: Pick<ActorRow, "alsoKnownAs">): string[] {
-  try {
-    const list = JSON.parse(actor.alsoKnownAs ?? "[]") as unknown;
-    return Array.isArray(list) ? list.filter((u): u is string => typeof u === "string").slice(0, MAX_ALIASES) : [];
-  } catch {
-    return [];
-  }
-}
-
 /** Step 1, on the new section: the member names their old account (a handle or its address). */
 export async function requestTransfer(services: Services, user: User, oldAccount: string): Promise<TransferRow> {
   const { db } = services;
   const me = actorOf(db, user);
-  const old = await lookupActor(services, oldAccount, { refresh: true });
+  const old = await services.remote.lookup(oldAccount, { refresh: true });
   if (!old || old.local || old.type !== "Person" || old.deletedAt) throw new UserError("transfer_account_not_found", 404);
   const existing = db
     .select()
@@ -101,8 +89,8 @@ export async function moveAccount(services: Services, user: User, newAccount: st
   const me = actorOf(db, user);
   if (me.movedToId) throw new UserError("transfer_already_moved", 409);
   // Read again from its server, never from what we stored: the alias may be minutes old.
-  const known = await lookupActor(services, newAccount);
-  const target = known && !known.local ? await resolveActor(context(services), known.uri, { refresh: true }) : known;
+  const known = await services.remote.lookup(newAccount);
+  const target = known && !known.local ? await services.remote.resolve(known.uri, { refresh: true }) : known;
   if (!target || target.local || target.type !== "Person" || target.deletedAt) throw new UserError("transfer_account_not_found", 404);
   if (!aliasesOf(target).includes(me.uri)) throw new UserError("transfer_not_confirmed", 422);
   db.transaction((tx) => {

@@ -22,11 +22,11 @@ import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { ATTESTED_STATUSES, membershipChecks, users, type AttestedStatus } from "../storage/schema.ts";
 import { isPartyDomain } from "./directory.ts";
-import { isCardHolder, type User } from "../members/members.ts";
+import { statusOf, type User } from "../members/members.ts";
 import { record } from "../outbox/outbox.ts";
 import { readPayload, toWire, WIRE_CONTEXT } from "../federation/territory.ts";
 import { context } from "../federation/context.ts";
-import { nodeActor, signingKeys, type ActorRow } from "../federation/actors.ts";
+import { MEMBERSHIP_FIELD, membershipUrl, nodeActor, signingKeys, type ActorRow } from "../federation/actors.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { fetchBoundedText } from "../outbound.ts";
 import { jsonTooDeep } from "../bounds.ts";
@@ -36,8 +36,6 @@ type Json = Record<string, unknown>;
 export const ATTESTATION_TYPE = "MembershipAttestation";
 /** The attachment of an `Update` that carries an attestation (as JSON text). */
 export const ATTESTATION_FIELD = "coopol:attestation";
-/** The actor document's profile field that gives the attestation's address. */
-export const MEMBERSHIP_FIELD = "coopol:membership";
 /** An attestation lasts a day; a verifier fetches a new one after that. */
 export const ATTESTATION_TTL_MS = 24 * 3600_000;
 /** Longer-lived attestations are refused: a withdrawal must not wait long. */
@@ -45,31 +43,6 @@ const MAX_VALIDITY_MS = 7 * 24 * 3600_000;
 /** Clocks of two servers may differ by this much. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 export const ATTESTATION_LIMITS = { bytes: 64 * 1024, timeoutMs: 5_000 };
-
-export function membershipUrl(actorUri: string): string {
-  return `${actorUri}/membership`;
-}
-
-/** What an attestation says of a local account now. */
-export function statusOf(user: Pick<User, "role" | "disabledAt">): AttestedStatus {
-  if (user.disabledAt) return "none";
-  return isCardHolder(user.role) ? "card_holder" : "sympathisant";
-}
-
-/**
- * A member's status changed (role, disabled, enabled): the sequence number
- * goes up, so older attestations lose, and the instances of the remote groups
- * they belong to are told (outbox). Call it in the change's transaction.
- */
-export function membershipChanged(db: Db, user: User, before: AttestedStatus): void {
-  const after = db.select({ role: users.role, disabledAt: users.disabledAt }).from(users).where(eq(users.id, user.id)).get();
-  if (!after || statusOf(after) === before) return;
-  db.update(users)
-    .set({ membershipSeq: sql`${users.membershipSeq} + 1`, statusSince: Date.now() })
-    .where(eq(users.id, user.id))
-    .run();
-  record(db, { kind: "membership.changed", actorId: user.actorId });
-}
 
 /** A local actor's key of the given algorithm, with its id. */
 async function keyOf(services: Services, actor: ActorRow, algorithm: "RSASSA-PKCS1-v1_5" | "Ed25519"): Promise<{ privateKey: webcrypto.CryptoKey; keyId: URL }> {

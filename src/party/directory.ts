@@ -22,7 +22,6 @@ import { preparedOnce } from "../storage/prepared.ts";
 import { actors, follows, groups, NODE_KINDS, nodeStats, partyDirectory, partyNodeEdits, partyNodes, partyReportedSections, settings, territoryLinks, type NodeKind } from "../storage/schema.ts";
 import { keyPairsOf, nodeActor, type ActorRow } from "../federation/actors.ts";
 import { context } from "../federation/context.ts";
-import { resolveActor } from "../federation/remote.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
 import { record } from "../outbox/outbox.ts";
 import { fetchBoundedText } from "../outbound.ts";
@@ -356,7 +355,7 @@ async function nationalKey(services: Services, nationalUri: string, keyId: strin
 async function trusts(services: Services, nationalUri: string): Promise<boolean> {
   const { config, db } = services;
   if (config.national) {
-    const actor = await resolveActor(context(services), nationalUri).catch(() => null);
+    const actor = await services.remote.resolve(nationalUri).catch(() => null);
     return !!actor && `${actor.username}@${actor.domain}` === config.national;
   }
   const held = heldDirectory(db);

@@ -11,8 +11,6 @@ import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText, tagUrl } from "./content.ts";
 import { canSee, countsAsReply, visibleTo, type Viewer } from "./visibility.ts";
 import { availableAudiences, isPartyAudience, PARTY_AUDIENCES } from "../party/audiences.ts";
-import { resolveHandle } from "../federation/remote.ts";
-import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
 import { notify, notifyMentions } from "../notifications/notifications.ts";
 import { attach, attachmentsOf, checkAttachable } from "../media/media.ts";
@@ -132,13 +130,12 @@ export async function createLocalPost(services: Services, user: User, input: New
 async function renderSource(services: Services, text: string): Promise<{ html: string; mentionIds: number[]; tags: string[] }> {
   const { db, config } = services;
   const parsed = parseText(text);
-  const ctx = context(services);
   const host = new URL(config.origin).host;
   const mentioned = new Map<string, { id: number; uri: string; url: string | null }>();
   for (const ref of parsed.mentions) {
     const row = ref.domain === null || ref.domain === host
       ? db.select().from(actors).where(and(eq(actors.username, ref.username), eq(actors.local, true))).get()
-      : await resolveHandle(ctx, ref.username, ref.domain);
+      : await services.remote.lookup(`@${ref.username}@${ref.domain}`);
     if (row) mentioned.set(`${ref.username}@${ref.domain ?? ""}`, row);
   }
   const html = formatText(text, {

@@ -14,8 +14,6 @@ import { isLinkedParent } from "../territory/links.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { reportObject, type ReportWire } from "../federation/territory.ts";
 import { nodeActor } from "../federation/actors.ts";
-import { resolveActor } from "../federation/remote.ts";
-import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
 import { canRunCampaigns } from "../campaigns/campaigns.ts";
 import { aggregate } from "../campaigns/results.ts";
@@ -124,7 +122,7 @@ export async function openReport(services: Services, user: User, id: number): Pr
   if (!row) throw new UserError("report_not_found", 404);
   if (row.outgoing ? !isCardHolder(user.role) : !canRunCampaigns(user)) throw new UserError("report_not_found", 404);
   if (row.outgoing || row.openedAt) return row;
-  const section = await resolveActor(context(services), row.sectionUri).catch(() => null);
+  const section = await services.remote.resolve(row.sectionUri).catch(() => null);
   return db.transaction((tx) => {
     const opened = tx.update(reports).set({ openedAt: Date.now(), openedBy: user.id }).where(eq(reports.id, id)).returning().get();
     if (section && !section.local) record(tx, { kind: "territory.acknowledged", type: "Read", reportUri: row.uri, sectionId: section.id });

@@ -6,7 +6,8 @@
 import type { InboxContext } from "@fedify/fedify";
 import type { Move } from "@fedify/vocab";
 import type { Services } from "../../services.ts";
-import { aliasesOf, followersMoved } from "../../members/transfer.ts";
+import { followersMoved } from "../../members/transfer.ts";
+import { aliasesOf } from "../actors.ts";
 import { resolveActor } from "../remote.ts";
 import { senderOf } from "./common.ts";
 
