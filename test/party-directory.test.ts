@@ -135,6 +135,19 @@ t.test("party-only mode refuses a server outside the directory, until admins all
   t.equal((await peer.send(inbox(s3), follow(s3, 2), stranger)).status, 202, "admitted once allowed");
   await eventually(() => peer.received.some((a) => a.type === "Accept"), 30_000, "the Accept sent to the allowed server");
 
+  // Outbound: the allowed server gets the section's public events, like its fédération (which follows
+  // the section's node); once the allowance is removed, party-only sends it nothing more.
+  const publicEvent = async (title: string) =>
+    (await admin.post("/events", { title, start: "2031-06-01T18:00", timezone: "Europe/Paris", category: "debate", audience: "public", organiser: "section", join_mode: "open" })).status;
+  const eventOn = (node: Node, title: string) => node.instance.query("select 1 from events where title = ?", title).length > 0;
+  const peerGot = (title: string) => peer.received.some((a) => JSON.stringify(a).includes(title));
+  t.equal(await publicEvent("Réunion publique avant"), 303);
+  await eventually(() => eventOn(f2, "Réunion publique avant") && peerGot("Réunion publique avant"), 60_000, "the fédération and the allowed server have the first event");
+  t.equal((await admin.post("/admin/federation/domains/remove", { domain: peerHost })).status, 303);
+  t.equal(await publicEvent("Réunion publique après"), 303);
+  await eventually(() => eventOn(f2, "Réunion publique après"), 60_000, "the fédération has the second event");
+  t.notOk(peerGot("Réunion publique après"), "party-only sends nothing to a server no longer allowed");
+
   // Blocklist on s1: the stranger follows, then is suspended: its follow is dropped, its activities refused.
   const admin1 = await session(s1);
   t.equal((await admin1.post("/admin/federation/mode", { mode: "blocklist" })).status, 303);
