@@ -16,10 +16,11 @@ import { attachmentsOfNote, hashtagsOf, mentionedActorIds, pollOfQuestion, visib
 import { storeRemotePoll } from "../polls/polls.ts";
 import { replaceRemoteAttachments } from "../media/media.ts";
 import { INSTANCE_ACTOR_USERNAME } from "../members/members.ts";
-import { resolveActor } from "./remote.ts";
+import { actorByUri, resolveActor } from "./remote.ts";
 import { notifyMentions } from "../notifications/notifications.ts";
 import { countsAsReply } from "../posts/visibility.ts";
-import { proposalOfNote } from "./inbox/proposal.ts";
+import { rememberProposal } from "../groups/proposals.ts";
+import { readPayload } from "./territory.ts";
 import { inDateRange, MAX_CONTENT_LENGTH, MAX_NAME_LENGTH } from "../bounds.ts";
 import { receivedAudience } from "./party-audience.ts";
 
@@ -153,4 +154,13 @@ export async function fetchNote(ctx: Context<Services>, uri: URL): Promise<Note 
   // The Note must come from its author's server.
   if (object.id.origin !== object.attributionId.origin) return null;
   return object;
+}
+
+/** After a remote Note is stored: its proposal marker, if any. */
+async function proposalOfNote(services: Services, note: Note | Question, post: PostRow): Promise<void> {
+  const payload = await readPayload(note).catch(() => null);
+  if (payload?.type !== "Proposal") return;
+  const group = typeof payload.group === "string" && payload.group ? actorByUri(services.db, payload.group) : undefined;
+  const amends = typeof payload.amends === "string" && payload.amends ? payload.amends : null;
+  if (group?.type === "Group") rememberProposal(services.db, post, group.id, amends);
 }

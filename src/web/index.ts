@@ -20,6 +20,7 @@ import { registerPasswordRoutes } from "./routes/passwords.ts";
 import { registerTimelineRoutes } from "./routes/timeline.ts";
 import { registerOAuthPages } from "./routes/oauth.ts";
 import { registerAgendaRoutes } from "./routes/agenda.ts";
+import { registerGroupAgendaRoutes } from "./routes/group-agenda.ts";
 import { registerCampaignRoutes } from "./routes/campaigns.ts";
 import { registerReportRoutes } from "./routes/reports.ts";
 import { registerTerritoryRoutes } from "./routes/territory.ts";
@@ -117,6 +118,7 @@ export async function registerWeb(app: FastifyInstance, services: Services): Pro
     registerMemberDataRoutes(web, services);
     registerOAuthPages(web, services);
     registerAgendaRoutes(web, services);
+    registerGroupAgendaRoutes(web, services);
     registerCampaignRoutes(web, services);
     registerReportRoutes(web, services);
     registerTerritoryRoutes(web, services);

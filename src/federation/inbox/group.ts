@@ -22,7 +22,7 @@ import { fanOutToMembers } from "../send-groups.ts";
 import { groupPostChanged } from "../group-relays.ts";
 import { senderOf } from "./common.ts";
 import { storeLike } from "./like.ts";
-import { removeLike } from "./undo.ts";
+import { removeLike } from "./like.ts";
 
 type Json = Record<string, unknown>;
 

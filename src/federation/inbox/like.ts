@@ -3,11 +3,12 @@
 // relayed by a remote group (inbox/group.ts calls storeLike).
 import type { InboxContext } from "@fedify/fedify";
 import type { Like } from "@fedify/vocab";
-import { sql, eq } from "drizzle-orm";
+import { and, sql, eq } from "drizzle-orm";
 import type { Services } from "../../services.ts";
+import type { Db } from "../../storage/db.ts";
 import { newId } from "../../storage/ids.ts";
 import { likes, posts } from "../../storage/schema.ts";
-import { findPostByUri, type PostRow } from "../../posts/posts.ts";
+import { findPost, findPostByUri, type PostRow } from "../../posts/posts.ts";
 import { remoteMayRead } from "../party-audience.ts";
 import type { ActorRow } from "../actors.ts";
 import { senderOf } from "./common.ts";
@@ -22,6 +23,14 @@ export function storeLike(services: Services, actor: ActorRow, post: PostRow, ur
   db.update(posts).set({ favouritesCount: sql`${posts.favouritesCount} + 1` }).where(eq(posts.id, post.id)).run();
   notify(services, { recipientActorId: post.actorId, type: "favourite", fromActorId: actor.id, postId: post.id });
   return true;
+}
+
+/** Takes back an actor's own like (by the Like's id); the post it was on, if there was one. */
+export function removeLike(db: Db, actorId: number, likeUri: string): PostRow | undefined {
+  const like = db.delete(likes).where(and(eq(likes.uri, likeUri), eq(likes.actorId, actorId))).returning().get();
+  if (!like) return undefined;
+  db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, like.postId)).run();
+  return findPost(db, like.postId);
 }
 
 export async function onLike(ctx: InboxContext<Services>, like: Like): Promise<void> {

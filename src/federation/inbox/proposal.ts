@@ -27,14 +27,6 @@ const originOf = (v: unknown): string | null => {
 };
 const count = (v: unknown): number => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? Math.min(v, 1e9) : 0);
 
-/** After a remote Note is stored: its proposal marker, if any. */
-export async function proposalOfNote(services: Services, note: Note | Question, post: PostRow): Promise<void> {
-  const payload = await readPayload(note).catch(() => null);
-  if (payload?.type !== "Proposal") return;
-  const group = str(payload.group) ? actorByUri(services.db, payload.group as string) : undefined;
-  if (group?.type === "Group") rememberProposal(services.db, post, group.id, str(payload.amends));
-}
-
 /** A Create or Update of a proposal payload; false when it is something else (territory.ts takes it). */
 export async function onProposalActivity(ctx: InboxContext<Services>, activity: Create | Update): Promise<boolean> {
   const payload = await readPayload(await activity.getObject()).catch(() => null);

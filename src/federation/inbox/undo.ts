@@ -8,14 +8,7 @@ import { actors, follows, likes, posts } from "../../storage/schema.ts";
 import { findPost, findPostByUri, removePost, type PostRow } from "../../posts/posts.ts";
 import { groupPostReacted } from "../group-relays.ts";
 import { afterGroupUnannounce } from "./group.ts";
-
-/** Takes back an actor's own like (by the Like's id); the post it was on, if there was one. */
-export function removeLike(db: Db, actorId: number, likeUri: string): PostRow | undefined {
-  const like = db.delete(likes).where(and(eq(likes.uri, likeUri), eq(likes.actorId, actorId))).returning().get();
-  if (!like) return undefined;
-  db.update(posts).set({ favouritesCount: sql`max(${posts.favouritesCount} - 1, 0)` }).where(eq(posts.id, like.postId)).run();
-  return findPost(db, like.postId);
-}
+import { removeLike } from "./like.ts";
 
 export async function onUndo(ctx: InboxContext<Services>, undo: Undo): Promise<void> {
   const { db } = ctx.data;

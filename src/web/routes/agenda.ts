@@ -16,7 +16,6 @@ import type { Services } from "../../services.ts";
 import { actors, calendarTokens, EVENT_CATEGORIES, events, JOIN_MODES, type EventAudience, type EventCategory } from "../../storage/schema.ts";
 import { eventGroupIds, groupsOrganisableBy, groupsUsableBy, mayFetchEvent } from "../../agenda/audiences.ts";
 import type { ActorRow } from "../../federation/actors.ts";
-import { registerGroupAgendaRoutes } from "./group-agenda.ts";
 import {
   agenda,
   canEditEvent,
@@ -211,7 +210,6 @@ function agendaItems(occurrences: Occurrence[], field: FieldEntry[], options: { 
 
 export function registerAgendaRoutes(web: FastifyInstance, services: Services): void {
   const { db, config } = services;
-  registerGroupAgendaRoutes(web, services);
 
   /** How an item of the agenda is named and linked: an event's page, or the action's (field work). */
   const itemLink = (page: PageContext, item: AgendaItem, label: Html | string) =>
