@@ -7,7 +7,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { request } from "undici";
 import { WebSession } from "./browser-session.ts";
-import { eventually, freePort, PASSWORD } from "./instances.ts";
+import { eventually, freePort, PASSWORD, stopProcess } from "./instances.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const OPERATOR_TOKEN = "operator-token-for-tests-0123456789";
@@ -127,15 +127,7 @@ export async function startHost(options: { hostData?: string; port?: number; env
         },
       };
     },
-    async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        running.once("exit", () => resolve());
-        running.kill("SIGTERM");
-        setTimeout(() => running.kill("SIGKILL"), 5000).unref();
-      });
-    },
+    stop: () => stopProcess(child),
   };
   options.prepare?.(host);
   const started = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
