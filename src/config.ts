@@ -174,6 +174,10 @@ export interface HostConfig {
   /** An instance with no request for this long (and nothing due) is unloaded. */
   idleMs: number;
   maxLoaded: number;
+  /** Never more instances in memory than this, even when those beyond maxLoaded are in use. */
+  ceiling: number;
+  minResidencyMs: number;
+  workSliceMs: number;
   sweepMs: number;
   /** Instances woken per sweep, and how long each stays loaded at least. */
   wakeConcurrency: number;
@@ -188,13 +192,17 @@ export function loadHostConfig(env: NodeJS.ProcessEnv = process.env): HostConfig
   if (adminToken !== null && adminToken.length < 20) throw new ConfigError("COOPOL_HOST_ADMIN_TOKEN est trop court : 20 caractères au moins (par exemple la sortie de « openssl rand -base64 32 »).");
   // The instances' own variables are checked the same way (loadConfig), with the host's values.
   const logLevel = loadConfig({ ...pickHostWide(env), COOPOL_DATA: dataDir }).logLevel;
+  const maxLoaded = parseInteger(env.COOPOL_HOST_MAX_LOADED, 50, "COOPOL_HOST_MAX_LOADED", 1, 10_000);
   return {
     dataDir: resolve(dataDir),
     host: env.HOST?.trim() || "127.0.0.1",
     port: parseInteger(env.PORT, 3000, "PORT", 1, 65535),
     adminToken,
     idleMs: parseInteger(env.COOPOL_HOST_IDLE_SECONDS, 600, "COOPOL_HOST_IDLE_SECONDS", 1, 86_400) * 1000,
-    maxLoaded: parseInteger(env.COOPOL_HOST_MAX_LOADED, 50, "COOPOL_HOST_MAX_LOADED", 1, 10_000),
+    maxLoaded,
+    ceiling: parseInteger(env.COOPOL_HOST_LOADED_CEILING, 2 * maxLoaded, "COOPOL_HOST_LOADED_CEILING", maxLoaded, 20_000),
+    minResidencyMs: parseInteger(env.COOPOL_HOST_MIN_RESIDENCY_SECONDS, 20, "COOPOL_HOST_MIN_RESIDENCY_SECONDS", 0, 3600) * 1000,
+    workSliceMs: parseInteger(env.COOPOL_HOST_WORK_SLICE_SECONDS, 300, "COOPOL_HOST_WORK_SLICE_SECONDS", 1, 86_400) * 1000,
     sweepMs: parseInteger(env.COOPOL_HOST_SWEEP_SECONDS, 5, "COOPOL_HOST_SWEEP_SECONDS", 1, 3600) * 1000,
     wakeConcurrency: parseInteger(env.COOPOL_HOST_WAKE_CONCURRENCY, 2, "COOPOL_HOST_WAKE_CONCURRENCY", 1, 100),
     wakeKeepMs: parseInteger(env.COOPOL_HOST_WAKE_KEEP_SECONDS, 30, "COOPOL_HOST_WAKE_KEEP_SECONDS", 1, 3600) * 1000,

@@ -7,7 +7,6 @@
 // proxy's route switched: the queued post reaches R once, bob still follows,
 // F on H1 still receives S's reports. Then `host backup` copies every
 // instance of H2 while it serves.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,10 +17,9 @@ import { Agent, request } from "undici";
 import { WebSession } from "./helpers/browser-session.ts";
 import { eventually, freePort, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { apiToken } from "./helpers/oauth.ts";
+import { startHost, type Host } from "./helpers/host.ts";
 import { startProxy } from "./helpers/proxy.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const TOKEN = "operator-token-for-tests-0123456789";
 const work = mkdtempSync(join(tmpdir(), "coopol-host-move-"));
 
 // The proxy connects from 127.0.0.5, not 127.0.0.1: a proxy on another machine, named in COOPOL_TRUSTED_PROXIES.
@@ -33,83 +31,16 @@ const S = at("127.0.0.2");
 const F = at("127.0.0.3");
 const G = at("127.0.0.4");
 
-interface Host {
-  port: number;
-  env: NodeJS.ProcessEnv;
-  cli(args: string[]): { status: number | null; stdout: string; stderr: string };
-  cliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
-  /** The process's output, for diagnosing a failed test. */
-  output: string[];
-  /** Whether this host has the instance loaded, as its operator's page says. */
-  loaded(domain: string): Promise<boolean>;
-}
-
 /**
  * A host process (`node src/host/main.ts`) on 127.0.0.1, reached through the
  * proxy. `prepare` adds its instances and their routes before it starts, so
  * each finds the others at its first wake-up (a link asked too early is asked again only
  * minutes later).
  */
-async function startHost(name: string, prepare: (cli: Host["cli"], port: number) => void): Promise<Host> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    COOPOL_HOST_DATA: join(work, name),
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
-    COOPOL_TRUSTED_PROXIES: PROXY_ADDRESS,
-    COOPOL_HOST_ADMIN_TOKEN: TOKEN,
-    COOPOL_HOST_SWEEP_SECONDS: "1",
-    COOPOL_HOST_WAKE_KEEP_SECONDS: "1",
-    LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
-  };
-  const cliArgs = (args: string[]) => [join(ROOT, "src/cli/main.ts"), ...args];
-  const cli: Host["cli"] = (args) => {
-    const r = spawnSync(process.execPath, cliArgs(args), { env, encoding: "utf8" });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  prepare(cli, port);
-  const output: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  process.once("exit", () => child.kill("SIGKILL"));
-  t.teardown(async () => {
-    if (child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-    });
-  });
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${output.join("")}`);
-    const res = await request(`http://127.0.0.1:${port}/healthz`).catch(() => null);
-    await res?.body.dump();
-    return res?.statusCode === 200 || res?.statusCode === 421;
-  }, 20_000, `${name} listens`);
-  const operator = new WebSession(`http://127.0.0.1:${port}`);
-  await operator.post("/host/login", { token: TOKEN }, { csrf: false });
-  return {
-    port,
-    env,
-    output,
-    cli,
-    cliAsync: (args) =>
-      new Promise((resolve) => {
-        const c = spawn(process.execPath, cliArgs(args), { env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        c.stdout.on("data", (d: Buffer) => (stdout += d));
-        c.stderr.on("data", (d: Buffer) => (stderr += d));
-        c.on("exit", (status) => resolve({ status, stdout, stderr }));
-      }),
-    async loaded(domain) {
-      const row = (await operator.get("/host")).body.split("<tr>").find((r) => r.includes(`>${domain}<`));
-      return !!row?.includes("chargée");
-    },
-  };
+async function startHostNamed(name: string, prepare: (cli: Host["cli"], port: number) => void): Promise<Host> {
+  const host = await startHost({ hostData: join(work, name), env: { COOPOL_TRUSTED_PROXIES: PROXY_ADDRESS }, prepare: (h) => prepare(h.cli, h.port) });
+  t.teardown(() => host.stop());
+  return host;
 }
 
 function must(result: { status: number | null; stdout: string; stderr: string }, what: string): string {
@@ -129,7 +60,7 @@ const dbOf = (host: Host, domain: string) => join(host.env.COOPOL_HOST_DATA!, "i
 
 const pwFile = join(work, "pw");
 writeFileSync(pwFile, PASSWORD, { mode: 0o600 });
-const h1 = await startHost("h1", (cli, port) => {
+const h1 = await startHostNamed("h1", (cli, port) => {
   must(cli(["host", "add", "--domain", `http://${S}`, "--name", "Section S", "--handle", "section_s", "--territory", "75111", "--parent", `federation_f@${F}`]), "add S");
   // alice is S's secretary: she posts and sends the reports.
   must(cli(["member", "add", "--domain", S, "--username", "alice", "--role", "secretary", "--password-file", pwFile]), "add alice");
@@ -140,7 +71,7 @@ const h1 = await startHost("h1", (cli, port) => {
 // later if that fails: it is added once S is loaded, so that first ask finds S ready.
 await eventually(async () => (await fetch(`http://${S}/users/alice`, { headers: { accept: "application/activity+json" } })).status === 200, 20_000, "S loaded on H1");
 must(h1.cli(["host", "add", "--domain", `http://${F}`, "--name", "Fédération F", "--kind", "federation", "--handle", "federation_f", "--territory", "75", "--children", `section_s@${S}`]), "add F");
-const h2 = await startHost("h2", (cli, port) => {
+const h2 = await startHostNamed("h2", (cli, port) => {
   must(cli(["host", "add", "--domain", `http://${G}`, "--name", "Section G"]), "add G");
   proxy.route(G, port);
 });

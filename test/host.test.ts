@@ -6,117 +6,32 @@
 // signed HTTP between hosted and standalone instances, suspend/resume, remove
 // with its archive, and lazy loading: an unloaded instance is loaded again by
 // a request, and by the scheduler when its queued delivery comes due.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import t from "tap";
 import { request } from "undici";
 import { signRequest } from "@fedify/fedify";
 import { WebSession } from "./helpers/browser-session.ts";
-import { eventually, freePort, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { OPERATOR_TOKEN, startHost } from "./helpers/host.ts";
+import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { apiToken } from "./helpers/oauth.ts";
 import { signerFor } from "./helpers/signing.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const TOKEN = "operator-token-for-tests-0123456789";
-
-const port = await freePort();
-const hostData = mkdtempSync(join(tmpdir(), "coopol-host-"));
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  COOPOL_HOST_DATA: hostData,
-  HOST: "0.0.0.0",
-  PORT: String(port),
-  COOPOL_ALLOW_PRIVATE_ADDRESS: "true",
-  COOPOL_HOST_ADMIN_TOKEN: TOKEN,
-  COOPOL_HOST_IDLE_SECONDS: "2",
-  COOPOL_HOST_SWEEP_SECONDS: "1",
-  COOPOL_HOST_WAKE_KEEP_SECONDS: "1",
-  LOG_LEVEL: process.env.COOPOL_TEST_LOG ?? "warn",
-};
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [join(ROOT, "src/cli/main.ts"), ...args], { env, encoding: "utf8" });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function registryRow(domain: string): { state: string; last_activity_at: number | null; next_wake_at: number | null } | undefined {
-  const db = new Database(join(hostData, "host.sqlite"), { readonly: true });
-  try {
-    return db.prepare("select state, last_activity_at, next_wake_at from instances where domain = ?").get(domain) as never;
-  } finally {
-    db.close();
-  }
-}
-
-/** A hosted instance as the shared test helpers need it (origin, a read-only query on its SQLite file). */
-function hosted(address: string, name: string) {
-  const domain = `${address}:${port}`;
-  const added = cli(["host", "add", "--domain", `http://${domain}`, "--name", name]);
-  if (added.status !== 0) throw new Error(`host add ${domain}: ${added.stderr}`);
-  const dataDir = join(hostData, "instances", domain);
-  return {
-    domain,
-    origin: `http://${domain}`,
-    dataDir,
-    setupUrl: /(http:\/\/\S+\/setup\/\S+)/.exec(added.stdout)?.[1] ?? null,
-    addMember(username: string, password = PASSWORD) {
-      const file = join(hostData, `pw-${domain}-${username}`);
-      writeFileSync(file, password, { mode: 0o600 });
-      const result = cli(["member", "add", "--domain", domain, "--username", username, "--password-file", file]);
-      if (result.status !== 0) throw new Error(`member add ${username}: ${result.stderr}`);
-    },
-    query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
-      const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
-    },
-  };
-}
-
-const a = hosted("127.0.0.2", "Section A");
-const b = hosted("127.0.0.3", "Section B");
-const c = hosted("127.0.0.4", "Section C");
-
-const output: string[] = [];
-const host: ChildProcess = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
-host.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-host.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-// Even when the set-up below throws (no teardown then), the host does not outlive the test.
-process.once("exit", () => host.kill("SIGKILL"));
-t.teardown(async () => {
-  if (host.exitCode === null) {
-    await new Promise<void>((resolve) => {
-      host.once("exit", () => resolve());
-      host.kill("SIGTERM");
-      setTimeout(() => host.kill("SIGKILL"), 5000).unref();
-    });
-  }
-});
-await eventually(async () => {
-  if (host.exitCode !== null) throw new Error(`host exited: ${output.join("")}`);
-  const res = await request(`${a.origin}/healthz`);
-  await res.body.dump();
-  return res.statusCode === 200;
-}, 20_000, "the host listens");
+const host = await startHost({ env: { HOST: "0.0.0.0", COOPOL_HOST_IDLE_SECONDS: "2" } });
+t.teardown(() => host.stop());
+const { port, hostData } = host;
+const cli = host.cli;
+const registryRow = host.registryRow;
+const a = host.add("127.0.0.2", "Section A");
+const b = host.add("127.0.0.3", "Section B");
+const c = host.add("127.0.0.4", "Section C");
 
 const standalone: TestInstance = await startInstance("hs");
 standalone.addMember("sam");
 t.teardown(() => standalone.stop());
 
-/** Whether the host has the instance loaded now, as its operator's page says. */
-async function loadedOnHost(domain: string): Promise<boolean> {
-  const operator = new WebSession(`http://127.0.0.1:${port}`);
-  await operator.post("/host/login", { token: TOKEN }, { csrf: false });
-  const row = (await operator.get("/host")).body.split("<tr>").find((r) => r.includes(`>${domain}<`));
-  if (!row) throw new Error(`${domain} not listed`);
-  return row.includes("chargée");
-}
+const loadedOnHost = host.loaded;
 
 const userAt = (instance: { origin: string }, username: string) => `${instance.origin}/users/${username}`;
 /** The first account of a hosted instance, made with the link `host add` printed; returns its logged-in session. */
@@ -211,7 +126,7 @@ t.test("the operator's page: add, suspend and resume", async (t) => {
   t.equal((await operator.post("/host/login", { token: "wrong token, wrong token" }, { csrf: false })).status, 401, "a wrong token is refused");
   t.equal((await operator.post("/host/suspend", { domain: c.domain }, { csrf: false })).status, 200, "logged out: the login page");
   t.equal(registryRow(c.domain)?.state, "active", "and nothing done");
-  t.equal((await operator.post("/host/login", { token: TOKEN }, { csrf: false })).status, 303);
+  t.equal((await operator.post("/host/login", { token: OPERATOR_TOKEN }, { csrf: false })).status, 303);
   const list = await operator.get("/host");
   t.match(list.body, a.domain);
 

@@ -63,3 +63,38 @@ t.test("a write lock held by another process longer than the busy timeout delays
   await listening;
   t.pass("the worker stopped only when asked");
 });
+
+t.test("stopping does not wait for a message that never finishes: it stays held and runs again at the next start", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
+  const db = openDatabase(join(dir, "coopol.sqlite"));
+  const queue = new SqliteMessageQueue(db.$client, { pollIntervalMs: 50 });
+  let started = false;
+  const controller = new AbortController();
+  // A delivery to a server that accepts the connection and never answers.
+  const listening = queue.listen(
+    () => {
+      started = true;
+      return new Promise<void>(() => {});
+    },
+    { signal: controller.signal },
+  );
+  await queue.enqueue({ to: "silent" });
+  while (!started) await sleep(20);
+  controller.abort();
+  await listening;
+  t.equal((await queue.getDepth()).queued, 1, "the worker stopped; the message is still in the queue");
+  db.$client.close();
+
+  const reopened = openDatabase(join(dir, "coopol.sqlite"));
+  t.teardown(() => {
+    reopened.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const handled: unknown[] = [];
+  const again = new AbortController();
+  const next = new SqliteMessageQueue(reopened.$client, { pollIntervalMs: 50 }).listen((message) => void handled.push(message), { signal: again.signal });
+  while (handled.length === 0) await sleep(20);
+  t.same(handled, [{ to: "silent" }], "released and run at the next start");
+  again.abort();
+  await next;
+});

@@ -22,6 +22,15 @@ export interface SqliteMessageQueueOptions {
 type Row = { id: number; message: string; ordering_key: string | null };
 
 const FAILURE_DELAY_MS = 5_000;
+/**
+ * How long a stopping worker waits for the messages in progress. A delivery
+ * to a server that accepts the connection and never answers waits for
+ * undici's 5-minute timeout; stopping must not (a host unloading an instance,
+ * a restart). Messages still running stay marked held and are released at the
+ * next start, so they run again then (an activity sent twice is ignored by
+ * its id).
+ */
+const STOP_GRACE_MS = 3_000;
 
 /**
  * SQLite's write lock can be held longer than the busy timeout by another
@@ -122,8 +131,13 @@ export class SqliteMessageQueue implements MessageQueue {
       } catch (error) {
         this.#log?.warn({ err: error, id: row.id }, "queue: message failed, retrying later");
       }
-      if (handled) await persist(() => this.#done.run(row.id));
-      else await persist(() => this.#retry.run(Date.now() + FAILURE_DELAY_MS, row.id));
+      try {
+        if (handled) await persist(() => this.#done.run(row.id));
+        else await persist(() => this.#retry.run(Date.now() + FAILURE_DELAY_MS, row.id));
+      } catch (error) {
+        // Finished after the worker stopped waiting: the database may be closed; the row is released at the next start.
+        if (!signal?.aborted) throw error;
+      }
     };
 
     while (!signal?.aborted) {
@@ -158,6 +172,9 @@ export class SqliteMessageQueue implements MessageQueue {
       });
       this.#wake = null;
     }
-    await Promise.allSettled(running);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(running), new Promise((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS)))]);
+    clearTimeout(grace);
+    if (running.size) this.#log?.info({ running: running.size }, "queue: stopped with messages still in progress; they run again at the next start");
   }
 }

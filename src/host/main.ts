@@ -38,7 +38,15 @@ async function main(): Promise<void> {
 
   const hostEnv = process.env;
   const registry = new Registry(config.dataDir);
-  const pool = new InstancePool(registry, { hostEnv, log, idleMs: config.idleMs, maxLoaded: config.maxLoaded });
+  const pool = new InstancePool(registry, {
+    hostEnv,
+    log,
+    idleMs: config.idleMs,
+    maxLoaded: config.maxLoaded,
+    ceiling: config.ceiling,
+    minResidencyMs: config.minResidencyMs,
+    workSliceMs: config.workSliceMs,
+  });
   const operator = config.adminToken ? await createOperatorApp({ registry, pool, token: config.adminToken, log, hostEnv }) : null;
   const router = createRouter({ registry, pool, log, operator });
   const scheduler = startScheduler(pool, registry, { log, sweepMs: config.sweepMs, concurrency: config.wakeConcurrency, keepMs: config.wakeKeepMs });

@@ -2,8 +2,16 @@
 // (`createInstance`, the same as `npm start` builds it) on its first request or
 // when the scheduler wakes it, and closed again once idle: its database, its
 // queue worker and its timers go with it, so an idle instance costs only its
-// registry row. Least recently used first out when more than `maxLoaded` are
-// loaded.
+// registry row.
+//
+// Two bounds on how many are loaded. Beyond `maxLoaded`, the least recently
+// used idle instances are unloaded, but never one used in the last
+// `minResidencyMs`: with a few more instances in use than the cap, unloading
+// the next one needed at each load made every request load an instance
+// (thrashing). The cap may thus be exceeded for a while, up to `ceiling`
+// (loaded, loading and closing counted), which keeps memory bounded against a
+// peer that makes many instances load: there a request for an unloaded
+// instance waits briefly for room, then is refused (`PoolFull`, a 429).
 import { and, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { REMINDER_AHEAD_MS, REMINDER_ROUND_MS } from "../agenda/reminders.ts";
 import type { Logger } from "pino";
@@ -18,9 +26,30 @@ export interface PoolOptions {
   log: Logger;
   /** Unloaded after this long without a request (and with no work due now). */
   idleMs: number;
-  /** At most this many loaded at once (the busy ones may exceed it for a while). */
+  /** Beyond this many loaded, idle ones are unloaded, least recently used first. */
   maxLoaded: number;
+  /** Never more loaded, loading or closing at once than this (at least maxLoaded). */
+  ceiling: number;
+  /** An instance used this recently is not unloaded to make room. */
+  minResidencyMs: number;
+  /**
+   * How long an instance nobody uses may go on with due work past its idle
+   * time (a delivery backlog to a dead server, say) before it gives its place
+   * and waits its turn behind the other instances due.
+   */
+  workSliceMs: number;
 }
+
+/** No room under the ceiling for one more instance: the request is refused for now. */
+export class PoolFull extends Error {
+  constructor(domain: string) {
+    super(`host: no room to load ${domain}`);
+  }
+}
+
+/** How long a request for an unloaded instance waits for room under the ceiling, and how often it looks. */
+const ADMIT_WAIT_MS = 2_000;
+const ADMIT_POLL_MS = 100;
 
 interface Loaded {
   domain: string;
@@ -88,14 +117,22 @@ export class InstancePool {
 
   async #load(entry: HostedInstance): Promise<Loaded> {
     await this.#closing.get(entry.domain);
-    const ready = this.#loaded.get(entry.domain);
-    if (ready) return ready;
-    let pending = this.#loading.get(entry.domain);
-    if (!pending) {
-      pending = this.#create(entry).finally(() => this.#loading.delete(entry.domain));
-      this.#loading.set(entry.domain, pending);
+    const deadline = Date.now() + ADMIT_WAIT_MS;
+    for (;;) {
+      const ready = this.#loaded.get(entry.domain);
+      if (ready) return ready;
+      const pending = this.#loading.get(entry.domain);
+      if (pending) return pending;
+      this.#evictBeyondCap();
+      // Checked and reserved (#loading) in the same turn: two requests cannot both take the last place.
+      if (this.#count() < this.#options.ceiling) {
+        const loading = this.#create(entry).finally(() => this.#loading.delete(entry.domain));
+        this.#loading.set(entry.domain, loading);
+        return loading;
+      }
+      if (Date.now() >= deadline) throw new PoolFull(entry.domain);
+      await new Promise((resolve) => setTimeout(resolve, ADMIT_POLL_MS));
     }
-    return pending;
   }
 
   async #create(entry: HostedInstance): Promise<Loaded> {
@@ -112,24 +149,46 @@ export class InstancePool {
     const loaded: Loaded = { domain: entry.domain, instance, lastUse: Date.now(), active: 0 };
     this.#loaded.set(entry.domain, loaded);
     log.debug("instance loaded");
-    await this.#keepWithinCap(entry.domain);
+    // Not awaited: the request that loaded this one does not wait for another to close.
+    this.#evictBeyondCap();
     return loaded;
   }
 
-  /** Unloads the least recently used idle instances beyond the cap. */
-  async #keepWithinCap(keep: string): Promise<void> {
+  /** Instances taking memory: loaded, being loaded, or closing. */
+  #count(): number {
+    return this.#loaded.size + this.#loading.size + this.#closing.size;
+  }
+
+  /**
+   * Starts unloading the least recently used instances beyond the cap that may
+   * go: idle, not used for `minResidencyMs`, nothing due now.
+   */
+  #evictBeyondCap(now = Date.now()): void {
+    let excess = this.#loaded.size - this.#options.maxLoaded;
     for (const loaded of [...this.#loaded.values()]) {
-      if (this.#loaded.size <= this.#options.maxLoaded) return;
-      if (loaded.domain !== keep && loaded.active === 0 && !hasWorkNow(loaded.instance.services)) await this.unload(loaded.domain);
+      if (excess <= 0) return;
+      if (loaded.active > 0 || now - loaded.lastUse < this.#options.minResidencyMs || busy(loaded.instance.services) || workDue(loaded.instance.services, now)) continue;
+      void this.unload(loaded.domain);
+      excess--;
     }
   }
 
-  /** Unloads every instance idle for `idleMs` with nothing due now; returns how many. */
+  /** How many more instances the scheduler may wake now without going over the cap (after making room). */
+  room(): number {
+    this.#evictBeyondCap();
+    return Math.max(0, this.#options.maxLoaded - this.#count());
+  }
+
+  /**
+   * Unloads every instance idle for `idleMs` with nothing due now, and those
+   * whose due work has run a whole `workSliceMs` past that; returns how many.
+   */
   async unloadIdle(now = Date.now()): Promise<number> {
     let count = 0;
     for (const loaded of [...this.#loaded.values()]) {
-      if (loaded.active > 0 || now - loaded.lastUse < this.#options.idleMs) continue;
-      if (hasWorkNow(loaded.instance.services, now)) continue;
+      const { services } = loaded.instance;
+      if (loaded.active > 0 || now - loaded.lastUse < this.#options.idleMs || busy(services)) continue;
+      if (now - loaded.lastUse < this.#options.idleMs + this.#options.workSliceMs && workDue(services, now)) continue;
       await this.unload(loaded.domain);
       count++;
     }
@@ -153,7 +212,13 @@ export class InstancePool {
         services.log.warn({ err: error }, "host: next wake-up not computed");
         wakeAt = Date.now() + 60_000;
       }
-      await loaded.instance.close();
+      // Work still due (its slice ended): in line behind the instances already waiting, not ahead of them.
+      if (wakeAt !== null) wakeAt = Math.max(wakeAt, Date.now());
+      try {
+        await loaded.instance.close();
+      } catch (error) {
+        this.#options.log.error({ err: error, instance: domain }, "host: instance did not close cleanly");
+      }
       // Removed meanwhile: no row to write.
       if (this.#registry.get(domain)) this.#registry.setRest(domain, loaded.lastUse, wakeAt);
       this.#options.log.debug({ instance: domain, wakeAt }, "instance unloaded");
@@ -168,9 +233,13 @@ export class InstancePool {
   }
 }
 
-/** Work the instance is doing or must do now: a periodic task running, queue messages or outbox rows due. */
-function hasWorkNow({ db, jobs }: Services, now = Date.now()): boolean {
-  if (jobs && jobs.running > 0) return true;
+/** A periodic task running now: an instance is never unloaded in the middle of one. */
+function busy({ jobs }: Services): boolean {
+  return !!jobs && jobs.running > 0;
+}
+
+/** Queue messages or outbox rows due now. */
+function workDue({ db }: Services, now = Date.now()): boolean {
   const queued = db.select({ at: sql<number | null>`min(${fedifyQueue.availableAt})` }).from(fedifyQueue).get()?.at ?? null;
   const outbox = outboxNextDue(db);
   return (queued !== null && queued <= now) || (outbox !== null && outbox <= now);

@@ -68,17 +68,21 @@ function newEntry(registry: Registry, input: NewInstance, hostEnv: NodeJS.Proces
     state: "active",
     createdAt: Date.now(),
     lastActivityAt: null,
-    nextWakeAt: Date.now(),
+    nextWakeAt: null,
   };
   // A directory left by an instance removed without its archive step would mix two instances' data.
   if (existsSync(dataDir) && readdirSync(dataDir).length) throw new UserError("host_domain_taken", 409, { domain });
   return { entry, config };
 }
 
-/** Into the registry, woken at the next sweep: its start-up jobs (territory links…) and pending deliveries run without waiting for a visitor. */
-function register(registry: Registry, entry: HostedInstance): void {
+/**
+ * Into the registry. `wake`: loaded at the next sweep, for work that cannot
+ * wait for a first visitor. Anything else runs at the first request: adding
+ * 500 instances must not keep the scheduler busy waking each one once.
+ */
+function register(registry: Registry, entry: HostedInstance, wake: boolean): void {
   registry.insert(entry);
-  registry.setRest(entry.domain, entry.createdAt, entry.createdAt);
+  registry.setRest(entry.domain, entry.createdAt, wake ? entry.createdAt : null);
 }
 
 /** Adds an instance: registry row, data directory, database, actors. Returns its first-run link. */
@@ -87,7 +91,10 @@ export function addInstance(registry: Registry, input: NewInstance, hostEnv: Nod
   const db = openDatabase(join(entry.dataDir, "coopol.sqlite"));
   try {
     ensureInstanceActors(db, config);
-    register(registry, entry);
+    // A new instance has nothing to deliver, no member to remind or e-mail, and a section
+    // with a parent waits for its fédération's request. A fédération (or national node)
+    // declaring its children must ask each to be linked: that cannot wait for a visit.
+    register(registry, entry, config.children.length > 0);
     return { entry, setupUrl: prepareFirstRun(db, config)! };
   } finally {
     db.$client.close();
@@ -123,7 +130,8 @@ export async function importHostedInstance(registry: Registry, archive: string, 
     if (entry.origin !== manifest.origin) throw new UserError("portable_origin_mismatch", 1, { archive: printable(manifest.origin), target: entry.origin });
     rmSync(entry.dataDir, { recursive: true, force: true });
     renameSync(staging, entry.dataDir);
-    register(registry, entry);
+    // Its pending deliveries (queue, outbox) go out from here without waiting for a visitor.
+    register(registry, entry, true);
     return { entry, manifest };
   } finally {
     rmSync(staging, { recursive: true, force: true });

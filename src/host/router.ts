@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { translator } from "../web/i18n.ts";
-import type { InstancePool } from "./pool.ts";
+import { PoolFull, type InstancePool } from "./pool.ts";
 import { normaliseDomain, type HostedInstance, type Registry } from "./registry.ts";
 
 export interface RouterOptions {
@@ -54,11 +54,21 @@ function suspended(req: IncomingMessage, res: ServerResponse): void {
 
 /**
  * Never a 5xx: a peer that gets one retries as if the instance were down and
- * a Mastodon app shows "server error". A load failure is temporary
- * (429 with Retry-After, which senders honour).
+ * a Mastodon app shows "server error". A full pool or a load failure is
+ * temporary (429 with Retry-After, which senders honour): in JSON for
+ * programs, in plain words for people.
  */
-function unavailable(res: ServerResponse): void {
-  json(res, 429, { error: "temporarily unavailable" }, { "retry-after": "60" });
+function unavailable(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  const [key, retryAfter] = error instanceof PoolFull ? ["host.busy_page", "10"] : ["host.unavailable_page", "60"];
+  if (wantsJson(req)) json(res, 429, { error: en(key) }, { "retry-after": retryAfter });
+  else plainPage(res, 429, key, { "retry-after": retryAfter });
+}
+
+/** The same answer to a WebSocket upgrade (a raw socket: no fastify to write it). */
+function unavailableUpgrade(socket: Duplex, error: unknown): void {
+  const [key, retryAfter] = error instanceof PoolFull ? ["host.busy_page", "10"] : ["host.unavailable_page", "60"];
+  const body = JSON.stringify({ error: en(key) });
+  socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 export function createRouter(options: RouterOptions) {
@@ -93,8 +103,9 @@ export function createRouter(options: RouterOptions) {
     try {
       lease = await pool.acquire(entry);
     } catch (error) {
-      log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
-      return unavailable(res);
+      if (error instanceof PoolFull) log.warn({ instance: entry.domain }, "host: too many instances loaded, request refused for now");
+      else log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
+      return unavailable(req, res, error);
     }
     res.once("close", lease.release);
     lease.instance.app.routing(req, res);
@@ -109,8 +120,9 @@ export function createRouter(options: RouterOptions) {
       socket.once("close", lease.release);
       lease.instance.app.server.emit("upgrade", req, socket, head);
     } catch (error) {
-      log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
-      socket.destroy();
+      if (error instanceof PoolFull) log.warn({ instance: entry.domain }, "host: too many instances loaded, stream refused for now");
+      else log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
+      unavailableUpgrade(socket, error);
     }
   }
 
@@ -118,7 +130,7 @@ export function createRouter(options: RouterOptions) {
     request: (req: IncomingMessage, res: ServerResponse) =>
       void request(req, res).catch((error) => {
         log.error({ err: error }, "host: request failed");
-        if (!res.headersSent) unavailable(res);
+        if (!res.headersSent) unavailable(req, res, error);
         else res.destroy();
       }),
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head),

@@ -1,12 +1,15 @@
 // The host's scheduler: every few seconds, one sweep that
 //   1. unloads instances that were suspended or removed (their jobs stop),
-//   2. unloads instances idle for a while with nothing due now,
+//   2. unloads instances idle for a while with nothing due now, and those
+//      nobody uses whose due work has run for a whole slice (pool.ts),
 //   3. wakes unloaded instances whose work came due (registry `next_wake_at`,
-//      written when each was unloaded), the longest waiting first and a few at
-//      a time, so one instance with much to do cannot hold back the others.
+//      written when each was unloaded), the longest waiting first, a few at
+//      a time and only while the pool is under its cap (requests come first).
 // A woken instance runs its due work (queue, outbox, periodic tasks) with its
 // own workers, exactly as when a request loaded it, and is unloaded again once
-// it is done and `keepMs` has passed.
+// it is done and `keepMs` has passed. One with endless work (deliveries to a
+// dead server) is unloaded after its slice and woken again after those that
+// were waiting: no instance keeps a place the others need.
 import type { Logger } from "pino";
 import type { InstancePool } from "./pool.ts";
 import type { Registry } from "./registry.ts";
@@ -31,7 +34,9 @@ export function startScheduler(pool: InstancePool, registry: Registry, options: 
     }
     await pool.unloadIdle();
     const now = Date.now();
-    const due = registry.due(now, options.concurrency + pool.size).filter((domain) => !pool.isLoaded(domain)).slice(0, options.concurrency);
+    const wakes = Math.min(options.concurrency, pool.room());
+    if (wakes === 0) return;
+    const due = registry.due(now, wakes + pool.size).filter((domain) => !pool.isLoaded(domain)).slice(0, wakes);
     await Promise.all(
       due.map(async (domain) => {
         const entry = registry.get(domain);

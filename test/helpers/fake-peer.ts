@@ -20,7 +20,12 @@ export interface FakePeer {
   close(): Promise<void>;
 }
 
-export async function startFakePeer(): Promise<FakePeer> {
+export interface FakePeerOptions {
+  /** Its inboxes accept the connection and never answer: a server that hangs (deliveries to it wait for their timeout). */
+  silentInboxes?: boolean;
+}
+
+export async function startFakePeer(options: FakePeerOptions = {}): Promise<FakePeer> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
@@ -53,12 +58,21 @@ export async function startFakePeer(): Promise<FakePeer> {
     },
     send: (inbox, activity, signer) =>
       postSigned(inbox, activity, { actorUri: signer, key: keys.privateKey as webcrypto.CryptoKey, keyId: new URL(`${signer}#main-key`) }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Connections left hanging by silent inboxes.
+        server.closeAllConnections();
+      }),
   };
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", origin);
     const id = `${origin}${url.pathname}`;
+    if (req.method === "POST" && options.silentInboxes) {
+      received.push({ silent: url.pathname });
+      return;
+    }
     if (req.method === "POST") {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));

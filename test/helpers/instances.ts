@@ -113,22 +113,11 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
       throw new Error(`instance ${name} did not start: ${output.join("")}`);
     },
     async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        running.once("exit", () => resolve());
-        running.kill("SIGTERM");
-        setTimeout(() => running.kill("SIGKILL"), 5000).unref();
-      });
+      await stopProcess(child);
       child = null;
     },
     async crash() {
-      const running = child;
-      if (!running || running.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        running.once("exit", () => resolve());
-        running.kill("SIGKILL");
-      });
+      await stopProcess(child, "SIGKILL");
       child = null;
     },
     cli(args, stdin) {
@@ -152,6 +141,16 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
   };
   await instance.start();
   return instance;
+}
+
+/** Stops a server process and waits for its exit: SIGTERM (then SIGKILL after 5 s), or SIGKILL at once. */
+export async function stopProcess(running: ChildProcess | null, signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+  if (!running || running.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    running.once("exit", () => resolve());
+    running.kill(signal);
+    if (signal === "SIGTERM") setTimeout(() => running.kill("SIGKILL"), 5000).unref();
+  });
 }
 
 /** Waits until `check` returns a truthy value, or fails after `ms`. */
