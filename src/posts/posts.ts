@@ -6,6 +6,7 @@ import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
 import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText, tagUrl } from "./content.ts";
@@ -471,8 +472,17 @@ export function authorsOf(db: Db, rows: PostRow[]) {
   return { actors: new Map(actorRows.map((a) => [a.id, a])), originals: new Map(originals.map((o) => [o.id, o])) };
 }
 
+// Asked for each post a page shows: built once (storage/prepared.ts).
+const likedQuery = preparedOnce((db) =>
+  db
+    .select({ id: likes.id })
+    .from(likes)
+    .where(and(eq(likes.actorId, sql.placeholder("actorId")), eq(likes.postId, sql.placeholder("postId"))))
+    .prepare(),
+);
+
 export function hasLiked(db: Db, actorId: number, postId: number): boolean {
-  return !!db.select({ id: likes.id }).from(likes).where(and(eq(likes.actorId, actorId), eq(likes.postId, postId))).get();
+  return !!likedQuery(db).get({ actorId, postId });
 }
 
 
