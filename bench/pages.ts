@@ -22,6 +22,7 @@ import pino from "pino";
 import { loadConfig } from "../src/config.ts";
 import { EventBus } from "../src/events.ts";
 import { createMemberWithHash, type User } from "../src/members/members.ts";
+import { MEMBERS_PAGE } from "../src/members/manage.ts";
 import { hashPassword } from "../src/members/passwords.ts";
 import { notifyMentions } from "../src/notifications/notifications.ts";
 import { fanOut, replaceLinks } from "../src/posts/posts.ts";
@@ -269,12 +270,14 @@ export async function pagesBenchmark({ federation = true, durationS = DURATION_S
     const from = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
     const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - 1;
     const notes = raw.prepare(`select * from notifications where user_id = ? order by id desc limit ${NOTIFICATIONS_PAGE}`);
-    const members = raw.prepare("select * from users join actors on actors.id = users.actor_id order by users.username");
+    // The members page reads one page (50) of members with their actor, and counts them all.
+    const members = raw.prepare(`select * from users join actors on actors.id = users.actor_id order by users.username limit ${MEMBERS_PAGE}`);
+    const memberCount = raw.prepare("select count(*) from users join actors on actors.id = users.actor_id");
     const rawOf = (work: () => unknown) => timeLoop("raw", 300, 1000, work).p50;
     const rawHome = rawOf(() => home.all({ userId: me.id, actorId: me.actor_id, cardHolder: 1 }));
     const rawMonth = rawOf(() => month.all(to, from, to));
     const rawNotes = rawOf(() => notes.all(me.id));
-    const rawMembers = rawOf(() => members.all());
+    const rawMembers = rawOf(() => [members.all(), memberCount.get()]);
     raw.close();
 
     log(`pages: autocannon, 1 then 10 clients, ${WARMUP_S} s warm-up + ${durationS} s per page`);
@@ -288,6 +291,8 @@ export async function pagesBenchmark({ federation = true, durationS = DURATION_S
       ["groups directory (member)", "/groups", m],
       ["group page (member)", `/groups/${formed.slug}`, m],
       ["members list (secretary)", "/members", secretary.cookie(), rawMembers],
+      // A search by part of a name, accents aside (« Membre 12 », « Membre 120 »…).
+      ["members search (secretary)", "/members?q=membre%2012", secretary.cookie()],
       ["campaigns (member)", "/campaigns", m],
       ["action page (member)", `/actions/${formed.actionId}`, m],
     ];

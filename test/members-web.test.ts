@@ -4,12 +4,17 @@
 // password (by e-mail when SMTP is configured). Unknown pages are HTML for
 // browsers; a visitor following a members-only link logs in and comes back.
 // Real instance, real Chromium, real SMTP server on loopback.
+import { join } from "node:path";
 import t from "tap";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { accessibilityProblems, horizontalOverflow, launchChromium } from "./helpers/chromium.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { leaves, parseMime, startSmtp, type TestSmtp } from "./helpers/mail.ts";
 import { eventually, PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { loadConfig } from "../src/config.ts";
+import { createMemberWithHash } from "../src/members/members.ts";
+import { hashPassword } from "../src/members/passwords.ts";
+import { openDatabase } from "../src/storage/db.ts";
 
 let a: TestInstance;
 let smtp: TestSmtp;
@@ -68,11 +73,11 @@ t.test("the secretary manages members from the list", async (t) => {
   await page.goto(`${a.origin}/members?q=TO`);
   t.same(await page.locator("table.members tbody tr .handle").allTextContents(), ["@tom"], "search by part of the name");
 
-  // Change tom's role; the list says so after the redirect.
+  // Change tom's role from the search; the list says so after the redirect, still searched.
   await manage(page, "tom");
   await page.locator("#role-tom").selectOption("moderator");
-  await page.locator("form[action='/members/tom/role'] button").click();
-  await page.waitForURL(/done=role_changed/);
+  await page.locator("form[action='/members/tom/role?q=TO'] button").click();
+  await page.waitForURL(/\?q=TO&done=role_changed/);
   t.match(await page.getByRole("status").textContent(), /tom.*Modérateur·rice/, "the change is confirmed");
   t.equal(userRow("tom")?.role, "moderator");
 
@@ -229,5 +234,53 @@ t.test("on a phone: a compact menu, nothing overflows", async (t) => {
   await page.getByRole("link", { name: "Réglages" }).click();
   await page.waitForURL(`${a.origin}/settings`);
   t.pass("and open from it");
+  await context.close();
+});
+
+t.test("a big section: the list comes 50 at a time, a search finds a member, a change keeps the page", async (t) => {
+  // 121 more accounts, written with Coopol's own function on the running instance's file (as the pages benchmark does).
+  const db = openDatabase(join(a.dataDir, "coopol.sqlite"));
+  const config = loadConfig({ ...a.env });
+  const passwordHash = await hashPassword(PASSWORD);
+  for (let i = 0; i < 120; i++) createMemberWithHash(db, config, { username: `b${String(i).padStart(3, "0")}`, passwordHash, role: "member" });
+  createMemberWithHash(db, config, { username: "hdupre", displayName: "Hélène Dupré", passwordHash, role: "member" });
+  db.$client.close();
+  const total = a.query<{ n: number }>("select count(*) as n from users")[0]!.n;
+
+  const context = await browser.newContext({ locale: "fr-FR", viewport: { width: 390, height: 800 } });
+  const page = await context.newPage();
+  await login(page, "sec");
+  await page.goto(`${a.origin}/members`);
+  t.equal(await page.locator("table.members tbody tr").count(), 50, "50 rows on the first page");
+  t.match(await page.locator("main").textContent(), `${total} compte(s) · 1 à 50 ci-dessous`, "the count is of the whole section");
+  t.same(await accessibilityProblems(page), [], "the pager is labelled");
+  t.equal((await horizontalOverflow(page)).px, 0, "nothing overflows on a phone");
+
+  await page.getByRole("link", { name: "Suivants" }).click();
+  await page.waitForURL(/page=2/);
+  t.equal(await page.locator("table.members tbody tr").count(), 50);
+  t.ok(await page.locator(".handle", { hasText: "@b060" }).isVisible(), "b060 is on the second page");
+
+  // Disabling b060 from page 2 comes back to page 2, which says so.
+  await manage(page, "b060");
+  await page.locator("form[action='/members/b060/disable?page=2'] button").click();
+  await page.waitForURL(/page=2&done=disabled_notice/);
+  t.match(await page.getByRole("status").textContent(), /b060/);
+  t.match(await page.locator("tr", { hasText: "@b060" }).textContent(), "Désactivé", "the row shows the change in place");
+  await page.getByRole("link", { name: "Précédents" }).click();
+  t.ok(await page.locator(".handle", { hasText: "@adm" }).isVisible(), "back on the first page");
+
+  // A search without its accents, from the form (no JavaScript needed: a GET form), finds her at once.
+  await page.getByLabel("Nom ou identifiant").fill("helene");
+  await page.getByRole("button", { name: "Filtrer" }).click();
+  t.same(await page.locator("table.members tbody tr .handle").allTextContents(), ["@hdupre"]);
+  t.equal(await page.getByRole("link", { name: "Suivants" }).count(), 0, "one page, no pager");
+  t.equal(new URL(page.url()).searchParams.get("page"), null, "a new search starts on page 1");
+
+  // Filters stay while paging; a page past the end shows the last one.
+  await page.goto(`${a.origin}/members?state=active&page=9`);
+  t.match(await page.locator("main").textContent(), "Page 3 sur 3");
+  t.ok(await page.getByRole("link", { name: "Précédents" }).getAttribute("href").then((href) => href === "/members?state=active&page=2"), "the filter is kept in the links");
+  t.equal(a.query<{ n: number }>("select count(*) as n from users where disabled_at is null")[0]!.n, total - 1);
   await context.close();
 });

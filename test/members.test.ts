@@ -8,7 +8,8 @@ import t from "tap";
 import { loadConfig } from "../src/config.ts";
 import { UserError } from "../src/errors.ts";
 import { createInvitation, redeemInvitation } from "../src/members/invitations.ts";
-import { authenticate, createMember, disableMember, setRole } from "../src/members/members.ts";
+import { memberPage, MEMBERS_PAGE } from "../src/members/manage.ts";
+import { authenticate, createMember, createMemberWithHash, disableMember, setRole } from "../src/members/members.ts";
 import { hashPassword, verifyPassword } from "../src/members/passwords.ts";
 import { LoginRateLimiter } from "../src/members/rate-limit.ts";
 import { createSession, sessionUser } from "../src/members/sessions.ts";
@@ -94,6 +95,38 @@ t.test("usernames, roles and the last manager", async (t) => {
   t.throws(() => disableMember(db, "sec"), { code: "last_manager" }, "nor can the last secretary be disabled");
   await createMember(db, config, { username: "adm", password: PASSWORD, role: "admin" });
   t.equal(setRole(db, "sec", "member").role, "member");
+});
+
+t.test("the member list comes a page at a time, searched without accents or case", async (t) => {
+  const { db, config } = fresh();
+  const passwordHash = await hashPassword(PASSWORD);
+  // 120 accounts: m000…m119, plus two whose names only differ by accents and case.
+  for (let i = 0; i < 120; i++) createMemberWithHash(db, config, { username: `m${String(i).padStart(3, "0")}`, passwordHash, role: i % 10 === 0 ? "sympathisant" : "member" });
+  createMemberWithHash(db, config, { username: "helene", displayName: "Hélène Dupré", passwordHash, role: "member" });
+  createMemberWithHash(db, config, { username: "z_100", displayName: "Zoé 100%", passwordHash, role: "member" });
+  disableMember(db, "m001");
+
+  const first = memberPage(db, {}, 1);
+  t.equal(first.total, 122, "the count is of every matching account, not of the page");
+  t.equal(first.pages, Math.ceil(122 / MEMBERS_PAGE));
+  t.equal(first.rows.length, MEMBERS_PAGE);
+  t.equal(first.rows[0]?.username, "helene", "in username order");
+  const last = memberPage(db, {}, first.pages);
+  t.same(last.rows.map((m) => m.username).slice(-2), ["m119", "z_100"]);
+  const seen = new Set<string>();
+  for (let page = 1; page <= first.pages; page++) for (const m of memberPage(db, {}, page).rows) seen.add(m.username);
+  t.equal(seen.size, 122, "the pages together list everyone once");
+  t.equal(memberPage(db, {}, 99).page, first.pages, "a page past the end shows the last one");
+  t.equal(memberPage(db, {}, -3).page, 1);
+
+  t.same(memberPage(db, { q: "DUPRE" }, 1).rows.map((m) => m.username), ["helene"], "case and accents aside");
+  t.same(memberPage(db, { q: "hélène" }, 1).rows.map((m) => m.username), ["helene"]);
+  t.same(memberPage(db, { q: "100%" }, 1).rows.map((m) => m.username), ["z_100"], "% is a character, not a wildcard");
+  t.same(memberPage(db, { q: "_" }, 1).rows.map((m) => m.username), ["z_100"], "so is _");
+  const sympathisants = memberPage(db, { role: "sympathisant" }, 1);
+  t.equal(sympathisants.total, 12, "filters and paging together");
+  t.same(memberPage(db, { state: "disabled" }, 1).rows.map((m) => m.username), ["m001"]);
+  t.equal(memberPage(db, { q: "m0", state: "active" }, 2).total, 99, "search, state and a second page");
 });
 
 t.test("login rate limiting", async (t) => {

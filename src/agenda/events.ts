@@ -10,6 +10,8 @@ import type { Viewer } from "../posts/visibility.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
+import { findLocalActor } from "../federation/actors.ts";
 import {
   actors,
   EVENT_AUDIENCES,
@@ -96,7 +98,7 @@ function checked(input: EventInput): Omit<EventInput, "forSection" | "forGroup">
 
 /** The section's own Group actor. */
 export function sectionActor(services: Services) {
-  return services.db.select().from(actors).where(and(eq(actors.username, services.config.handle), eq(actors.local, true))).get()!;
+  return findLocalActor(services.db, services.config.handle)!;
 }
 
 /** The columns an organiser sets, the same for a new event and an edit. */
@@ -210,8 +212,11 @@ export function canEditEvent(services: Services, user: User, event: EventRow): b
   return eventManagerIds(services, event).includes(user.actorId);
 }
 
+// Every event page reads its event first: built once (storage/prepared.ts).
+const eventByIdQuery = preparedOnce((db) => db.select().from(events).where(eq(events.id, sql.placeholder("id"))).prepare());
+
 export function getVisibleEvent(db: Db, viewer: Viewer, id: number): EventRow {
-  const event = db.select().from(events).where(eq(events.id, id)).get();
+  const event = eventByIdQuery(db).get({ id });
   if (!event || !canSeeEvent(db, viewer, event)) throw new UserError("event_not_found", 404);
   return event;
 }

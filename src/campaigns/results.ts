@@ -9,6 +9,7 @@ import type { User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actionResults, campaigns, fieldActions, fieldContacts, METRICS, resultTotals, type ActionType, type Metric } from "../storage/schema.ts";
 import { resultObject, type ResultWire } from "../federation/territory.ts";
 import { toCsv } from "../csv.ts";
@@ -208,21 +209,37 @@ function totalsOf(row: Record<string, unknown>): Totals {
  * section, or by fédération. Read from result_totals (kept by triggers), so
  * the cost follows the number of sections and campaigns, not of results.
  */
-export function aggregate(db: Db, by: "campaign_type" | "section" | "federation" | "campaign", where: { campaignUri?: string; sectionUri?: string; federationUri?: string } = {}) {
+export function aggregate(db: Db, by: AggregateBy, where: { campaignUri?: string; sectionUri?: string; federationUri?: string } = {}) {
   const t = resultTotals;
   const filters = [
-    sql`${t.results} > 0`,
     ...(where.campaignUri ? [eq(t.campaignUri, where.campaignUri)] : []),
     ...(where.sectionUri ? [eq(t.sectionUri, where.sectionUri)] : []),
     ...(where.federationUri ? [eq(t.federationUri, where.federationUri)] : []),
   ];
-  const groupBy = {
-    campaign_type: [t.campaignUri, t.actionType],
-    campaign: [t.campaignUri],
-    section: [t.sectionUri],
-    federation: [t.federationUri],
-  }[by];
-  const grouped = (name: string) => groupBy.some((c) => c.name === name);
+  // Unfiltered (the dashboards, the campaigns list), a statement built once per grouping.
+  const rows = filters.length ? aggregateQuery(db, by, filters).all() : unfilteredAggregate[by](db).all();
+  const grouped = (name: string) => GROUP_BY[by].some((c) => c.name === name);
+  return rows.map((row) => ({
+    campaignUri: grouped("campaign_uri") ? row.campaignUri : null,
+    actionType: grouped("action_type") ? row.actionType : null,
+    sectionUri: grouped("section_uri") ? row.sectionUri : null,
+    sectionName: grouped("section_uri") ? row.sectionName : null,
+    federationUri: grouped("federation_uri") ? row.federationUri : null,
+    totals: totalsOf(row as Record<string, unknown>),
+  }));
+}
+
+type AggregateBy = "campaign_type" | "section" | "federation" | "campaign";
+
+const GROUP_BY = {
+  campaign_type: [resultTotals.campaignUri, resultTotals.actionType],
+  campaign: [resultTotals.campaignUri],
+  section: [resultTotals.sectionUri],
+  federation: [resultTotals.federationUri],
+};
+
+function aggregateQuery(db: Db, by: AggregateBy, filters: SQL[]) {
+  const t = resultTotals;
   return db
     .select({
       campaignUri: sql<string>`max(${t.campaignUri})`,
@@ -234,18 +251,13 @@ export function aggregate(db: Db, by: "campaign_type" | "section" | "federation"
       ...sums,
     })
     .from(t)
-    .where(and(...filters))
-    .groupBy(...groupBy)
-    .all()
-    .map((row) => ({
-      campaignUri: grouped("campaign_uri") ? row.campaignUri : null,
-      actionType: grouped("action_type") ? row.actionType : null,
-      sectionUri: grouped("section_uri") ? row.sectionUri : null,
-      sectionName: grouped("section_uri") ? row.sectionName : null,
-      federationUri: grouped("federation_uri") ? row.federationUri : null,
-      totals: totalsOf(row as Record<string, unknown>),
-    }));
+    .where(and(sql`${t.results} > 0`, ...filters))
+    .groupBy(...GROUP_BY[by]);
 }
+
+const unfilteredAggregate = Object.fromEntries(
+  (Object.keys(GROUP_BY) as AggregateBy[]).map((by) => [by, preparedOnce((db) => aggregateQuery(db, by, []).prepare())]),
+) as Record<AggregateBy, (db: Db) => ReturnType<ReturnType<typeof aggregateQuery>["prepare"]>>;
 
 // ---- Contacts collected in the field -------------------------------------------------
 

@@ -9,6 +9,7 @@ import { actorOf, canManageMembers, isCardHolder, memberManagerActorIds, type Us
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import {
   actors,
   follows,
@@ -48,13 +49,18 @@ export function groupById(db: Db, id: number): GroupRow | undefined {
   return db.select().from(groups).where(eq(groups.id, id)).get();
 }
 
+// A group's pages, and each post or like addressed to a group, look it up: built once (storage/prepared.ts).
+const groupBySlugQuery = preparedOnce((db) => db.select().from(groups).where(and(eq(groups.slug, sql.placeholder("slug")), eq(groups.local, true))).prepare());
+const groupOfActorQuery = preparedOnce((db) => db.select().from(groups).where(eq(groups.actorId, sql.placeholder("actorId"))).prepare());
+const actorByIdQuery = preparedOnce((db) => db.select().from(actors).where(eq(actors.id, sql.placeholder("id"))).prepare());
+
 export function groupBySlug(db: Db, slug: string): GroupRow | undefined {
-  return db.select().from(groups).where(and(eq(groups.slug, slug), eq(groups.local, true))).get();
+  return groupBySlugQuery(db).get({ slug });
 }
 
 /** The group (local or remote) behind an actor, if that actor is a thematic group. */
 export function groupOfActor(db: Db, actorId: number): GroupRow | undefined {
-  return db.select().from(groups).where(eq(groups.actorId, actorId)).get();
+  return groupOfActorQuery(db).get({ actorId });
 }
 
 /** A local, active group behind an actor: the ones this instance moderates and relays for. */
@@ -64,7 +70,7 @@ export function localGroupOfActor(db: Db, actorId: number): GroupRow | undefined
 }
 
 export function groupActor(db: Db, group: GroupRow): ActorRow | undefined {
-  return group.actorId ? db.select().from(actors).where(eq(actors.id, group.actorId)).get() : undefined;
+  return group.actorId ? actorByIdQuery(db).get({ id: group.actorId }) : undefined;
 }
 
 export function themesOf(group: Pick<GroupRow, "themes">): string[] {
@@ -578,13 +584,19 @@ export function groupDirectory(db: Db, options: { q?: string; sort?: "activity" 
 
 /** Groups a local account belongs to (or asked to join), local and remote. */
 export function groupsOfMember(db: Db, actorId: number): Array<DirectoryEntry & { pending: boolean }> {
-  return db
+  return groupsOfMemberQuery(db)
+    .all({ actorId })
+    .map((r) => ({ group: r.group, actor: r.actor, pending: r.acceptedAt === null }));
+}
+
+// The groups and debate pages and the API ask it; two tables' columns take long to build: built once.
+const groupsOfMemberQuery = preparedOnce((db) =>
+  db
     .select({ group: groups, actor: actors, acceptedAt: follows.acceptedAt })
     .from(follows)
     .innerJoin(groups, eq(groups.actorId, follows.followingId))
     .innerJoin(actors, eq(actors.id, groups.actorId))
-    .where(eq(follows.followerId, actorId))
+    .where(eq(follows.followerId, sql.placeholder("actorId")))
     .orderBy(groups.name)
-    .all()
-    .map((r) => ({ group: r.group, actor: r.actor, pending: r.acceptedAt === null }));
-}
+    .prepare(),
+);

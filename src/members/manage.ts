@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gt, isNotNull, isNull, or, sql, type SQL } from "dr
 import { UserError } from "../errors.ts";
 import type { EventBus } from "../events.ts";
 import type { Services } from "../services.ts";
-import type { Db } from "../storage/db.ts";
+import { fold, type Db } from "../storage/db.ts";
 import { actors, invitations, ROLES, users, type Role } from "../storage/schema.ts";
 import { canManageMembers, disableMember, enableMember, findUserByUsername, setRole, type User } from "./members.ts";
 import { eraseMember } from "./erasure.ts";
@@ -73,17 +73,26 @@ export interface MemberRow {
   lastActiveAt: number | null;
 }
 
-/** The member list, filtered; at most `limit` rows (a section has hundreds, not millions). */
-export function findMembers(db: Db, filter: MemberFilter = {}, limit = 2000): MemberRow[] {
+/** Rows of one page of the member list: a phone shows them quickly, the search finds the others. */
+export const MEMBERS_PAGE = 50;
+
+function memberWhere(filter: MemberFilter): SQL | undefined {
   const where: SQL[] = [];
-  const q = filter.q?.trim().toLowerCase().slice(0, 100);
+  // Accents and case aside (fold), so « helene » finds « Hélène » on a phone's keyboard.
+  const q = fold(filter.q?.trim().slice(0, 100) ?? "");
   if (q) {
     const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(or(sql`${users.username} like ${pattern} escape '\\'`, sql`lower(${actors.name}) like ${pattern} escape '\\'`)!);
+    // Usernames are [a-z0-9_] already; display names are folded row by row.
+    where.push(or(sql`${users.username} like ${pattern} escape '\\'`, sql`fold(${actors.name}) like ${pattern} escape '\\'`)!);
   }
   if (filter.role) where.push(eq(users.role, filter.role));
   if (filter.state === "active") where.push(isNull(users.disabledAt));
   if (filter.state === "disabled") where.push(isNotNull(users.disabledAt));
+  return where.length ? and(...where) : undefined;
+}
+
+/** The member list, filtered, in username order; at most `limit` rows from `offset` (the CSV takes them all). */
+export function findMembers(db: Db, filter: MemberFilter = {}, { limit = 100_000, offset = 0 }: { limit?: number; offset?: number } = {}): MemberRow[] {
   return db
     .select({
       id: users.id,
@@ -97,10 +106,28 @@ export function findMembers(db: Db, filter: MemberFilter = {}, limit = 2000): Me
     })
     .from(users)
     .innerJoin(actors, eq(actors.id, users.actorId))
-    .where(where.length ? and(...where) : undefined)
+    .where(memberWhere(filter))
     .orderBy(asc(users.username))
     .limit(limit)
+    .offset(offset)
     .all();
+}
+
+export interface MemberPage {
+  rows: MemberRow[];
+  /** How many accounts match the filter, on every page. */
+  total: number;
+  /** 1-based, within 1…pages (a page past the end shows the last one). */
+  page: number;
+  pages: number;
+}
+
+/** One page of the filtered list and the number of accounts it matches. */
+export function memberPage(db: Db, filter: MemberFilter, page: number, size = MEMBERS_PAGE): MemberPage {
+  const total = db.select({ n: sql<number>`count(*)` }).from(users).innerJoin(actors, eq(actors.id, users.actorId)).where(memberWhere(filter)).get()?.n ?? 0;
+  const pages = Math.max(1, Math.ceil(total / size));
+  const shown = Math.min(Math.max(1, Math.trunc(page) || 1), pages);
+  return { rows: findMembers(db, filter, { limit: size, offset: (shown - 1) * size }), total, page: shown, pages };
 }
 
 export interface PendingInvitation {

@@ -124,6 +124,14 @@ export function listMembers(db: Db): Array<User & { displayName: string }> {
     .map((row) => ({ ...row.user, displayName: row.displayName }));
 }
 
+/** Names to show for some accounts (display name, else username), by user id: one query for a page's few people. */
+export function memberNames(db: Db, userIds: Iterable<number>): Map<number, string> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map();
+  const rows = db.select({ id: users.id, username: users.username, name: actors.name }).from(users).innerJoin(actors, eq(actors.id, users.actorId)).where(inArray(users.id, ids)).all();
+  return new Map(rows.map((r) => [r.id, r.name || r.username]));
+}
+
 /**
  * Checks a username and password. The same error for an unknown name and a
  * wrong password, so the form does not tell who has an account.

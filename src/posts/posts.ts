@@ -6,6 +6,7 @@ import { UserError } from "../errors.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actorFilters, actors, follows, likes, media, mentions, posts, postTags, timelineEntries, users, type Visibility, VISIBILITIES } from "../storage/schema.ts";
 import { actorOf, isCardHolder, type User } from "../members/members.ts";
 import { formatText, parseText, tagUrl } from "./content.ts";
@@ -458,18 +459,31 @@ export function repliesOf(db: Db, viewer: Viewer, id: number): PostRow[] {
   return db.select().from(posts).where(and(eq(posts.inReplyToId, id), visibleTo(viewer))).orderBy(posts.id).all();
 }
 
+// Every page of posts asks these: built once, the ids passed as a JSON array (storage/prepared.ts).
+const postsByIdsQuery = preparedOnce((db) => db.select().from(posts).where(sql`${posts.id} in (select value from json_each(${sql.placeholder("ids")}))`).prepare());
+const actorsByIdsQuery = preparedOnce((db) => db.select().from(actors).where(sql`${actors.id} in (select value from json_each(${sql.placeholder("ids")}))`).prepare());
+
 /** Actors (rows) of a set of posts, including the authors of boosted posts. */
 export function authorsOf(db: Db, rows: PostRow[]) {
   const ids = new Set(rows.map((p) => p.actorId));
   const reblogged = rows.map((p) => p.reblogOfId).filter((x): x is number => x != null);
-  const originals = reblogged.length ? db.select().from(posts).where(inArray(posts.id, reblogged)).all() : [];
+  const originals = reblogged.length ? postsByIdsQuery(db).all({ ids: JSON.stringify(reblogged) }) : [];
   for (const o of originals) ids.add(o.actorId);
-  const actorRows = ids.size ? db.select().from(actors).where(inArray(actors.id, [...ids])).all() : [];
+  const actorRows = ids.size ? actorsByIdsQuery(db).all({ ids: JSON.stringify([...ids]) }) : [];
   return { actors: new Map(actorRows.map((a) => [a.id, a])), originals: new Map(originals.map((o) => [o.id, o])) };
 }
 
+// Asked for each post a page shows: built once (storage/prepared.ts).
+const likedQuery = preparedOnce((db) =>
+  db
+    .select({ id: likes.id })
+    .from(likes)
+    .where(and(eq(likes.actorId, sql.placeholder("actorId")), eq(likes.postId, sql.placeholder("postId"))))
+    .prepare(),
+);
+
 export function hasLiked(db: Db, actorId: number, postId: number): boolean {
-  return !!db.select({ id: likes.id }).from(likes).where(and(eq(likes.actorId, actorId), eq(likes.postId, postId))).get();
+  return !!likedQuery(db).get({ actorId, postId });
 }
 
 

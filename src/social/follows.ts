@@ -1,12 +1,13 @@
 // Follow relations between any two actors, local or remote. Locked accounts
 // (and the section's fédération link, later) approve requests by hand.
 import { isSilenced } from "../party/modes.ts";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { UserError } from "../errors.ts";
 import { actorOf, type User } from "../members/members.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
+import { preparedOnce } from "../storage/prepared.ts";
 import { actors, follows } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
@@ -15,8 +16,17 @@ import { joinLocalGroup, localGroupOfActor } from "../groups/groups.ts";
 
 export type FollowRow = typeof follows.$inferSelect;
 
+// Pages ask it once per listed group or profile, the inbox for each follow: built once (storage/prepared.ts).
+const followQuery = preparedOnce((db) =>
+  db
+    .select()
+    .from(follows)
+    .where(and(eq(follows.followerId, sql.placeholder("followerId")), eq(follows.followingId, sql.placeholder("followingId"))))
+    .prepare(),
+);
+
 export function findFollow(db: Db, followerId: number, followingId: number): FollowRow | undefined {
-  return db.select().from(follows).where(and(eq(follows.followerId, followerId), eq(follows.followingId, followingId))).get();
+  return followQuery(db).get({ followerId, followingId });
 }
 
 export function findActor(db: Db, id: number): ActorRow | undefined {

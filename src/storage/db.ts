@@ -64,6 +64,15 @@ export function sessionOf(db: Db): object {
   return (db as unknown as { session: object }).session;
 }
 
+/**
+ * Text as searches compare it: lower case, without accents (« Hélène » →
+ * « helene »). SQLite's lower() and LIKE fold ASCII only, so the same function
+ * is given to SQL as `fold()` (the member search, members/manage.ts).
+ */
+export function fold(text: string | null): string {
+  return text ? text.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase() : "";
+}
+
 const MIGRATIONS = join(dirname(fileURLToPath(import.meta.url)), "../../schema/migrations");
 
 /** The migration files, read and hashed once per process: a host opens databases many times a day (5 ms each time). */
@@ -88,6 +97,7 @@ export function openDatabase(file: string): OpenDb {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   cacheStatements(sqlite);
+  sqlite.function("fold", { deterministic: true }, (text) => fold(typeof text === "string" ? text : null));
   const db = drizzle(sqlite, { schema });
   beginImmediately(db);
   migrateDatabase(db);

@@ -5,11 +5,10 @@
 import { count, desc, eq, max } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../storage/db.ts";
-import { ACTION_TYPES, METRICS, nodeStats, reports, type ActionType, type Metric, type NodeKind } from "../storage/schema.ts";
+import { ACTION_TYPES, actors, METRICS, nodeStats, reports, territoryLinks, type ActionType, type Metric, type NodeKind } from "../storage/schema.ts";
 import { toCsv } from "../csv.ts";
 import { listCampaigns, type CampaignRow } from "../campaigns/campaigns.ts";
 import { aggregate, campaignNames, type Totals } from "../campaigns/results.ts";
-import { linksOf } from "./links.ts";
 
 export interface DashboardRow {
   uri: string;
@@ -70,9 +69,16 @@ export function dashboard(db: Db, config: Config): Dashboard {
     }
     return row;
   };
-  for (const link of linksOf(db, "child")) {
-    const uri = link.actor?.uri ?? `acct:${link.handle}`;
-    const row = rowFor(uri, link.actor?.name || link.handle);
+  // The nodes' names and link states only: their whole actor rows (keys, fields…) took a third of the page's time.
+  const children = db
+    .select({ handle: territoryLinks.handle, state: territoryLinks.state, uri: actors.uri, name: actors.name })
+    .from(territoryLinks)
+    .leftJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .where(eq(territoryLinks.role, "child"))
+    .all();
+  for (const link of children) {
+    const uri = link.uri ?? `acct:${link.handle}`;
+    const row = rowFor(uri, link.name || link.handle);
     row.handle = link.handle;
     row.linkState = link.state;
   }

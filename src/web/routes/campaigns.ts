@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { dateFormat, isTimezone } from "../../dates.ts";
-import { isCardHolder, listMembers, type User } from "../../members/members.ts";
+import { isCardHolder, listMembers, memberNames, type User } from "../../members/members.ts";
 import type { Services } from "../../services.ts";
 import { ACTION_TYPES, METRICS, type ActionType, type Metric } from "../../storage/schema.ts";
 import { instantOf } from "../../agenda/events.ts";
@@ -594,8 +594,9 @@ ${upcoming.length ? actionList(page, upcoming, titles) : html`<p>${t("action.non
     const shifts = shiftsOf(db, user, a.id);
     const editable = canEditAction(user, a);
     const participant = editable || tookPart(db, user.id, a.id);
-    const names = new Map(listMembers(db).map((m) => [m.id, m.displayName || m.username]));
     const results = resultsOfAction(db, a.id);
+    // Only the people named on the page, not the whole section's list.
+    const names = memberNames(db, [...(a.coordinatorId != null ? [a.coordinatorId] : []), ...results.flatMap((r) => (r.recordedBy != null ? [r.recordedBy] : []))]);
     const query = request.query as Record<string, string | undefined>;
     const correctId = options.correct ?? Number(query.correct);
     // Correcting someone else's result: the form shows their figures; otherwise one's own, if recorded.

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { toCsv } from "../../csv.ts";
 import { UserError } from "../../errors.ts";
 import { createInvitation, INVITATION_DAYS } from "../../members/invitations.ts";
-import { assignableRoles, changeRole, findMembers, managedMember, mayManage, MEMBER_STATES, pendingInvitations, removeMember, revokeInvitation, setDisabled, type MemberFilter, type MemberRow } from "../../members/manage.ts";
+import { assignableRoles, changeRole, findMembers, managedMember, mayManage, MEMBER_STATES, MEMBERS_PAGE, memberPage, pendingInvitations, removeMember, revokeInvitation, setDisabled, type MemberFilter, type MemberRow } from "../../members/manage.ts";
 import { canManageMembers, findUserByUsername, isCardHolder, parseRole, type User } from "../../members/members.ts";
 import { createResetLink, RESET_HOURS } from "../../members/passwords-reset.ts";
 import type { Services } from "../../services.ts";
@@ -21,7 +21,7 @@ import { STATIC_URLS } from "../static.ts";
 type Form = Record<string, string | undefined>;
 /** What a change of the list says once back on it (`?done=`). */
 const DONE = ["role_changed", "disabled_notice", "enabled_notice"] as const;
-type Query = { q?: string; role?: string; state?: string };
+type Query = { q?: string; role?: string; state?: string; page?: string };
 
 function requireManager(request: FastifyRequest): User {
   const user = requireUser(request);
@@ -36,6 +36,19 @@ function filterOf(query: Query): MemberFilter {
     role: ROLES.includes(query.role as Role) ? (query.role as Role) : undefined,
     state: MEMBER_STATES.includes(query.state as never) ? (query.state as MemberFilter["state"]) : undefined,
   };
+}
+
+/**
+ * The list's place (filters and page) as a query string, "" for the first
+ * page of everyone. Built from parsed values only: forms carry it so that a
+ * change brings the manager back where they were.
+ */
+function listQuery(query: Query): string {
+  const filter = filterOf(query);
+  const page = Number(query.page);
+  const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]);
+  if (Number.isSafeInteger(page) && page > 1) params.set("page", String(page));
+  return params.toString();
 }
 
 /** A link the manager copies and sends by hand: shown once, with a copy button when JavaScript runs. */
@@ -75,22 +88,22 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
 </form>`;
   };
 
-  /** A manager's controls on one row: role, disable/enable, a password link. */
-  const actions = (page: PageContext, manager: User, m: MemberRow) => {
+  /** A manager's controls on one row: role, disable/enable, a password link; `back`: the list's place, for the answer. */
+  const actions = (page: PageContext, manager: User, m: MemberRow, back: string) => {
     const { t } = page;
     // The row carries what mayManage reads: no query per member (300 of them took most of the page's time, docs/performance.md).
     if (!mayManage(manager, m)) return m.username === manager.username ? html`<span class="muted">${t("members.you")}</span>` : "";
     const name = m.displayName || m.username;
     return html`<details><summary>${t("members.manage")}<span class="visually-hidden"> ${name}</span></summary>
-<form method="post" action="/members/${m.username}/role" class="inline member-role">
+<form method="post" action="/members/${m.username}/role${back}" class="inline member-role">
   ${csrfField(page)}
   <label class="visually-hidden" for="role-${m.username}">${t("members.change_role", { name })}</label>
   <select id="role-${m.username}" name="role">${assignableRoles(manager).map((r) => html`<option value="${r}" ${r === m.role ? raw("selected") : ""}>${t(`role.${r}`)}</option>`)}</select>
   <button type="submit" class="secondary">${t("members.save_role")}</button>
 </form>
-<form method="post" action="/members/${m.username}/reset-link" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("members.reset_link")}</button></form>
-<form method="post" action="/members/${m.username}/${m.disabledAt ? "enable" : "disable"}" class="inline">${csrfField(page)}<button type="submit" class="${m.disabledAt ? "secondary" : "danger"}">${t(m.disabledAt ? "members.enable" : "members.disable")}</button></form>
-<form method="post" action="/members/${m.username}/erase" class="member-erase">
+<form method="post" action="/members/${m.username}/reset-link${back}" class="inline">${csrfField(page)}<button type="submit" class="secondary">${t("members.reset_link")}</button></form>
+<form method="post" action="/members/${m.username}/${m.disabledAt ? "enable" : "disable"}${back}" class="inline">${csrfField(page)}<button type="submit" class="${m.disabledAt ? "secondary" : "danger"}">${t(m.disabledAt ? "members.enable" : "members.disable")}</button></form>
+<form method="post" action="/members/${m.username}/erase${back}" class="member-erase">
   ${csrfField(page)}
   <p class="help">${t("members.erase_warning")}</p>
   <label for="erase-${m.username}">${t("members.erase_confirm", { username: m.username })}</label>
@@ -107,17 +120,26 @@ export function registerMemberRoutes(web: FastifyInstance, services: Services): 
     if (!isCardHolder(user.role)) throw new UserError("error.forbidden", 403);
     const manager = canManageMembers(user.role);
     const filter = filterOf(request.query as Query);
-    const rows = findMembers(db, filter);
-    const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
+    // One page at a time: a section of 2,000 members must open fast on a phone (docs/performance.md).
+    const { rows, total, page: shown, pages } = memberPage(db, filter, Number((request.query as Query).page) || 1);
+    const query = listQuery(filter);
+    const back = listQuery({ ...filter, page: String(shown) });
+    const pageLink = (n: number) => {
+      const place = listQuery({ ...filter, page: String(n) });
+      return `/members${place ? `?${place}` : ""}`;
+    };
+    const first = (shown - 1) * MEMBERS_PAGE + 1;
+    const pager = pages > 1 ? html`<nav class="pager" aria-label="${t("members.paging")}">${shown > 1 ? html`<a href="${pageLink(shown - 1)}" rel="prev">← ${t("members.previous")}</a> ` : ""}<span>${t("members.pages", { page: shown, pages })}</span>${shown < pages ? html` <a href="${pageLink(shown + 1)}" rel="next">${t("members.next")} →</a>` : ""}</nav>` : "";
     return layout(page, t(kindKey("members.title", services.config.kind)), html`<h1>${t(kindKey("members.title", services.config.kind))}</h1>
 ${options.extra ?? ""}
 ${manager ? html`<p class="toolbar"><a class="button" href="/invitations">${t("nav.invite")}</a> <a href="/members.csv${query ? `?${query}` : ""}" download>${t("members.export_csv")}</a> <a href="/members/transfers">${t("transfers.title")}</a></p>` : ""}
 ${filterForm(page, filter)}
-<p>${t("members.count", { n: rows.length })}</p>
+<p>${t("members.count", { n: total })}${pages > 1 ? html` · ${t("members.shown", { from: first, to: first + rows.length - 1 })}` : ""}</p>
 ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="members">
 <thead><tr><th scope="col">${t("members.member")}</th><th scope="col">${t("members.role")}</th><th scope="col">${t("members.status")}</th>${manager ? html`<th scope="col">${t("members.last_active")}</th><th scope="col">${t("members.actions")}</th>` : ""}</tr></thead>
-<tbody>${rows.map((m) => html`<tr><td><a href="/@${m.username}">${m.displayName || m.username}</a> <span class="handle">@${m.username}</span></td><td data-label="${t("members.role")}">${t(`role.${m.role}`)}</td><td data-label="${t("members.status")}">${m.disabledAt ? t("members.disabled") : t("members.active")}</td>${manager ? html`<td data-label="${t("members.last_active")}">${m.lastActiveAt ? dateText(page, m.lastActiveAt) : t("members.never")}</td><td class="member-actions">${actions(page, user, m)}</td>` : ""}</tr>`)}</tbody>
-</table>`}`, { notice: options.notice });
+<tbody>${rows.map((m) => html`<tr><td><a href="/@${m.username}">${m.displayName || m.username}</a> <span class="handle">@${m.username}</span></td><td data-label="${t("members.role")}">${t(`role.${m.role}`)}</td><td data-label="${t("members.status")}">${m.disabledAt ? t("members.disabled") : t("members.active")}</td>${manager ? html`<td data-label="${t("members.last_active")}">${m.lastActiveAt ? dateText(page, m.lastActiveAt) : t("members.never")}</td><td class="member-actions">${actions(page, user, m, back ? `?${back}` : "")}</td>` : ""}</tr>`)}</tbody>
+</table>`}
+${pager}`, { notice: options.notice });
   };
 
   web.get("/members", (request, reply) => {
@@ -141,26 +163,29 @@ ${rows.length === 0 ? html`<p>${t("members.none")}</p>` : html`<table class="mem
 
   type WithUsername = FastifyRequest<{ Params: { username: string } }>;
   // After a change, back to the list (a reload repeats nothing) with a word on what was done.
-  const done = (reply: FastifyReply, what: (typeof DONE)[number], username: string) => reply.redirect(`/members?${new URLSearchParams({ done: what, who: username })}`, 303);
+  const done = (request: FastifyRequest, reply: FastifyReply, what: (typeof DONE | ["erased_notice"])[number], username: string) => {
+    const place = listQuery(request.query as Query);
+    return reply.redirect(`/members?${place ? `${place}&` : ""}${new URLSearchParams({ done: what, who: username })}`, 303);
+  };
 
   web.post("/members/:username/role", (request: WithUsername, reply) => {
     const manager = requireManager(request);
     const changed = changeRole(db, services.events, manager, request.params.username, parseRole((request.body as Form).role ?? ""));
-    return done(reply, "role_changed", changed.username);
+    return done(request, reply, "role_changed", changed.username);
   });
 
   for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
     web.post(`/members/:username/${action}`, (request: WithUsername, reply) => {
       const manager = requireManager(request);
       const changed = setDisabled(db, services.events, manager, request.params.username, disabled);
-      return done(reply, disabled ? "disabled_notice" : "enabled_notice", changed.username);
+      return done(request, reply, disabled ? "disabled_notice" : "enabled_notice", changed.username);
     });
   }
 
   web.post("/members/:username/erase", (request: WithUsername, reply) => {
     const manager = requireManager(request);
     removeMember(services, manager, request.params.username, (request.body as Form).confirm ?? "");
-    return reply.redirect(`/members?${new URLSearchParams({ done: "erased_notice", who: request.params.username })}`, 303);
+    return done(request, reply, "erased_notice", request.params.username);
   });
 
   web.post("/members/:username/reset-link", async (request: WithUsername, reply) => {
