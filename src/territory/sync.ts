@@ -8,7 +8,7 @@ import { resendResults } from "../campaigns/results.ts";
 import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
 import { linkedChildren, linkedParent, linksOf, requestOversight } from "./links.ts";
-import { record } from "../outbox/outbox.ts";
+import { record, recordOnce } from "../outbox/outbox.ts";
 import { heldDirectory, publishDirectory, pullDirectory } from "../party/directory.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
@@ -26,12 +26,19 @@ export async function afterChildLinked(services: Services, child: ActorRow): Pro
   if (services.config.kind === "federation") sectionsChanged(services);
   // National lists its new fédération in the directory; a fédération tells the new section it holds a copy
   // (the child fetches it then, not while it answers the link).
-  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed" });
+  // Only the new child: the others hold the copy already (telling them all at each link is quadratic).
+  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed", only: [child.id] });
 }
 
-/** The sections linked to a fédération are told the new list (federation/send-territory.ts). */
-function sectionsChanged(services: Services): void {
-  record(services.db, { kind: "territory.sections.changed" });
+/** Sections linking one after the other make one list, sent a few seconds after the last of them. */
+const SECTIONS_DELAY_MS = 5_000;
+
+/**
+ * The sections linked to a fédération are told the new list, and its parent
+ * too (federation/send-territory.ts), once a burst of changes is over.
+ */
+export function sectionsChanged(services: Services): void {
+  recordOnce(services.db, { kind: "territory.sections.changed" }, SECTIONS_DELAY_MS);
 }
 
 const STATUS_EVERY_MS = 6 * 3_600_000;
