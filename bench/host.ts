@@ -26,7 +26,7 @@
 //
 //   node bench/run.ts --only=host [--host-instances=500] [--host-separate=20] [--host-campaign=500]
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -143,7 +143,12 @@ interface HostProcess {
 
 function spawnHost(env: NodeJS.ProcessEnv): HostProcess {
   const output: string[] = [];
-  const child = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // COOPOL_BENCH_HOST_PROFILE=<dir>: a CPU profile of the host process, written there when it stops.
+  const profile = process.env.COOPOL_BENCH_HOST_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.COOPOL_BENCH_HOST_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // COOPOL_BENCH_HOST_LOG=<file>: the host's whole log, for a run that needs explaining.
+  const logFile = process.env.COOPOL_BENCH_HOST_LOG;
+  if (logFile) for (const stream of [child.stdout!, child.stderr!]) stream.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output, pid: child.pid! };

@@ -91,7 +91,7 @@ function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
 }
 
 /** Children looked up at the same time: a fédération of 500 sections is not linked one by one. */
-const LOOKUPS_AT_ONCE = 8;
+const LOOKUPS_AT_ONCE = 4;
 /** One round at a time per instance (the periodic job and the early retries may meet). */
 const rounds = new WeakMap<Services, Promise<void>>();
 
