@@ -264,8 +264,9 @@ export function startOutboxWorker(services: Services): () => Promise<void> {
         for (const row of rows) {
           if (stopped) return;
           try {
+            const startedAt = Date.now();
             await sendRow(services, row);
-            done(db, row.id);
+            done(db, row, startedAt);
           } catch (error) {
             log.warn({ err: error, outbox: row.id, kind: row.kind, attempts: row.attempts + 1 }, "outbox: row not sent, will retry");
             failed(db, row, error, Date.now());

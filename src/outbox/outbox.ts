@@ -106,6 +106,10 @@ function wakeAfter(db: Db): void {
   });
 }
 
+/** Notices recorded with recordOnce (their row says only what to read again when sent). */
+const COALESCED: ReadonlySet<OutboxKind> = new Set(["territory.sections.changed"] satisfies OutboxKind[]);
+type CoalescedEvent = Extract<OutboxEvent, { kind: "territory.sections.changed" }>;
+
 /**
  * Records a notice that says "this changed, send the current state" (the row
  * is read again when sent) `delayMs` later; a burst of such changes (500
@@ -114,7 +118,7 @@ function wakeAfter(db: Db): void {
  * but never beyond `10 × delayMs` after the first. A row already due or being
  * sent does not count: it may have read the state before this change.
  */
-export function recordOnce(db: Db, event: OutboxEvent, delayMs: number): void {
+export function recordOnce(db: Db, event: CoalescedEvent, delayMs: number): void {
   const { kind, ...rest } = event;
   const payload = JSON.stringify(rest);
   const now = Date.now();
@@ -148,8 +152,15 @@ export function nextDue(db: Db): number | null {
   return db.select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` }).from(outbox).get()?.at ?? null;
 }
 
-export function done(db: Db, id: number): void {
-  db.delete(outbox).where(eq(outbox.id, id)).run();
+/**
+ * A row was sent. For a recordOnce notice, the same notices recorded before
+ * its sending started are done too (they came due while a busy worker was
+ * sending other rows): the send read the state after them.
+ */
+export function done(db: Db, row: Pick<OutboxRow, "id" | "kind" | "payload">, startedAt: number): void {
+  db.delete(outbox).where(eq(outbox.id, row.id)).run();
+  if (!COALESCED.has(row.kind as OutboxKind)) return;
+  db.delete(outbox).where(and(eq(outbox.kind, row.kind), eq(outbox.payload, row.payload), eq(outbox.attempts, 0), lte(outbox.createdAt, startedAt))).run();
 }
 
 /**

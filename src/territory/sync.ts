@@ -79,10 +79,16 @@ export function startTerritoryJobs(services: Services): () => void {
  * Right after a start, a child (or, on its side, our lookup of it as its
  * parent) may not answer yet: it is starting too, or the machine is busy.
  * Rather than wait five minutes, children not linked yet are asked again
- * after 15 s, 30 s, 1 min and 2 min; an unanswered request counts as lost
- * after 15 s then. The usual rhythm takes over afterwards.
+ * after 15 s, 30 s, 1 min and 2 min (each after the previous round is
+ * over); an unanswered request counts as lost after a minute then. The usual rhythm takes over afterwards.
  */
 const SOON_MS = [15_000, 30_000, 60_000, 120_000];
+/**
+ * A request sent is not asked again before a minute: on a host linking 500
+ * sections, its Follow may still be waiting in the queue, and asking again
+ * would make each section answer twice.
+ */
+const PENDING_SOON_MS = 60_000;
 
 function askAgainSoon(services: Services): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -90,7 +96,7 @@ function askAgainSoon(services: Services): () => void {
     if (round >= SOON_MS.length) return;
     timer = setTimeout(async () => {
       if (!linksOf(services.db, "child").some((link) => link.state === "declared" || link.state === "pending")) return;
-      await requestOversight(services, { retryPendingMs: SOON_MS[0] }).catch((error) => services.log.warn({ err: error }, "territory: asking children again failed"));
+      await requestOversight(services, { retryPendingMs: PENDING_SOON_MS }).catch((error) => services.log.warn({ err: error }, "territory: asking children again failed"));
       next(round + 1);
     }, SOON_MS[round]);
     timer.unref();
