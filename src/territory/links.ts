@@ -92,6 +92,12 @@ function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
 
 /** Children looked up at the same time: a fédération of 500 sections is not linked one by one. */
 const LOOKUPS_AT_ONCE = 4;
+/**
+ * A background job, not a person waiting: a section on a busy host (loaded
+ * for the lookup, 4 at a time) may take more than the usual 5 s to answer,
+ * and a lookup given up is work thrown away (the instance is loaded anyway).
+ */
+const LOOKUP_TIMEOUT_MS = 30_000;
 /** One round at a time per instance (the periodic job and the early retries may meet). */
 const rounds = new WeakMap<Services, Promise<void>>();
 
@@ -117,7 +123,7 @@ async function askChildren(services: Services, { now = Date.now(), retryPendingM
       !(link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS),
   );
   await forEachAtMost(due, LOOKUPS_AT_ONCE, async (link) => {
-    const child = await lookupActor(services, link.handle).catch(() => null);
+    const child = await lookupActor(services, link.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null);
     if (!child || child.local) {
       setLink(db, link.id, { problem: "unreachable" });
       log.warn({ handle: link.handle }, "territory: declared child not found (yet)");
@@ -145,7 +151,7 @@ export async function receiveOversight(services: Services, requester: ActorRow, 
   const node = nodeActor(services);
   const parent = linksOf(db, "parent")[0];
   let declared: ActorRow | null = null;
-  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle).catch(() => null));
+  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null));
   // Our declared parent cannot be looked up right now: no answer, the request comes again.
   if (parent && !declared) return false;
   if (!parent || !declared || declared.uri !== requester.uri) {
