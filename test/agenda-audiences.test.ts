@@ -77,8 +77,8 @@ t.test("the fédération links its sections and tells each its siblings", async 
   }
   t.ok(linked(), "F linked to A and B");
   // A sibling is kept by its node actor's URI (the list a fédération sends names them so).
-  await eventually(() => a.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(b, "section_aud_b")), 20_000, "A knows B as its sibling");
-  await eventually(() => b.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(a, "section_aud_a")), 20_000, "B knows A as its sibling");
+  await eventually(() => a.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(b, "section_aud_b")), 45_000, "A knows B as its sibling");
+  await eventually(() => b.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(a, "section_aud_a")), 45_000, "B knows A as its sibling");
   // Nothing fetched to store them: a fédération of 500 sections would make each fetch 499 actors.
   t.same(a.query("select 1 from actors where uri = ?", nodeUri(b, "section_aud_b")), [], "A did not fetch B's actor for the list");
   t.same(c.query("select 1 from territory_links"), [], "C has no link at all");
@@ -102,8 +102,8 @@ t.test("a burst of changes makes one Sections message, carrying the latest list"
     const update = { "@context": WIRE_CONTEXT, id: `${signer.actorUri}#status-burst-${n}`, type: "Update", actor: signer.actorUri, to: [federationUri], object: toWire(status) };
     t.equal((await postSigned(`${f.origin}/inbox`, update, signer)).status, 202);
   }
-  // B is told once, a few seconds after the last change, with A's latest territory.
-  await eventually(() => b.query<{ territory: string }>("select territory from territory_links where role = 'sibling' and handle = ?", nodeUri(a, "section_aud_a"))[0]?.territory === "75113", 30_000, "B has A's latest territory");
+  // B is told once, 15 s after the last change, with A's latest territory.
+  await eventually(() => b.query<{ territory: string }>("select territory from territory_links where role = 'sibling' and handle = ?", nodeUri(a, "section_aud_a"))[0]?.territory === "75113", 45_000, "B has A's latest territory");
   await eventually(() => f.query("select 1 from outbox union all select 1 from fedify_queue").length === 0, 15_000, "F sent everything");
   t.equal(sectionsReceived(b), before + 1, "one Sections message for the burst");
   t.same(b.query("select 1 from actors where uri = ?", nodeUri(a, "section_aud_a")), [], "B still has not fetched A's actor");

@@ -30,8 +30,12 @@ export async function afterChildLinked(services: Services, child: ActorRow): Pro
   if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed", only: [child.id] });
 }
 
-/** Sections linking one after the other make one list, sent a few seconds after the last of them. */
-const SECTIONS_DELAY_MS = 5_000;
+/**
+ * Sections linking one after the other make one list, sent 15 s after the
+ * last of them (at most 150 s after the first: a host linking 500 sections
+ * slowly sends a few lists, not one every few seconds to hundreds of sections).
+ */
+const SECTIONS_DELAY_MS = 15_000;
 
 /**
  * The sections linked to a fédération are told the new list, and its parent
