@@ -26,7 +26,7 @@
 //
 //   node bench/run.ts --only=host [--host-instances=500] [--host-separate=20] [--host-campaign=500]
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -62,6 +62,8 @@ export interface HostOptions {
   separate?: number;
   /** Sections the fédération declares (and the campaign must reach): the first ones; all by default. */
   campaign?: number;
+  /** Only the fédération's links and campaign (`--host-campaign-only`): no latency runs, no separate processes. */
+  campaignOnly?: boolean;
 }
 
 interface Credentials {
@@ -76,6 +78,7 @@ interface LatencyFigure extends LoadFigure {
 
 export interface HostResult {
   load: string;
+  campaignOnly: boolean;
   instances: number;
   /** Sections of the hosted fédération. */
   campaignSections: number;
@@ -140,7 +143,12 @@ interface HostProcess {
 
 function spawnHost(env: NodeJS.ProcessEnv): HostProcess {
   const output: string[] = [];
-  const child = spawn(process.execPath, [join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // COOPOL_BENCH_HOST_PROFILE=<dir>: a CPU profile of the host process, written there when it stops.
+  const profile = process.env.COOPOL_BENCH_HOST_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.COOPOL_BENCH_HOST_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, "src/host/main.ts")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  // COOPOL_BENCH_HOST_LOG=<file>: the host's whole log, for a run that needs explaining.
+  const logFile = process.env.COOPOL_BENCH_HOST_LOG;
+  if (logFile) for (const stream of [child.stdout!, child.stderr!]) stream.on("data", (chunk: Buffer) => appendFileSync(logFile, chunk));
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output, pid: child.pid! };
@@ -249,32 +257,37 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
     log(`host: answered ${ms(hostStartMs)} after spawn; RSS with nothing loaded ${mib(restEmpty)}`);
     const firstInstanceMs = await timeUntil("a hosted instance to answer", async () => (await get(port, sections[0]!.domain, "/healthz")).status === 200, 30_000);
 
-    // ------------------------------------------------------------ standalone, same run
-    log("host: a standalone instance for comparison");
-    single = await startServer("coopol", "hostbench-single");
-    const singleConfig = loadConfig(single.env);
-    const singleCredentials = seedMember(join(single.dataDir, "coopol.sqlite"), singleConfig, passwordHash, "alice", "member");
-    await sleep(12_000);
-    const standaloneIdle = single.memory().rss;
-    log(`host: standalone idle RSS ${mib(standaloneIdle)}`);
+    const campaignOnly = options.campaignOnly ?? false;
+    let standaloneIdle = Number.NaN;
+    let firstRequests: Summary = summarize([]);
+    const latency: LatencyFigure[] = [];
+    let loadedDuringRuns = 0;
+    let restAfterUse = Number.NaN;
+    const hostUrl = `http://127.0.0.1:${port}`;
+    if (!campaignOnly) {
+      // ------------------------------------------------------------ standalone, same run
+      log("host: a standalone instance for comparison");
+      single = await startServer("coopol", "hostbench-single");
+      const singleConfig = loadConfig(single.env);
+      const singleCredentials = seedMember(join(single.dataDir, "coopol.sqlite"), singleConfig, passwordHash, "alice", "member");
+      await sleep(12_000);
+      standaloneIdle = single.memory().rss;
+      log(`host: standalone idle RSS ${mib(standaloneIdle)}`);
 
-    // ------------------------------------------------------------ first requests (loading cost)
-    log(`host: first request to ${rr - 1} unloaded instances, one at a time`);
-    const firstSamples: number[] = [];
-    for (const [i, s] of sections.slice(1, rr).entries()) {
-      const r = await get(port, s.domain, "/", { cookie: credentials[i + 1]!.cookie });
-      if (r.status !== 200) throw new Error(`first GET / on ${s.domain}: ${r.status}\n${host.output.join("")}`);
-      firstSamples.push(r.ms);
+      // ------------------------------------------------------------ first requests (loading cost)
+      log(`host: first request to ${rr - 1} unloaded instances, one at a time`);
+      const firstSamples: number[] = [];
+      for (const [i, s] of sections.slice(1, rr).entries()) {
+        const r = await get(port, s.domain, "/", { cookie: credentials[i + 1]!.cookie });
+        if (r.status !== 200) throw new Error(`first GET / on ${s.domain}: ${r.status}\n${host.output.join("")}`);
+        firstSamples.push(r.ms);
     }
-    const firstRequests = summarize(firstSamples);
+    firstRequests = summarize(firstSamples);
 
     // ------------------------------------------------------------ latency at 10 clients
     const hostCpu = { cpuSeconds: () => cpuSecondsOf(hostPid) };
-    const latency: LatencyFigure[] = [];
     const page = (c: Credentials) => ({ cookie: c.cookie });
     const api = (c: Credentials) => ({ authorization: `Bearer ${c.token}` });
-    const hostUrl = `http://127.0.0.1:${port}`;
-    let loadedDuringRuns = 0;
     for (const [name, path, headers] of [
       ["page / (logged in)", "/", page],
       ["GET /api/v1/timelines/home", "/api/v1/timelines/home", api],
@@ -308,8 +321,9 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
     log("host: waiting for the used instances to be unloaded (idle 20 s) and the quiet collection");
     await waitFor("the host to unload its idle instances", () => openDatabases(hostPid) === 0, 120_000, { pollMs: 500 });
     await sleep(16_000);
-    const restAfterUse = memoryOf(hostPid).rss;
+    restAfterUse = memoryOf(hostPid).rss;
     log(`host: RSS back at rest ${mib(restAfterUse)}`);
+    }
 
     // ------------------------------------------------------------ fédération: links, then a campaign
     log(`host: the fédération links its ${c} sections (oversight Follow → Accept, signed, over the host's port)`);
@@ -381,9 +395,11 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
       }
     })();
     // Every section was loaded at least once: back to rest again (bounded: woken jobs may keep a few loaded).
-    log("host: waiting for rest after the campaign");
-    await waitFor("rest", () => openDatabases(hostPid) === 0, 90_000, { pollMs: 500 }).catch(() => {});
-    await sleep(16_000);
+    if (!campaignOnly) {
+      log("host: waiting for rest after the campaign");
+      await waitFor("rest", () => openDatabases(hostPid) === 0, 90_000, { pollMs: 500 }).catch(() => {});
+      await sleep(16_000);
+    }
     const restAfterCampaign = memoryOf(hostPid).rss;
     const loadedAfterCampaign = openDatabases(hostPid);
     const peak = memoryOf(hostPid).peak;
@@ -391,14 +407,15 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
     host = undefined;
 
     // ------------------------------------------------------------ separate processes
-    log(`host: ${separateCount} standalone instances, one after the other`);
-    for (let i = 0; i < separateCount; i++) separate.push(await startServer("coopol", `sep${i}`));
-    await sleep(12_000);
+    if (!campaignOnly) log(`host: ${separateCount} standalone instances, one after the other`);
+    for (let i = 0; i < (campaignOnly ? 0 : separateCount); i++) separate.push(await startServer("coopol", `sep${i}`));
+    if (!campaignOnly) await sleep(12_000);
     const rssSum = separate.reduce((sum, s) => sum + s.memory().rss, 0);
     const pssSum = separate.reduce((sum, s) => sum + pssOf(s.pid), 0);
     const starts = separate.map((s) => s.startMs).sort((a, b) => a - b);
     return {
       load,
+      campaignOnly,
       instances: n,
       campaignSections: c,
       roundRobin: rr,
@@ -436,7 +453,34 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
 }
 
 export function hostOptions(argv: string[]): HostOptions {
-  return { instances: numberOption(argv, "host-instances"), separate: numberOption(argv, "host-separate"), campaign: numberOption(argv, "host-campaign") };
+  return {
+    instances: numberOption(argv, "host-instances"),
+    separate: numberOption(argv, "host-separate"),
+    campaign: numberOption(argv, "host-campaign"),
+    campaignOnly: argv.includes("--host-campaign-only"),
+  };
+}
+
+/** The fédération's links and campaign. */
+function federationReport(r: HostResult): string[] {
+  const out: string[] = [];
+  out.push(
+    table(
+      [`Fédération with ${r.campaignSections} hosted sections (of the ${r.instances})`, "value", "target", ""],
+      [
+        ["sections linked (oversight handshake), load of the fédération → all linked", r.linkSeconds === null ? `${r.linked} of ${r.campaignSections}` : `${r.linked} in ${r.linkSeconds.toFixed(1)} s`, "", ""],
+        [
+          "campaign created through the API → stored by every section",
+          r.campaignSeconds === null ? "not reached" : `${r.campaignStored} in ${r.campaignSeconds.toFixed(1)} s`,
+          `${r.campaignSections} in < ${HOST_TARGET.campaignSeconds} s`,
+          verdict(r.campaignSeconds !== null && r.campaignStored === r.campaignSections && r.campaignSeconds < HOST_TARGET.campaignSeconds),
+        ],
+      ],
+    ),
+  );
+  if (r.linkNote) out.push(`  ${r.linkNote}`);
+  if (r.campaignNote) out.push(`  ${r.campaignNote}`);
+  return out;
 }
 
 const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
@@ -446,6 +490,11 @@ export function hostReport(r: HostResult): string[] {
   const perInstance = (rss: number) => `${((rss - r.standaloneIdle) / r.instances).toFixed(2)} MiB`;
   const scale = 500 / r.separate.count;
   const out: string[] = [];
+  if (r.campaignOnly) {
+    out.push(`(--host-campaign-only: ${r.instances} hosted instances, host start-up ${ms(r.hostStartMs)}, peak RSS ${mib(r.peak)}, load average before the run ${r.load})`, "");
+    out.push(...federationReport(r));
+    return out;
+  }
   out.push(
     table(
       [`Host mode: ${r.instances} sections + 1 fédération in one process`, "value", "target", ""],
@@ -478,22 +527,7 @@ export function hostReport(r: HostResult): string[] {
   for (const f of r.latency) if (f.note) out.push(`  ${f.name}, ${f.where}: ${f.note}`);
   out.push("  (within 20 %: autocannon counts whole milliseconds, so a figure under 1 ms counts as 1 ms.)");
   out.push("");
-  out.push(
-    table(
-      [`Fédération with ${r.campaignSections} hosted sections (of the ${r.instances})`, "value", "target", ""],
-      [
-        ["sections linked (oversight handshake), load of the fédération → all linked", r.linkSeconds === null ? `${r.linked} of ${r.campaignSections}` : `${r.linked} in ${r.linkSeconds.toFixed(1)} s`, "", ""],
-        [
-          "campaign created through the API → stored by every section",
-          r.campaignSeconds === null ? "not reached" : `${r.campaignStored} in ${r.campaignSeconds.toFixed(1)} s`,
-          `${r.campaignSections} in < ${HOST_TARGET.campaignSeconds} s`,
-          verdict(r.campaignSeconds !== null && r.campaignStored === r.campaignSections && r.campaignSeconds < HOST_TARGET.campaignSeconds),
-        ],
-      ],
-    ),
-  );
-  if (r.linkNote) out.push(`  ${r.linkNote}`);
-  if (r.campaignNote) out.push(`  ${r.campaignNote}`);
+  out.push(...federationReport(r));
   out.push("");
   out.push(
     table(

@@ -10,10 +10,12 @@ import { eventually, freePort, PASSWORD, startInstance, type TestInstance } from
 import { apiToken } from "./helpers/oauth.ts";
 import { postSigned, signerFor } from "./helpers/signing.ts";
 import { openapiValidator } from "./helpers/openapi.ts";
+import { WIRE_CONTEXT, statusObject, toWire } from "../src/federation/territory.ts";
 
 let f: TestInstance, a: TestInstance, b: TestInstance, c: TestInstance;
 let alice: WebSession, sec: WebSession, bob: WebSession, bea: WebSession, carl: WebSession, fanny: WebSession;
 const host = (i: TestInstance) => new URL(i.origin).host;
+const nodeUri = (i: TestInstance, handle: string) => `${i.origin}/users/${handle}`;
 
 t.before(async () => {
   const ports = { f: await freePort(), a: await freePort(), b: await freePort() };
@@ -74,13 +76,37 @@ t.test("the fédération links its sections and tells each its siblings", async 
     await f.start();
   }
   t.ok(linked(), "F linked to A and B");
-  await eventually(() => a.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === `section_aud_b@${host(b)}`), 20_000, "A knows B as its sibling");
-  await eventually(() => b.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === `section_aud_a@${host(a)}`), 20_000, "B knows A as its sibling");
+  // A sibling is kept by its node actor's URI (the list a fédération sends names them so).
+  await eventually(() => a.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(b, "section_aud_b")), 45_000, "A knows B as its sibling");
+  await eventually(() => b.query<{ handle: string }>("select handle from territory_links where role = 'sibling' and state = 'linked'").some((r) => r.handle === nodeUri(a, "section_aud_a")), 45_000, "B knows A as its sibling");
+  // Nothing fetched to store them: a fédération of 500 sections would make each fetch 499 actors.
+  t.same(a.query("select 1 from actors where uri = ?", nodeUri(b, "section_aud_b")), [], "A did not fetch B's actor for the list");
   t.same(c.query("select 1 from territory_links"), [], "C has no link at all");
   // Declared links are synced at start-up: a restart keeps the siblings the fédération told.
   await a.stop();
   await a.start();
   t.equal(a.query("select 1 from territory_links where role = 'sibling'").length, 1, "siblings survive a restart");
+});
+
+/** Sections messages an instance received (Fedify keeps each activity id it processed). */
+const sectionsReceived = (i: TestInstance) => i.query("select 1 from fedify_kv where key like '%#sections#update-%'").length;
+
+t.test("a burst of changes makes one Sections message, carrying the latest list", async (t) => {
+  const before = sectionsReceived(b);
+  t.ok(before >= 1, "B counted the list it received");
+  // A's figures arrive three times with a new territory each (as after three restarts): each is a change of the list.
+  const signer = await signerFor(a, "section_aud_a");
+  const federationUri = nodeUri(f, "federation_aud");
+  for (const [n, territory] of ["75111", "75112", "75113"].entries()) {
+    const status = statusObject({ nodeUri: signer.actorUri, name: "Section A", kind: "section", territory, federationUri: null, members: 2, activeMembers: 1, eventsHeld: 0, eventsUpcoming: 0, version: Date.now() + n }, [federationUri]);
+    const update = { "@context": WIRE_CONTEXT, id: `${signer.actorUri}#status-burst-${n}`, type: "Update", actor: signer.actorUri, to: [federationUri], object: toWire(status) };
+    t.equal((await postSigned(`${f.origin}/inbox`, update, signer)).status, 202);
+  }
+  // B is told once, 15 s after the last change, with A's latest territory.
+  await eventually(() => b.query<{ territory: string }>("select territory from territory_links where role = 'sibling' and handle = ?", nodeUri(a, "section_aud_a"))[0]?.territory === "75113", 45_000, "B has A's latest territory");
+  await eventually(() => f.query("select 1 from outbox union all select 1 from fedify_queue").length === 0, 15_000, "F sent everything");
+  t.equal(sectionsReceived(b), before + 1, "one Sections message for the burst");
+  t.same(b.query("select 1 from actors where uri = ?", nodeUri(a, "section_aud_a")), [], "B still has not fetched A's actor");
 });
 
 let groupEventUri = "";

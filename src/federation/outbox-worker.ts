@@ -38,6 +38,11 @@ function actorById(services: Services, id: number): ActorRow | undefined {
   return services.db.select().from(actors).where(eq(actors.id, id)).get();
 }
 
+/** Those of the actors still stored. */
+function actorsByIds(services: Services, ids: number[]): ActorRow[] {
+  return ids.map((id) => actorById(services, id)).filter((a): a is ActorRow => !!a);
+}
+
 /** A post and its author, if both are still here (a later row tells what became of it). */
 function postWithAuthor(services: Services, postId: number): { post: PostRow; author: ActorRow } | null {
   const post = findPost(services.db, postId);
@@ -186,7 +191,7 @@ const handlers: Handlers = {
     await sendTerritory.sendUp(services, type, object);
   },
   async "territory.down"(services, { type, object, only }) {
-    const children = only ? only.map((id) => actorById(services, id)).filter((a): a is ActorRow => !!a) : undefined;
+    const children = only && actorsByIds(services, only);
     if (!children || children.length) await sendTerritory.sendDown(services, type, object, children);
   },
   async "territory.relayed"(services, { childId, activity }) {
@@ -217,8 +222,8 @@ const handlers: Handlers = {
     const actor = actorById(services, actorId);
     if (actor?.local && actor.deletedAt) await send.accountDeleted(services, actor);
   },
-  async "party.directory.changed"(services) {
-    await sendTerritory.directoryChanged(services);
+  async "party.directory.changed"(services, { only }) {
+    await sendTerritory.directoryChanged(services, only && actorsByIds(services, only));
   },
   async "proposal.changed"(services, { proposalId }) {
     const status = proposalStatusOf(services.db, proposalId);
@@ -259,8 +264,9 @@ export function startOutboxWorker(services: Services): () => Promise<void> {
         for (const row of rows) {
           if (stopped) return;
           try {
+            const startedAt = Date.now();
             await sendRow(services, row);
-            done(db, row.id);
+            done(db, row, startedAt);
           } catch (error) {
             log.warn({ err: error, outbox: row.id, kind: row.kind, attempts: row.attempts + 1 }, "outbox: row not sent, will retry");
             failed(db, row, error, Date.now());

@@ -81,7 +81,7 @@ export async function resolveActor(ctx: Context<Services>, uri: string | URL, op
 }
 
 /** Finds a remote actor by handle, looking it up with WebFinger if it is not known yet. */
-export async function resolveHandle(ctx: Context<Services>, username: string, domain: string): Promise<ActorRow | null> {
+export async function resolveHandle(ctx: Context<Services>, username: string, domain: string, httpTimeoutMs = 5000): Promise<ActorRow | null> {
   const known = ctx.data.db
     .select()
     .from(actors)
@@ -94,14 +94,14 @@ export async function resolveHandle(ctx: Context<Services>, username: string, do
   // WebFinger of acct: handles is HTTPS only. On a private test network
   // (COOPOL_ALLOW_PRIVATE_ADDRESS) instances speak plain HTTP: ask there too.
   if (!ctx.data.config.allowPrivateAddress) return null;
-  const self = await webfingerOverHttp(username, domain);
+  const self = await webfingerOverHttp(username, domain, httpTimeoutMs);
   return self ? resolveActor(ctx, self) : null;
 }
 
-async function webfingerOverHttp(username: string, domain: string): Promise<string | null> {
+async function webfingerOverHttp(username: string, domain: string, timeoutMs: number): Promise<string | null> {
   try {
     const url = `http://${domain}/.well-known/webfinger?resource=${encodeURIComponent(`acct:${username}@${domain}`)}`;
-    const response = await fetch(url, { headers: { accept: "application/jrd+json" }, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(url, { headers: { accept: "application/jrd+json" }, signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok) return null;
     const jrd = (await response.json()) as { links?: Array<{ rel?: string; type?: string; href?: string }> };
     const link = jrd.links?.find((l) => l.rel === "self" && /activity\+json|ld\+json/.test(l.type ?? ""));
@@ -165,7 +165,7 @@ export async function lookupActorOrExplain(services: Services, text: string, not
  * An actor from what a person typed: `@name@host`, `name@host`, a profile
  * address, or a local `name`. Remote ones are fetched if not known yet.
  */
-export async function lookupActor(services: Services, text: string, options: { resolve?: boolean; refresh?: boolean } = {}): Promise<ActorRow | null> {
+export async function lookupActor(services: Services, text: string, options: { resolve?: boolean; refresh?: boolean; httpTimeoutMs?: number } = {}): Promise<ActorRow | null> {
   const { db, config } = services;
   const target = text.trim();
   const resolve = options.resolve ?? true;
@@ -181,5 +181,5 @@ export async function lookupActor(services: Services, text: string, options: { r
   const domain = handle[2]?.toLowerCase() ?? host;
   if (domain === host) return db.select().from(actors).where(and(eq(actors.username, username), eq(actors.local, true))).get() ?? null;
   const known = db.select().from(actors).where(and(eq(actors.username, username), eq(actors.domain, domain))).get();
-  return known ?? (resolve ? resolveHandle(context(services), username, domain) : null);
+  return known ?? (resolve ? resolveHandle(context(services), username, domain, options.httpTimeoutMs) : null);
 }

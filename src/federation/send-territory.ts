@@ -93,12 +93,12 @@ export async function sectionsChanged(services: Services): Promise<void> {
   await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)));
 }
 
-/** Our linked children are told we hold a new party directory; they fetch it from us. */
-export async function directoryChanged(services: Services): Promise<void> {
+/** Our linked children (or the ones given) are told we hold a new party directory; they fetch it from us. */
+export async function directoryChanged(services: Services, only?: ActorRow[]): Promise<void> {
   const held = heldDirectory(services.db);
   if (!held) return;
   const node = nodeActor(services);
-  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []));
+  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []), only);
 }
 
 /**

@@ -439,16 +439,21 @@ export function sectionsObject(s: SectionsWire, to: string[]): Json {
   };
 }
 
+/** Sections of one fédération a received list may name (a section keeps one row for each). */
+export const MAX_SECTIONS = 1000;
+
 export function readSections(o: Json): SectionsWire | null {
   const federationUri = idOf(o.attributedTo);
   const version = time(o.updated);
   if (!federationUri || version == null || idOf(o.id) !== `${federationUri}#sections` || !Array.isArray(o.sections)) return null;
-  const sections = o.sections.map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null).slice(0, 1000);
+  // A hostile parent may list 100,000: the work stays bounded, the list is cut.
+  const sections = o.sections.slice(0, MAX_SECTIONS).map(idOf).filter((u): u is string => !!u && safeUrl(u) !== null);
+  const listed = new Set(sections);
   const details = Array.isArray(o.nodes)
     ? o.nodes
-        .slice(0, 1000)
+        .slice(0, MAX_SECTIONS)
         .map((d) => (d && typeof d === "object" ? (d as Json) : {}))
-        .filter((d) => typeof d.id === "string" && sections.includes(d.id))
+        .filter((d) => typeof d.id === "string" && listed.has(d.id))
         .map((d) => ({ id: d.id as string, name: str(d.name, 200), territory: str(d.territory, 10) }))
     : undefined;
   return { federationUri, sections, version, ...(details ? { details } : {}) };

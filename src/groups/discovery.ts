@@ -22,6 +22,7 @@ import type { Services } from "../services.ts";
 import { actors, follows, groups, settings, territoryLinks } from "../storage/schema.ts";
 import { actorByUri } from "../federation/remote.ts";
 import { nodeActor } from "../federation/actors.ts";
+import { linkedSiblings } from "../territory/links.ts";
 import { repeat } from "../jobs.ts";
 import { groupOfActor } from "./groups.ts";
 import { fetchBoundedText, outboundDispatcher } from "../outbound.ts";
@@ -70,7 +71,7 @@ export function knownInstances(services: Services): string[] {
   const { db, config } = services;
   const uris: string[] = [];
   // Territory links: declared parent and children, siblings the fédération told us about.
-  uris.push(...db.select({ uri: actors.uri }).from(territoryLinks).innerJoin(actors, eq(actors.id, territoryLinks.actorId)).all().map((r) => r.uri));
+  uris.push(...db.select({ uri: actors.uri }).from(territoryLinks).innerJoin(actors, eq(actors.id, territoryLinks.actorId)).all().map((r) => r.uri), ...linkedSiblings(db));
   // Node actors (Groups) our node actor follows, or that follow it.
   const node = nodeActor(services);
   const linked = db

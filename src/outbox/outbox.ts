@@ -5,7 +5,7 @@
 // committed without its row, so a crash between the change and its delivery
 // loses nothing. Domain modules import this file, never src/federation's
 // senders.
-import { asc, eq, isNotNull, lte, and, sql } from "drizzle-orm";
+import { asc, eq, gt, isNotNull, lte, and, sql } from "drizzle-orm";
 import { sessionOf, type Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { outbox, type posts } from "../storage/schema.ts";
@@ -60,8 +60,8 @@ export type OutboxEvent =
   | { kind: "account.moved"; actorId: number; targetId: number }
   /** A local account was erased (its actor row is a tombstone): `Delete` of the actor to every server we know. */
   | { kind: "account.deleted"; actorId: number }
-  /** The party directory this node holds changed (src/party/directory.ts): its children are told. */
-  | { kind: "party.directory.changed" }
+  /** The party directory this node holds changed (src/party/directory.ts): its children (`only`: those actor ids) are told. */
+  | { kind: "party.directory.changed"; only?: number[] }
   /** A member's stance on (or the author's withdrawal of) a remote group's proposal; `uri` is the act's id. */
   | { kind: "proposal.act"; actorId: number; groupActorId: number; postId: number; act: "support" | "oppose" | "withdraw"; uri: string };
 
@@ -92,6 +92,11 @@ function wakeCallsOf(db: Db) {
 export function record(db: Db, event: OutboxEvent): void {
   const { kind, ...payload } = event;
   db.insert(outbox).values({ id: newId(), kind, payload: JSON.stringify(payload), nextAttemptAt: Date.now() }).run();
+  wakeAfter(db);
+}
+
+/** Wakes `db`'s worker once the current synchronous transaction is over (it sets its timer for a delayed row). */
+function wakeAfter(db: Db): void {
   const wake = wakeCallsOf(db);
   if (wake.pending) return;
   wake.pending = true;
@@ -99,6 +104,35 @@ export function record(db: Db, event: OutboxEvent): void {
     wake.pending = false;
     for (const listener of wake.calls) listener();
   });
+}
+
+/** Notices recorded with recordOnce (their row says only what to read again when sent). */
+const COALESCED: ReadonlySet<OutboxKind> = new Set(["territory.sections.changed"] satisfies OutboxKind[]);
+type CoalescedEvent = Extract<OutboxEvent, { kind: "territory.sections.changed" }>;
+
+/**
+ * Records a notice that says "this changed, send the current state" (the row
+ * is read again when sent) `delayMs` later; a burst of such changes (500
+ * sections linking to their fédération) makes one send, not one per change.
+ * While the same notice waits, each new change puts it off by `delayMs` again,
+ * but never beyond `10 × delayMs` after the first. A row already due or being
+ * sent does not count: it may have read the state before this change.
+ */
+export function recordOnce(db: Db, event: CoalescedEvent, delayMs: number): void {
+  const { kind, ...rest } = event;
+  const payload = JSON.stringify(rest);
+  const now = Date.now();
+  const waiting = db
+    .select({ id: outbox.id, createdAt: outbox.createdAt })
+    .from(outbox)
+    .where(and(eq(outbox.kind, kind), eq(outbox.payload, payload), gt(outbox.nextAttemptAt, now), eq(outbox.attempts, 0)))
+    .get();
+  if (waiting) {
+    db.update(outbox).set({ nextAttemptAt: Math.min(now + delayMs, waiting.createdAt + 10 * delayMs) }).where(eq(outbox.id, waiting.id)).run();
+    return;
+  }
+  db.insert(outbox).values({ id: newId(), kind, payload, createdAt: now, nextAttemptAt: now + delayMs }).run();
+  wakeAfter(db);
 }
 
 /** The worker's wake-up call after a commit on `db`; returns a function that removes it. */
@@ -118,8 +152,15 @@ export function nextDue(db: Db): number | null {
   return db.select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` }).from(outbox).get()?.at ?? null;
 }
 
-export function done(db: Db, id: number): void {
-  db.delete(outbox).where(eq(outbox.id, id)).run();
+/**
+ * A row was sent. For a recordOnce notice, the same notices recorded before
+ * its sending started are done too (they came due while a busy worker was
+ * sending other rows): the send read the state after them.
+ */
+export function done(db: Db, row: Pick<OutboxRow, "id" | "kind" | "payload">, startedAt: number): void {
+  db.delete(outbox).where(eq(outbox.id, row.id)).run();
+  if (!COALESCED.has(row.kind as OutboxKind)) return;
+  db.delete(outbox).where(and(eq(outbox.kind, row.kind), eq(outbox.payload, row.payload), eq(outbox.attempts, 0), lte(outbox.createdAt, startedAt))).run();
 }
 
 /**

@@ -58,5 +58,5 @@ export function audienceNodeUris(services: Services, audience: PartyAudience): s
 
 /** The nodes we have a territory link with: our fédération, its other sections, our sections. */
 function linkedNodeUris(db: Db): string[] {
-  return [linkedParent(db), ...linkedSiblings(db), ...linkedChildren(db)].filter((a): a is ActorRow => !!a).map((a) => a.uri);
+  return [linkedParent(db), ...linkedChildren(db)].filter((a): a is ActorRow => !!a).map((a) => a.uri).concat(linkedSiblings(db));
 }

@@ -110,7 +110,9 @@ function linkedDomains(db: Db): Set<string> {
         .where(and(eq(follows.followerId, node.id), isNotNull(follows.acceptedAt)))
         .all()
     : [];
-  return new Set([...linked, ...followed, ...(node ? [node] : [])].map((r) => r.domain));
+  // Siblings are kept by URI, their actors fetched only when needed.
+  const siblings = linkedSiblings(db).map((uri) => ({ domain: new URL(uri).host }));
+  return new Set([...linked, ...siblings, ...followed, ...(node ? [node] : [])].map((r) => r.domain));
 }
 
 /** The nodes of a fédération as the directory lists them (itself and the nodes under it), or null without a directory. */
@@ -136,8 +138,8 @@ export function federationOrigins(services: Services): Set<string> {
   const federationUri = ourFederationUri(services);
   const listed = federationUri ? federationNodes(db, federationUri) : null;
   if (listed) return new Set(listed.map((n) => new URL(n.actorUri).origin));
-  const nodes = [...linkedSiblings(db), ...linkedChildren(db), linkedParent(db)].filter((a): a is ActorRow => !!a);
-  return new Set(nodes.map((a) => new URL(a.uri).origin));
+  const nodes = [...linkedChildren(db), linkedParent(db)].filter((a): a is ActorRow => !!a).map((a) => a.uri);
+  return new Set([...nodes, ...linkedSiblings(db)].map((uri) => new URL(uri).origin));
 }
 
 // ---- The document ---------------------------------------------------------------------------

@@ -3,17 +3,18 @@
 // link in their configuration (COOPOL_PARENT, COOPOL_CHILDREN); the
 // overseeing node's actor then follows the overseen one's with an oversight
 // request, which the overseen node accepts only from the parent it declared.
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
 import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows, settings, territoryLinks, type LinkRole } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { lookupActor, resolveActor } from "../federation/remote.ts";
+import { lookupActor } from "../federation/remote.ts";
+import type { SectionsWire } from "../federation/territory.ts";
 import { nodeActor } from "../federation/actors.ts";
-import { context } from "../federation/context.ts";
 import { record } from "../outbox/outbox.ts";
+import { forEachAtMost } from "../concurrency.ts";
 
 export type LinkRow = typeof territoryLinks.$inferSelect;
 
@@ -89,22 +90,44 @@ function setLink(db: Db, id: number, values: Partial<LinkRow>): void {
   db.update(territoryLinks).set({ ...values, updatedAt: Date.now() }).where(eq(territoryLinks.id, id)).run();
 }
 
+/** Children looked up at the same time: a fédération of 500 sections is not linked one by one. */
+const LOOKUPS_AT_ONCE = 4;
+/**
+ * A background job, not a person waiting: a section on a busy host (loaded
+ * for the lookup, 4 at a time) may take more than the usual 5 s to answer,
+ * and a lookup given up is work thrown away (the instance is loaded anyway).
+ */
+const LOOKUP_TIMEOUT_MS = 30_000;
+/** One round at a time per instance (the periodic job and the early retries may meet). */
+const rounds = new WeakMap<Services, Promise<void>>();
+
 /**
  * Asks every declared child that is not linked yet to accept the oversight.
  * Runs at start-up and every few minutes: the child may not be up yet.
  */
-export async function requestOversight(services: Services, { now = Date.now(), retryPendingMs = RETRY_PENDING_MS } = {}): Promise<void> {
+export function requestOversight(services: Services, options: { now?: number; retryPendingMs?: number } = {}): Promise<void> {
+  const running = rounds.get(services);
+  if (running) return running;
+  const round = askChildren(services, options).finally(() => rounds.delete(services));
+  rounds.set(services, round);
+  return round;
+}
+
+async function askChildren(services: Services, { now = Date.now(), retryPendingMs = RETRY_PENDING_MS }): Promise<void> {
   const { db, log } = services;
   const node = nodeActor(services);
-  for (const link of linksOf(db, "child")) {
-    if (link.state === "linked") continue;
-    if (link.state === "pending" && now - link.updatedAt < retryPendingMs) continue;
-    if (link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS) continue;
-    const child = await lookupActor(services, link.handle).catch(() => null);
+  const due = linksOf(db, "child").filter(
+    (link) =>
+      link.state !== "linked" &&
+      !(link.state === "pending" && now - link.updatedAt < retryPendingMs) &&
+      !(link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS),
+  );
+  await forEachAtMost(due, LOOKUPS_AT_ONCE, async (link) => {
+    const child = await lookupActor(services, link.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null);
     if (!child || child.local) {
       setLink(db, link.id, { problem: "unreachable" });
       log.warn({ handle: link.handle }, "territory: declared child not found (yet)");
-      continue;
+      return;
     }
     const followUri = `${node.uri}#oversight/${newId()}`;
     db.transaction((tx) => {
@@ -115,7 +138,7 @@ export async function requestOversight(services: Services, { now = Date.now(), r
       setLink(tx, link.id, { actorId: child.id, state: link.state === "refused" ? "refused" : "pending", followUri });
       record(tx, { kind: "territory.oversight.requested", childId: child.id, followUri });
     });
-  }
+  });
 }
 
 /**
@@ -128,7 +151,7 @@ export async function receiveOversight(services: Services, requester: ActorRow, 
   const node = nodeActor(services);
   const parent = linksOf(db, "parent")[0];
   let declared: ActorRow | null = null;
-  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle).catch(() => null));
+  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null));
   // Our declared parent cannot be looked up right now: no answer, the request comes again.
   if (parent && !declared) return false;
   if (!parent || !declared || declared.uri !== requester.uri) {
@@ -150,17 +173,29 @@ export async function receiveOversight(services: Services, requester: ActorRow, 
   return true;
 }
 
-/** Our oversight request was answered. Returns the child when it was one of ours. */
+/**
+ * Our oversight request was answered. Returns the child when it was one of
+ * ours and the answer changes the link (a second Accept does nothing). A
+ * request asked again while the first was on its way has a new id; the answer
+ * to the first one counts too (same node, same child, an oversight id).
+ */
 export function oversightAnswered(db: Db, followUri: string, answerer: ActorRow, accepted: boolean): LinkRow | undefined {
   const link = db
     .select()
     .from(territoryLinks)
-    .where(and(eq(territoryLinks.role, "child"), eq(territoryLinks.followUri, followUri), eq(territoryLinks.actorId, answerer.id)))
+    .where(and(eq(territoryLinks.role, "child"), eq(territoryLinks.actorId, answerer.id)))
     .get();
-  if (!link) return undefined;
+  if (!link?.followUri || !(link.followUri === followUri || (link.state === "pending" && sameOversight(link.followUri, followUri)))) return undefined;
+  if (accepted && link.state === "linked") return undefined;
   setLink(db, link.id, accepted ? { state: "linked", problem: null } : { state: "refused", problem: "refused" });
-  if (!accepted) db.delete(follows).where(eq(follows.uri, followUri)).run();
+  if (!accepted) db.delete(follows).where(eq(follows.uri, link.followUri)).run();
   return { ...link, state: accepted ? "linked" : "refused" };
+}
+
+/** Two oversight request ids of the same node actor (`<node>#oversight/<id>`). */
+function sameOversight(ours: string, answered: string): boolean {
+  const cut = ours.indexOf("#oversight/");
+  return cut > 0 && answered.startsWith(ours.slice(0, cut + "#oversight/".length));
 }
 
 const REFUSALS_KEY = "territory.refusals";
@@ -188,44 +223,48 @@ export function actorNames(db: Db, uris: string[]): Map<string, string> {
 
 const SIBLINGS_VERSION_KEY = "territory.siblings_version";
 
-/** The sibling sections, as our fédération last listed them. */
-export function linkedSiblings(db: Db): ActorRow[] {
+/**
+ * The sibling sections' node actor URIs, as our fédération last listed them.
+ * A sibling row's handle is that URI (rows stored before: its actor's);
+ * nothing is fetched to store it: whoever needs a sibling's actor resolves it
+ * then (send.ts partyTargets), so a list of 500 sections costs no request.
+ */
+export function linkedSiblings(db: Db): string[] {
   return db
-    .select({ actor: actors })
+    .select({ uri: sql<string>`coalesce(${actors.uri}, ${territoryLinks.handle})` })
     .from(territoryLinks)
-    .innerJoin(actors, eq(actors.id, territoryLinks.actorId))
+    .leftJoin(actors, eq(actors.id, territoryLinks.actorId))
     .where(and(eq(territoryLinks.role, "sibling"), eq(territoryLinks.state, "linked")))
     .all()
-    .map((r) => r.actor);
+    .map((r) => r.uri);
 }
 
 /**
  * Replaces the sibling list with the sections our linked parent says it
- * oversees (ourselves left out). Each one is looked up to know its server.
+ * oversees (ourselves left out), with the territory it gives for each. The
+ * list is bounded by readSections (federation/territory.ts).
  */
-export async function setSiblings(services: Services, sectionUris: string[], version: number): Promise<void> {
+export function setSiblings(services: Services, sections: SectionsWire): void {
   const { db } = services;
-  // Lists may arrive out of order (one is sent each time a section links): the latest wins.
+  // Lists may arrive out of order: the latest wins.
   const seen = Number(db.select().from(settings).where(eq(settings.key, SIBLINGS_VERSION_KEY)).get()?.value ?? 0);
-  if (version < seen) return;
-  const value = String(version);
-  db.insert(settings).values({ key: SIBLINGS_VERSION_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  if (sections.version < seen) return;
+  const value = String(sections.version);
   const own = nodeActor(services).uri;
-  const found: ActorRow[] = [];
-  for (const uri of [...new Set(sectionUris)].filter((u) => u !== own)) {
-    const actor = await resolveActor(context(services), uri).catch(() => null);
-    if (actor && !actor.local) found.push(actor);
-  }
+  const uris = new Set(sections.sections.filter((u) => u !== own));
+  const territories = new Map((sections.details ?? []).map((d) => [d.id, d.territory]));
   db.transaction((tx) => {
-    const keep = new Set(found.map((a) => `${a.username}@${a.domain}`));
-    for (const row of tx.select().from(territoryLinks).where(eq(territoryLinks.role, "sibling")).all()) {
-      if (!keep.has(row.handle)) tx.delete(territoryLinks).where(eq(territoryLinks.id, row.id)).run();
+    tx.insert(settings).values({ key: SIBLINGS_VERSION_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+    for (const row of tx.select({ id: territoryLinks.id, handle: territoryLinks.handle }).from(territoryLinks).where(eq(territoryLinks.role, "sibling")).all()) {
+      if (!uris.has(row.handle)) tx.delete(territoryLinks).where(eq(territoryLinks.id, row.id)).run();
     }
-    for (const actor of found) {
-      const handle = `${actor.username}@${actor.domain}`;
+    for (const uri of uris) {
+      // An actor already stored is linked (for the pages); an unknown one is not fetched.
+      const actorId = tx.select({ id: actors.id }).from(actors).where(and(eq(actors.uri, uri), eq(actors.local, false))).get()?.id ?? null;
+      const territory = territories.get(uri) ?? null;
       tx.insert(territoryLinks)
-        .values({ id: newId(), role: "sibling", handle, actorId: actor.id, state: "linked" })
-        .onConflictDoUpdate({ target: [territoryLinks.role, territoryLinks.handle], set: { actorId: actor.id, state: "linked", problem: null, updatedAt: Date.now() } })
+        .values({ id: newId(), role: "sibling", handle: uri, actorId, territory, state: "linked" })
+        .onConflictDoUpdate({ target: [territoryLinks.role, territoryLinks.handle], set: { actorId, territory, state: "linked", problem: null, updatedAt: Date.now() } })
         .run();
     }
   });

@@ -8,7 +8,7 @@ import { resendResults } from "../campaigns/results.ts";
 import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
 import { linkedChildren, linkedParent, linksOf, requestOversight } from "./links.ts";
-import { record } from "../outbox/outbox.ts";
+import { record, recordOnce } from "../outbox/outbox.ts";
 import { heldDirectory, publishDirectory, pullDirectory } from "../party/directory.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
@@ -26,12 +26,23 @@ export async function afterChildLinked(services: Services, child: ActorRow): Pro
   if (services.config.kind === "federation") sectionsChanged(services);
   // National lists its new fédération in the directory; a fédération tells the new section it holds a copy
   // (the child fetches it then, not while it answers the link).
-  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed" });
+  // Only the new child: the others hold the copy already (telling them all at each link is quadratic).
+  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed", only: [child.id] });
 }
 
-/** The sections linked to a fédération are told the new list (federation/send-territory.ts). */
-function sectionsChanged(services: Services): void {
-  record(services.db, { kind: "territory.sections.changed" });
+/**
+ * Sections linking one after the other make one list, sent 15 s after the
+ * last of them (at most 150 s after the first: a host linking 500 sections
+ * slowly sends a few lists, not one every few seconds to hundreds of sections).
+ */
+const SECTIONS_DELAY_MS = 15_000;
+
+/**
+ * The sections linked to a fédération are told the new list, and its parent
+ * too (federation/send-territory.ts), once a burst of changes is over.
+ */
+export function sectionsChanged(services: Services): void {
+  recordOnce(services.db, { kind: "territory.sections.changed" }, SECTIONS_DELAY_MS);
 }
 
 const STATUS_EVERY_MS = 6 * 3_600_000;
@@ -72,10 +83,16 @@ export function startTerritoryJobs(services: Services): () => void {
  * Right after a start, a child (or, on its side, our lookup of it as its
  * parent) may not answer yet: it is starting too, or the machine is busy.
  * Rather than wait five minutes, children not linked yet are asked again
- * after 15 s, 30 s, 1 min and 2 min; an unanswered request counts as lost
- * after 15 s then. The usual rhythm takes over afterwards.
+ * after 15 s, 30 s, 1 min and 2 min (each after the previous round is
+ * over); an unanswered request counts as lost after a minute then. The usual rhythm takes over afterwards.
  */
 const SOON_MS = [15_000, 30_000, 60_000, 120_000];
+/**
+ * A request sent is not asked again before a minute: on a host linking 500
+ * sections, its Follow may still be waiting in the queue, and asking again
+ * would make each section answer twice.
+ */
+const PENDING_SOON_MS = 60_000;
 
 function askAgainSoon(services: Services): () => void {
   let timer: NodeJS.Timeout | undefined;
@@ -83,7 +100,7 @@ function askAgainSoon(services: Services): () => void {
     if (round >= SOON_MS.length) return;
     timer = setTimeout(async () => {
       if (!linksOf(services.db, "child").some((link) => link.state === "declared" || link.state === "pending")) return;
-      await requestOversight(services, { retryPendingMs: SOON_MS[0] }).catch((error) => services.log.warn({ err: error }, "territory: asking children again failed"));
+      await requestOversight(services, { retryPendingMs: PENDING_SOON_MS }).catch((error) => services.log.warn({ err: error }, "territory: asking children again failed"));
       next(round + 1);
     }, SOON_MS[round]);
     timer.unref();

@@ -12,8 +12,8 @@ import { context } from "../send.ts";
 import { nodeActor, relay } from "../send-territory.ts";
 import { readCampaign, readCampaignJoin, readDirective, readDirectoryNotice, readPayload, readReport, readResult, readSections, readStatus, territoryTypeOf } from "../territory.ts";
 import { heldDirectory, nodeTerritories, publishDirectory, pullDirectory, reportSections } from "../../party/directory.ts";
-import { record } from "../../outbox/outbox.ts";
 import { isLinkedChild, isLinkedParent, setSiblings } from "../../territory/links.ts";
+import { sectionsChanged } from "../../territory/sync.ts";
 import { actorByUri } from "../remote.ts";
 import { onRelayedEvent } from "./event.ts";
 import { findCampaignByUri, storeCampaign } from "../../campaigns/campaigns.ts";
@@ -122,7 +122,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
       const territoryBefore = nodeTerritories(db).get(wire.nodeUri);
       if (storeStatus(db, wire, federationUri)) await relayUp();
       // A section's territory, first known (or changed): national's directory lists it.
-      if (config.kind === "federation" && direct && territoryBefore !== wire.territory) record(db, { kind: "territory.sections.changed" });
+      if (config.kind === "federation" && direct && territoryBefore !== wire.territory) sectionsChanged(services);
       return;
     }
     case "Campaign": {
@@ -158,7 +158,7 @@ async function handle(services: Services, activity: Received, sender: ActorRow, 
         return;
       }
       if (!fromParent()) return drop("not the linked parent");
-      await setSiblings(services, wire.sections, wire.version);
+      setSiblings(services, wire);
       return;
     }
     case "PartyDirectory": {
