@@ -26,7 +26,7 @@ export interface Services {
 /** Looks actors up on other servers, and stores them as rows of `actors`. */
 export interface RemoteActors {
   /** What a person typed: `@name@host`, `name@host`, a profile address, or a local name. Null when not found. */
-  lookup(text: string, options?: { resolve?: boolean; refresh?: boolean }): Promise<ActorRow | null>;
+  lookup(text: string, options?: { resolve?: boolean; refresh?: boolean; httpTimeoutMs?: number }): Promise<ActorRow | null>;
   /** An actor by its URI: the stored row, fetched when unknown (or again with `refresh`). Null when it cannot be read. */
   resolve(uri: string | URL, options?: { refresh?: boolean }): Promise<ActorRow | null>;
 }

@@ -12,6 +12,9 @@ import { translator } from "../web/i18n.ts";
 import { PoolFull, type InstancePool } from "./pool.ts";
 import { normaliseDomain, type HostedInstance, type Registry } from "./registry.ts";
 
+/** How long an instance stays in use after its client gave up on a request (longer than any outgoing wait). */
+const ABORTED_GRACE_MS = 60_000;
+
 export interface RouterOptions {
   registry: Registry;
   pool: InstancePool;
@@ -107,7 +110,12 @@ export function createRouter(options: RouterOptions) {
       else log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
       return unavailable(req, res, error);
     }
-    res.once("close", lease.release);
+    res.once("close", () => {
+      // A client that gave up leaves its handler running (a lookup may wait 30 s for an answer):
+      // the instance stays in use that long more, so that it is not unloaded under the handler.
+      if (res.writableFinished) lease.release();
+      else setTimeout(lease.release, ABORTED_GRACE_MS).unref();
+    });
     lease.instance.app.routing(req, res);
   }
 

@@ -10,7 +10,6 @@ import type { Db } from "../storage/db.ts";
 import { newId } from "../storage/ids.ts";
 import { actors, follows, settings, territoryLinks, type LinkRole } from "../storage/schema.ts";
 import type { ActorRow } from "../federation/actors.ts";
-import { lookupActor } from "../federation/remote.ts";
 import type { SectionsWire } from "../federation/territory.ts";
 import { nodeActor } from "../federation/actors.ts";
 import { record } from "../outbox/outbox.ts";
@@ -123,7 +122,7 @@ async function askChildren(services: Services, { now = Date.now(), retryPendingM
       !(link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS),
   );
   await forEachAtMost(due, LOOKUPS_AT_ONCE, async (link) => {
-    const child = await lookupActor(services, link.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null);
+    const child = await services.remote.lookup(link.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null);
     if (!child || child.local) {
       setLink(db, link.id, { problem: "unreachable" });
       log.warn({ handle: link.handle }, "territory: declared child not found (yet)");
@@ -151,7 +150,7 @@ export async function receiveOversight(services: Services, requester: ActorRow, 
   const node = nodeActor(services);
   const parent = linksOf(db, "parent")[0];
   let declared: ActorRow | null = null;
-  if (parent) declared = parent.actor ?? (await lookupActor(services, parent.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null));
+  if (parent) declared = parent.actor ?? (await services.remote.lookup(parent.handle, { httpTimeoutMs: LOOKUP_TIMEOUT_MS }).catch(() => null));
   // Our declared parent cannot be looked up right now: no answer, the request comes again.
   if (parent && !declared) return false;
   if (!parent || !declared || declared.uri !== requester.uri) {
