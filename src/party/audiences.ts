@@ -8,7 +8,7 @@ import type { Visibility } from "../storage/schema.ts";
 import type { Db } from "../storage/db.ts";
 import type { ActorRow } from "../federation/actors.ts";
 import { linkedChildren, linkedParent, linkedSiblings } from "../territory/links.ts";
-import { federationNodes, federationOrigins, heldDirectory, isPartyDomain, listPartyNodes, ourFederationUri } from "./directory.ts";
+import { federationNodes, federationOrigins, holdsDirectory, isPartyDomain, listPartyNodes, ourFederationUri } from "./directory.ts";
 
 export const PARTY_AUDIENCES = ["federation", "party"] as const;
 export type PartyAudience = (typeof PARTY_AUDIENCES)[number];
@@ -19,10 +19,12 @@ export function isPartyAudience(visibility: Visibility | string): visibility is 
 
 /** The party audiences this instance can address now (a fédération-wide one needs a fédération). */
 export function availableAudiences(services: Services): PartyAudience[] {
-  const out: PartyAudience[] = [];
-  if (ourFederationUri(services)) out.push("federation");
-  if (heldDirectory(services.db) || linkedParent(services.db) || linkedChildren(services.db).length) out.push("party");
-  return out;
+  const { config, db } = services;
+  // Asked for every page with the post form: each table read once, the directory's document never.
+  const parent = config.kind === "national" ? undefined : linkedParent(db);
+  const federation = config.kind === "federation" || (config.kind === "section" && !!parent);
+  const party = !!parent || holdsDirectory(db) || linkedChildren(db).length > 0;
+  return [...(federation ? (["federation"] as const) : []), ...(party ? (["party"] as const) : [])];
 }
 
 /**
@@ -45,7 +47,7 @@ export function audienceNodeUris(services: Services, audience: PartyAudience): s
   const { db } = services;
   const federationUri = ourFederationUri(services);
   if (audience === "federation" && !federationUri) return [];
-  const listed = audience === "federation" ? federationNodes(db, federationUri!) : heldDirectory(db) ? listPartyNodes(db) : null;
+  const listed = audience === "federation" ? federationNodes(db, federationUri!) : holdsDirectory(db) ? listPartyNodes(db) : null;
   const uris = listed ? listed.map((n) => n.actorUri) : linkedNodeUris(db);
   const own = new URL(services.config.origin).origin;
   const byOrigin = new Map<string, string>();

@@ -61,10 +61,15 @@ export function heldDirectory(db: Db): typeof partyDirectory.$inferSelect | unde
 const directoryHeldQuery = preparedOnce((db) => db.select({ id: partyDirectory.id }).from(partyDirectory).prepare());
 const partyDomainQuery = preparedOnce((db) => db.select({ uri: partyNodes.actorUri }).from(partyNodes).where(eq(partyNodes.domain, sql.placeholder("domain"))).prepare());
 
+/** Whether this node holds a directory, without reading it (the document can be megabytes). */
+export function holdsDirectory(db: Db): boolean {
+  return !!directoryHeldQuery(db as OpenDb).get();
+}
+
 /** Whether a server (host, with its port if any) is one of the party's nodes. */
 export function isPartyDomain(db: Db, domain: string): boolean {
   const host = domain.toLowerCase();
-  if (directoryHeldQuery(db as OpenDb).get()) return !!partyDomainQuery(db as OpenDb).get({ domain: host });
+  if (holdsDirectory(db)) return !!partyDomainQuery(db as OpenDb).get({ domain: host });
   return linkedDomains(db).has(host);
 }
 
@@ -117,7 +122,7 @@ function linkedDomains(db: Db): Set<string> {
 
 /** The nodes of a fédération as the directory lists them (itself and the nodes under it), or null without a directory. */
 export function federationNodes(db: Db, federationUri: string): PartyNode[] | null {
-  if (!heldDirectory(db)) return null;
+  if (!holdsDirectory(db)) return null;
   return db.select().from(partyNodes).where(sql`${partyNodes.actorUri} = ${federationUri} or ${partyNodes.parentUri} = ${federationUri}`).all();
 }
 

@@ -9,7 +9,7 @@ import { resendReports } from "../reports/reports.ts";
 import { sendStatus } from "../reports/stats.ts";
 import { linkedChildren, linkedParent, linksOf, requestOversight } from "./links.ts";
 import { record, recordOnce } from "../outbox/outbox.ts";
-import { heldDirectory, publishDirectory, pullDirectory } from "../party/directory.ts";
+import { holdsDirectory, publishDirectory, pullDirectory } from "../party/directory.ts";
 
 /** Our parent accepted us as its child: it gets our figures, and what was waiting for the link. */
 export async function afterParentLinked(services: Services): Promise<void> {
@@ -27,7 +27,7 @@ export async function afterChildLinked(services: Services, child: ActorRow): Pro
   // National lists its new fédération in the directory; a fédération tells the new section it holds a copy
   // (the child fetches it then, not while it answers the link).
   // Only the new child: the others hold the copy already (telling them all at each link is quadratic).
-  if (!(await publishDirectory(services)) && heldDirectory(services.db)) record(services.db, { kind: "party.directory.changed", only: [child.id] });
+  if (!(await publishDirectory(services)) && holdsDirectory(services.db)) record(services.db, { kind: "party.directory.changed", only: [child.id] });
 }
 
 /**
