@@ -5,10 +5,14 @@
 // registry row.
 //
 // Two bounds on how many are loaded. Beyond `maxLoaded`, the least recently
-// used idle instances are unloaded, but never one used in the last
+// used idle instances are unloaded, but never one *in use* (used again since
+// it was loaded, or reloaded soon after it was unloaded) in the last
 // `minResidencyMs`: with a few more instances in use than the cap, unloading
 // the next one needed at each load made every request load an instance
-// (thrashing). The cap may thus be exceeded for a while, up to `ceiling`
+// (thrashing). An instance loaded for one request (a delivery from a peer, a
+// campaign reaching hundreds of sections) earns no such protection, so a
+// burst of them goes through the pool instead of filling it. The cap may thus
+// be exceeded for a while, up to `ceiling`
 // (loaded, loading and closing counted), which keeps memory bounded against a
 // peer that makes many instances load: there a request for an unloaded
 // instance waits briefly for room, then is refused (`PoolFull`, a 429).
@@ -50,11 +54,17 @@ export class PoolFull extends Error {
 /** How long a request for an unloaded instance waits for room under the ceiling, and how often it looks. */
 const ADMIT_WAIT_MS = 2_000;
 const ADMIT_POLL_MS = 100;
+/** An instance loaded again this soon after its last use counts as in use at once. */
+const RECENT_USE_MS = 60_000;
 
 interface Loaded {
   domain: string;
   instance: Instance;
   lastUse: number;
+  /** Requests acquired since it was loaded. */
+  uses: number;
+  /** In use: protected by `minResidencyMs` (see the top of this file). */
+  inUse: boolean;
   /** Requests (and WebSocket streams) in progress. */
   active: number;
 }
@@ -91,6 +101,7 @@ export class InstancePool {
   async acquire(entry: HostedInstance): Promise<{ instance: Instance; release: () => void }> {
     const loaded = await this.#load(entry);
     loaded.active++;
+    if (++loaded.uses > 1) loaded.inUse = true;
     loaded.lastUse = Date.now();
     this.#loaded.delete(entry.domain);
     this.#loaded.set(entry.domain, loaded);
@@ -146,7 +157,9 @@ export class InstancePool {
       throw error;
     }
     instance.start();
-    const loaded: Loaded = { domain: entry.domain, instance, lastUse: Date.now(), active: 0 };
+    // Unloaded a short while ago and wanted again: part of what is in use now.
+    const inUse = entry.lastActivityAt !== null && Date.now() - entry.lastActivityAt < RECENT_USE_MS;
+    const loaded: Loaded = { domain: entry.domain, instance, lastUse: Date.now(), active: 0, uses: 0, inUse };
     this.#loaded.set(entry.domain, loaded);
     log.debug("instance loaded");
     // Not awaited: the request that loaded this one does not wait for another to close.
@@ -161,13 +174,13 @@ export class InstancePool {
 
   /**
    * Starts unloading the least recently used instances beyond the cap that may
-   * go: idle, not used for `minResidencyMs`, nothing due now.
+   * go: idle, not in use in the last `minResidencyMs`, nothing due now.
    */
   #evictBeyondCap(now = Date.now()): void {
     let excess = this.#loaded.size - this.#options.maxLoaded;
     for (const loaded of [...this.#loaded.values()]) {
       if (excess <= 0) return;
-      if (loaded.active > 0 || now - loaded.lastUse < this.#options.minResidencyMs || busy(loaded.instance.services) || workDue(loaded.instance.services, now)) continue;
+      if (loaded.active > 0 || (loaded.inUse && now - loaded.lastUse < this.#options.minResidencyMs) || busy(loaded.instance.services) || workDue(loaded.instance.services, now)) continue;
       void this.unload(loaded.domain);
       excess--;
     }
