@@ -51,8 +51,13 @@ export class PoolFull extends Error {
   }
 }
 
-/** How long a request for an unloaded instance waits for room under the ceiling, and how often it looks. */
-const ADMIT_WAIT_MS = 2_000;
+/**
+ * How long a request for an unloaded instance waits for room under the
+ * ceiling, and how often it looks: long enough for a burst of deliveries (a
+ * campaign to hundreds of sections) to find room as the first ones finish,
+ * rather than be refused and retried by the sender much later.
+ */
+const ADMIT_WAIT_MS = 10_000;
 const ADMIT_POLL_MS = 100;
 /** An instance loaded again this soon after its last use counts as in use at once. */
 const RECENT_USE_MS = 60_000;
