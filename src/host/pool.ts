@@ -6,12 +6,12 @@
 //
 // Two bounds on how many are loaded. Beyond `maxLoaded`, the least recently
 // used idle instances are unloaded, but never one *in use* (used again since
-// it was loaded, or reloaded soon after it was unloaded) in the last
-// `minResidencyMs`: with a few more instances in use than the cap, unloading
+// it was loaded, or reloaded soon after it was unloaded, by people's requests:
+// pages and apps) in the last `minResidencyMs`: with a few more instances in use than the cap, unloading
 // the next one needed at each load made every request load an instance
-// (thrashing). An instance loaded for one request (a delivery from a peer, a
-// campaign reaching hundreds of sections) earns no such protection, so a
-// burst of them goes through the pool instead of filling it. The cap may thus
+// (thrashing). Other servers' requests (deliveries, look-ups: a campaign
+// reaching hundreds of sections) earn no such protection, so a burst of them
+// goes through the pool instead of filling it. The cap may thus
 // be exceeded for a while, up to `ceiling`
 // (loaded, loading and closing counted), which keeps memory bounded against a
 // peer that makes many instances load: there a request for an unloaded
@@ -59,14 +59,14 @@ export class PoolFull extends Error {
  */
 const ADMIT_WAIT_MS = 10_000;
 const ADMIT_POLL_MS = 100;
-/** An instance loaded again this soon after its last use counts as in use at once. */
+/** An instance loaded again this soon after people last used it counts as in use at once. */
 const RECENT_USE_MS = 60_000;
 
 interface Loaded {
   domain: string;
   instance: Instance;
   lastUse: number;
-  /** Requests acquired since it was loaded. */
+  /** People's requests (pages, apps) since it was loaded. */
   uses: number;
   /** In use: protected by `minResidencyMs` (see the top of this file). */
   inUse: boolean;
@@ -81,6 +81,8 @@ export class InstancePool {
   readonly #loaded = new Map<string, Loaded>();
   readonly #loading = new Map<string, Promise<Loaded>>();
   readonly #closing = new Map<string, Promise<void>>();
+  /** When people last used each instance (one number per hosted instance, kept across unloads). */
+  readonly #peopleUsed = new Map<string, number>();
 
   constructor(registry: Registry, options: PoolOptions) {
     this.#registry = registry;
@@ -103,10 +105,14 @@ export class InstancePool {
    * The loaded instance for a request, loading it if needed. `release()` must
    * be called once the request (or stream) is over.
    */
-  async acquire(entry: HostedInstance): Promise<{ instance: Instance; release: () => void }> {
+  async acquire(entry: HostedInstance, { fromPeer = false } = {}): Promise<{ instance: Instance; release: () => void }> {
     const loaded = await this.#load(entry);
     loaded.active++;
-    if (++loaded.uses > 1) loaded.inUse = true;
+    // Servers' requests (deliveries, look-ups) come in bursts across many instances: they earn no residency.
+    if (!fromPeer) {
+      if (++loaded.uses > 1) loaded.inUse = true;
+      this.#peopleUsed.set(entry.domain, Date.now());
+    }
     loaded.lastUse = Date.now();
     this.#loaded.delete(entry.domain);
     this.#loaded.set(entry.domain, loaded);
@@ -163,7 +169,7 @@ export class InstancePool {
     }
     instance.start();
     // Unloaded a short while ago and wanted again: part of what is in use now.
-    const inUse = entry.lastActivityAt !== null && Date.now() - entry.lastActivityAt < RECENT_USE_MS;
+    const inUse = Date.now() - (this.#peopleUsed.get(entry.domain) ?? 0) < RECENT_USE_MS;
     const loaded: Loaded = { domain: entry.domain, instance, lastUse: Date.now(), active: 0, uses: 0, inUse };
     this.#loaded.set(entry.domain, loaded);
     log.debug("instance loaded");

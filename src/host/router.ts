@@ -12,6 +12,13 @@ import { translator } from "../web/i18n.ts";
 import { PoolFull, type InstancePool } from "./pool.ts";
 import { normaliseDomain, type HostedInstance, type Registry } from "./registry.ts";
 
+/** Another server's request (a delivery, a look-up), not a person's (a page, an app). */
+function fromPeer(req: IncomingMessage): boolean {
+  const path = (req.url ?? "/").split("?")[0]!;
+  if (path.startsWith("/.well-known/") || path === "/inbox" || path.endsWith("/inbox")) return true;
+  return /application\/(activity|ld)\+json/.test(req.headers.accept ?? "");
+}
+
 /** How long an instance stays in use after its client gave up on a request (longer than any outgoing wait). */
 const ABORTED_GRACE_MS = 60_000;
 
@@ -104,7 +111,7 @@ export function createRouter(options: RouterOptions) {
     if (entry.state !== "active") return suspended(req, res);
     let lease;
     try {
-      lease = await pool.acquire(entry);
+      lease = await pool.acquire(entry, { fromPeer: fromPeer(req) });
     } catch (error) {
       if (error instanceof PoolFull) log.warn({ instance: entry.domain }, "host: too many instances loaded, request refused for now");
       else log.error({ err: error, instance: entry.domain }, "host: instance could not be loaded");
