@@ -341,7 +341,8 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
       // Loading the fédération starts its jobs, the territory links first.
       await get(port, fedDomain, "/healthz");
       try {
-        await waitFor(() => `the ${c} links (${linkedCount.get()!.n} linked)`, () => linkedCount.get()!.n === c, 60_000, { pollMs: 250, progress: () => linkedCount.get()!.n });
+        // Stalled only after 3 minutes without a new link: an unanswered request is asked again after one.
+        await waitFor(() => `the ${c} links (${linkedCount.get()!.n} linked)`, () => linkedCount.get()!.n === c, 180_000, { pollMs: 250, progress: () => linkedCount.get()!.n });
         linkSeconds = (performance.now() - linkStarted) / 1000;
         log(`host: ${c} sections linked in ${linkSeconds.toFixed(1)} s`);
       } catch {
@@ -350,6 +351,10 @@ export async function hostBenchmark(options: HostOptions = {}): Promise<HostResu
         linkNote = `links stalled ${Math.round((performance.now() - linkStarted) / 1000)} s after the fédération was loaded, ${linkedCount.get()!.n} of ${c} linked; the others: ${JSON.stringify(states)}`;
         log(`host: ${linkNote}`);
       }
+      // The campaign is timed on a settled fédération: what linking left in its outbox and
+      // queue (lists of siblings, the last answers) is sent first, at most 2 minutes.
+      const backlog = fedDb.prepare<[], { n: number }>("select (select count(*) from outbox) + (select count(*) from fedify_queue) as n");
+      await waitFor(() => `the fédération's backlog (${backlog.get()!.n})`, () => backlog.get()!.n === 0, 120_000, { pollMs: 250 }).catch(() => log(`host: campaign sent with ${backlog.get()!.n} messages still waiting at the fédération`));
       const targets = new Set(
         (fedDb.prepare("select handle from territory_links where role = 'child' and state = 'linked'").all() as Array<{ handle: string }>).map((row) => row.handle.slice(row.handle.indexOf("@") + 1)),
       );
