@@ -5,10 +5,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { request } from "undici";
 // The same free-port helper the tests use.
-import { freePort, loopbackEnv } from "../test/helpers/instances.ts";
+import { freePort, loopbackEnv, queryDatabase } from "../test/helpers/instances.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -160,14 +159,7 @@ export async function startServer(kind: ServerKind, name: string, options: { dat
       const result = spawnSync(process.execPath, [join(ROOT, "src/cli/main.ts"), ...args], { env, input: stdin ?? "", encoding: "utf8" });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     },
-    query<T>(sql: string, ...params: unknown[]): T[] {
-      const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
-    },
+    query: <T>(sql: string, ...params: unknown[]): T[] => queryDatabase<T>(dataDir, sql, ...params),
     stop,
     async dispose() {
       await stop();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { request } from "undici";
 import { WebSession } from "./browser-session.ts";
-import { eventually, freePort, PASSWORD, stopProcess } from "./instances.ts";
+import { eventually, freePort, PASSWORD, queryDatabase, stopProcess } from "./instances.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const OPERATOR_TOKEN = "operator-token-for-tests-0123456789";
@@ -117,14 +117,7 @@ export async function startHost(options: { hostData?: string; port?: number; env
           const result = host.cli(["member", "add", "--domain", domain, "--username", username, "--password-file", file]);
           if (result.status !== 0) throw new Error(`member add ${username}: ${result.stderr}`);
         },
-        query<T>(sql: string, ...params: unknown[]): T[] {
-          const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
-          try {
-            return db.prepare(sql).all(...params) as T[];
-          } finally {
-            db.close();
-          }
-        },
+        query: <T>(sql: string, ...params: unknown[]): T[] => queryDatabase<T>(dataDir, sql, ...params),
       };
     },
     stop: () => stopProcess(child),

@@ -12,6 +12,16 @@ import { WebSession } from "./browser-session.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
+/** Rows of a query on an instance's SQLite file (its data directory), read-only, while it runs. */
+export function queryDatabase<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -130,14 +140,7 @@ export async function startInstance(name: string, extraEnv: NodeJS.ProcessEnv = 
       const result = instance.cli(["member", "add", "--username", username, "--role", role, "--password-file", file]);
       if (result.status !== 0) throw new Error(`member add ${username}: ${result.stderr}`);
     },
-    query(sql, ...params) {
-      const db = new Database(join(dataDir, "coopol.sqlite"), { readonly: true, fileMustExist: true });
-      try {
-        return db.prepare(sql).all(...params) as never;
-      } finally {
-        db.close();
-      }
-    },
+    query: (sql, ...params) => queryDatabase(dataDir, sql, ...params),
   };
   await instance.start();
   return instance;
