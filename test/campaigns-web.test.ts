@@ -78,6 +78,8 @@ t.test("a section: campaign, action with shifts, sign-up, results, contact, repo
 
   // The action, started an hour ago so that results can be recorded, with two shifts.
   await page.getByRole("link", { name: "Organiser une action" }).click();
+  // The click only starts the navigation: the form must be there before it is checked.
+  await page.waitForURL(/\/campaigns\/\d+\/actions\/new$/);
   t.same(await accessibilityProblems(page), [], "action form");
   await page.getByLabel("Type d'action").selectOption("door_to_door");
   await page.getByLabel("Titre").fill("Porte-à-porte quartier Nord");
