@@ -12,7 +12,7 @@ import t from "tap";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { memberSession as session, PASSWORD, eventually, freePort, startInstance, type TestInstance } from "./helpers/instances.ts";
+import { memberSession as session, PASSWORD, eventually, followState as followStateOf, freePort, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
 import { apiToken } from "./helpers/oauth.ts";
 import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
@@ -35,14 +35,8 @@ const groupPost = (instance: TestInstance, groupId: number, needle: string) =>
     `%${needle}%`,
   )[0];
 
-function followState(instance: TestInstance, username: string, group: string): "none" | "pending" | "accepted" {
-  const row = instance.query<{ accepted_at: number | null }>(
-    "select accepted_at from follows join actors m on m.id = follows.follower_id join actors g on g.id = follows.following_id where m.username = ? and m.local = 1 and g.uri = ?",
-    username,
-    group,
-  )[0];
-  return !row ? "none" : row.accepted_at ? "accepted" : "pending";
-}
+/** A local member's follow of a group on an instance. */
+const followState = (instance: TestInstance, username: string, group: string) => followStateOf(instance, `${instance.origin}/users/${username}`, group);
 
 async function joinByHandle(instance: TestInstance, username: string, slug: string, state: "accepted" | "pending" = "accepted"): Promise<void> {
   const member = await session(instance, username);
