@@ -81,6 +81,8 @@ export class InstancePool {
   readonly #loaded = new Map<string, Loaded>();
   readonly #loading = new Map<string, Promise<Loaded>>();
   readonly #closing = new Map<string, Promise<void>>();
+  /** Requests waiting for an instance (to load, or for their turn): not to be evicted meanwhile. */
+  readonly #wanted = new Map<string, number>();
   /** When people last used each instance (one number per hosted instance, kept across unloads). */
   readonly #peopleUsed = new Map<string, number>();
 
@@ -106,8 +108,22 @@ export class InstancePool {
    * be called once the request (or stream) is over.
    */
   async acquire(entry: HostedInstance, { fromPeer = false } = {}): Promise<{ instance: Instance; release: () => void }> {
-    const loaded = await this.#load(entry);
-    loaded.active++;
+    const { domain } = entry;
+    // Wanted from now until counted active: another load's eviction, running
+    // while this one waits for its turn, must not pick it (it would serve the
+    // request a closed instance).
+    this.#wanted.set(domain, (this.#wanted.get(domain) ?? 0) + 1);
+    let loaded: Loaded;
+    try {
+      do loaded = await this.#load(entry);
+      // Unloaded meanwhile all the same (suspended, say): loaded again.
+      while (this.#loaded.get(domain) !== loaded);
+      loaded.active++;
+    } finally {
+      const left = this.#wanted.get(domain)! - 1;
+      if (left > 0) this.#wanted.set(domain, left);
+      else this.#wanted.delete(domain);
+    }
     // Servers' requests (deliveries, look-ups) come in bursts across many instances: they earn no residency.
     if (!fromPeer) {
       if (++loaded.uses > 1) loaded.inUse = true;
@@ -191,7 +207,7 @@ export class InstancePool {
     let excess = this.#loaded.size - this.#options.maxLoaded;
     for (const loaded of [...this.#loaded.values()]) {
       if (excess <= 0) return;
-      if (loaded.active > 0 || (loaded.inUse && now - loaded.lastUse < this.#options.minResidencyMs) || busy(loaded.instance.services) || workDue(loaded.instance.services, now)) continue;
+      if (loaded.active > 0 || this.#wanted.has(loaded.domain) || (loaded.inUse && now - loaded.lastUse < this.#options.minResidencyMs) || busy(loaded.instance.services) || workDue(loaded.instance.services, now)) continue;
       void this.unload(loaded.domain);
       excess--;
     }
@@ -211,7 +227,7 @@ export class InstancePool {
     let count = 0;
     for (const loaded of [...this.#loaded.values()]) {
       const { services } = loaded.instance;
-      if (loaded.active > 0 || now - loaded.lastUse < this.#options.idleMs || busy(services)) continue;
+      if (loaded.active > 0 || this.#wanted.has(loaded.domain) || now - loaded.lastUse < this.#options.idleMs || busy(services)) continue;
       if (now - loaded.lastUse < this.#options.idleMs + this.#options.workSliceMs && workDue(services, now)) continue;
       await this.unload(loaded.domain);
       count++;
