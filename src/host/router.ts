@@ -12,11 +12,17 @@ import { translator } from "../web/i18n.ts";
 import { PoolFull, type InstancePool } from "./pool.ts";
 import { normaliseDomain, type HostedInstance, type Registry } from "./registry.ts";
 
-/** Another server's request (a delivery, a look-up), not a person's (a page, an app). */
+/**
+ * Another server's or an anonymous program's request (a delivery, a look-up,
+ * another instance's group-directory round), not a person's: a browser asks
+ * for HTML, an app or a member's page carries a token or a session cookie.
+ */
 function fromPeer(req: IncomingMessage): boolean {
   const path = (req.url ?? "/").split("?")[0]!;
   if (path.startsWith("/.well-known/") || path === "/inbox" || path.endsWith("/inbox")) return true;
-  return /application\/(activity|ld)\+json/.test(req.headers.accept ?? "");
+  const accept = req.headers.accept ?? "";
+  if (/application\/(activity|ld)\+json/.test(accept)) return true;
+  return !req.headers.cookie && !req.headers.authorization && !accept.includes("text/html");
 }
 
 /** How long an instance stays in use after its client gave up on a request (longer than any outgoing wait). */
