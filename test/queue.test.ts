@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openDatabase } from "../src/storage/db.ts";
-import { SqliteMessageQueue } from "../src/federation/queue.ts";
+import { BACKGROUND_KEY_PREFIX, SqliteMessageQueue } from "../src/federation/queue.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,4 +97,25 @@ t.test("stopping does not wait for a message that never finishes: it stays held 
   t.same(handled, [{ to: "silent" }], "released and run at the next start");
   again.abort();
   await next;
+});
+
+t.test("housekeeping messages (background ordering keys) go after every other due message", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
+  const db = openDatabase(join(dir, "coopol.sqlite"));
+  t.teardown(() => {
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const queue = new SqliteMessageQueue(db.$client, { pollIntervalMs: 50, concurrency: 1 });
+  // A fédération's list of sections to three sections, then a campaign to two.
+  for (const origin of ["a", "b", "c"]) await queue.enqueue({ list: origin }, { orderingKey: `${BACKGROUND_KEY_PREFIX}sections\n${origin}` });
+  await queue.enqueueMany([{ campaign: "a" }, { campaign: "b" }]);
+  await queue.enqueue({ post: 1 }, { orderingKey: "note-1\na" });
+  const handled: unknown[] = [];
+  const controller = new AbortController();
+  const listening = queue.listen(async (message) => void handled.push(message), { signal: controller.signal });
+  await sleep(400);
+  controller.abort();
+  await listening;
+  t.same(handled, [{ campaign: "a" }, { campaign: "b" }, { post: 1 }, { list: "a" }, { list: "b" }, { list: "c" }], "the campaign and the post first, then the lists in their order");
 });

@@ -22,6 +22,15 @@ export interface SqliteMessageQueueOptions {
 type Row = { id: number; message: string; ordering_key: string | null };
 
 const FAILURE_DELAY_MS = 5_000;
+
+/**
+ * Ordering keys starting with this mark housekeeping deliveries (a
+ * fédération's list of sections, a directory notice: hundreds at once, and
+ * nothing waits on them): taken only when no other message is due, so a
+ * campaign or a post sent meanwhile does not queue behind them. Fedify keeps
+ * a message's key on its retries and on the deliveries a fan-out makes.
+ */
+export const BACKGROUND_KEY_PREFIX = "background:";
 /**
  * How long a stopping worker waits for the messages in progress. A delivery
  * to a server that accepts the connection and never answers waits for
@@ -63,7 +72,7 @@ export class SqliteMessageQueue implements MessageQueue {
     this.#log = options.logger;
     this.#insert = db.prepare("insert into fedify_queue (message, ordering_key, available_at) values (?, ?, ?)");
     // Takes the oldest due message whose ordering key no other held message
-    // shares, and marks it held, in one statement.
+    // shares, and marks it held, in one statement; background ones last.
     this.#take = db.prepare(`
       update fedify_queue set locked_at = ?
       where id = (
@@ -72,7 +81,7 @@ export class SqliteMessageQueue implements MessageQueue {
           and (q.ordering_key is null or not exists (
             select 1 from fedify_queue o
             where o.ordering_key = q.ordering_key and (o.locked_at is not null or o.id < q.id)))
-        order by q.available_at, q.id
+        order by coalesce(substr(q.ordering_key, 1, ${BACKGROUND_KEY_PREFIX.length}) = '${BACKGROUND_KEY_PREFIX}', 0), q.available_at, q.id
         limit 1)
       returning id, message, ordering_key`);
     this.#done = db.prepare("delete from fedify_queue where id = ?");

@@ -19,11 +19,11 @@ export { nodeActor };
 const KINDS = { Create, Update, Announce, Accept, Reject, Read, Follow } as const;
 type Kind = keyof typeof KINDS;
 
-async function send(services: Services, to: ActorRow[], type: Kind, json: Json): Promise<void> {
+async function send(services: Services, to: ActorRow[], type: Kind, json: Json, options: { background?: string } = {}): Promise<void> {
   if (to.length === 0) return;
   const node = nodeActor(services);
   const activity = await KINDS[type].fromJsonLd({ "@context": WIRE_CONTEXT, type, actor: node.uri, to: to.map((a) => a.uri), ...json });
-  await deliver(services, node, to, activity);
+  await deliver(services, node, to, activity, options);
 }
 
 /** Create or Update of an object, to the parent node. False when there is no established parent link. */
@@ -35,10 +35,10 @@ export async function sendUp(services: Services, type: "Create" | "Update", obje
 }
 
 /** Create or Update of an object, to every linked child (or the ones given). */
-export async function sendDown(services: Services, type: "Create" | "Update", object: Json, only?: ActorRow[]): Promise<void> {
+export async function sendDown(services: Services, type: "Create" | "Update", object: Json, only?: ActorRow[], options: { background?: string } = {}): Promise<void> {
   const children = only ?? linkedChildren(services.db);
   if (children.length === 0) return;
-  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${activityKey()}`, object: toWire({ ...object, to: children.map((c) => c.uri) }) });
+  await send(services, children, type, { id: `${object.id as string}#${type.toLowerCase()}-${activityKey()}`, object: toWire({ ...object, to: children.map((c) => c.uri) }) }, options);
 }
 
 /**
@@ -90,7 +90,8 @@ export async function sectionsChanged(services: Services): Promise<void> {
   const sections = { federationUri: node.uri, sections: children.map((c) => c.uri), version: Date.now(), details };
   await sendUp(services, "Update", sectionsObject(sections, []));
   if (children.length === 0) return;
-  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)));
+  // One delivery per section, each carrying the whole list: behind campaigns and reports in the queue.
+  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)), undefined, { background: "sections" });
 }
 
 /** Our linked children (or the ones given) are told we hold a new party directory; they fetch it from us. */
@@ -98,7 +99,7 @@ export async function directoryChanged(services: Services, only?: ActorRow[]): P
   const held = heldDirectory(services.db);
   if (!held) return;
   const node = nodeActor(services);
-  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []), only);
+  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []), only, { background: "directory" });
 }
 
 /**

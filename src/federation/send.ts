@@ -20,6 +20,7 @@ import { buildActor } from "./actor-documents.ts";
 import { audienceOf as addressingOf, noteFromPost } from "./convert.ts";
 import { instant } from "./time.ts";
 import { context } from "./context.ts";
+import { BACKGROUND_KEY_PREFIX } from "./queue.ts";
 import { groupsOfPost } from "../groups/discussion.ts";
 
 export { context };
@@ -131,13 +132,19 @@ async function partyTargets(services: Services, post: PostRow): Promise<Delivery
   return out;
 }
 
-export async function deliver(services: Services, sender: ActorRow, to: DeliveryTarget[], activity: Parameters<Context<Services>["sendActivity"]>[2]) {
+/**
+ * Sends `activity` to `to` through Fedify's queue. `background`: a
+ * housekeeping notice sent after whatever else is due (federation/queue.ts);
+ * its name also keeps that notice's deliveries to one server in order.
+ */
+export async function deliver(services: Services, sender: ActorRow, to: DeliveryTarget[], activity: Parameters<Context<Services>["sendActivity"]>[2], { background }: { background?: string } = {}) {
   // The federation mode (party/modes.ts): nothing is sent to a server it refuses.
   const allowed = federationFilter(services);
   const targets = to.filter((r) => r.inboxUrl && allowed(new URL(r.inboxUrl).host));
   if (targets.length === 0) return;
   await context(services).sendActivity({ identifier: sender.username }, targets.map(recipient), activity, {
     preferSharedInbox: true,
+    ...(background ? { orderingKey: `${BACKGROUND_KEY_PREFIX}${background}` } : {}),
   });
 }
 
