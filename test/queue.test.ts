@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openDatabase } from "../src/storage/db.ts";
-import { BACKGROUND_KEY_PREFIX, SqliteMessageQueue } from "../src/federation/queue.ts";
+import { BACKGROUND_KEY_PREFIX, backgroundGoingOut, SqliteMessageQueue } from "../src/federation/queue.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,4 +118,24 @@ t.test("housekeeping messages (background ordering keys) go after every other du
   controller.abort();
   await listening;
   t.same(handled, [{ campaign: "a" }, { campaign: "b" }, { post: 1 }, { list: "a" }, { list: "b" }, { list: "c" }], "the campaign and the post first, then the lists in their order");
+});
+
+t.test("a background lane is going out while its deliveries are due or held, not while only later retries wait", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
+  const db = openDatabase(join(dir, "coopol.sqlite"));
+  t.teardown(() => {
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const queue = new SqliteMessageQueue(db.$client);
+  t.notOk(backgroundGoingOut(db.$client, "sections"), "an empty queue");
+  await queue.enqueue({ list: "a" }, { orderingKey: `${BACKGROUND_KEY_PREFIX}sections\na` });
+  await queue.enqueue({ notice: "b" }, { orderingKey: `${BACKGROUND_KEY_PREFIX}directory\nb` });
+  t.ok(backgroundGoingOut(db.$client, "sections"), "a list due");
+  db.$client.prepare("update fedify_queue set available_at = available_at + 3600000").run();
+  t.notOk(backgroundGoingOut(db.$client, "sections"), "a retry in an hour (a dead server) does not hold the lane");
+  db.$client.prepare("update fedify_queue set locked_at = 1").run();
+  t.ok(backgroundGoingOut(db.$client, "sections"), "a delivery in progress");
+  t.ok(backgroundGoingOut(db.$client, "directory"), "each lane on its own");
+  t.notOk(backgroundGoingOut(db.$client, "other"), "a lane with nothing queued");
 });

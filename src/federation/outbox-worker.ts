@@ -13,7 +13,8 @@ import { Create, Like, Undo } from "@fedify/vocab";
 import { eq, inArray } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import { actors, events, groups, postFlags } from "../storage/schema.ts";
-import { done, dueRows, failed, nextDue, onRecorded, type OutboxEvent, type OutboxKind, type OutboxRow } from "../outbox/outbox.ts";
+import { done, dueRows, failed, nextDue, NotYet, onRecorded, postpone, type OutboxEvent, type OutboxKind, type OutboxRow } from "../outbox/outbox.ts";
+import { backgroundGoingOut } from "./queue.ts";
 import { findPost, type PostRow } from "../posts/posts.ts";
 import { groupActor } from "../groups/groups.ts";
 import { groupsOfPost } from "../groups/discussion.ts";
@@ -53,6 +54,10 @@ function postWithAuthor(services: Services, postId: number): { post: PostRow; au
 function eventById(services: Services, id: number) {
   return services.db.select().from(events).where(eq(events.id, id)).get();
 }
+
+/** The queue's background lane of a fédération's lists of sections, and how long a new list waits for the last. */
+const SECTIONS_LANE = "sections";
+const LIST_WAIT_MS = 15_000;
 
 /** What each kind of row sends. */
 const handlers: Handlers = {
@@ -211,7 +216,10 @@ const handlers: Handlers = {
     if (parent) await sendTerritory.oversightAnswered(services, accepted, followUri, parent);
   },
   async "territory.sections.changed"(services) {
-    await sendTerritory.sectionsChanged(services);
+    // One list at a time: while the last one is still going out (hundreds of deliveries
+    // on a host linking its sections), the next waits, and then says the state of then.
+    if (backgroundGoingOut(services.db.$client, SECTIONS_LANE)) throw new NotYet(Date.now() + LIST_WAIT_MS);
+    await sendTerritory.sectionsChanged(services, SECTIONS_LANE);
   },
   async "account.moved"(services, { actorId, targetId }) {
     const actor = actorById(services, actorId);
@@ -268,6 +276,10 @@ export function startOutboxWorker(services: Services): () => Promise<void> {
             await sendRow(services, row);
             done(db, row, startedAt);
           } catch (error) {
+            if (error instanceof NotYet) {
+              postpone(db, row, error.until);
+              continue;
+            }
             log.warn({ err: error, outbox: row.id, kind: row.kind, attempts: row.attempts + 1 }, "outbox: row not sent, will retry");
             failed(db, row, error, Date.now());
           }

@@ -42,6 +42,17 @@ export const BACKGROUND_KEY_PREFIX = "background:";
 const STOP_GRACE_MS = 3_000;
 
 /**
+ * Whether deliveries of background lane `lane` are due or in progress (retries
+ * set for later do not count: a dead server must not hold the lane for days).
+ */
+export function backgroundGoingOut(db: Database.Database, lane: string, now = Date.now()): boolean {
+  const prefix = `${BACKGROUND_KEY_PREFIX}${lane}`;
+  return !!db
+    .prepare("select 1 from fedify_queue where substr(ordering_key, 1, ?) = ? and (locked_at is not null or available_at <= ?) limit 1")
+    .get(prefix.length, prefix, now);
+}
+
+/**
  * SQLite's write lock can be held longer than the busy timeout by another
  * process on the same file (the admin CLI, a backup, a VACUUM). The worker
  * then waits and tries again instead of stopping: an uncaught error here

@@ -82,7 +82,7 @@ export async function acknowledged(services: Services, type: "Accept" | "Read", 
  * stores the others as siblings), and its parent too (national lists them in
  * the party directory).
  */
-export async function sectionsChanged(services: Services): Promise<void> {
+export async function sectionsChanged(services: Services, lane: string): Promise<void> {
   const children = linkedChildren(services.db);
   const node = nodeActor(services);
   const territories = nodeTerritories(services.db);
@@ -91,7 +91,7 @@ export async function sectionsChanged(services: Services): Promise<void> {
   await sendUp(services, "Update", sectionsObject(sections, []));
   if (children.length === 0) return;
   // One delivery per section, each carrying the whole list: behind campaigns and reports in the queue.
-  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)), undefined, { background: "sections" });
+  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)), undefined, { background: lane });
 }
 
 /** Our linked children (or the ones given) are told we hold a new party directory; they fetch it from us. */

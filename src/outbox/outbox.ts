@@ -147,6 +147,16 @@ export function dueRows(db: Db, now: number, limit: number): OutboxRow[] {
   return db.select().from(outbox).where(and(isNotNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now))).orderBy(asc(outbox.id)).limit(limit).all();
 }
 
+/** What the rows of `kind` not sent yet say (waiting, or failed and to be tried again). */
+export function unsentOf<K extends OutboxKind>(db: Db, kind: K): Array<Omit<Extract<OutboxEvent, { kind: K }>, "kind">> {
+  return db
+    .select({ payload: outbox.payload })
+    .from(outbox)
+    .where(eq(outbox.kind, kind))
+    .all()
+    .map((row) => JSON.parse(row.payload) as Omit<Extract<OutboxEvent, { kind: K }>, "kind">);
+}
+
 /** When the next postponed row comes due, if any. */
 export function nextDue(db: Db): number | null {
   return db.select({ at: sql<number | null>`min(${outbox.nextAttemptAt})` }).from(outbox).get()?.at ?? null;
@@ -161,6 +171,24 @@ export function done(db: Db, row: Pick<OutboxRow, "id" | "kind" | "payload">, st
   db.delete(outbox).where(eq(outbox.id, row.id)).run();
   if (!COALESCED.has(row.kind as OutboxKind)) return;
   db.delete(outbox).where(and(eq(outbox.kind, row.kind), eq(outbox.payload, row.payload), eq(outbox.attempts, 0), lte(outbox.createdAt, startedAt))).run();
+}
+
+/**
+ * Thrown by a row's sender when the row must wait (what it would send is
+ * still going out from the last time): put off until `until`, not counted as
+ * a failure.
+ */
+export class NotYet extends Error {
+  readonly until: number;
+  constructor(until: number) {
+    super("not yet");
+    this.until = until;
+  }
+}
+
+/** A row put off without a failure (NotYet). */
+export function postpone(db: Db, row: Pick<OutboxRow, "id">, until: number): void {
+  db.update(outbox).set({ nextAttemptAt: until }).where(eq(outbox.id, row.id)).run();
 }
 
 /**

@@ -12,7 +12,7 @@ import { actors, follows, settings, territoryLinks, type LinkRole } from "../sto
 import type { ActorRow } from "../federation/actors.ts";
 import type { SectionsWire } from "../federation/territory.ts";
 import { nodeActor } from "../federation/actors.ts";
-import { record } from "../outbox/outbox.ts";
+import { record, unsentOf } from "../outbox/outbox.ts";
 import { forEachAtMost } from "../concurrency.ts";
 
 export type LinkRow = typeof territoryLinks.$inferSelect;
@@ -115,10 +115,13 @@ export function requestOversight(services: Services, options: { now?: number; re
 async function askChildren(services: Services, { now = Date.now(), retryPendingMs = RETRY_PENDING_MS }): Promise<void> {
   const { db, log } = services;
   const node = nodeActor(services);
+  // A request still in our outbox has not even left: asking again would only queue
+  // another behind it (on a busy host linking 500 sections, faster than they leave).
+  const unsent = new Set(unsentOf(db, "territory.oversight.requested").map((request) => request.childId));
   const due = linksOf(db, "child").filter(
     (link) =>
       link.state !== "linked" &&
-      !(link.state === "pending" && now - link.updatedAt < retryPendingMs) &&
+      !(link.state === "pending" && (now - link.updatedAt < retryPendingMs || (link.actorId !== null && unsent.has(link.actorId)))) &&
       !(link.state === "refused" && now - link.updatedAt < RETRY_REFUSED_MS),
   );
   await forEachAtMost(due, LOOKUPS_AT_ONCE, async (link) => {
