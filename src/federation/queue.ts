@@ -66,7 +66,7 @@ function isBusy(error: unknown): boolean {
 export class SqliteMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
   readonly #insert: Database.Statement<[string, string | null, number]>;
-  readonly #take: Database.Statement<[number, number], Row>;
+  readonly #take: { get(lockedAt: number, now: number): Row | undefined };
   readonly #done: Database.Statement<[number]>;
   readonly #retry: Database.Statement<[number, number]>;
   readonly #release: Database.Statement<[]>;
@@ -83,18 +83,25 @@ export class SqliteMessageQueue implements MessageQueue {
     this.#log = options.logger;
     this.#insert = db.prepare("insert into fedify_queue (message, ordering_key, available_at) values (?, ?, ?)");
     // Takes the oldest due message whose ordering key no other held message
-    // shares, and marks it held, in one statement; background ones last.
-    this.#take = db.prepare(`
-      update fedify_queue set locked_at = ?
-      where id = (
-        select q.id from fedify_queue q
-        where q.locked_at is null and q.available_at <= ?
-          and (q.ordering_key is null or not exists (
-            select 1 from fedify_queue o
-            where o.ordering_key = q.ordering_key and (o.locked_at is not null or o.id < q.id)))
-        order by coalesce(substr(q.ordering_key, 1, ${BACKGROUND_KEY_PREFIX.length}) = '${BACKGROUND_KEY_PREFIX}', 0), q.available_at, q.id
-        limit 1)
-      returning id, message, ordering_key`);
+    // shares, and marks it held, in one statement: one statement per lane
+    // (the background lane's only when the other has nothing due), each a
+    // scan in due order that stops at the first message it may take.
+    const take = (lane: string) =>
+      db.prepare<[number, number], Row>(`
+        update fedify_queue set locked_at = ?
+        where id = (
+          select q.id from fedify_queue q
+          where q.locked_at is null and q.available_at <= ?
+            and ${lane}
+            and (q.ordering_key is null or not exists (
+              select 1 from fedify_queue o
+              where o.ordering_key = q.ordering_key and (o.locked_at is not null or o.id < q.id)))
+          order by q.available_at, q.id
+          limit 1)
+        returning id, message, ordering_key`);
+    const background = `substr(q.ordering_key, 1, ${BACKGROUND_KEY_PREFIX.length}) = '${BACKGROUND_KEY_PREFIX}'`;
+    const [first, last] = [take(`(q.ordering_key is null or not ${background})`), take(background)];
+    this.#take = { get: (lockedAt: number, now: number) => first.get(lockedAt, now) ?? last.get(lockedAt, now) };
     this.#done = db.prepare("delete from fedify_queue where id = ?");
     this.#retry = db.prepare("update fedify_queue set locked_at = null, available_at = ? where id = ?");
     this.#release = db.prepare("update fedify_queue set locked_at = null where locked_at is not null");
