@@ -1,6 +1,7 @@
 // Agenda pages: the section's agenda (list or month), a member's own agenda,
 // event pages with RSVP buttons, the event form, attendees and minutes, and
 // the calendar feeds. Everything works without JavaScript.
+import { PIN, CALENDAR } from "../icons.ts";
 import { dateFormat } from "../../dates.ts";
 import { inDateRange } from "../../bounds.ts";
 import { fieldWorkBetween, type FieldEntry } from "../../campaigns/actions.ts";
@@ -544,7 +545,7 @@ ${event.status === "tentative" ? html`<p class="badge">${page.t("event.tentative
 ${event.audience !== "public" ? html`<p>${audienceBadge(page, event)}${event.audience === "groups" ? html` ${page.t("event.for_groups", { names: groupsOfEvent(services, event.id).map((g) => g.group.name).join(", ") })}` : ""}</p>` : ""}
 <p><time datetime="${new Date(event.startAt).toISOString()}">${when(page, { start: event.startAt, end: event.endAt }, event.timezone)}</time>${event.rrule ? html` · ${page.t(`rrule.${event.rrule}`) === `rrule.${event.rrule}` ? event.rrule : page.t(`rrule.${event.rrule}`)}` : ""}</p>
 <p>${page.t(`category.${event.category}`)} · ${page.t("event.organiser")} : ${organiser.name || organiser.username}</p>
-${place ? html`<p>📍 ${place}${map ? html` — <a href="${map}" rel="noopener noreferrer">${page.t("event.map")}</a>` : ""}</p>` : ""}
+${place ? html`<p>${PIN} ${place}${map ? html` — <a href="${map}" rel="noopener noreferrer">${page.t("event.map")}</a>` : ""}</p>` : ""}
 ${online ? html`<p>💻 <a href="${online}" rel="nofollow noopener noreferrer">${online}</a></p>` : ""}
 <div class="content">${raw(event.description)}</div>
 ${items.length ? html`<h2>${page.t("event.agenda")}</h2><ol>${items.map((i) => html`<li>${i}</li>`)}</ol>` : ""}
@@ -555,7 +556,7 @@ ${page.user && event.status !== "cancelled"
   ? html`<form method="post" action="/events/${event.id}/rsvp" class="rsvp">${csrfField(page)}${answerButton("going")} ${answerButton("maybe")} ${answerButton("not_going")}</form>`
   : !page.user ? html`<p><a href="/login?next=/events/${event.id}">${page.t("event.login_to_answer")}</a></p>` : ""}
 ${event.rrule ? html`<h2>${page.t("event.next_dates")}</h2><ul class="dates">${occurrencesOf(event, Date.now(), Date.now() + 400 * DAY).slice(0, 6).map((o) => html`<li><time datetime="${new Date(o.start).toISOString()}">${when(page, o, event.timezone)}</time>${editable && event.status !== "cancelled" ? html` <form method="post" action="/events/${event.id}/skip" class="inline">${csrfField(page)}<input type="hidden" name="start" value="${String(o.start)}"><button type="submit" class="danger">${page.t("event.skip_date")}</button></form>` : ""}</li>`)}</ul>` : ""}
-<p><a href="/events/${event.id}.ics">📅 ${page.t("event.add_to_calendar")}</a></p>
+<p><a href="/events/${event.id}.ics">${CALENDAR} ${page.t("event.add_to_calendar")}</a></p>
 ${event.minutes ? html`<h2>${page.t("event.minutes")}</h2><div class="minutes">${event.minutes.split(/\n{2,}/).map((p) => html`<p>${p}</p>`)}</div>` : ""}
 ${editable ? html`<p class="actions"><a href="/events/${event.id}/edit">${page.t("event.edit")}</a> · <a href="/events/${event.id}/attendees">${page.t("event.attendees")}</a> · <a href="/events/${event.id}/minutes">${page.t("event.minutes")}</a></p>
 ${event.status !== "cancelled" ? html`<form method="post" action="/events/${event.id}/cancel">${csrfField(page)}<button type="submit" class="danger">${page.t("event.cancel")}</button></form>` : ""}` : ""}

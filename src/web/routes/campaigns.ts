@@ -2,6 +2,7 @@
 // campaigns (ours and our upper levels'), the campaign page with its progress,
 // actions with their shifts (créneaux), results and contacts. Card-holders
 // only; the domain functions in src/campaigns check every right again.
+import { PIN } from "../icons.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import { dateFormat, isTimezone } from "../../dates.ts";
@@ -528,7 +529,7 @@ ${!c.cancelledAt ? html`<form method="post" action="/campaigns/${c.id}/cancel">$
   <span class="badge">${page.t(`action.type.${a.type}`)}</span> <a href="/actions/${a.id}"><strong>${a.title}</strong></a>
   ${a.cancelledAt ? html` <span class="badge">${page.t("action.cancelled")}</span>` : ""}<br>
   <time datetime="${new Date(a.startAt).toISOString()}">${when(page, { start: a.startAt, end: a.endAt }, a.timezone)}</time>
-  ${a.meetingPoint ? html` · 📍 ${a.meetingPoint}` : ""}${titles?.get(a.campaignId) ? html` · ${titles.get(a.campaignId)}` : ""}
+  ${a.meetingPoint ? html` · ${PIN} ${a.meetingPoint}` : ""}${titles?.get(a.campaignId) ? html` · ${titles.get(a.campaignId)}` : ""}
 </li>`,
     )}</ul>`;
   }
@@ -624,7 +625,7 @@ ${fieldNav(page)}
 <p><span class="badge">${t(`action.type.${a.type}`)}</span> · ${t("action.for_campaign")} <a href="/campaigns/${c.id}">${c.title}</a></p>
 ${a.cancelledAt ? html`<p class="error">${t("action.cancelled_notice")}</p>` : ""}
 <p><time datetime="${new Date(a.startAt).toISOString()}">${when(page, { start: a.startAt, end: a.endAt }, a.timezone)}</time></p>
-${a.meetingPoint ? html`<p>📍 ${t("action.field.meeting_point")} : ${a.meetingPoint}</p>` : ""}
+${a.meetingPoint ? html`<p>${PIN} ${t("action.field.meeting_point")} : ${a.meetingPoint}</p>` : ""}
 ${a.area ? html`<h2>${t("action.field.area")}</h2>${paragraphs(a.area)}` : ""}
 <p>${t("action.field.coordinator")} : ${a.coordinatorId != null ? (names.get(a.coordinatorId) ?? "—") : "—"}</p>
 ${a.notes ? html`<h2>${t("action.field.notes")}</h2>${paragraphs(a.notes)}` : ""}

@@ -2,6 +2,7 @@
 // to the level above and follows whether they arrived and were read; a
 // fédération or the national level reads what came up, and sends
 // announcements or proposed actions down, which a section may adopt.
+import { PIN } from "../icons.ts";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { UserError } from "../../errors.ts";
 import type { User } from "../../members/members.ts";
@@ -196,7 +197,7 @@ ${rows.length === 0
     if (!d.proposal) return html``;
     const p = JSON.parse(d.proposal) as ProposalWire;
     const campaign = p.campaignUri ? findCampaignByUri(db, p.campaignUri) : undefined;
-    return html`<p>${page.t(`action.type.${p.type}`)}${campaign ? html` · ${page.t("action.for_campaign")} <a href="/campaigns/${campaign.id}">${campaign.title}</a>` : ""}${p.startAt != null ? html` · ${dateTimeText(page, p.startAt)}` : ""}${p.meetingPoint ? html` · 📍 ${p.meetingPoint}` : ""}</p>`;
+    return html`<p>${page.t(`action.type.${p.type}`)}${campaign ? html` · ${page.t("action.for_campaign")} <a href="/campaigns/${campaign.id}">${campaign.title}</a>` : ""}${p.startAt != null ? html` · ${dateTimeText(page, p.startAt)}` : ""}${p.meetingPoint ? html` · ${PIN} ${p.meetingPoint}` : ""}</p>`;
   };
 
   const adoptForm = (page: PageContext, d: DirectiveRow): Html => {
