@@ -1,7 +1,7 @@
 // The persistent queue (src/federation/queue.ts) on a real SQLite file, with a
 // second connection standing for another process (the admin CLI, a backup)
 // that holds the write lock longer than the busy timeout.
-import t from "tap";
+import t, { type Test } from "tap";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,17 @@ import { openDatabase } from "../src/storage/db.ts";
 import { BACKGROUND_KEY_PREFIX, backgroundGoingOut, SqliteMessageQueue } from "../src/federation/queue.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An instance database of its own, removed after the test. */
+function freshDatabase(t: Test) {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
+  const db = openDatabase(join(dir, "coopol.sqlite"));
+  t.teardown(() => {
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return db;
+}
 
 t.test("a write lock held by another process longer than the busy timeout delays the queue, never stops it", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
@@ -100,12 +111,7 @@ t.test("stopping does not wait for a message that never finishes: it stays held 
 });
 
 t.test("housekeeping messages (background ordering keys) go after every other due message", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
-  const db = openDatabase(join(dir, "coopol.sqlite"));
-  t.teardown(() => {
-    db.$client.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const db = freshDatabase(t);
   const queue = new SqliteMessageQueue(db.$client, { pollIntervalMs: 50, concurrency: 1 });
   // A fédération's list of sections to three sections, then a campaign to two.
   for (const origin of ["a", "b", "c"]) await queue.enqueue({ list: origin }, { orderingKey: `${BACKGROUND_KEY_PREFIX}sections\n${origin}` });
@@ -121,12 +127,7 @@ t.test("housekeeping messages (background ordering keys) go after every other du
 });
 
 t.test("a background lane is going out while its deliveries are due or held, not while only later retries wait", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "coopol-queue-"));
-  const db = openDatabase(join(dir, "coopol.sqlite"));
-  t.teardown(() => {
-    db.$client.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const db = freshDatabase(t);
   const queue = new SqliteMessageQueue(db.$client);
   t.notOk(backgroundGoingOut(db.$client, "sections"), "an empty queue");
   await queue.enqueue({ list: "a" }, { orderingKey: `${BACKGROUND_KEY_PREFIX}sections\na` });
