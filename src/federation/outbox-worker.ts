@@ -55,8 +55,7 @@ function eventById(services: Services, id: number) {
   return services.db.select().from(events).where(eq(events.id, id)).get();
 }
 
-/** The queue's background lane of a fédération's lists of sections, and how long a new list waits for the last. */
-const SECTIONS_LANE = "sections";
+/** How long a fédération's new list of sections waits, again and again, while the last one is still going out. */
 const LIST_WAIT_MS = 15_000;
 
 /** What each kind of row sends. */
@@ -218,8 +217,8 @@ const handlers: Handlers = {
   async "territory.sections.changed"(services) {
     // One list at a time: while the last one is still going out (hundreds of deliveries
     // on a host linking its sections), the next waits, and then says the state of then.
-    if (backgroundGoingOut(services.db.$client, SECTIONS_LANE)) throw new NotYet(Date.now() + LIST_WAIT_MS);
-    await sendTerritory.sectionsChanged(services, SECTIONS_LANE);
+    if (backgroundGoingOut(services.db.$client, sendTerritory.LANES.sections)) throw new NotYet(Date.now() + LIST_WAIT_MS);
+    await sendTerritory.sectionsChanged(services);
   },
   async "account.moved"(services, { actorId, targetId }) {
     const actor = actorById(services, actorId);

@@ -16,6 +16,9 @@ type Json = Record<string, unknown>;
 
 export { nodeActor };
 
+/** The queue's background lanes (federation/queue.ts) of the notices sent to every child. */
+export const LANES = { sections: "sections", directory: "directory" } as const;
+
 const KINDS = { Create, Update, Announce, Accept, Reject, Read, Follow } as const;
 type Kind = keyof typeof KINDS;
 
@@ -82,7 +85,7 @@ export async function acknowledged(services: Services, type: "Accept" | "Read", 
  * stores the others as siblings), and its parent too (national lists them in
  * the party directory).
  */
-export async function sectionsChanged(services: Services, lane: string): Promise<void> {
+export async function sectionsChanged(services: Services): Promise<void> {
   const children = linkedChildren(services.db);
   const node = nodeActor(services);
   const territories = nodeTerritories(services.db);
@@ -91,7 +94,7 @@ export async function sectionsChanged(services: Services, lane: string): Promise
   await sendUp(services, "Update", sectionsObject(sections, []));
   if (children.length === 0) return;
   // One delivery per section, each carrying the whole list: behind campaigns and reports in the queue.
-  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)), undefined, { background: lane });
+  await sendDown(services, "Update", sectionsObject(sections, children.map((c) => c.uri)), undefined, { background: LANES.sections });
 }
 
 /** Our linked children (or the ones given) are told we hold a new party directory; they fetch it from us. */
@@ -99,7 +102,7 @@ export async function directoryChanged(services: Services, only?: ActorRow[]): P
   const held = heldDirectory(services.db);
   if (!held) return;
   const node = nodeActor(services);
-  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []), only, { background: "directory" });
+  await sendDown(services, "Update", directoryNoticeObject({ id: new URL(DIRECTORY_PATH, services.config.origin).href, nodeUri: node.uri, nationalUri: held.nationalUri, version: held.version }, []), only, { background: LANES.directory });
 }
 
 /**
