@@ -12,6 +12,8 @@ import { openDatabase } from "../src/storage/db.ts";
 import { outbox } from "../src/storage/schema.ts";
 import { record } from "../src/outbox/outbox.ts";
 import { startOutboxWorker } from "../src/federation/outbox-worker.ts";
+import { BACKGROUND_KEY_PREFIX } from "../src/federation/queue.ts";
+import { LANES } from "../src/federation/send-territory.ts";
 import type { Services } from "../src/services.ts";
 import { PASSWORD, eventually, startInstance, type TestInstance } from "./helpers/instances.ts";
 import { WebSession } from "./helpers/browser-session.ts";
@@ -131,4 +133,20 @@ t.test("SIGKILL in the middle of a burst: after restart every post reaches each 
     const seen = instance.query<{ key: string }>("select key from fedify_kv where key like ?", `%activityIdempotence%${first.uri}/activity%`);
     t.ok(seen.length >= 1, `${instance.name} knows the Create's id as processed`);
   }
+});
+
+t.test("a fédération's new list of sections waits while the last one is still going out, without counting a failure", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "coopol-outbox-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, "coopol.sqlite"));
+  t.teardown(() => db.$client.close());
+  // One delivery of the last list, due now in the queue's background lane.
+  db.$client.prepare("insert into fedify_queue (message, ordering_key, available_at) values ('{}', ?, ?)").run(`${BACKGROUND_KEY_PREFIX}${LANES.sections}\nhttp://s1.example`, Date.now());
+  db.insert(outbox).values({ id: 1, kind: "territory.sections.changed", payload: "{}", nextAttemptAt: Date.now() }).run();
+  const stop = startOutboxWorker({ db, log: pino({ level: "silent" }) } as unknown as Services);
+  t.teardown(stop);
+  const row = await eventually(() => db.select().from(outbox).all().find((r) => r.nextAttemptAt! > Date.now()));
+  t.equal(row.attempts, 0, "not a failure");
+  t.equal(row.lastError, null);
+  t.ok(row.nextAttemptAt! >= Date.now() + 10_000, "asked again in about 15 seconds");
 });

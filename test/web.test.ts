@@ -4,7 +4,7 @@ import t from "tap";
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { accessibilityProblems, launchChromium } from "./helpers/chromium.ts";
+import { accessibilityProblems, horizontalOverflow, launchChromium } from "./helpers/chromium.ts";
 import { PASSWORD, startInstance, type TestInstance } from "./helpers/instances.ts";
 
 let instance: TestInstance;
@@ -190,6 +190,14 @@ t.test("the agenda: a secretary plans a meeting, a member answers, both in the b
   t.equal(await secretary.page.locator("h1").textContent(), "Assemblée générale");
   t.match(await secretary.page.locator("main").textContent(), "Élection du bureau");
   const eventUrl = secretary.page.url().replace(/\?.*/, "");
+  // The place and calendar marks are drawn (an emoji is an empty box without an emoji font), at text size, hidden from screen readers.
+  t.notMatch(await secretary.page.locator("main").textContent(), /📍|📅/u, "no emoji marks");
+  for (const width of [390, 1280]) {
+    await secretary.page.setViewportSize({ width, height: 800 });
+    const icons = await secretary.page.locator("main svg.icon").evaluateAll((svgs) => svgs.map((svg) => ({ hidden: svg.getAttribute("aria-hidden"), size: svg.getBoundingClientRect().width })));
+    t.ok(icons.length >= 2 && icons.every((i) => i.hidden === "true" && i.size > 8 && i.size <= 24), `the pin and the calendar icons at ${width} px`);
+    t.same(await horizontalOverflow(secretary.page), { px: 0, culprits: [] }, `nothing wider than the page at ${width} px`);
+  }
 
   await secretary.page.goto(`${instance.origin}/agenda?month=2027-03`);
   t.match(await secretary.page.locator("table.month").textContent(), "Assemblée générale", "the March occurrence in the month view");
